@@ -1,0 +1,50 @@
+// Lint: typescript-eslint's strict type-aware rules, the folder layering of the design card,
+// no import cycles, and no focused or skipped tests.
+import vitest from '@vitest/eslint-plugin';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
+import tseslint from 'typescript-eslint';
+
+/** Folder layering: each zone lists what a folder must not import. */
+const layering = [
+  { target: './src', from: ['./gpu', './components', './examples', './index.ts'], message: 'src/ is the WebGPU-free contract: it imports neither gpu/ nor components/.' },
+  { target: './gpu', from: ['./components', './examples', './index.ts'], message: 'gpu/ builds on src/ only: it does not import components/.' },
+  { target: './components', from: ['./src', './gpu', './examples'], message: "components/ use the public API only: import from 'webgpu-dmabuf'." },
+  { target: './examples', from: ['./src', './gpu'], message: "examples/ use the public API only: import from 'webgpu-dmabuf'." },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '**/*.d.ts'] },
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
+    rules: {
+      'import-x/no-cycle': 'error',
+      'import-x/no-self-import': 'error',
+      'import-x/no-restricted-paths': ['error', { zones: layering }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+    },
+  },
+  {
+    // The public API is reached by the package name, never by a relative path to its entry.
+    files: ['components/**/*.ts', 'examples/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: String.raw`^(\.\./)+index(\.[jt]s)?$`, message: "Import from 'webgpu-dmabuf'." }] }],
+    },
+  },
+  {
+    files: ['test/**/*.ts'],
+    plugins: { vitest },
+    rules: {
+      'vitest/no-focused-tests': 'error',
+      'vitest/no-disabled-tests': 'error',
+      'vitest/expect-expect': 'error',
+    },
+  },
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+);
