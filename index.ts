@@ -4,5 +4,15 @@
  * The public API. `src/` holds the WebGPU-free contract, `gpu/` the WebGPU exporter;
  * apps, components and examples import from here (as `'webgpu-dmabuf'`) and nowhere else.
  */
+export { MAX_ATOMIC_KMAPS } from './src/atomic-kmap-slots.js';
+export type { DmaBufAttachment } from './src/attachment.js';
+export { bufinfo, bufinfoEntries } from './src/bufinfo.js';
+export type { BufInfoAttachment, BufInfoCpuAccess, BufInfoEntry } from './src/bufinfo-entry.js';
+export { isDmaDirection, type DmaDirection } from './src/direction.js';
+export { DMA_BUF_NAME_MAX, DmaBuf, exportDmaBuf, type DmaBufExportOptions } from './src/dma-buf.js';
 export { DmaBufError, type DmaBufErrorCode } from './src/error.js';
+export { FdTable, type FdOptions } from './src/fd-table.js';
+export type { DmaBufOps } from './src/ops.js';
+export { PAGE_SIZE } from './src/page.js';
+export type { SgSegment, SgTable } from './src/sg-table.js';
 export { requestGpuDevice } from './gpu/request-device.js';

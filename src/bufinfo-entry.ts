@@ -1,0 +1,41 @@
+import type { DmaDirection } from './direction.js';
+
+/** One attachment of a buffer, as listed by `bufinfo`. */
+export interface BufInfoAttachment {
+  /** The importer's device, by label. */
+  readonly device: string;
+  /** The direction of each mapping outstanding on this attachment. */
+  readonly mappings: readonly DmaDirection[];
+}
+
+/** One active CPU-access range, as listed by `bufinfo`. */
+export interface BufInfoCpuAccess {
+  readonly start: number;
+  readonly len: number;
+  readonly direction: DmaDirection;
+}
+
+/**
+ * One live dma-buf in the debug listing, like a line of the kernel's debugfs
+ * `dma_buf/bufinfo`. Plain data: nothing in it leads back to the buffer.
+ */
+export interface BufInfoEntry {
+  /** A number unique to the buffer in this realm (the kernel shows the file's inode). */
+  readonly id: number;
+  readonly size: number;
+  /** The exporter's name (the kernel's `exp_name`). */
+  readonly exporter: string;
+  /** The buffer's name, or `'<none>'` when unset (as the kernel prints it). */
+  readonly name: string;
+  readonly refCount: number;
+  readonly attachments: readonly BufInfoAttachment[];
+  readonly cpuAccess: readonly BufInfoCpuAccess[];
+  /** Page windows held through `kmap` and `kmapAtomic`. */
+  readonly kmaps: number;
+  readonly atomicKmaps: number;
+}
+
+/** What the live registry holds: anything that can describe itself as an entry. */
+export interface BufInfoSource {
+  bufInfo(): BufInfoEntry;
+}

@@ -1,0 +1,345 @@
+/**
+ * The dma-buf itself: the kernel's `struct dma_buf` with the calls of Linux 3.4's
+ * `drivers/base/dma-buf.c`.
+ *
+ * Device access, as numbered steps (the kernel's "DOC: dma buf device access"):
+ * 1. The exporter makes the buffer: `exportDmaBuf({ priv, ops, size })` (or a heap's
+ *    `allocate`). It holds one reference, its creator's.
+ * 2. The buffer travels between modules as an fd: `FdTable.install`, `FdTable.send`.
+ * 3. An importer takes its own reference: `FdTable.get(fd)` (`dma_buf_get`).
+ * 4. It attaches its device: `buf.attach(device)` (`dma_buf_attach`).
+ * 5. It maps for access in a direction: `attachment.map(dir)` (`dma_buf_map_attachment`),
+ *    uses the segments on its device, and unmaps in the same direction.
+ * 6. It detaches (`dma_buf_detach`) and puts its reference (`dma_buf_put`). The exporter's
+ *    `release` runs once, after the last reference is gone.
+ *
+ * CPU access (the kernel's "Kernel cpu access to a dma-buf buffer object"):
+ * 1. `beginCpuAccess(start, len, dir)`: everything that can fail happens here.
+ * 2. `kmap(page)` / `kmapAtomic(page)` of pages the range covers, each ended with
+ *    `kunmap` / `kunmapAtomic`; these never fail for pages inside an active range.
+ * 3. `endCpuAccess(start, len, dir)` with the same range and direction: always succeeds.
+ *
+ * Locking convention: JavaScript runs one call at a time, so attach and detach (which are
+ * synchronous) are serialized per buffer as in the kernel. Map, unmap and beginCpuAccess
+ * are asynchronous and are not serialized: two importers may map at once. An attachment
+ * with a map or unmap under way counts as mapped, so detach refuses it (`EBUSY`).
+ */
+import { Attachment, type AttachmentHost, type DmaBufAttachment } from './attachment.js';
+import { returnAtomicKmapSlot, takeAtomicKmapSlot } from './atomic-kmap-slots.js';
+import type { BufInfoEntry, BufInfoSource } from './bufinfo-entry.js';
+import { checkInteger, checkOptions, checkRange, describe } from './checks.js';
+import { CpuAccessState } from './cpu-access.js';
+import { checkDirection, type DmaDirection } from './direction.js';
+import { DmaBufError } from './error.js';
+import { awaitExporter, callExporter } from './exporter-call.js';
+import { liveBuffers } from './live-buffers.js';
+import { REQUIRED_OPS, type DmaBufOps } from './ops.js';
+import { pageCount } from './page.js';
+
+/** The longest name, in UTF-8 bytes, as the kernel's `DMA_BUF_NAME_LEN`. */
+export const DMA_BUF_NAME_MAX = 32;
+
+/** What `exportDmaBuf` takes: the kernel's `dma_buf_export(priv, ops, size, flags)`. */
+export interface DmaBufExportOptions<P> {
+  /** The exporter's private data for this buffer; required, as in the kernel. */
+  readonly priv: P;
+  /** The exporter's operations; the required ones must all be there. */
+  readonly ops: DmaBufOps<P>;
+  /** Size in bytes: a positive safe integer. */
+  readonly size: number;
+  /** A name for debug listings, at most 32 UTF-8 bytes. */
+  readonly name?: string;
+  /** The exporter's name for debug listings (the kernel's `exp_name`). */
+  readonly exporter?: string;
+}
+
+let nextId = 1;
+
+function checkName(call: string, name: unknown): asserts name is string | undefined {
+  if (name === undefined) return;
+  if (typeof name !== 'string') throw new DmaBufError('EINVAL', `${call}: name must be a string, got ${describe(name)}`);
+  const bytes = new TextEncoder().encode(name).length;
+  if (bytes > DMA_BUF_NAME_MAX) throw new DmaBufError('EINVAL', `${call}: name is ${bytes} bytes; the limit is ${DMA_BUF_NAME_MAX}`);
+}
+
+/**
+ * A buffer shared between modules. Made by {@link exportDmaBuf} (or a heap's `allocate`);
+ * whoever holds a reference puts it when done. Every call on a released buffer throws
+ * `EINVAL`, `put` included.
+ */
+export class DmaBuf<P = unknown> implements BufInfoSource {
+  /** Size in bytes, as asked for at export. */
+  readonly size: number;
+  /** The exporter's private data. */
+  readonly priv: P;
+  /** The exporter's name, shown in debug listings. */
+  readonly exporter: string;
+  /** A number unique to this buffer in this realm, shown in debug listings. */
+  readonly id: number;
+  readonly #ops: DmaBufOps<P>;
+  readonly #attachments = new Set<Attachment<P>>();
+  readonly #cpu = new CpuAccessState();
+  readonly #host: AttachmentHost<P>;
+  #refs = 1;
+  #name: string | undefined;
+
+  /**
+   * Prefer {@link exportDmaBuf}, which is the same call.
+   * @throws {DmaBufError} `EINVAL` as `exportDmaBuf`.
+   */
+  constructor(options: DmaBufExportOptions<P>) {
+    const call = 'exportDmaBuf';
+    const { priv, ops, size, name, exporter } = checkOptions(call, options);
+    if (priv === undefined || priv === null) throw new DmaBufError('EINVAL', `${call}: priv is required, got ${describe(priv)}`);
+    if (typeof ops !== 'object' || ops === null) throw new DmaBufError('EINVAL', `${call}: ops must be an object, got ${describe(ops)}`);
+    for (const op of REQUIRED_OPS) {
+      if (typeof (ops as Record<string, unknown>)[op] !== 'function') throw new DmaBufError('EINVAL', `${call}: the required op ${op} is missing`);
+    }
+    checkInteger(call, 'size', size, 1);
+    checkName(call, name);
+    if (exporter !== undefined && typeof exporter !== 'string') throw new DmaBufError('EINVAL', `${call}: exporter must be a string, got ${describe(exporter)}`);
+    this.size = size;
+    this.priv = priv as P;
+    this.exporter = exporter ?? '<unnamed exporter>';
+    this.#ops = ops as DmaBufOps<P>;
+    this.#name = name;
+    this.id = nextId++;
+    this.#host = { ops: this.#ops, checkLive: (c) => { this.#checkLive(c); } };
+    liveBuffers.add(this);
+  }
+
+  /** The buffer's name for debug listings, `undefined` when unset. Setting it checks the 32-byte limit (`EINVAL`). */
+  get name(): string | undefined {
+    return this.#name;
+  }
+
+  set name(name: string | undefined) {
+    this.#checkLive('name');
+    checkName('name', name);
+    this.#name = name;
+  }
+
+  /** References held; 0 once released. */
+  get refCount(): number {
+    return this.#refs;
+  }
+
+  /** Whether the last reference is gone. */
+  get released(): boolean {
+    return this.#refs === 0;
+  }
+
+  /** The attachments not yet detached, for exporters (for example to free mirrors at release). */
+  get attachments(): readonly DmaBufAttachment<P>[] {
+    return [...this.#attachments];
+  }
+
+  /**
+   * Takes one more reference and returns the buffer: the kernel's `get_dma_buf`. The
+   * caller owns the reference and puts it when done.
+   * @throws {DmaBufError} `EINVAL` on a released buffer.
+   */
+  get(): this {
+    this.#checkLive('get');
+    this.#refs += 1;
+    return this;
+  }
+
+  /**
+   * Drops one reference: the kernel's `dma_buf_put`. When the last goes, the exporter's
+   * `release` runs, exactly once. Attachments still listed then are detached without the
+   * exporter's `detach` op (its `release` frees what they held), and page windows still
+   * outstanding give their atomic kmap slots back.
+   * @throws {DmaBufError} `EINVAL` on a released buffer; `EIO` if the exporter's `release`
+   *   throws (the buffer is released all the same).
+   */
+  put(): void {
+    this.#checkLive('put');
+    this.#refs -= 1;
+    if (this.#refs > 0) return;
+    liveBuffers.delete(this);
+    for (let n = this.#cpu.clear(); n > 0; n--) returnAtomicKmapSlot();
+    try {
+      callExporter('put', 'release', () => { this.#ops.release(this); });
+    } finally {
+      for (const attachment of this.#attachments) attachment.markDetached();
+      this.#attachments.clear();
+    }
+  }
+
+  /**
+   * Attaches an importer's device: the kernel's `dma_buf_attach`. The importer owns the
+   * attachment and ends it with {@link detach}.
+   * @throws {DmaBufError} `EINVAL` for a missing device or a released buffer; whatever the
+   *   exporter's `attach` op throws when it refuses (then nothing is recorded).
+   */
+  attach(device: GPUDevice): DmaBufAttachment<P> {
+    this.#checkLive('attach');
+    // Outside a browser (Node tests with an in-memory exporter) there is no GPUDevice class.
+    const deviceClass = (globalThis as { GPUDevice?: unknown }).GPUDevice;
+    const candidate: unknown = device;
+    const isDevice = typeof candidate === 'object' && candidate !== null && (typeof deviceClass !== 'function' || candidate instanceof deviceClass);
+    if (!isDevice) throw new DmaBufError('EINVAL', `attach: device must be a GPUDevice, got ${describe(device)}`);
+    const attachment = new Attachment(this, device, this.#host);
+    callExporter('attach', 'attach', () => { this.#ops.attach?.(this, attachment); });
+    this.#attachments.add(attachment);
+    return attachment;
+  }
+
+  /**
+   * Ends an attachment: the kernel's `dma_buf_detach`. Calls the exporter's `detach` op
+   * exactly once.
+   * @throws {DmaBufError} `EINVAL` for an attachment of another buffer or one already
+   *   detached; `EBUSY` while the attachment has a mapping outstanding or a map under way.
+   */
+  detach(attachment: DmaBufAttachment<P>): void {
+    this.#checkLive('detach');
+    if (!(attachment instanceof Attachment) || !this.#attachments.has(attachment as Attachment<P>)) {
+      throw new DmaBufError('EINVAL', `detach: ${describe(attachment)} is not an attachment of this buffer, or it is already detached`);
+    }
+    const own = attachment as Attachment<P>;
+    if (own.busy) throw new DmaBufError('EBUSY', 'detach: the attachment still has a mapping outstanding or under way; unmap it first');
+    this.#attachments.delete(own);
+    own.markDetached();
+    callExporter('detach', 'detach', () => { this.#ops.detach?.(this, own); });
+  }
+
+  /**
+   * Prepares `[start, start + len)` for CPU access in `dir`: the kernel's
+   * `dma_buf_begin_cpu_access`. Pair it with {@link endCpuAccess} with the same arguments.
+   * @throws {DmaBufError} `EINVAL` for a range outside the buffer, an empty or fractional
+   *   one, an unknown direction or a released buffer; what the exporter's
+   *   `beginCpuAccess` throws (`ENOMEM`, `ENODEV`, …), in which case nothing is recorded.
+   */
+  async beginCpuAccess(start: number, len: number, dir: DmaDirection): Promise<void> {
+    const call = 'beginCpuAccess';
+    this.#checkLive(call);
+    checkRange(call, start, len, this.size);
+    checkDirection(call, dir);
+    await awaitExporter(call, 'beginCpuAccess', () => this.#ops.beginCpuAccess?.(this, start, len, dir));
+    this.#checkLive(call);
+    this.#cpu.begin({ start, len, direction: dir });
+  }
+
+  /**
+   * Ends CPU access begun with the same range and direction: the kernel's
+   * `dma_buf_end_cpu_access`. Synchronous; the exporter's flush is queued in order before
+   * any later map or CPU access. Afterwards pages only that range covered are out of reach
+   * (`ERANGE`).
+   * @throws {DmaBufError} `EINVAL` when no active begin has this range and direction, or
+   *   the buffer is released.
+   */
+  endCpuAccess(start: number, len: number, dir: DmaDirection): void {
+    const call = 'endCpuAccess';
+    this.#checkLive(call);
+    checkRange(call, start, len, this.size);
+    checkDirection(call, dir);
+    if (!this.#cpu.end(start, len, dir)) {
+      throw new DmaBufError('EINVAL', `${call}: no active beginCpuAccess(${start}, ${len}, '${dir}') to end`);
+    }
+    callExporter(call, 'endCpuAccess', () => { this.#ops.endCpuAccess?.(this, start, len, dir); });
+  }
+
+  /**
+   * A window on one page of an active CPU-access range: the kernel's `dma_buf_kmap`.
+   * `PAGE_SIZE` bytes (fewer for the last page); writable when the range was begun
+   * `'to-device'` or `'bidirectional'`. End it with {@link kunmap}.
+   * @throws {DmaBufError} `EINVAL` for a page beyond the buffer (checked first) or a
+   *   released buffer; `ERANGE` for a page no active range covers.
+   */
+  kmap(page: number): Uint8Array {
+    this.#checkPage('kmap', page);
+    const view = this.#window('kmap', page, () => this.#ops.kmap(this, page));
+    this.#cpu.addWindow(page, view, false);
+    return view;
+  }
+
+  /**
+   * Ends a window that {@link kmap} returned for `page`: the kernel's `dma_buf_kunmap`.
+   * @throws {DmaBufError} `EINVAL` unless `page` and `view` are an outstanding kmap's.
+   */
+  kunmap(page: number, view: Uint8Array): void {
+    this.#checkLive('kunmap');
+    if (!this.#cpu.removeWindow(page, view, false)) {
+      throw new DmaBufError('EINVAL', `kunmap: page ${describe(page)} with that view is not an outstanding kmap of this buffer`);
+    }
+    callExporter('kunmap', 'kunmap', () => { this.#ops.kunmap?.(this, page, view); });
+  }
+
+  /**
+   * As {@link kmap}, for non-blocking fast paths: the kernel's `dma_buf_kmap_atomic`. At
+   * most two atomic windows may be held at once in one realm (page or worker), across all
+   * buffers. End it with {@link kunmapAtomic}.
+   * @throws {DmaBufError} as `kmap`; `EBUSY` when the realm already holds two.
+   */
+  kmapAtomic(page: number): Uint8Array {
+    this.#checkPage('kmapAtomic', page);
+    takeAtomicKmapSlot('kmapAtomic', page);
+    let view: Uint8Array;
+    try {
+      view = this.#window('kmapAtomic', page, () => this.#ops.kmapAtomic(this, page));
+    } catch (error) {
+      returnAtomicKmapSlot();
+      throw error;
+    }
+    this.#cpu.addWindow(page, view, true);
+    return view;
+  }
+
+  /**
+   * Ends a window that {@link kmapAtomic} returned for `page`, giving its slot back: the
+   * kernel's `dma_buf_kunmap_atomic`.
+   * @throws {DmaBufError} `EINVAL` unless `page` and `view` are an outstanding atomic kmap's.
+   */
+  kunmapAtomic(page: number, view: Uint8Array): void {
+    this.#checkLive('kunmapAtomic');
+    if (!this.#cpu.removeWindow(page, view, true)) {
+      throw new DmaBufError('EINVAL', `kunmapAtomic: page ${describe(page)} with that view is not an outstanding kmapAtomic of this buffer`);
+    }
+    returnAtomicKmapSlot();
+    callExporter('kunmapAtomic', 'kunmapAtomic', () => { this.#ops.kunmapAtomic?.(this, page, view); });
+  }
+
+  /** This buffer as plain data for the debug listing. */
+  bufInfo(): BufInfoEntry {
+    return {
+      id: this.id,
+      size: this.size,
+      exporter: this.exporter,
+      name: this.#name ?? '<none>',
+      refCount: this.#refs,
+      attachments: [...this.#attachments].map((a) => a.bufInfo()),
+      cpuAccess: this.#cpu.ranges(),
+      ...this.#cpu.windowCounts(),
+    };
+  }
+
+  #checkLive(call: string): void {
+    if (this.#refs === 0) throw new DmaBufError('EINVAL', `${call}: the buffer (id ${this.id}) is already released`);
+  }
+
+  #checkPage(call: string, page: number): void {
+    this.#checkLive(call);
+    checkInteger(call, 'page', page, 0);
+    const pages = pageCount(this.size);
+    if (page >= pages) throw new DmaBufError('EINVAL', `${call}: page ${page} is beyond the buffer's ${pages} pages`);
+    if (!this.#cpu.covers(page)) throw new DmaBufError('ERANGE', `${call}: page ${page} is not covered by an active beginCpuAccess range`);
+  }
+
+  #window(call: string, page: number, map: () => Uint8Array): Uint8Array {
+    const view = callExporter(call, call, map);
+    if (!(view instanceof Uint8Array)) throw new DmaBufError('EIO', `${call}: the exporter's ${call} op returned ${describe(view)} for page ${page}, not a Uint8Array`);
+    return view;
+  }
+}
+
+/**
+ * Makes a dma-buf from an exporter's storage: the kernel's `dma_buf_export`. The returned
+ * buffer holds one reference, owned by the caller, who puts it when done.
+ * @throws {DmaBufError} `EINVAL` when `priv` is missing, a required op (`mapDmaBuf`,
+ *   `unmapDmaBuf`, `release`, `kmap`, `kmapAtomic`) is missing, `size` is not a positive
+ *   safe integer, or `name` is not a string of at most 32 bytes.
+ */
+export function exportDmaBuf<P>(options: DmaBufExportOptions<P>): DmaBuf<P> {
+  return new DmaBuf(options);
+}

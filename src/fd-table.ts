@@ -1,0 +1,117 @@
+import { booleanOption, checkOptions, describe } from './checks.js';
+import { DmaBuf } from './dma-buf.js';
+import { DmaBufError } from './error.js';
+
+/** Options of {@link FdTable.install} and {@link FdTable.send}. */
+export interface FdOptions {
+  /**
+   * Close-on-exec (the kernel's `O_CLOEXEC`, given at creation because setting it later is
+   * racy): a table made by {@link FdTable.spawn} does not inherit the fd. Default `true`.
+   */
+  readonly cloexec?: boolean;
+}
+
+interface FdEntry {
+  readonly buf: DmaBuf;
+  readonly cloexec: boolean;
+}
+
+/**
+ * One module's file-descriptor table (a process's, in the kernel): a component, a worker
+ * or any independent module keeps one. An fd number means something only inside its own
+ * table; there is no global registry through which a module without the fd could reach
+ * the buffer. Each open fd holds its own reference to its buffer.
+ */
+export class FdTable {
+  readonly #entries = new Map<number, FdEntry>();
+
+  /**
+   * Gives `buf` the lowest free fd, starting at 0: the kernel's `dma_buf_fd`. Unlike the
+   * kernel, the table takes its own reference: the caller keeps its own and puts it when done.
+   * @throws {DmaBufError} `EINVAL` for something that is not a live dma-buf, or bad options.
+   */
+  install(buf: DmaBuf, options?: FdOptions): number {
+    const cloexec = booleanOption('install', checkOptions('install', options), 'cloexec', true);
+    if (!(buf instanceof DmaBuf)) throw new DmaBufError('EINVAL', `install: expected a DmaBuf, got ${describe(buf)}`);
+    buf.get();
+    const fd = this.#lowestFree();
+    this.#entries.set(fd, { buf, cloexec });
+    return fd;
+  }
+
+  /**
+   * The buffer behind `fd`, with one more reference that the caller owns and puts: the
+   * kernel's `dma_buf_get`.
+   * @throws {DmaBufError} `EBADF` when `fd` is not open in this table.
+   */
+  get(fd: number): DmaBuf {
+    return this.#entry('get', fd).buf.get();
+  }
+
+  /**
+   * Closes `fd`, dropping the table's reference (the buffer is released if it was the last).
+   * @throws {DmaBufError} `EBADF` when `fd` is not open in this table.
+   */
+  close(fd: number): void {
+    const { buf } = this.#entry('close', fd);
+    this.#entries.delete(fd);
+    buf.put();
+  }
+
+  /**
+   * Passes the buffer behind `fd` to another table, like `SCM_RIGHTS` over a socket: `to`
+   * takes its own reference under its lowest free fd, which is returned. This table's fd
+   * stays open.
+   * @throws {DmaBufError} `EBADF` when `fd` is not open here; `EINVAL` when `to` is not an
+   *   `FdTable` or the options are bad.
+   */
+  send(fd: number, to: FdTable, options?: FdOptions): number {
+    const { buf } = this.#entry('send', fd);
+    if (!(to instanceof FdTable)) throw new DmaBufError('EINVAL', `send: the target must be an FdTable, got ${describe(to)}`);
+    return to.install(buf, options);
+  }
+
+  /**
+   * A child table, as after fork and exec: it inherits, under the same numbers, exactly the
+   * fds installed without `cloexec`, each with its own reference. The caller owns the child
+   * and closes it with {@link closeAll} when done.
+   */
+  spawn(): FdTable {
+    const child = new FdTable();
+    for (const [fd, entry] of this.#entries) {
+      if (entry.cloexec) continue;
+      child.#entries.set(fd, { buf: entry.buf.get(), cloexec: false });
+    }
+    return child;
+  }
+
+  /** Closes every open fd, as when a process exits; a component calls it when it goes away. */
+  closeAll(): void {
+    for (const fd of [...this.#entries.keys()]) this.close(fd);
+  }
+
+  /** The open fds, in increasing order. */
+  openFds(): number[] {
+    return [...this.#entries.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Whether `fd` is close-on-exec.
+   * @throws {DmaBufError} `EBADF` when `fd` is not open in this table.
+   */
+  isCloexec(fd: number): boolean {
+    return this.#entry('isCloexec', fd).cloexec;
+  }
+
+  #entry(call: string, fd: unknown): FdEntry {
+    const entry = typeof fd === 'number' ? this.#entries.get(fd) : undefined;
+    if (!entry) throw new DmaBufError('EBADF', `${call}: fd ${describe(fd)} is not open in this table`);
+    return entry;
+  }
+
+  #lowestFree(): number {
+    let fd = 0;
+    while (this.#entries.has(fd)) fd += 1;
+    return fd;
+  }
+}
