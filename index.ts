@@ -15,4 +15,5 @@ export { FdTable, type FdOptions } from './src/fd-table.js';
 export type { DmaBufOps } from './src/ops.js';
 export { PAGE_SIZE } from './src/page.js';
 export type { SgSegment, SgTable } from './src/sg-table.js';
+export { GpuHeap, type GpuAllocateOptions, type GpuDmaBuf, type GpuHeapOptions, type GpuHeapStats, type GpuStorage } from './gpu/gpu-heap.js';
 export { requestGpuDevice } from './gpu/request-device.js';

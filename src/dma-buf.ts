@@ -55,7 +55,8 @@ export interface DmaBufExportOptions<P> {
 
 let nextId = 1;
 
-function checkName(call: string, name: unknown): asserts name is string | undefined {
+/** Throws `EINVAL` unless `name` is `undefined` or a string of at most {@link DMA_BUF_NAME_MAX} UTF-8 bytes. */
+export function checkName(call: string, name: unknown): asserts name is string | undefined {
   if (name === undefined) return;
   if (typeof name !== 'string') throw new DmaBufError('EINVAL', `${call}: name must be a string, got ${describe(name)}`);
   const bytes = new TextEncoder().encode(name).length;

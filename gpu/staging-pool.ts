@@ -1,0 +1,103 @@
+import { alignUp } from './segments.js';
+
+/** Which way a staging buffer carries bytes: `read` is `MAP_READ | COPY_DST`, `write` is `MAP_WRITE | COPY_SRC`. */
+export type StagingKind = 'read' | 'write';
+
+interface FreeBuffer {
+  readonly buffer: GPUBuffer;
+  readonly device: GPUDevice;
+  readonly kind: StagingKind;
+}
+
+/** The smallest staging buffer the pool makes: one page. */
+const MIN_STAGING = 4096;
+
+/**
+ * Mappable staging buffers, reused across transfers and CPU accesses so that repeating the
+ * same work creates no new `GPUBuffer`. Sizes are rounded up to a power of two (at least a
+ * page, at most the device's `maxBufferSize`) so that similar requests share buffers. Idle
+ * buffers are kept up to `capBytes`; beyond that they are destroyed, not kept.
+ *
+ * The pool owns every buffer it hands out: a caller gives it back with {@link release}
+ * (unmapped or not) and never destroys it.
+ */
+export class StagingPool {
+  /** Bytes of idle buffers kept at most. */
+  readonly capBytes: number;
+  #free: FreeBuffer[] = [];
+  #idleBytes = 0;
+  #liveBytes = 0;
+  #created = 0;
+  readonly #kinds = new WeakMap<GPUBuffer, FreeBuffer>();
+
+  constructor(capBytes: number) {
+    this.capBytes = capBytes;
+  }
+
+  /** Bytes of all staging buffers alive now, idle or in use. */
+  get liveBytes(): number {
+    return this.#liveBytes;
+  }
+
+  /** Staging buffers created since the pool was made. */
+  get created(): number {
+    return this.#created;
+  }
+
+  /** The size a request for `size` bytes is served with. */
+  static bucket(device: GPUDevice, size: number): number {
+    const pow2 = 2 ** Math.ceil(Math.log2(Math.max(size, MIN_STAGING)));
+    return pow2 <= device.limits.maxBufferSize ? pow2 : alignUp(size, 4);
+  }
+
+  /** An unmapped staging buffer of at least `size` bytes on `device`. */
+  acquire(device: GPUDevice, kind: StagingKind, size: number): GPUBuffer {
+    const bucket = StagingPool.bucket(device, size);
+    const index = this.#free.findIndex((f) => f.device === device && f.kind === kind && f.buffer.size === bucket);
+    const reused = index >= 0 ? this.#free.splice(index, 1)[0] : undefined;
+    if (reused) {
+      this.#idleBytes -= bucket;
+      return reused.buffer;
+    }
+    const usage = kind === 'read' ? GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST : GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC;
+    const buffer = device.createBuffer({ size: bucket, usage, label: `dmabuf staging (${kind}, ${bucket} bytes)` });
+    this.#kinds.set(buffer, { buffer, device, kind });
+    this.#created += 1;
+    this.#liveBytes += bucket;
+    return buffer;
+  }
+
+  /** Takes a buffer back: kept for reuse while idle bytes stay within the cap, else destroyed. */
+  release(buffer: GPUBuffer): void {
+    const entry = this.#kinds.get(buffer);
+    if (!entry) return;
+    if (buffer.mapState !== 'unmapped') buffer.unmap();
+    if (this.#idleBytes + buffer.size <= this.capBytes) {
+      this.#free.push(entry);
+      this.#idleBytes += buffer.size;
+    } else {
+      this.#destroy(buffer);
+    }
+  }
+
+  /** Destroys a buffer that must not be reused (its device failed, or its map was aborted). */
+  discard(buffer: GPUBuffer): void {
+    if (this.#kinds.has(buffer)) this.#destroy(buffer);
+  }
+
+  /** Destroys the idle buffers of `device` (when it is lost), or all idle buffers. */
+  purge(device?: GPUDevice): void {
+    const [gone, kept] = [this.#free.filter((f) => !device || f.device === device), this.#free.filter((f) => device && f.device !== device)];
+    this.#free = kept;
+    for (const { buffer } of gone) {
+      this.#idleBytes -= buffer.size;
+      this.#destroy(buffer);
+    }
+  }
+
+  #destroy(buffer: GPUBuffer): void {
+    this.#kinds.delete(buffer);
+    this.#liveBytes -= buffer.size;
+    buffer.destroy();
+  }
+}

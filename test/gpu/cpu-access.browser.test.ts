@@ -1,0 +1,213 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { GpuHeap, PAGE_SIZE, type GpuDmaBuf } from 'webgpu-dmabuf';
+import { expectNoLeaks, fillWithShader, newDevice, readTable, shaderByte, shaderPattern } from './gpu-helpers.js';
+
+let device: GPUDevice;
+let heap: GpuHeap;
+
+beforeEach(async () => {
+  device = await newDevice('exporter');
+  heap = new GpuHeap(device);
+});
+
+afterEach(() => {
+  expectNoLeaks(heap);
+  device.destroy();
+});
+
+const SIZE = 3 * PAGE_SIZE + 6;
+
+/** A buffer filled with the shader pattern of `seed`, written on the GPU. */
+async function patterned(seed: number, size = SIZE): Promise<GpuDmaBuf> {
+  const buf = heap.allocate(size);
+  const attachment = buf.attach(device);
+  const sgt = await attachment.map('from-device');
+  fillWithShader(device, sgt, seed);
+  await attachment.unmap(sgt, 'from-device');
+  buf.detach(attachment);
+  return buf;
+}
+
+/** All bytes of the buffer, read by hand through a same-device map. */
+async function contents(buf: GpuDmaBuf): Promise<Uint8Array> {
+  const attachment = buf.attach(device);
+  const sgt = await attachment.map('to-device');
+  const bytes = await readTable(device, sgt);
+  await attachment.unmap(sgt, 'to-device');
+  buf.detach(attachment);
+  return bytes;
+}
+
+/** Writes `value(i)` at every dma-buf offset `i` of `[start, start + len)` through kmap windows. */
+function writeThroughWindows(buf: GpuDmaBuf, start: number, len: number, value: (i: number) => number): void {
+  for (let page = Math.floor(start / PAGE_SIZE); page * PAGE_SIZE < start + len; page++) {
+    const view = buf.kmap(page);
+    for (let i = Math.max(start, page * PAGE_SIZE); i < Math.min(start + len, page * PAGE_SIZE + view.length); i++) {
+      view[i - page * PAGE_SIZE] = value(i);
+    }
+    buf.kunmap(page, view);
+  }
+}
+
+// Ranges that start and end on and off page and 4-byte boundaries.
+const RANGES: [string, number, number][] = [
+  ['inside one word', 1, 2],
+  ['across one word boundary', 3, 3],
+  ['across a page boundary, unaligned', PAGE_SIZE - 3, 7],
+  ['over several pages, unaligned at both ends', 5, 2 * PAGE_SIZE + 3],
+  ['aligned words', 8, 16],
+  ['the whole buffer (size not a multiple of 4)', 0, SIZE],
+  ['the last byte', SIZE - 1, 1],
+];
+
+describe("'from-device' CPU access", () => {
+  test('kmap windows show exactly what the GPU wrote, page by page, the last page short', async () => {
+    const buf = await patterned(17);
+    await buf.beginCpuAccess(0, SIZE, 'from-device');
+    const expected = shaderPattern(SIZE, 17);
+    for (let page = 0; page < 4; page++) {
+      const view = buf.kmap(page);
+      expect(view.length).toBe(page < 3 ? PAGE_SIZE : 6);
+      expect(view).toEqual(expected.subarray(page * PAGE_SIZE, page * PAGE_SIZE + view.length));
+      buf.kunmap(page, view);
+    }
+    buf.endCpuAccess(0, SIZE, 'from-device');
+    buf.put();
+  });
+
+  test('kmapAtomic returns the same bytes as kmap, with no further copy', async () => {
+    const buf = await patterned(2);
+    await buf.beginCpuAccess(PAGE_SIZE, PAGE_SIZE, 'from-device');
+    const copied = heap.stats().bytesCopied;
+    const plain = buf.kmap(1);
+    const atomic = buf.kmapAtomic(1);
+    expect(atomic).toEqual(plain);
+    expect(atomic.buffer).toBe(plain.buffer);
+    expect(heap.stats().bytesCopied).toBe(copied);
+    buf.kunmapAtomic(1, atomic);
+    buf.kunmap(1, plain);
+    buf.endCpuAccess(PAGE_SIZE, PAGE_SIZE, 'from-device');
+    buf.put();
+  });
+
+  test('the read stages only the page-aligned cover of the range', async () => {
+    const buf = await patterned(3);
+    const before = heap.stats().bytesCopied;
+    await buf.beginCpuAccess(PAGE_SIZE + 10, 20, 'from-device');
+    expect(heap.stats().bytesCopied - before).toBe(PAGE_SIZE);
+    buf.endCpuAccess(PAGE_SIZE + 10, 20, 'from-device');
+    expect(heap.stats().bytesCopied - before).toBe(PAGE_SIZE);
+    buf.put();
+  });
+
+  test('writing into a read-only window changes nothing in the buffer', async () => {
+    const buf = await patterned(4);
+    await buf.beginCpuAccess(0, PAGE_SIZE, 'from-device');
+    buf.kmap(0).fill(1);
+    buf.endCpuAccess(0, PAGE_SIZE, 'from-device');
+    expect(await contents(buf)).toEqual(shaderPattern(SIZE, 4));
+    buf.put();
+  });
+});
+
+describe("'to-device' and 'bidirectional' CPU access", () => {
+  test.each(RANGES)("'to-device' over %s writes back exactly [start, start + len)", async (_, start, len) => {
+    const buf = await patterned(9);
+    await buf.beginCpuAccess(start, len, 'to-device');
+    writeThroughWindows(buf, start, len, (i) => 0x80 | (i & 0x7f));
+    buf.endCpuAccess(start, len, 'to-device');
+    const expected = shaderPattern(SIZE, 9);
+    for (let i = start; i < start + len; i++) expected[i] = 0x80 | (i & 0x7f);
+    expect(await contents(buf)).toEqual(expected);
+    buf.put();
+  });
+
+  test.each(RANGES)("'bidirectional' over %s reads the current bytes and writes back only the range", async (_, start, len) => {
+    const buf = await patterned(21);
+    await buf.beginCpuAccess(start, len, 'bidirectional');
+    const page = Math.floor(start / PAGE_SIZE);
+    const view = buf.kmap(page);
+    expect(view[start - page * PAGE_SIZE]).toBe(shaderByte(start, 21));
+    buf.kunmap(page, view);
+    writeThroughWindows(buf, start, len, (i) => shaderByte(i, 21) ^ 0xff);
+    buf.endCpuAccess(start, len, 'bidirectional');
+    const expected = shaderPattern(SIZE, 21);
+    for (let i = start; i < start + len; i++) expected[i] = (expected[i] ?? 0) ^ 0xff;
+    expect(await contents(buf)).toEqual(expected);
+    buf.put();
+  });
+
+  test('bytes outside the range that the GPU wrote after begin survive the write-back', async () => {
+    const buf = await patterned(1);
+    await buf.beginCpuAccess(6, 5, 'to-device');
+    const attachment = buf.attach(device);
+    const sgt = await attachment.map('from-device');
+    fillWithShader(device, sgt, 99);
+    await attachment.unmap(sgt, 'from-device');
+    buf.detach(attachment);
+    writeThroughWindows(buf, 6, 5, () => 0);
+    buf.endCpuAccess(6, 5, 'to-device');
+    const expected = shaderPattern(SIZE, 99);
+    expected.fill(0, 6, 11);
+    expect(await contents(buf)).toEqual(expected);
+    buf.put();
+  });
+
+  test('a write-only window never shows bytes of an earlier access of another buffer', async () => {
+    const secret = heap.allocate(PAGE_SIZE);
+    await secret.beginCpuAccess(0, PAGE_SIZE, 'to-device');
+    secret.kmap(0).fill(0x5a);
+    secret.endCpuAccess(0, PAGE_SIZE, 'to-device');
+    const other = heap.allocate(PAGE_SIZE);
+    await other.beginCpuAccess(0, PAGE_SIZE, 'to-device');
+    expect(other.kmap(0).every((b) => b === 0)).toBe(true);
+    other.endCpuAccess(0, PAGE_SIZE, 'to-device');
+    secret.put();
+    other.put();
+  });
+});
+
+describe('staging', () => {
+  test('repeating the same CPU access creates no new staging buffer after warm-up', async () => {
+    const buf = heap.allocate(64 * 1024);
+    for (const dir of ['from-device', 'to-device', 'bidirectional'] as const) {
+      await buf.beginCpuAccess(0, buf.size, dir);
+      buf.endCpuAccess(0, buf.size, dir);
+    }
+    const created = heap.stats().stagingBuffersCreated;
+    for (let round = 0; round < 3; round++) {
+      for (const dir of ['from-device', 'to-device', 'bidirectional'] as const) {
+        await buf.beginCpuAccess(0, buf.size, dir);
+        buf.endCpuAccess(0, buf.size, dir);
+      }
+    }
+    expect(heap.stats().stagingBuffersCreated).toBe(created);
+    buf.put();
+  });
+
+  test('beyond the pool cap staging buffers are destroyed, not kept', async () => {
+    const small = new GpuHeap(device, { stagingCapBytes: 0 });
+    const buf = small.allocate(PAGE_SIZE);
+    await buf.beginCpuAccess(0, PAGE_SIZE, 'from-device');
+    expect(small.stats().stagingBytes).toBe(PAGE_SIZE);
+    buf.endCpuAccess(0, PAGE_SIZE, 'from-device');
+    expect(small.stats().stagingBytes).toBe(0);
+    buf.put();
+    expectNoLeaks(small);
+  });
+
+  test('the flush of endCpuAccess lands before a later map on another device', async () => {
+    const importer = await newDevice('importer');
+    const buf = heap.allocate(PAGE_SIZE);
+    await buf.beginCpuAccess(0, PAGE_SIZE, 'to-device');
+    buf.kmap(0).fill(0x33);
+    buf.endCpuAccess(0, PAGE_SIZE, 'to-device');
+    const attachment = buf.attach(importer);
+    const sgt = await attachment.map('to-device');
+    expect(await readTable(importer, sgt)).toEqual(new Uint8Array(PAGE_SIZE).fill(0x33));
+    await attachment.unmap(sgt, 'to-device');
+    buf.detach(attachment);
+    buf.put();
+    importer.destroy();
+  });
+});

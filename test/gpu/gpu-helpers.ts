@@ -1,0 +1,113 @@
+// Helpers for browser tests on real WebGPU: devices of their own, reading and writing
+// buffers by hand (raw WebGPU, so the library is checked against something it did not do),
+// and the one-line leak check every test ends with.
+import { expect } from 'vitest';
+import type { GpuHeap, SgTable } from 'webgpu-dmabuf';
+
+// WebGPU errors that no error scope caught, from every device a test made.
+const uncaptured: string[] = [];
+
+/**
+ * A device from its own adapter, as an independent module gets one. Its uncaptured WebGPU
+ * errors (validation, out-of-memory) are collected for {@link expectNoGpuErrors}.
+ */
+export async function newDevice(label: string): Promise<GPUDevice> {
+  const adapter = await navigator.gpu.requestAdapter();
+  if (!adapter) throw new Error('no WebGPU adapter: see scripts/chromium.mjs for the flags');
+  const device = await adapter.requestDevice({ label });
+  device.label = label;
+  device.addEventListener('uncapturederror', (event) => {
+    uncaptured.push(`${label}: ${event.error.message}`);
+  });
+  return device;
+}
+
+/** Fails when any device of the test reported an uncaptured WebGPU error; clears the list. */
+export function expectNoGpuErrors(): void {
+  const errors = uncaptured.splice(0);
+  expect(errors).toEqual([]);
+}
+
+/** Bytes `[offset, offset + size)` of `buffer` (needs COPY_SRC), read back by hand. */
+export async function readBytes(device: GPUDevice, buffer: GPUBuffer, offset: number, size: number): Promise<Uint8Array> {
+  const padded = Math.ceil(size / 4) * 4;
+  const readback = device.createBuffer({ size: padded, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(buffer, offset, readback, 0, padded);
+  device.queue.submit([encoder.finish()]);
+  await readback.mapAsync(GPUMapMode.READ);
+  const bytes = new Uint8Array(readback.getMappedRange().slice(0, size));
+  readback.destroy();
+  return bytes;
+}
+
+/** Every byte of a mapped table, in order, read back on `device`. */
+export async function readTable(device: GPUDevice, sgt: SgTable): Promise<Uint8Array> {
+  const total = sgt.segments.reduce((sum, s) => sum + s.length, 0);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const segment of sgt.segments) {
+    out.set(await readBytes(device, segment.buffer, segment.offset, segment.length), at);
+    at += segment.length;
+  }
+  return out;
+}
+
+/** Runs a compute shader on `device` that writes byte `i` of every segment's words as `pattern(i)`. */
+export function fillWithShader(device: GPUDevice, sgt: SgTable, seed: number): void {
+  const module = device.createShaderModule({
+    code: `@group(0) @binding(0) var<storage, read_write> words: array<u32>;
+           @group(0) @binding(1) var<uniform> base: vec2u;
+           fn b(i: u32) -> u32 { return (i * 7u + base.y) & 0xffu; }
+           @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3u) {
+             if (id.x >= arrayLength(&words)) { return; }
+             let i = base.x + id.x * 4u;
+             words[id.x] = b(i) | (b(i + 1u) << 8u) | (b(i + 2u) << 16u) | (b(i + 3u) << 24u);
+           }`,
+  });
+  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+  let at = 0;
+  for (const segment of sgt.segments) {
+    const words = Math.ceil(segment.length / 4);
+    const uniform = device.createBuffer({ size: 8, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(uniform, 0, new Uint32Array([at, seed]));
+    const bindGroup = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: segment.buffer, offset: segment.offset, size: words * 4 } },
+        { binding: 1, resource: { buffer: uniform } },
+      ],
+    });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(Math.ceil(words / 64));
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    uniform.destroy();
+    at += segment.length;
+  }
+}
+
+/** What {@link fillWithShader} writes at dma-buf offset `i`. */
+export function shaderByte(i: number, seed: number): number {
+  return (i * 7 + seed) & 0xff;
+}
+
+/** The expected bytes of {@link fillWithShader} for `size` bytes. */
+export function shaderPattern(size: number, seed: number): Uint8Array {
+  return Uint8Array.from({ length: size }, (_, i) => shaderByte(i, seed));
+}
+
+/** The check every browser test ends with: nothing live, staging within its cap, no WebGPU error. */
+export function expectNoLeaks(heap: GpuHeap): void {
+  expectNoGpuErrors();
+  const stats = heap.stats();
+  expect({ liveBuffers: stats.liveBuffers, storageBytes: stats.storageBytes, mirrorBytes: stats.mirrorBytes }).toEqual({
+    liveBuffers: 0,
+    storageBytes: 0,
+    mirrorBytes: 0,
+  });
+  expect(stats.stagingBytes).toBeLessThanOrEqual(256 * 1024 * 1024);
+}
