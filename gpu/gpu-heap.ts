@@ -100,6 +100,7 @@ export class GpuHeap {
   readonly maxSegmentBytes: number;
   readonly #pool: StagingPool;
   readonly #ops: DmaBufOps<GpuStorage>;
+  readonly #watched = new WeakSet<GPUDevice>();
   #liveBuffers = 0;
   #storageBytes = 0;
   #mirrorBytes = 0;
@@ -122,6 +123,13 @@ export class GpuHeap {
     if (typeof name !== 'string') throw new DmaBufError('EINVAL', `new GpuHeap: name must be a string, got ${describe(name)}`);
     this.name = name;
     this.#ops = this.#makeOps();
+    this.#watch(device);
+  }
+
+  /** Follows a device's loss: its operations fail with `ENODEV` and its idle staging is freed. */
+  #watch(device: GPUDevice): void {
+    if (this.#watched.has(device)) return;
+    this.#watched.add(device);
     watchDevice(device, () => { this.#pool.purge(device); });
   }
 
@@ -186,6 +194,7 @@ export class GpuHeap {
     return {
       mapDmaBuf: (attachment, dir) => this.#map(storageOf(attachment.dmabuf), attachment, dir),
       unmapDmaBuf: (attachment, _sgt, dir) => this.#unmap(storageOf(attachment.dmabuf), attachment, dir),
+      attach: (_buf, attachment) => { this.#watch(attachment.device); },
       detach: (buf, attachment) => { this.#dropMirror(storageOf(buf), attachment); },
       release: (buf) => { this.#release(storageOf(buf)); },
       beginCpuAccess: (buf, start, len, dir) => this.#beginCpuAccess(buf, start, len, dir),
