@@ -81,7 +81,7 @@ const ALL_USAGE = 0x3ff;
 const MiB = 1024 * 1024;
 
 function numberOption(options: Readonly<Record<string, unknown>>, key: string, fallback: number, min: number): number {
-  const value = options[key] ?? fallback;
+  const value = options[key] === undefined ? fallback : options[key];
   checkInteger('new GpuHeap', key, value, min);
   return value;
 }

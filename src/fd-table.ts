@@ -33,6 +33,7 @@ export class FdTable {
   install(buf: DmaBuf, options?: FdOptions): number {
     const cloexec = booleanOption('install', checkOptions('install', options), 'cloexec', true);
     if (!(buf instanceof DmaBuf)) throw new DmaBufError('EINVAL', `install: expected a DmaBuf, got ${describe(buf)}`);
+    if (buf.released) throw new DmaBufError('EINVAL', `install: the buffer (id ${buf.id}) is already released`);
     buf.get();
     const fd = this.#lowestFree();
     this.#entries.set(fd, { buf, cloexec });
