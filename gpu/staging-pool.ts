@@ -87,8 +87,8 @@ export class StagingPool {
 
   /** Destroys the idle buffers of `device` (when it is lost), or all idle buffers. */
   purge(device?: GPUDevice): void {
-    const [gone, kept] = [this.#free.filter((f) => !device || f.device === device), this.#free.filter((f) => device && f.device !== device)];
-    this.#free = kept;
+    const gone = this.#free.filter((f) => !device || f.device === device);
+    this.#free = this.#free.filter((f) => !gone.includes(f));
     for (const { buffer } of gone) {
       this.#idleBytes -= buffer.size;
       this.#destroy(buffer);
