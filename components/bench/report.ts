@@ -1,0 +1,100 @@
+/**
+ * A benchmark run's results as plain data (what `npm run bench` writes to JSON), and the
+ * ratios taken from them.
+ */
+import type { Figure } from './measure.js';
+import type { RatioBasis, ScenarioId, VariantInfo } from './scenario.js';
+
+/** One variant at one size. */
+export interface VariantResult {
+  readonly variant: string;
+  /** Milliseconds per operation. */
+  readonly ms: Figure;
+  /** Bytes per second at the median, the fastest and the slowest sample (GB/s, 1e9 bytes). */
+  readonly gbps: { readonly median: number; readonly min: number; readonly max: number };
+  /**
+   * Speed against this variant's basis (see the scenario's `ratio`): the basis' median time
+   * over this variant's; above 1 is faster. `null` where there is no basis.
+   */
+  readonly ratio: number | null;
+}
+
+/** One size of a scenario. */
+export interface PointResult {
+  readonly size: number;
+  readonly bytesPerOp: number;
+  readonly results: readonly VariantResult[];
+  /** Counts recorded beside the timings. */
+  readonly extras: Readonly<Record<string, number>>;
+}
+
+/** One scenario's results. */
+export interface ScenarioResult {
+  readonly id: ScenarioId;
+  readonly title: string;
+  readonly measures: string;
+  readonly metric: 'throughput' | 'latency';
+  readonly ratio: RatioBasis;
+  readonly variants: readonly VariantInfo[];
+  readonly points: readonly PointResult[];
+}
+
+/** A scenario that did not run, and why. */
+export interface SkippedScenario {
+  readonly id: ScenarioId;
+  readonly reason: string;
+}
+
+/** What a run ran on. */
+export interface BenchAdapter {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly device: string;
+  readonly description: string;
+}
+
+/** A whole run. */
+export interface BenchReport {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly quick: boolean;
+  readonly adapter: BenchAdapter;
+  readonly userAgent: string;
+  /** Whether the page was cross-origin isolated (fine-grained timers). */
+  readonly crossOriginIsolated: boolean;
+  /** The smallest step `performance.now()` was seen to take, in ms. */
+  readonly timerResolutionMs: number;
+  readonly settings: { readonly warmup: number; readonly runs: number; readonly sampleMs: number; readonly maxBatch: number };
+  readonly scenarios: readonly ScenarioResult[];
+  readonly skipped: readonly SkippedScenario[];
+}
+
+/** Throughput figures of a time figure for `bytes` per operation. */
+export function throughput(ms: Figure, bytes: number): VariantResult['gbps'] {
+  const gbps = (t: number) => bytes / (t * 1e6);
+  return { median: gbps(ms.median), min: gbps(ms.max), max: gbps(ms.min) };
+}
+
+/**
+ * Fills in each result's ratio. `baseline`: the fastest median of the variant's `against`
+ * at the same size over its own. `first-size`: the same variant's median at the first size
+ * over its own.
+ */
+export function withRatios(basis: RatioBasis, variants: readonly VariantInfo[], points: readonly Omit<PointResult, 'results'>[], figures: readonly ReadonlyMap<string, Figure>[]): PointResult[] {
+  return points.map((point, index) => {
+    const here = figures[index] ?? new Map<string, Figure>();
+    const first = figures[0] ?? new Map<string, Figure>();
+    const results = variants.flatMap((variant): VariantResult[] => {
+      const ms = here.get(variant.id);
+      if (!ms) return [];
+      let base: number | undefined;
+      if (basis === 'first-size') base = first.get(variant.id)?.median;
+      else {
+        const medians = (variant.against ?? []).flatMap((id) => here.get(id)?.median ?? []);
+        base = medians.length > 0 ? Math.min(...medians) : undefined;
+      }
+      return [{ variant: variant.id, ms, gbps: throughput(ms, point.bytesPerOp), ratio: base === undefined ? null : base / ms.median }];
+    });
+    return { ...point, results };
+  });
+}

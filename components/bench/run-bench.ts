@@ -1,0 +1,145 @@
+/**
+ * Runs the benchmark: two devices of their own (an exporter and an importer, as two modules
+ * have), the stock heap on the first, TypeGPU on the first for its baselines, then every
+ * chosen scenario size by size, variants interleaved.
+ */
+import { tgpu } from 'typegpu';
+import { GpuHeap, requestGpuDevice, type GpuHeapStats } from 'webgpu-dmabuf';
+import { FULL_SETTINGS, measureInterleaved, QUICK_SETTINGS, type Figure, type MeasureSettings } from './measure.js';
+import { withRatios, type BenchReport, type ScenarioResult, type SkippedScenario } from './report.js';
+import { SCENARIO_IDS, formatSize, type BenchEnv, type Scenario, type ScenarioId } from './scenario.js';
+import { cpuRead } from './scenarios/cpu-read.js';
+import { cpuWrite } from './scenarios/cpu-write.js';
+import { mapCrossDevice } from './scenarios/map-cross-device.js';
+import { mapSameDevice } from './scenarios/map-same-device.js';
+import { pageLatency } from './scenarios/page-latency.js';
+
+/** The scenarios this page can run, in order. */
+export const SCENARIOS: readonly Scenario[] = [cpuRead, cpuWrite, pageLatency, mapSameDevice, mapCrossDevice];
+
+/** Scenarios of the issue that this page does not run yet, and why. */
+export const NOT_RUN: Readonly<Partial<Record<ScenarioId, string>>> = {
+  'camera-pipeline': 'the demo camera -> filter -> view components are not available to the benchmark yet',
+};
+
+/** What to run. */
+export interface BenchOptions {
+  /** The short version: fewer sizes and runs. */
+  readonly quick?: boolean;
+  /** Which scenarios; all by default. */
+  readonly scenarios?: readonly ScenarioId[];
+}
+
+/** Where a run is. */
+export interface BenchProgress {
+  readonly done: number;
+  readonly total: number;
+  /** The scenario and size being measured. */
+  readonly label: string;
+}
+
+/** A run's report with the heap's counts after it (all zero but staging when nothing leaked). */
+export interface BenchRun {
+  readonly report: BenchReport;
+  readonly heapAfter: GpuHeapStats;
+}
+
+/** The smallest step of `performance.now()` seen in a short busy loop, ms. */
+function timerResolution(): number {
+  let smallest = Infinity;
+  let last = performance.now();
+  const end = last + 20;
+  while (last < end) {
+    const now = performance.now();
+    if (now > last) smallest = Math.min(smallest, now - last);
+    last = now;
+  }
+  return smallest;
+}
+
+async function makeEnv(): Promise<BenchEnv> {
+  const exporter = await requestGpuDevice();
+  exporter.label = 'bench exporter';
+  const importer = await requestGpuDevice();
+  importer.label = 'bench importer';
+  const heap = new GpuHeap(exporter, { name: 'bench' });
+  return { exporter, importer, heap, root: tgpu.initFromDevice({ device: exporter }) };
+}
+
+/** Progress of one scenario: `advanced` when one warm-up run or sample is done, not when a size is announced. */
+type Step = (label: string, advanced: boolean) => void;
+
+async function runScenario(env: BenchEnv, scenario: Scenario, quick: boolean, settings: MeasureSettings, step: Step): Promise<ScenarioResult> {
+  const points = [];
+  const figures: Map<string, Figure>[] = [];
+  for (const size of scenario.sizes(quick)) {
+    const label = `${scenario.id} ${formatSize(size)}`;
+    step(label, false);
+    const prepared = await scenario.prepare(env, size);
+    try {
+      const measured = await measureInterleaved(prepared.ops, settings, { step: () => { step(label, true); }, ...(prepared.afterWarmup ? { afterWarmup: prepared.afterWarmup } : {}) });
+      figures.push(measured);
+      points.push({ size, bytesPerOp: prepared.bytesPerOp, extras: prepared.extras?.() ?? {} });
+    } finally {
+      await prepared.dispose();
+    }
+  }
+  const { id, title, measures, metric, ratio, variants } = scenario;
+  return { id, title, measures, metric, ratio, variants, points: withRatios(ratio, variants, points, figures) };
+}
+
+/**
+ * Runs the chosen scenarios and returns the report. Makes and destroys its own devices.
+ * A scenario that throws is listed in `skipped` with the error; the others still run.
+ */
+export async function runBench(options: BenchOptions = {}, onProgress?: (progress: BenchProgress) => void): Promise<BenchRun> {
+  const quick = options.quick ?? false;
+  const wanted = new Set(options.scenarios ?? SCENARIO_IDS);
+  const settings = quick ? QUICK_SETTINGS : FULL_SETTINGS;
+  const chosen = SCENARIOS.filter((s) => wanted.has(s.id));
+  const skipped: SkippedScenario[] = SCENARIO_IDS.flatMap((id) => {
+    const reason = NOT_RUN[id];
+    return wanted.has(id) && reason !== undefined ? [{ id, reason }] : [];
+  });
+  const total = chosen.reduce((sum, s) => sum + s.sizes(quick).length * s.variants.length * (settings.warmup + settings.runs), 0);
+  let done = 0;
+  const startedAt = new Date().toISOString();
+  const timerResolutionMs = timerResolution();
+  const env = await makeEnv();
+  const scenarios: ScenarioResult[] = [];
+  try {
+    for (const scenario of chosen) {
+      const step: Step = (label, advanced) => {
+        if (advanced) done += 1;
+        onProgress?.({ done, total, label });
+      };
+      try {
+        scenarios.push(await runScenario(env, scenario, quick, settings, step));
+      } catch (error) {
+        skipped.push({ id: scenario.id, reason: `failed: ${error instanceof Error ? error.message : String(error)}` });
+      }
+    }
+  } finally {
+    env.root.destroy();
+  }
+  const heapAfter = env.heap.stats();
+  const { vendor, architecture, device, description } = env.exporter.adapterInfo;
+  env.exporter.destroy();
+  env.importer.destroy();
+  onProgress?.({ done: total, total, label: 'done' });
+  return {
+    report: {
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      quick,
+      adapter: { vendor, architecture, device, description },
+      userAgent: navigator.userAgent,
+      crossOriginIsolated: globalThis.crossOriginIsolated,
+      timerResolutionMs,
+      settings,
+      scenarios,
+      skipped,
+    },
+    heapAfter,
+  };
+}

@@ -1,0 +1,90 @@
+// `npm run bench`: set up what is missing, serve the benchmark page (bench.html) with Vite on
+// 127.0.0.1, run it in headless Chromium with real WebGPU (the flags of scripts/chromium.mjs),
+// print its table and write every number to JSON.
+//
+//   npm run bench [-- --quick] [--out FILE] [--scenarios cpu-read,page-latency] [--screenshot FILE]
+//
+// --quick        the short version (fewer sizes and runs), for smoke checks
+// --out FILE     where the JSON goes (default bench-results.json)
+// --scenarios    a comma-separated subset of the scenarios
+// --screenshot   also save a PNG of the page with its tables and charts
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureChromium, ensurePackages, fail, root } from './bootstrap.mjs';
+import { CHROMIUM_FLAGS } from './chromium.mjs';
+
+/** @type {{ values: { quick?: boolean, out?: string, scenarios?: string, screenshot?: string, help?: boolean } }} */
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    out: { type: 'string' },
+    scenarios: { type: 'string' },
+    screenshot: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (args.help) {
+  console.log('npm run bench [-- --quick] [--out FILE] [--scenarios a,b] [--screenshot FILE]');
+  process.exit(0);
+}
+const out = resolve(args.out ?? 'bench-results.json');
+const options = { quick: args.quick ?? false, ...(args.scenarios ? { scenarios: args.scenarios.split(',').map((s) => s.trim()) } : {}) };
+
+ensurePackages();
+const executablePath = ensureChromium();
+const { createServer } = await import('vite');
+const { chromium } = await import('playwright');
+
+const server = await createServer({ root, logLevel: 'warn', server: { host: '127.0.0.1', port: 0, strictPort: false } });
+await server.listen();
+const base = server.resolvedUrls?.local[0];
+if (!base) fail('the Vite server gave no local URL');
+const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_FLAGS], headless: true });
+let failed = false;
+try {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  page.on('pageerror', (error) => { console.error(`page error: ${error.message}`); });
+  page.on('console', (message) => {
+    // Failed loads are reported with their URL below.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) console.error(`page: ${message.text()}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400 && !response.url().endsWith('/favicon.ico')) console.error(`page: ${response.status()} for ${response.url()}`);
+  });
+  let lastLabel = '';
+  const tty = process.stdout.isTTY;
+  await page.exposeFunction('dmabufBenchProgress', (/** @type {{ done: number, total: number, label: string }} */ p) => {
+    if (tty) process.stdout.write(`\r${String(p.done).padStart(5)}/${p.total} ${p.label}`.padEnd(60));
+    else if (p.label !== lastLabel) console.log(`bench: ${p.label}`);
+    lastLabel = p.label;
+  });
+  console.log(`webgpu-dmabuf: running ${new URL('bench.html', base).href} in headless Chromium (${executablePath})${options.quick ? ', quick' : ''}`);
+  await page.goto(new URL('bench.html', base).href);
+  const result = await page.evaluate(async (runOptions) => {
+    await customElements.whenDefined('dmabuf-bench');
+    const bench = /** @type {import('../components/bench/bench.component.js').DmabufBench} */ (document.querySelector('dmabuf-bench'));
+    const report = /** @type {(p: unknown) => void} */ (Reflect.get(window, 'dmabufBenchProgress'));
+    bench.addEventListener('dmabuf-bench-progress', (event) => { report(event.progress); });
+    // The page checks the names; an unknown one is simply not run.
+    const ran = await bench.run(/** @type {import('../components/bench/run-bench.js').BenchOptions} */ (runOptions));
+    await bench.updateComplete;
+    return { report: ran, text: bench.reportText };
+  }, options);
+  if (tty) process.stdout.write('\n');
+  console.log(`\n${result.text}\n`);
+  writeFileSync(out, `${JSON.stringify(result.report, null, 2)}\n`);
+  console.log(`webgpu-dmabuf: all numbers in ${out}`);
+  if (args.screenshot) {
+    await page.locator('dmabuf-bench').screenshot({ path: resolve(args.screenshot) });
+    console.log(`webgpu-dmabuf: screenshot in ${resolve(args.screenshot)}`);
+  }
+  failed = result.report.skipped.some((s) => s.reason.startsWith('failed'));
+} catch (error) {
+  console.error(error);
+  failed = true;
+} finally {
+  await browser.close();
+  await server.close();
+}
+process.exit(failed ? 1 : 0);
