@@ -77,6 +77,30 @@ test('an allocation that fails on its third segment throws ENOMEM and destroys t
   expectNoLeaks(segmented);
 });
 
+test('an out-of-memory that WebGPU reports only later fails the first map and CPU access with ENOMEM; put still releases', async () => {
+  // The real device, except that its error scopes report an out-of-memory for the allocation.
+  const oom = new Proxy(device, {
+    get(target, key) {
+      if (key === 'popErrorScope') {
+        return async () => {
+          await target.popErrorScope();
+          return new GPUOutOfMemoryError('injected: out of memory');
+        };
+      }
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const starved = new GpuHeap(oom);
+  const buf = starved.allocate(PAGE_SIZE);
+  const attachment = buf.attach(device);
+  await expect(attachment.map('to-device')).rejects.toMatchObject({ code: 'ENOMEM' });
+  await expect(buf.beginCpuAccess(0, PAGE_SIZE, 'from-device')).rejects.toMatchObject({ code: 'ENOMEM' });
+  buf.detach(attachment);
+  buf.put();
+  expectNoLeaks(starved);
+});
+
 /** An honest exporter over an ArrayBuffer whose chosen op fails the chosen way. */
 function faultyExporter(failing: keyof DmaBufOps, how: 'throw' | 'reject' | 'refuse') {
   const bytes = new Uint8Array(PAGE_SIZE);
