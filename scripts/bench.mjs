@@ -2,30 +2,32 @@
 // 127.0.0.1, run it in headless Chromium with real WebGPU (the flags of scripts/chromium.mjs),
 // print its table and write every number to JSON.
 //
-//   npm run bench [-- --quick] [--out FILE] [--scenarios cpu-read,page-latency] [--screenshot FILE]
+//   npm run bench [-- --quick] [--out FILE] [--scenarios cpu-read,page-latency] [--screenshot FILE] [--charts DIR]
 //
 // --quick        the short version (fewer sizes and runs), for smoke checks
 // --out FILE     where the JSON goes (default bench-results.json)
 // --scenarios    a comma-separated subset of the scenarios
 // --screenshot   also save a PNG of the page with its tables and charts
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+// --charts DIR   also save each scenario's chart as DIR/<scenario>.png
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureChromium, ensurePackages, fail, root } from './bootstrap.mjs';
 import { CHROMIUM_FLAGS } from './chromium.mjs';
 
-/** @type {{ values: { quick?: boolean, out?: string, scenarios?: string, screenshot?: string, help?: boolean } }} */
+/** @type {{ values: { quick?: boolean, out?: string, scenarios?: string, screenshot?: string, charts?: string, help?: boolean } }} */
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean' },
     out: { type: 'string' },
     scenarios: { type: 'string' },
     screenshot: { type: 'string' },
+    charts: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
-  console.log('npm run bench [-- --quick] [--out FILE] [--scenarios a,b] [--screenshot FILE]');
+  console.log('npm run bench [-- --quick] [--out FILE] [--scenarios a,b] [--screenshot FILE] [--charts DIR]');
   process.exit(0);
 }
 const out = resolve(args.out ?? 'bench-results.json');
@@ -78,6 +80,16 @@ try {
   if (args.screenshot) {
     await page.locator('dmabuf-bench').screenshot({ path: resolve(args.screenshot) });
     console.log(`webgpu-dmabuf: screenshot in ${resolve(args.screenshot)}`);
+  }
+  if (args.charts) {
+    const dir = resolve(args.charts);
+    mkdirSync(dir, { recursive: true });
+    for (const scenario of result.report.scenarios) {
+      const chart = page.locator(`dmabuf-bench [data-chart="${scenario.id}"]`);
+      if ((await chart.locator('canvas').count()) === 0) continue;
+      await chart.screenshot({ path: join(dir, `${scenario.id}.png`) });
+    }
+    console.log(`webgpu-dmabuf: charts in ${dir}`);
   }
   failed = result.report.skipped.some((s) => s.reason.startsWith('failed'));
 } catch (error) {

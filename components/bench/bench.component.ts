@@ -188,7 +188,7 @@ export class DmabufBench extends LitElement {
           }))}
         </tbody>
       </table>
-      ${scenario.points.flatMap((p) => Object.entries(p.extras).map(([key, value]) => html`<div class="extras">${formatSize(p.size)}: ${key} = ${value}</div>`))}
+      ${scenario.points.map((p) => html`<div class="extras">${formatSize(p.size)}: ${Object.entries(p.extras).map(([key, value]) => `${key} ${value}`).join(', ')}</div>`)}
       <div class="chart" part="chart" data-chart=${scenario.id}></div>
     </section>`;
   }

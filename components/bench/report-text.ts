@@ -49,9 +49,11 @@ export function scenarioText(scenario: ScenarioResult): string {
       const { median, range } = figureText(scenario, result);
       rows.push([formatSize(point.size), labels.get(result.variant) ?? result.variant, median, range, ratioText(result.ratio)]);
     }
-    for (const [key, value] of Object.entries(point.extras)) notes.push(`  ${formatSize(point.size)}: ${key} = ${value}`);
+    const extras = Object.entries(point.extras).map(([key, value]) => `${key} ${value}`);
+    if (extras.length > 0) notes.push(`  ${formatSize(point.size)}: ${extras.join(', ')}`);
   }
-  return [`${scenario.id}: ${scenario.title}`, `  ${scenario.measures}`, table(rows), ...notes].join('\n');
+  const counts = notes.length > 0 ? ['  counts during the timed runs:', ...notes] : [];
+  return [`${scenario.id}: ${scenario.title}`, `  ${scenario.measures}`, table(rows), ...counts].join('\n');
 }
 
 /** The whole report as text. */

@@ -77,9 +77,17 @@ async function runScenario(env: BenchEnv, scenario: Scenario, quick: boolean, se
     step(label, false);
     const prepared = await scenario.prepare(env, size);
     try {
-      const measured = await measureInterleaved(prepared.ops, settings, { step: () => { step(label, true); }, ...(prepared.afterWarmup ? { afterWarmup: prepared.afterWarmup } : {}) });
+      let atWarm = env.heap.stats();
+      const afterWarmup = () => {
+        atWarm = env.heap.stats();
+        prepared.afterWarmup?.();
+      };
+      const measured = await measureInterleaved(prepared.ops, settings, { step: () => { step(label, true); }, afterWarmup });
+      const after = env.heap.stats();
       figures.push(measured);
-      points.push({ size, bytesPerOp: prepared.bytesPerOp, extras: prepared.extras?.() ?? {} });
+      // What the heap did during the timed runs, for every variant together (baselines do not use it).
+      const heap = { heapStagingBuffersCreated: after.stagingBuffersCreated - atWarm.stagingBuffersCreated, heapBytesCopied: after.bytesCopied - atWarm.bytesCopied };
+      points.push({ size, bytesPerOp: prepared.bytesPerOp, extras: { ...heap, ...prepared.extras?.() } });
     } finally {
       await prepared.dispose();
     }

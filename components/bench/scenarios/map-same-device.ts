@@ -15,7 +15,6 @@ export const mapSameDevice: Scenario = {
   prepare(env, size) {
     const { exporter: device, heap } = env;
     const buf = heap.allocate(size, { name: 'bench map-same-device' });
-    let copiedAtWarm = 0;
     const ops = new Map<string, BenchOp>([
       ['dmabuf', async () => {
         const attachment = buf.attach(device);
@@ -27,10 +26,6 @@ export const mapSameDevice: Scenario = {
     return Promise.resolve({
       ops,
       bytesPerOp: size,
-      afterWarmup: () => {
-        copiedAtWarm = heap.stats().bytesCopied;
-      },
-      extras: () => ({ bytesCopied: heap.stats().bytesCopied - copiedAtWarm }),
       dispose: () => {
         buf.put();
         return Promise.resolve();

@@ -1,8 +1,8 @@
 /**
  * `page-latency`: the CPU reads one random page of a 64 MiB buffer, again and again. Ours:
  * `beginCpuAccess` of that page, kmap, copy out, `endCpuAccess`. Against raw WebGPU with a new
- * 4 KiB `MAP_READ` buffer per read and with one reused. Also counts the staging buffers the
- * heap creates once warm (the target is none).
+ * 4 KiB `MAP_READ` buffer per read and with one reused. The runner counts the staging
+ * buffers the heap creates once warm (the target is none).
  */
 import { PAGE_SIZE } from 'webgpu-dmabuf';
 import { MiB, type BenchOp, type Scenario } from '../scenario.js';
@@ -36,13 +36,12 @@ export const pageLatency: Scenario = {
   ],
   sizes: (quick) => [(quick ? 4 : 64) * MiB],
   async prepare(env, size) {
-    const { exporter: device, heap } = env;
+    const { exporter: device } = env;
     const target = await exportedBuffer(env, size, 'bench page-latency');
     const { buf, buffer, pages } = target;
     const out = new Uint8Array(PAGE_SIZE);
     const reused = readStaging(device, PAGE_SIZE, 'bench reused page staging');
     const next = pageSequence(pages, 0x9e3779b9);
-    let createdAtWarm = 0;
     const ops = new Map<string, BenchOp>([
       ['dmabuf', async () => {
         const page = next();
@@ -65,10 +64,6 @@ export const pageLatency: Scenario = {
     return {
       ops,
       bytesPerOp: PAGE_SIZE,
-      afterWarmup: () => {
-        createdAtWarm = heap.stats().stagingBuffersCreated;
-      },
-      extras: () => ({ stagingBuffersCreatedAfterWarmup: heap.stats().stagingBuffersCreated - createdAtWarm }),
       async dispose() {
         reused.destroy();
         await target.release();
