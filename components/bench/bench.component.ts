@@ -75,7 +75,7 @@ export class DmabufBench extends LitElement {
     this.error = '';
     this.progress = { done: 0, total: 1, label: 'requesting devices' };
     try {
-      const { report } = await runBench({ quick, scenarios }, (progress) => {
+      const report = await runBench({ quick, scenarios }, (progress) => {
         this.progress = progress;
         this.dispatchEvent(new BenchProgressEvent(progress));
       });

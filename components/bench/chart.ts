@@ -28,13 +28,12 @@ export function drawChart(target: HTMLElement, scenario: ScenarioResult, width: 
   let ours = 0;
   let others = 0;
   const series: uPlot.Series[] = [
-    { label: 'size', value: (_u, v) => formatSize(v) },
+    { label: 'size' },
     ...scenario.variants.map((v): uPlot.Series => ({
       label: v.label,
       stroke: v.role === 'ours' ? (OURS[ours++ % OURS.length] ?? '#000') : (OTHERS[others++ % OTHERS.length] ?? '#000'),
       width: v.role === 'ours' ? 2.5 : 1.5,
       points: { show: true, size: 5 },
-      value: (_u, x: number | null) => (x === null ? '-' : `${x.toPrecision(3)} ${throughput ? 'GB/s' : 'µs'}`),
     })),
   ];
   const options: uPlot.Options = {
@@ -43,10 +42,12 @@ export function drawChart(target: HTMLElement, scenario: ScenarioResult, width: 
     title: `${scenario.id}: ${throughput ? 'GB/s' : 'µs per operation'} against size`,
     scales: { x: { time: false, distr: LOGARITHMIC, log: 2 }, y: { distr: LOGARITHMIC, log: 10 } },
     axes: [
-      { values: (_u, splits) => splits.map((v) => formatSize(v)), label: 'size' },
+      // Ticks at the measured sizes only; uPlot passes null for ticks it leaves out for room.
+      { splits: () => sizes, space: 20, values: (_u, splits: readonly (number | null)[]) => splits.map((v) => (v === null ? '' : formatSize(v))), label: 'size' },
       { label: throughput ? 'GB/s' : 'µs', size: 60 },
     ],
     series,
+    legend: { live: false },
   };
   return new uPlot(options, [sizes, ...scenario.variants.map((v) => values(v.id))], target);
 }

@@ -2,6 +2,7 @@
  * A benchmark run's results as plain data (what `npm run bench` writes to JSON), and the
  * ratios taken from them.
  */
+import type { GpuHeapStats } from 'webgpu-dmabuf';
 import type { Figure } from './measure.js';
 import type { RatioBasis, ScenarioId, VariantInfo } from './scenario.js';
 
@@ -67,6 +68,8 @@ export interface BenchReport {
   readonly settings: { readonly warmup: number; readonly runs: number; readonly sampleMs: number; readonly maxBatch: number };
   readonly scenarios: readonly ScenarioResult[];
   readonly skipped: readonly SkippedScenario[];
+  /** The bench heap's counts after the run: zero live buffers, storage and mirrors when nothing leaked. */
+  readonly heapAfter: GpuHeapStats;
 }
 
 /** Throughput figures of a time figure for `bytes` per operation. */

@@ -4,7 +4,7 @@
  * chosen scenario size by size, variants interleaved.
  */
 import { tgpu } from 'typegpu';
-import { GpuHeap, requestGpuDevice, type GpuHeapStats } from 'webgpu-dmabuf';
+import { GpuHeap, requestGpuDevice } from 'webgpu-dmabuf';
 import { FULL_SETTINGS, measureInterleaved, QUICK_SETTINGS, type Figure, type MeasureSettings } from './measure.js';
 import { withRatios, type BenchReport, type ScenarioResult, type SkippedScenario } from './report.js';
 import { SCENARIO_IDS, formatSize, type BenchEnv, type Scenario, type ScenarioId } from './scenario.js';
@@ -36,12 +36,6 @@ export interface BenchProgress {
   readonly total: number;
   /** The scenario and size being measured. */
   readonly label: string;
-}
-
-/** A run's report with the heap's counts after it (all zero but staging when nothing leaked). */
-export interface BenchRun {
-  readonly report: BenchReport;
-  readonly heapAfter: GpuHeapStats;
 }
 
 /** The smallest step of `performance.now()` seen in a short busy loop, ms. */
@@ -100,7 +94,7 @@ async function runScenario(env: BenchEnv, scenario: Scenario, quick: boolean, se
  * Runs the chosen scenarios and returns the report. Makes and destroys its own devices.
  * A scenario that throws is listed in `skipped` with the error; the others still run.
  */
-export async function runBench(options: BenchOptions = {}, onProgress?: (progress: BenchProgress) => void): Promise<BenchRun> {
+export async function runBench(options: BenchOptions = {}, onProgress?: (progress: BenchProgress) => void): Promise<BenchReport> {
   const quick = options.quick ?? false;
   const wanted = new Set(options.scenarios ?? SCENARIO_IDS);
   const settings = quick ? QUICK_SETTINGS : FULL_SETTINGS;
@@ -136,18 +130,16 @@ export async function runBench(options: BenchOptions = {}, onProgress?: (progres
   env.importer.destroy();
   onProgress?.({ done: total, total, label: 'done' });
   return {
-    report: {
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      quick,
-      adapter: { vendor, architecture, device, description },
-      userAgent: navigator.userAgent,
-      crossOriginIsolated: globalThis.crossOriginIsolated,
-      timerResolutionMs,
-      settings,
-      scenarios,
-      skipped,
-    },
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    quick,
+    adapter: { vendor, architecture, device, description },
+    userAgent: navigator.userAgent,
+    crossOriginIsolated: globalThis.crossOriginIsolated,
+    timerResolutionMs,
+    settings,
+    scenarios,
+    skipped,
     heapAfter,
   };
 }

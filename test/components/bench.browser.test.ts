@@ -34,6 +34,8 @@ test('<dmabuf-bench> quick run: every scenario yields a median, min and max for 
       }
     }
     expect(steps).toBeGreaterThan(0);
+    // Every scenario gave back what it allocated.
+    expect(report.heapAfter).toMatchObject({ liveBuffers: 0, storageBytes: 0, mirrorBytes: 0 });
 
     // The page shows a table per scenario and a chart where there is more than one size.
     const root = element.shadowRoot;
