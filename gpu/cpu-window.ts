@@ -29,31 +29,40 @@ export interface CpuWindowContext {
   readonly segments: readonly Segment[];
   readonly size: number;
   readonly pool: StagingPool;
+  /** The dma-buf the window belongs to: staging it used last holds no one else's bytes. */
+  readonly owner: object;
 }
 
 const readsBack = (dir: DmaDirection) => dir === 'from-device' || dir === 'bidirectional';
 const writesBack = (dir: DmaDirection) => dir === 'to-device' || dir === 'bidirectional';
 
+/** Up to this many bytes, a write-only window is plain memory flushed with `writeBuffer`. */
+const SMALL_WRITE_BYTES = 2 * 1024 * 1024;
+
 /**
  * Stages the page-aligned cover of `[start, start + len)`: copied into mapped `MAP_READ`
- * staging when the CPU reads (`'from-device'`, `'bidirectional'`), zeroed `MAP_WRITE` staging
- * when it only writes (`'to-device'`), plain zeroed memory for `'none'`. Returns the number
- * of bytes copied with the window. Rejects with the `mapAsync` error when the device fails;
- * its staging is discarded then.
+ * staging when the CPU reads (`'from-device'`, `'bidirectional'`); when it only writes
+ * (`'to-device'`), zeroed plain memory up to 2 MiB, else mapped `MAP_WRITE` staging, zeroed
+ * unless it last held this buffer's own bytes; plain zeroed memory for `'none'`. Returns the
+ * number of bytes copied with the window. Rejects with the `mapAsync` error when the device
+ * fails; its staging is discarded then.
  */
 export async function beginWindow(context: CpuWindowContext, start: number, len: number, dir: DmaDirection): Promise<{ window: CpuWindow; copied: number }> {
-  const { device, segments, size, pool } = context;
+  const { device, segments, size, pool, owner } = context;
   const coverStart = alignDown(start, PAGE_SIZE);
   const coverEnd = alignUp(Math.min(alignUp(start + len, PAGE_SIZE), size), 4);
-  if (dir === 'none') {
+  // Nothing to read: plain memory needs no GPU round trip, and writeBuffer beats mapping a
+  // MAP_WRITE buffer up to a few MiB.
+  if (dir === 'none' || (dir === 'to-device' && coverEnd - coverStart <= SMALL_WRITE_BYTES)) {
     return { window: { start, len, dir, spans: [{ staging: undefined, at: coverStart, bytes: new ArrayBuffer(coverEnd - coverStart) }] }, copied: 0 };
   }
   const spanMax = alignDown(device.limits.maxBufferSize, PAGE_SIZE);
   const reading = readsBack(dir);
-  const parts: { staging: GPUBuffer; at: number; length: number }[] = [];
+  const parts: { staging: GPUBuffer; dirty: boolean; at: number; length: number }[] = [];
   for (let at = coverStart; at < coverEnd; at += spanMax) {
     const length = Math.min(spanMax, coverEnd - at);
-    parts.push({ staging: pool.acquire(device, reading ? 'read' : 'write', length), at, length });
+    const { buffer: staging, dirty } = pool.acquireFor(owner, device, reading ? 'read' : 'write', length);
+    parts.push({ staging, dirty, at, length });
   }
   if (reading) {
     const encoder = device.createCommandEncoder({ label: 'dmabuf beginCpuAccess' });
@@ -71,10 +80,10 @@ export async function beginWindow(context: CpuWindowContext, start: number, len:
     for (const part of parts) pool.discard(part.staging);
     throw error;
   }
-  const spans = parts.map(({ staging, at, length }) => {
+  const spans = parts.map(({ staging, dirty, at, length }) => {
     const bytes = staging.getMappedRange(0, length);
-    // A pooled write buffer still holds its last user's bytes: never show them to this one.
-    if (!reading) new Uint8Array(bytes).fill(0);
+    // A pooled write buffer still holds its last user's bytes: never show another buffer's.
+    if (!reading && dirty) new Uint8Array(bytes).fill(0);
     return { staging, at, bytes };
   });
   return { window: { start, len, dir, spans }, copied: reading ? coverEnd - coverStart : 0 };
@@ -113,7 +122,7 @@ export function endWindow(context: CpuWindowContext, window: CpuWindow): number 
     const inner = [alignUp(start, 4), alignDown(end, 4)] as const;
     const patches = edgePatches(window, start, end);
     if (inner[0] < inner[1]) {
-      if (dir === 'to-device') copyInner(device, segments, window, inner[0], inner[1]);
+      if (window.spans.every((span) => span.staging) && !readsBack(dir)) copyInner(device, segments, window, inner[0], inner[1]);
       else writeInner(device, segments, window, inner[0], inner[1]);
     }
     for (const segment of segments) {
@@ -155,7 +164,7 @@ function copyInner(device: GPUDevice, segments: readonly Segment[], window: CpuW
   device.queue.submit([encoder.finish()]);
 }
 
-/** Whole words of a read-write window: `writeBuffer` straight from its mapped `MAP_READ` staging. */
+/** Whole words from the window's memory (mapped `MAP_READ` staging or plain memory) by `writeBuffer`. */
 function writeInner(device: GPUDevice, segments: readonly Segment[], window: CpuWindow, from: number, to: number): void {
   for (const span of window.spans) {
     const a = Math.max(from, span.at);

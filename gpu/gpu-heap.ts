@@ -299,7 +299,7 @@ export class GpuHeap {
   }
 
   #windowContext(buf: DmaBuf<GpuStorage>) {
-    return { device: this.device, segments: (buf.priv as Storage).segments, size: buf.size, pool: this.#pool };
+    return { device: this.device, segments: (buf.priv as Storage).segments, size: buf.size, pool: this.#pool, owner: buf };
   }
 }
 

@@ -29,6 +29,8 @@ export class StagingPool {
   #liveBytes = 0;
   #created = 0;
   readonly #kinds = new WeakMap<GPUBuffer, FreeBuffer>();
+  // Whose bytes a buffer may still hold (a write buffer keeps what its last user wrote).
+  readonly #owners = new WeakMap<GPUBuffer, object>();
 
   constructor(capBytes: number) {
     this.capBytes = capBytes;
@@ -52,19 +54,38 @@ export class StagingPool {
 
   /** An unmapped staging buffer of at least `size` bytes on `device`. */
   acquire(device: GPUDevice, kind: StagingKind, size: number): GPUBuffer {
+    return this.acquireFor(undefined, device, kind, size).buffer;
+  }
+
+  /**
+   * As {@link acquire}, for `owner` (a dma-buf): a buffer it used last is preferred.
+   * `dirty` says whether the buffer may still hold another owner's bytes; a new buffer is
+   * zero-filled by WebGPU and is not dirty.
+   */
+  acquireFor(owner: object | undefined, device: GPUDevice, kind: StagingKind, size: number): { buffer: GPUBuffer; dirty: boolean } {
     const bucket = StagingPool.bucket(device, size);
-    const index = this.#free.findIndex((f) => f.device === device && f.kind === kind && f.buffer.size === bucket);
+    const fits = (f: FreeBuffer) => f.device === device && f.kind === kind && f.buffer.size === bucket;
+    let index = owner === undefined ? -1 : this.#free.findIndex((f) => fits(f) && this.#owners.get(f.buffer) === owner);
+    if (index < 0) index = this.#free.findIndex(fits);
     const reused = index >= 0 ? this.#free.splice(index, 1)[0] : undefined;
     if (reused) {
       this.#idleBytes -= bucket;
-      return reused.buffer;
+      const dirty = this.#owners.get(reused.buffer) !== owner;
+      this.#setOwner(reused.buffer, owner);
+      return { buffer: reused.buffer, dirty };
     }
     const usage = kind === 'read' ? GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST : GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC;
     const buffer = device.createBuffer({ size: bucket, usage, label: `dmabuf staging (${kind}, ${bucket} bytes)` });
     this.#kinds.set(buffer, { buffer, device, kind });
+    this.#setOwner(buffer, owner);
     this.#created += 1;
     this.#liveBytes += bucket;
-    return buffer;
+    return { buffer, dirty: false };
+  }
+
+  #setOwner(buffer: GPUBuffer, owner: object | undefined): void {
+    if (owner === undefined) this.#owners.delete(buffer);
+    else this.#owners.set(buffer, owner);
   }
 
   /** Takes a buffer back: kept for reuse while idle bytes stay within the cap, else destroyed. */

@@ -153,15 +153,17 @@ describe("'to-device' and 'bidirectional' CPU access", () => {
     buf.put();
   });
 
-  test('a write-only window never shows bytes of an earlier access of another buffer', async () => {
-    const secret = heap.allocate(PAGE_SIZE);
-    await secret.beginCpuAccess(0, PAGE_SIZE, 'to-device');
+  test.each([PAGE_SIZE, 4 * 1024 * 1024])('a write-only window of %s bytes never shows bytes of an earlier access of another buffer', async (size) => {
+    const secret = heap.allocate(size);
+    await secret.beginCpuAccess(0, size, 'to-device');
     secret.kmap(0).fill(0x5a);
-    secret.endCpuAccess(0, PAGE_SIZE, 'to-device');
-    const other = heap.allocate(PAGE_SIZE);
-    await other.beginCpuAccess(0, PAGE_SIZE, 'to-device');
+    secret.endCpuAccess(0, size, 'to-device');
+    const created = heap.stats().stagingBuffersCreated;
+    const other = heap.allocate(size);
+    await other.beginCpuAccess(0, size, 'to-device');
+    expect(heap.stats().stagingBuffersCreated).toBe(created);
     expect(other.kmap(0).every((b) => b === 0)).toBe(true);
-    other.endCpuAccess(0, PAGE_SIZE, 'to-device');
+    other.endCpuAccess(0, size, 'to-device');
     secret.put();
     other.put();
   });
