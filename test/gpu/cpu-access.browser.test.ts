@@ -1,38 +1,27 @@
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { GpuHeap, PAGE_SIZE, type GpuDmaBuf } from 'webgpu-dmabuf';
-import { expectNoLeaks, fillWithShader, newDevice, readTable, shaderByte, shaderPattern } from './gpu-helpers.js';
+import { heapFixture, expectNoLeaks, fillWithShader, readTable, shaderByte, shaderPattern } from './gpu-helpers.js';
 
-let device: GPUDevice;
-let heap: GpuHeap;
-
-beforeEach(async () => {
-  device = await newDevice('exporter');
-  heap = new GpuHeap(device);
-});
-
-afterEach(() => {
-  expectNoLeaks(heap);
-  device.destroy();
-});
+const f = heapFixture();
 
 const SIZE = 3 * PAGE_SIZE + 6;
 
 /** A buffer filled with the shader pattern of `seed`, written on the GPU. */
 async function patterned(seed: number, size = SIZE): Promise<GpuDmaBuf> {
-  const buf = heap.allocate(size);
-  const attachment = buf.attach(device);
+  const buf = f.heap.allocate(size);
+  const attachment = buf.attach(f.exporter);
   const sgt = await attachment.map('from-device');
-  fillWithShader(device, sgt, seed);
+  fillWithShader(f.exporter, sgt, seed);
   await attachment.unmap(sgt, 'from-device');
   buf.detach(attachment);
   return buf;
 }
 
-/** All bytes of the buffer, read by hand through a same-device map. */
+/** All bytes of the buffer, read by hand through a same-f.exporter map. */
 async function contents(buf: GpuDmaBuf): Promise<Uint8Array> {
-  const attachment = buf.attach(device);
+  const attachment = buf.attach(f.exporter);
   const sgt = await attachment.map('to-device');
-  const bytes = await readTable(device, sgt);
+  const bytes = await readTable(f.exporter, sgt);
   await attachment.unmap(sgt, 'to-device');
   buf.detach(attachment);
   return bytes;
@@ -78,12 +67,12 @@ describe("'from-device' CPU access", () => {
   test('kmapAtomic returns the same bytes as kmap, with no further copy', async () => {
     const buf = await patterned(2);
     await buf.beginCpuAccess(PAGE_SIZE, PAGE_SIZE, 'from-device');
-    const copied = heap.stats().bytesCopied;
+    const copied = f.heap.stats().bytesCopied;
     const plain = buf.kmap(1);
     const atomic = buf.kmapAtomic(1);
     expect(atomic).toEqual(plain);
     expect(atomic.buffer).toBe(plain.buffer);
-    expect(heap.stats().bytesCopied).toBe(copied);
+    expect(f.heap.stats().bytesCopied).toBe(copied);
     buf.kunmapAtomic(1, atomic);
     buf.kunmap(1, plain);
     buf.endCpuAccess(PAGE_SIZE, PAGE_SIZE, 'from-device');
@@ -92,11 +81,11 @@ describe("'from-device' CPU access", () => {
 
   test('the read stages only the page-aligned cover of the range', async () => {
     const buf = await patterned(3);
-    const before = heap.stats().bytesCopied;
+    const before = f.heap.stats().bytesCopied;
     await buf.beginCpuAccess(PAGE_SIZE + 10, 20, 'from-device');
-    expect(heap.stats().bytesCopied - before).toBe(PAGE_SIZE);
+    expect(f.heap.stats().bytesCopied - before).toBe(PAGE_SIZE);
     buf.endCpuAccess(PAGE_SIZE + 10, 20, 'from-device');
-    expect(heap.stats().bytesCopied - before).toBe(PAGE_SIZE);
+    expect(f.heap.stats().bytesCopied - before).toBe(PAGE_SIZE);
     buf.put();
   });
 
@@ -140,9 +129,9 @@ describe("'to-device' and 'bidirectional' CPU access", () => {
   test('bytes outside the range that the GPU wrote after begin survive the write-back', async () => {
     const buf = await patterned(1);
     await buf.beginCpuAccess(6, 5, 'to-device');
-    const attachment = buf.attach(device);
+    const attachment = buf.attach(f.exporter);
     const sgt = await attachment.map('from-device');
-    fillWithShader(device, sgt, 99);
+    fillWithShader(f.exporter, sgt, 99);
     await attachment.unmap(sgt, 'from-device');
     buf.detach(attachment);
     writeThroughWindows(buf, 6, 5, () => 0);
@@ -154,14 +143,14 @@ describe("'to-device' and 'bidirectional' CPU access", () => {
   });
 
   test.each([PAGE_SIZE, 4 * 1024 * 1024])('a write-only window of %s bytes never shows bytes of an earlier access of another buffer', async (size) => {
-    const secret = heap.allocate(size);
+    const secret = f.heap.allocate(size);
     await secret.beginCpuAccess(0, size, 'to-device');
     secret.kmap(0).fill(0x5a);
     secret.endCpuAccess(0, size, 'to-device');
-    const created = heap.stats().stagingBuffersCreated;
-    const other = heap.allocate(size);
+    const created = f.heap.stats().stagingBuffersCreated;
+    const other = f.heap.allocate(size);
     await other.beginCpuAccess(0, size, 'to-device');
-    expect(heap.stats().stagingBuffersCreated).toBe(created);
+    expect(f.heap.stats().stagingBuffersCreated).toBe(created);
     expect(other.kmap(0).every((b) => b === 0)).toBe(true);
     other.endCpuAccess(0, size, 'to-device');
     secret.put();
@@ -171,24 +160,24 @@ describe("'to-device' and 'bidirectional' CPU access", () => {
 
 describe('staging', () => {
   test('repeating the same CPU access creates no new staging buffer after warm-up', async () => {
-    const buf = heap.allocate(64 * 1024);
+    const buf = f.heap.allocate(64 * 1024);
     for (const dir of ['from-device', 'to-device', 'bidirectional'] as const) {
       await buf.beginCpuAccess(0, buf.size, dir);
       buf.endCpuAccess(0, buf.size, dir);
     }
-    const created = heap.stats().stagingBuffersCreated;
+    const created = f.heap.stats().stagingBuffersCreated;
     for (let round = 0; round < 3; round++) {
       for (const dir of ['from-device', 'to-device', 'bidirectional'] as const) {
         await buf.beginCpuAccess(0, buf.size, dir);
         buf.endCpuAccess(0, buf.size, dir);
       }
     }
-    expect(heap.stats().stagingBuffersCreated).toBe(created);
+    expect(f.heap.stats().stagingBuffersCreated).toBe(created);
     buf.put();
   });
 
   test('beyond the pool cap staging buffers are destroyed, not kept', async () => {
-    const small = new GpuHeap(device, { stagingCapBytes: 0 });
+    const small = new GpuHeap(f.exporter, { stagingCapBytes: 0 });
     const buf = small.allocate(PAGE_SIZE);
     await buf.beginCpuAccess(0, PAGE_SIZE, 'from-device');
     expect(small.stats().stagingBytes).toBe(PAGE_SIZE);
@@ -199,17 +188,15 @@ describe('staging', () => {
   });
 
   test('the flush of endCpuAccess lands before a later map on another device', async () => {
-    const importer = await newDevice('importer');
-    const buf = heap.allocate(PAGE_SIZE);
+    const buf = f.heap.allocate(PAGE_SIZE);
     await buf.beginCpuAccess(0, PAGE_SIZE, 'to-device');
     buf.kmap(0).fill(0x33);
     buf.endCpuAccess(0, PAGE_SIZE, 'to-device');
-    const attachment = buf.attach(importer);
+    const attachment = buf.attach(f.importer);
     const sgt = await attachment.map('to-device');
-    expect(await readTable(importer, sgt)).toEqual(new Uint8Array(PAGE_SIZE).fill(0x33));
+    expect(await readTable(f.importer, sgt)).toEqual(new Uint8Array(PAGE_SIZE).fill(0x33));
     await attachment.unmap(sgt, 'to-device');
     buf.detach(attachment);
     buf.put();
-    importer.destroy();
   });
 });

@@ -1,36 +1,22 @@
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { GpuHeap, PAGE_SIZE, type DmaDirection } from 'webgpu-dmabuf';
-import { expectNoLeaks, fillWithShader, newDevice, readTable, shaderPattern } from './gpu-helpers.js';
+import { heapFixture, expectNoLeaks, fillWithShader, readTable, shaderPattern } from './gpu-helpers.js';
 
-let exporter: GPUDevice;
-let importer: GPUDevice;
-let heap: GpuHeap;
-
-beforeEach(async () => {
-  exporter = await newDevice('exporter');
-  importer = await newDevice('importer');
-  heap = new GpuHeap(exporter);
-});
-
-afterEach(() => {
-  expectNoLeaks(heap);
-  exporter.destroy();
-  importer.destroy();
-});
+const f = heapFixture();
 
 describe('same-device import', () => {
-  test('map returns the exporter\'s own storage buffers and copies nothing', async () => {
-    const buf = heap.allocate(3 * PAGE_SIZE + 5, { name: 'zero-copy' });
-    const attachment = buf.attach(exporter);
-    const before = heap.stats().bytesCopied;
+  test('map returns the f.exporter\'s own storage buffers and copies nothing', async () => {
+    const buf = f.heap.allocate(3 * PAGE_SIZE + 5, { name: 'zero-copy' });
+    const attachment = buf.attach(f.exporter);
+    const before = f.heap.stats().bytesCopied;
     const sgt = await attachment.map('bidirectional');
     expect(sgt.segments).toHaveLength(1);
     expect(sgt.segments[0]?.buffer.size).toBe(3 * PAGE_SIZE + 8);
     expect(sgt.segments[0]?.length).toBe(3 * PAGE_SIZE + 5);
     const again = await attachment.map('to-device');
     expect(again.segments[0]?.buffer).toBe(sgt.segments[0]?.buffer);
-    expect(heap.stats().bytesCopied).toBe(before);
-    expect(heap.stats().mirrorBytes).toBe(0);
+    expect(f.heap.stats().bytesCopied).toBe(before);
+    expect(f.heap.stats().mirrorBytes).toBe(0);
     await attachment.unmap(again, 'to-device');
     await attachment.unmap(sgt, 'bidirectional');
     buf.detach(attachment);
@@ -39,13 +25,13 @@ describe('same-device import', () => {
 
   test('what a shader writes through a same-device map is what the next map reads', async () => {
     const size = 4096 + 12;
-    const buf = heap.allocate(size);
-    const attachment = buf.attach(exporter);
+    const buf = f.heap.allocate(size);
+    const attachment = buf.attach(f.exporter);
     const sgt = await attachment.map('from-device');
-    fillWithShader(exporter, sgt, 3);
+    fillWithShader(f.exporter, sgt, 3);
     await attachment.unmap(sgt, 'from-device');
     const read = await attachment.map('to-device');
-    expect(await readTable(exporter, read)).toEqual(shaderPattern(size, 3));
+    expect(await readTable(f.exporter, read)).toEqual(shaderPattern(size, 3));
     await attachment.unmap(read, 'to-device');
     buf.detach(attachment);
     buf.put();
@@ -55,38 +41,38 @@ describe('same-device import', () => {
 describe('cross-device import', () => {
   test("'to-device' copies the exporter's bytes into a mirror on the importer's device", async () => {
     const size = 2 * PAGE_SIZE + 100;
-    const buf = heap.allocate(size);
-    const own = buf.attach(exporter);
+    const buf = f.heap.allocate(size);
+    const own = buf.attach(f.exporter);
     const written = await own.map('from-device');
-    fillWithShader(exporter, written, 11);
+    fillWithShader(f.exporter, written, 11);
     await own.unmap(written, 'from-device');
     buf.detach(own);
 
-    const attachment = buf.attach(importer);
-    expect(heap.stats().mirrorBytes).toBe(0);
-    const before = heap.stats().bytesCopied;
+    const attachment = buf.attach(f.importer);
+    expect(f.heap.stats().mirrorBytes).toBe(0);
+    const before = f.heap.stats().bytesCopied;
     const sgt = await attachment.map('to-device');
     expect(sgt.segments[0]?.buffer).not.toBe(written.segments[0]?.buffer);
-    expect(heap.stats().mirrorBytes).toBeGreaterThanOrEqual(size);
-    expect(heap.stats().bytesCopied - before).toBe(size);
-    expect(await readTable(importer, sgt)).toEqual(shaderPattern(size, 11));
+    expect(f.heap.stats().mirrorBytes).toBeGreaterThanOrEqual(size);
+    expect(f.heap.stats().bytesCopied - before).toBe(size);
+    expect(await readTable(f.importer, sgt)).toEqual(shaderPattern(size, 11));
     await attachment.unmap(sgt, 'to-device');
-    expect(heap.stats().bytesCopied - before).toBe(size);
+    expect(f.heap.stats().bytesCopied - before).toBe(size);
     buf.detach(attachment);
-    expect(heap.stats().mirrorBytes).toBe(0);
+    expect(f.heap.stats().mirrorBytes).toBe(0);
     buf.put();
   });
 
   test("'from-device' brings what the importer's shader wrote back at unmap, and only then", async () => {
     const size = 5 * PAGE_SIZE + 3;
-    const buf = heap.allocate(size);
-    const attachment = buf.attach(importer);
-    const before = heap.stats().bytesCopied;
+    const buf = f.heap.allocate(size);
+    const attachment = buf.attach(f.importer);
+    const before = f.heap.stats().bytesCopied;
     const sgt = await attachment.map('from-device');
-    expect(heap.stats().bytesCopied).toBe(before);
-    fillWithShader(importer, sgt, 42);
+    expect(f.heap.stats().bytesCopied).toBe(before);
+    fillWithShader(f.importer, sgt, 42);
     await attachment.unmap(sgt, 'from-device');
-    expect(heap.stats().bytesCopied - before).toBe(size);
+    expect(f.heap.stats().bytesCopied - before).toBe(size);
     buf.detach(attachment);
 
     await buf.beginCpuAccess(0, size, 'from-device');
@@ -102,35 +88,35 @@ describe('cross-device import', () => {
 
   test("'bidirectional' copies in at map and back at unmap", async () => {
     const size = PAGE_SIZE;
-    const buf = heap.allocate(size);
+    const buf = f.heap.allocate(size);
     await buf.beginCpuAccess(0, size, 'to-device');
     buf.kmap(0).fill(9);
     buf.endCpuAccess(0, size, 'to-device');
 
-    const attachment = buf.attach(importer);
-    const before = heap.stats().bytesCopied;
+    const attachment = buf.attach(f.importer);
+    const before = f.heap.stats().bytesCopied;
     const sgt = await attachment.map('bidirectional');
-    expect(await readTable(importer, sgt)).toEqual(new Uint8Array(size).fill(9));
-    fillWithShader(importer, sgt, 1);
+    expect(await readTable(f.importer, sgt)).toEqual(new Uint8Array(size).fill(9));
+    fillWithShader(f.importer, sgt, 1);
     await attachment.unmap(sgt, 'bidirectional');
-    expect(heap.stats().bytesCopied - before).toBe(2 * size);
+    expect(f.heap.stats().bytesCopied - before).toBe(2 * size);
     buf.detach(attachment);
 
-    const own = buf.attach(exporter);
+    const own = buf.attach(f.exporter);
     const table = await own.map('to-device');
-    expect(await readTable(exporter, table)).toEqual(shaderPattern(size, 1));
+    expect(await readTable(f.exporter, table)).toEqual(shaderPattern(size, 1));
     await own.unmap(table, 'to-device');
     buf.detach(own);
     buf.put();
   });
 
   test("'none' moves no byte either way", async () => {
-    const buf = heap.allocate(PAGE_SIZE);
-    const attachment = buf.attach(importer);
+    const buf = f.heap.allocate(PAGE_SIZE);
+    const attachment = buf.attach(f.importer);
     const sgt = await attachment.map('none');
-    fillWithShader(importer, sgt, 5);
+    fillWithShader(f.importer, sgt, 5);
     await attachment.unmap(sgt, 'none');
-    expect(heap.stats().bytesCopied).toBe(0);
+    expect(f.heap.stats().bytesCopied).toBe(0);
     buf.detach(attachment);
     await buf.beginCpuAccess(0, PAGE_SIZE, 'from-device');
     expect(buf.kmap(0).every((b) => b === 0)).toBe(true);
@@ -139,51 +125,51 @@ describe('cross-device import', () => {
   });
 
   test('the mirror is made at the first map, reused by later maps, and freed at detach', async () => {
-    const buf = heap.allocate(PAGE_SIZE);
-    const attachment = buf.attach(importer);
-    expect(heap.stats().mirrorBytes).toBe(0);
+    const buf = f.heap.allocate(PAGE_SIZE);
+    const attachment = buf.attach(f.importer);
+    expect(f.heap.stats().mirrorBytes).toBe(0);
     const first = await attachment.map('to-device');
-    const mirrorBytes = heap.stats().mirrorBytes;
+    const mirrorBytes = f.heap.stats().mirrorBytes;
     await attachment.unmap(first, 'to-device');
     const second = await attachment.map('to-device');
     expect(second.segments[0]?.buffer).toBe(first.segments[0]?.buffer);
-    expect(heap.stats().mirrorBytes).toBe(mirrorBytes);
+    expect(f.heap.stats().mirrorBytes).toBe(mirrorBytes);
     await attachment.unmap(second, 'to-device');
     buf.detach(attachment);
-    expect(heap.stats().mirrorBytes).toBe(0);
+    expect(f.heap.stats().mirrorBytes).toBe(0);
     buf.put();
   });
 
   test.each<DmaDirection>(['to-device', 'from-device', 'bidirectional'])(
     "repeating a '%s' map creates no new staging buffer after warm-up",
     async (dir) => {
-      const buf = heap.allocate(64 * 1024);
-      const attachment = buf.attach(importer);
+      const buf = f.heap.allocate(64 * 1024);
+      const attachment = buf.attach(f.importer);
       const warm = await attachment.map(dir);
       await attachment.unmap(warm, dir);
-      const created = heap.stats().stagingBuffersCreated;
+      const created = f.heap.stats().stagingBuffersCreated;
       for (let i = 0; i < 3; i++) {
         const sgt = await attachment.map(dir);
         await attachment.unmap(sgt, dir);
       }
-      expect(heap.stats().stagingBuffersCreated).toBe(created);
+      expect(f.heap.stats().stagingBuffersCreated).toBe(created);
       buf.detach(attachment);
       buf.put();
     },
   );
 
   test('a transfer larger than one chunk arrives whole', async () => {
-    const chunked = new GpuHeap(exporter, { chunkBytes: 8 * 1024 });
+    const chunked = new GpuHeap(f.exporter, { chunkBytes: 8 * 1024 });
     const size = 40 * 1024 + 4;
     const buf = chunked.allocate(size);
-    const own = buf.attach(exporter);
+    const own = buf.attach(f.exporter);
     const sgt = await own.map('from-device');
-    fillWithShader(exporter, sgt, 77);
+    fillWithShader(f.exporter, sgt, 77);
     await own.unmap(sgt, 'from-device');
     buf.detach(own);
-    const attachment = buf.attach(importer);
+    const attachment = buf.attach(f.importer);
     const mirror = await attachment.map('to-device');
-    expect(await readTable(importer, mirror)).toEqual(shaderPattern(size, 77));
+    expect(await readTable(f.importer, mirror)).toEqual(shaderPattern(size, 77));
     await attachment.unmap(mirror, 'to-device');
     buf.detach(attachment);
     buf.put();

@@ -1,50 +1,36 @@
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { GpuHeap, PAGE_SIZE } from 'webgpu-dmabuf';
-import { expectNoLeaks, fillWithShader, newDevice, readTable, shaderPattern } from './gpu-helpers.js';
+import { describe, expect, test } from 'vitest';
+import { PAGE_SIZE } from 'webgpu-dmabuf';
+import { heapFixture, fillWithShader, newDevice, readTable, shaderPattern } from './gpu-helpers.js';
 
-let exporter: GPUDevice;
-let importer: GPUDevice;
-let heap: GpuHeap;
-
-beforeEach(async () => {
-  exporter = await newDevice('exporter');
-  importer = await newDevice('importer');
-  heap = new GpuHeap(exporter);
-});
-
-afterEach(() => {
-  expectNoLeaks(heap);
-  exporter.destroy();
-  importer.destroy();
-});
+const f = heapFixture();
 
 describe("the heap's device lost", () => {
   test('a cross-device map under way rejects with ENODEV, and put still releases', async () => {
-    const buf = heap.allocate(4 * 1024 * 1024);
-    const attachment = buf.attach(importer);
+    const buf = f.heap.allocate(4 * 1024 * 1024);
+    const attachment = buf.attach(f.importer);
     const mapping = attachment.map('to-device');
-    exporter.destroy();
+    f.exporter.destroy();
     await expect(mapping).rejects.toMatchObject({ name: 'DmaBufError', code: 'ENODEV' });
     buf.detach(attachment);
     buf.put();
   });
 
   test('later maps, CPU accesses and allocations throw ENODEV', async () => {
-    const buf = heap.allocate(PAGE_SIZE);
-    const attachment = buf.attach(exporter);
-    exporter.destroy();
-    await exporter.lost;
+    const buf = f.heap.allocate(PAGE_SIZE);
+    const attachment = buf.attach(f.exporter);
+    f.exporter.destroy();
+    await f.exporter.lost;
     await expect(attachment.map('to-device')).rejects.toMatchObject({ code: 'ENODEV' });
     await expect(buf.beginCpuAccess(0, PAGE_SIZE, 'from-device')).rejects.toMatchObject({ code: 'ENODEV' });
-    expect(() => heap.allocate(PAGE_SIZE)).toThrow(/^ENODEV: /);
+    expect(() => f.heap.allocate(PAGE_SIZE)).toThrow(/^ENODEV: /);
     buf.detach(attachment);
     buf.put();
   });
 
   test('a CPU access under way rejects with ENODEV and records no range', async () => {
-    const buf = heap.allocate(PAGE_SIZE);
+    const buf = f.heap.allocate(PAGE_SIZE);
     const begin = buf.beginCpuAccess(0, PAGE_SIZE, 'from-device');
-    exporter.destroy();
+    f.exporter.destroy();
     await expect(begin).rejects.toMatchObject({ code: 'ENODEV' });
     expect(() => buf.kmap(0)).toThrow(/^ERANGE: /);
     buf.put();
@@ -52,20 +38,20 @@ describe("the heap's device lost", () => {
 });
 
 describe("an importer's device lost", () => {
-  test('its unmap fails with ENODEV while another importer carries on', async () => {
+  test('its unmap fails with ENODEV while another f.importer carries on', async () => {
     const third = await newDevice('third');
-    const buf = heap.allocate(PAGE_SIZE);
-    const doomed = buf.attach(importer);
+    const buf = f.heap.allocate(PAGE_SIZE);
+    const doomed = buf.attach(f.importer);
     const sgt = await doomed.map('from-device');
-    importer.destroy();
-    await importer.lost;
+    f.importer.destroy();
+    await f.importer.lost;
     await expect(doomed.unmap(sgt, 'from-device')).rejects.toMatchObject({ code: 'ENODEV' });
     await expect(doomed.map('to-device')).rejects.toMatchObject({ code: 'ENODEV' });
     buf.detach(doomed);
 
-    const own = buf.attach(exporter);
+    const own = buf.attach(f.exporter);
     const written = await own.map('from-device');
-    fillWithShader(exporter, written, 8);
+    fillWithShader(f.exporter, written, 8);
     await own.unmap(written, 'from-device');
     buf.detach(own);
     const healthy = buf.attach(third);
@@ -80,14 +66,14 @@ describe("an importer's device lost", () => {
 
 describe('release', () => {
   test('the last put destroys storage, mirrors and CPU staging still held', async () => {
-    const buf = heap.allocate(PAGE_SIZE);
-    const attachment = buf.attach(importer);
+    const buf = f.heap.allocate(PAGE_SIZE);
+    const attachment = buf.attach(f.importer);
     await attachment.map('to-device');
     await buf.beginCpuAccess(0, PAGE_SIZE, 'bidirectional');
     buf.kmapAtomic(0);
-    expect(heap.stats().mirrorBytes).toBe(PAGE_SIZE);
+    expect(f.heap.stats().mirrorBytes).toBe(PAGE_SIZE);
     buf.put();
-    expect(heap.stats()).toMatchObject({ liveBuffers: 0, storageBytes: 0, mirrorBytes: 0 });
+    expect(f.heap.stats()).toMatchObject({ liveBuffers: 0, storageBytes: 0, mirrorBytes: 0 });
     expect(() => buf.kmap(0)).toThrow(/^EINVAL: /);
   });
 });

@@ -1,8 +1,8 @@
 // Helpers for browser tests on real WebGPU: devices of their own, reading and writing
 // buffers by hand (raw WebGPU, so the library is checked against something it did not do),
 // and the one-line leak check every test ends with.
-import { expect } from 'vitest';
-import type { GpuHeap, SgTable } from 'webgpu-dmabuf';
+import { afterEach, beforeEach, expect } from 'vitest';
+import { bufinfoEntries, GpuHeap, type SgTable } from 'webgpu-dmabuf';
 
 // WebGPU errors that no error scope caught, from every device a test made.
 const uncaptured: string[] = [];
@@ -110,4 +110,32 @@ export function expectNoLeaks(heap: GpuHeap): void {
     mirrorBytes: 0,
   });
   expect(stats.stagingBytes).toBeLessThanOrEqual(256 * 1024 * 1024);
+}
+
+/** What {@link heapFixture} gives each test: two devices of their own and a heap on the first. */
+export interface HeapFixture {
+  exporter: GPUDevice;
+  importer: GPUDevice;
+  heap: GpuHeap;
+}
+
+/**
+ * Gives every test of the file two new devices (each from its own adapter) and a heap on
+ * the exporter's, and ends every test with the checks: no dma-buf of the realm left, no
+ * leak in the heap, no uncaptured WebGPU error; then destroys the devices.
+ */
+export function heapFixture(): HeapFixture {
+  const fixture = {} as HeapFixture;
+  beforeEach(async () => {
+    fixture.exporter = await newDevice('exporter');
+    fixture.importer = await newDevice('importer');
+    fixture.heap = new GpuHeap(fixture.exporter);
+  });
+  afterEach(() => {
+    expect(bufinfoEntries()).toEqual([]);
+    expectNoLeaks(fixture.heap);
+    fixture.exporter.destroy();
+    fixture.importer.destroy();
+  });
+  return fixture;
 }

@@ -1,21 +1,9 @@
 // Close-on-exec: a spawned table cannot reach a cloexec buffer by any route.
-import { afterEach, beforeEach, expect, test } from 'vitest';
-import { bufinfo, bufinfoEntries, DmaBuf, FdTable, GpuHeap, PAGE_SIZE } from 'webgpu-dmabuf';
-import { expectNoLeaks, newDevice } from '../gpu/gpu-helpers.js';
+import { expect, test } from 'vitest';
+import { bufinfo, bufinfoEntries, DmaBuf, FdTable, PAGE_SIZE } from 'webgpu-dmabuf';
+import { heapFixture } from '../gpu/gpu-helpers.js';
 
-let device: GPUDevice;
-let heap: GpuHeap;
-
-beforeEach(async () => {
-  device = await newDevice('exporter');
-  heap = new GpuHeap(device);
-});
-
-afterEach(() => {
-  expect(bufinfoEntries()).toEqual([]);
-  expectNoLeaks(heap);
-  device.destroy();
-});
+const f = heapFixture();
 
 /** Every object reachable from `root` through own properties, prototypes aside. */
 function reachable(root: unknown, seen = new Set<unknown>()): Set<unknown> {
@@ -27,8 +15,8 @@ function reachable(root: unknown, seen = new Set<unknown>()): Set<unknown> {
 
 test('a spawned table reaches no cloexec buffer: not by fd number, not by send, not through the listings', () => {
   const parent = new FdTable();
-  const secret = heap.allocate(PAGE_SIZE, { name: 'secret' });
-  const shared = heap.allocate(PAGE_SIZE, { name: 'shared' });
+  const secret = f.heap.allocate(PAGE_SIZE, { name: 'secret' });
+  const shared = f.heap.allocate(PAGE_SIZE, { name: 'shared' });
   const secretFd = parent.install(secret);
   const sharedFd = parent.install(shared, { cloexec: false });
   secret.put();
@@ -62,7 +50,7 @@ test('a spawned table reaches no cloexec buffer: not by fd number, not by send, 
 test('send with cloexec marks the copy so that the receiver\'s children do not inherit it', () => {
   const from = new FdTable();
   const to = new FdTable();
-  const buf = heap.allocate(PAGE_SIZE);
+  const buf = f.heap.allocate(PAGE_SIZE);
   const fd = from.install(buf, { cloexec: false });
   const sent = from.send(fd, to, { cloexec: true });
   const kept = from.send(fd, to, { cloexec: false });

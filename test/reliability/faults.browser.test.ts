@@ -2,27 +2,15 @@
 // buffer, and exporter ops that throw or reject. Device loss on either side is covered in
 // test/gpu/faults.browser.test.ts. Every case ends in its documented error, other buffers
 // keep their bytes, and nothing leaks.
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { bufinfoEntries, DmaBufError, exportDmaBuf, GpuHeap, PAGE_SIZE, type DmaBufOps, type GpuStorage } from 'webgpu-dmabuf';
-import { expectNoLeaks, newDevice } from '../gpu/gpu-helpers.js';
+import { heapFixture, expectNoLeaks } from '../gpu/gpu-helpers.js';
 
-let device: GPUDevice;
-let heap: GpuHeap;
-
-beforeEach(async () => {
-  device = await newDevice('exporter');
-  heap = new GpuHeap(device);
-});
-
-afterEach(() => {
-  expect(bufinfoEntries()).toEqual([]);
-  expectNoLeaks(heap);
-  device.destroy();
-});
+const f = heapFixture();
 
 /**
- * The real device, whose `createBuffer` throws on call number `failAt` (counting from 1):
- * fault injection on a real device, recording every buffer it did create.
+ * The real f.exporter, whose `createBuffer` throws on call number `failAt` (counting from 1):
+ * fault injection on a real f.exporter, recording every buffer it did create.
  */
 function failingDevice(real: GPUDevice, failAt: number) {
   const created: { buffer: GPUBuffer; destroyed: boolean }[] = [];
@@ -61,12 +49,12 @@ async function bytesOf(buf: ReturnType<GpuHeap['allocate']>): Promise<Uint8Array
 }
 
 test('an allocation that fails on its third segment throws ENOMEM and destroys the two made before', async () => {
-  const bystander = heap.allocate(PAGE_SIZE);
+  const bystander = f.heap.allocate(PAGE_SIZE);
   await bystander.beginCpuAccess(0, PAGE_SIZE, 'to-device');
   bystander.kmap(0).fill(0x42);
   bystander.endCpuAccess(0, PAGE_SIZE, 'to-device');
 
-  const { device: faulty, created } = failingDevice(device, 3);
+  const { device: faulty, created } = failingDevice(f.exporter, 3);
   const segmented = new GpuHeap(faulty, { maxSegmentBytes: 64 * 1024 });
   expect(() => segmented.allocate(5 * 64 * 1024)).toThrow(/^ENOMEM: allocate: .*injected failure of createBuffer #3/);
   expect(created).toHaveLength(2);
@@ -78,8 +66,8 @@ test('an allocation that fails on its third segment throws ENOMEM and destroys t
 });
 
 test('an out-of-memory that WebGPU reports only later fails the first map and CPU access with ENOMEM; put still releases', async () => {
-  // The real device, except that its error scopes report an out-of-memory for the allocation.
-  const oom = new Proxy(device, {
+  // The real f.exporter, except that its error scopes report an out-of-memory for the allocation.
+  const oom = new Proxy(f.exporter, {
     get(target, key) {
       if (key === 'popErrorScope') {
         return async () => {
@@ -93,7 +81,7 @@ test('an out-of-memory that WebGPU reports only later fails the first map and CP
   });
   const starved = new GpuHeap(oom);
   const buf = starved.allocate(PAGE_SIZE);
-  const attachment = buf.attach(device);
+  const attachment = buf.attach(f.exporter);
   await expect(attachment.map('to-device')).rejects.toMatchObject({ code: 'ENOMEM' });
   await expect(buf.beginCpuAccess(0, PAGE_SIZE, 'from-device')).rejects.toMatchObject({ code: 'ENOMEM' });
   buf.detach(attachment);
@@ -135,14 +123,14 @@ function faultyExporter(failing: keyof DmaBufOps, how: 'throw' | 'reject' | 'ref
 
 test("an exporter's attach that refuses is passed on unchanged, and nothing is recorded", () => {
   const { buf } = faultyExporter('attach', 'refuse');
-  expect(() => buf.attach(device)).toThrow(/^EBUSY: attach: the exporter refuses/);
+  expect(() => buf.attach(f.exporter)).toThrow(/^EBUSY: attach: the exporter refuses/);
   expect(bufinfoEntries()[0]?.attachments).toEqual([]);
   buf.put();
 });
 
 test("an exporter's map that rejects with a plain Error reaches the caller as EIO and leaves no mapping", async () => {
   const { buf } = faultyExporter('mapDmaBuf', 'reject');
-  const attachment = buf.attach(device);
+  const attachment = buf.attach(f.exporter);
   await expect(attachment.map('to-device')).rejects.toMatchObject({ code: 'EIO' });
   buf.detach(attachment);
   buf.put();
@@ -160,7 +148,7 @@ test("an exporter's kmap that throws becomes EIO and holds no atomic slot", asyn
   const { buf } = faultyExporter('kmapAtomic', 'throw');
   await buf.beginCpuAccess(0, PAGE_SIZE, 'from-device');
   for (let i = 0; i < 3; i++) expect(() => buf.kmapAtomic(0)).toThrow(/^EIO: /);
-  const heapBuf = heap.allocate(PAGE_SIZE);
+  const heapBuf = f.heap.allocate(PAGE_SIZE);
   await heapBuf.beginCpuAccess(0, PAGE_SIZE, 'from-device');
   const one = heapBuf.kmapAtomic(0);
   const two = heapBuf.kmapAtomic(0);
@@ -181,12 +169,12 @@ test("an exporter's release that throws is EIO, and the buffer is released all t
 });
 
 test('heap storage is never handed to a faulty exporter: other buffers keep their bytes', async () => {
-  const keep = heap.allocate(PAGE_SIZE) as ReturnType<GpuHeap['allocate']> & { priv: GpuStorage };
+  const keep = f.heap.allocate(PAGE_SIZE) as ReturnType<GpuHeap['allocate']> & { priv: GpuStorage };
   await keep.beginCpuAccess(0, PAGE_SIZE, 'to-device');
   keep.kmap(0).fill(7);
   keep.endCpuAccess(0, PAGE_SIZE, 'to-device');
   const { buf } = faultyExporter('unmapDmaBuf', 'throw');
-  const attachment = buf.attach(device);
+  const attachment = buf.attach(f.exporter);
   const sgt = await attachment.map('bidirectional');
   await expect(attachment.unmap(sgt, 'bidirectional')).rejects.toMatchObject({ code: 'EIO' });
   buf.detach(attachment);

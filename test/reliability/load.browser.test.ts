@@ -1,25 +1,10 @@
 // Load on real WebGPU: many buffers in rounds, many maps in flight across two devices, many
 // modules passing buffers around. Each finishes with the right bytes and nothing left over.
-import { afterEach, beforeEach, expect, test } from 'vitest';
-import { bufinfoEntries, FdTable, GpuHeap, type GpuDmaBuf } from 'webgpu-dmabuf';
-import { expectNoLeaks, newDevice, readTable } from '../gpu/gpu-helpers.js';
+import { expect, test } from 'vitest';
+import { bufinfoEntries, FdTable, type GpuDmaBuf } from 'webgpu-dmabuf';
+import { heapFixture, readTable } from '../gpu/gpu-helpers.js';
 
-let exporter: GPUDevice;
-let importer: GPUDevice;
-let heap: GpuHeap;
-
-beforeEach(async () => {
-  exporter = await newDevice('exporter');
-  importer = await newDevice('importer');
-  heap = new GpuHeap(exporter);
-});
-
-afterEach(() => {
-  expect(bufinfoEntries()).toEqual([]);
-  expectNoLeaks(heap);
-  exporter.destroy();
-  importer.destroy();
-});
+const f = heapFixture();
 
 /** Fills the buffer with `tag` through a CPU window. */
 async function tag(buf: GpuDmaBuf, value: number): Promise<void> {
@@ -31,15 +16,15 @@ async function tag(buf: GpuDmaBuf, value: number): Promise<void> {
 test('10,000 buffers allocated and released in 10 rounds leave storage, staging and listings flat', async () => {
   const stagingAfterRound: number[] = [];
   for (let round = 0; round < 10; round++) {
-    const buffers = Array.from({ length: 1000 }, (_, i) => heap.allocate(256 + ((round * 1000 + i) % 7) * 4));
-    expect(heap.stats().liveBuffers).toBe(1000);
+    const buffers = Array.from({ length: 1000 }, (_, i) => f.heap.allocate(256 + ((round * 1000 + i) % 7) * 4));
+    expect(f.heap.stats().liveBuffers).toBe(1000);
     const probe = buffers[round * 97];
     if (!probe) throw new Error('no probe buffer');
     await tag(probe, round + 1);
     for (const buf of buffers) buf.put();
-    expect(heap.stats()).toMatchObject({ liveBuffers: 0, storageBytes: 0 });
+    expect(f.heap.stats()).toMatchObject({ liveBuffers: 0, storageBytes: 0 });
     expect(bufinfoEntries()).toHaveLength(0);
-    stagingAfterRound.push(heap.stats().stagingBytes);
+    stagingAfterRound.push(f.heap.stats().stagingBytes);
   }
   expect(new Set(stagingAfterRound).size).toBe(1);
 });
@@ -47,12 +32,12 @@ test('10,000 buffers allocated and released in 10 rounds leave storage, staging 
 test('1,000 maps in flight across two devices each see the right bytes', async () => {
   const buffers = await Promise.all(
     Array.from({ length: 10 }, async (_, i) => {
-      const buf = heap.allocate(512);
+      const buf = f.heap.allocate(512);
       await tag(buf, 10 + i);
       return buf;
     }),
   );
-  const attachments = buffers.flatMap((buf) => [buf.attach(exporter), buf.attach(importer)]);
+  const attachments = buffers.flatMap((buf) => [buf.attach(f.exporter), buf.attach(f.importer)]);
   const maps = await Promise.all(
     Array.from({ length: 1000 }, async (_, i) => {
       const attachment = attachments[i % attachments.length];
@@ -75,7 +60,7 @@ test('100 modules passing 10 buffers around each reach the right bytes, and clos
   if (!source) throw new Error('no module');
   const fds: number[] = [];
   for (let i = 0; i < 10; i++) {
-    const buf = heap.allocate(256);
+    const buf = f.heap.allocate(256);
     await tag(buf, 100 + i);
     fds.push(source.install(buf));
     buf.put();
@@ -94,5 +79,5 @@ test('100 modules passing 10 buffers around each reach the right bytes, and clos
     buf.put();
   }
   for (const module of modules) module.closeAll();
-  expect(heap.stats().liveBuffers).toBe(0);
+  expect(f.heap.stats().liveBuffers).toBe(0);
 });
