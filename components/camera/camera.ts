@@ -1,0 +1,11 @@
+import { DmabufCamera } from './camera.component.js';
+
+export { DmabufCamera };
+
+customElements.define('dmabuf-camera', DmabufCamera);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'dmabuf-camera': DmabufCamera;
+  }
+}

@@ -1,0 +1,179 @@
+import { LitElement, type PropertyDeclarations, type PropertyValues } from 'lit';
+import { DmaBufError, requestGpuDevice, type GpuHeapStats } from 'webgpu-dmabuf';
+import { ModuleStatsEvent } from './module-stats-event.js';
+import type { ModuleStats } from './module-stats.js';
+import { RateMeter } from './rate-meter.js';
+
+/** Where a module is in its life: `idle` (not connected), `starting`, `running`, `failed`. */
+export type ModuleStatus = 'idle' | 'starting' | 'running' | 'failed';
+
+/**
+ * The common life of a pipeline module (camera, filter, view): an independent module with
+ * its own fd table and, unless given a shared {@link device}, its own `GPUDevice`.
+ *
+ * Connecting starts it (`open`), disconnecting stops it (`close`); setting {@link device}
+ * (or calling {@link useDevice}) restarts it on that device, live: it stops taking and
+ * making frames, waits until every frame it lent is given back, frees its buffers, destroys
+ * the device if it was its own, and starts again. Steps never overlap.
+ */
+export abstract class DmabufModule extends LitElement {
+  static override properties: PropertyDeclarations = {
+    name: { type: String, reflect: true },
+    device: { attribute: false },
+    status: { type: String, reflect: true },
+    error: { state: true },
+  };
+
+  /** The module's name in stats and buffer names. */
+  declare name: string;
+  /** A device shared with other modules; `undefined` (the default) for a device of its own. */
+  declare device: GPUDevice | undefined;
+  /** Where the module is in its life (reflected as the `status` attribute). */
+  declare status: ModuleStatus;
+  /** Why it failed, when {@link status} is `failed`. */
+  declare error: string;
+
+  /** The device in use while running. */
+  protected gpu: GPUDevice | undefined;
+  #owned = false;
+  #requested: GPUDevice | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  #rate = new RateMeter();
+  #frames = 0;
+  #dropped = 0;
+  readonly #onGpuError = (event: GPUUncapturedErrorEvent) => {
+    this.fail(new Error(`WebGPU error on ${this.gpu?.label ?? 'device'}: ${event.error.message}`));
+  };
+
+  constructor(name: string) {
+    super();
+    this.name = name;
+    this.device = undefined;
+    this.status = 'idle';
+    this.error = '';
+  }
+
+  /** Resolves when every start, stop and restart asked for so far is done. */
+  get settled(): Promise<void> {
+    return this.#chain;
+  }
+
+  /** Frames done since the module last started. */
+  get frames(): number {
+    return this.#frames;
+  }
+
+  /** Frames let go since the module last started. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Runs the module on `device` (shared) or on a device of its own (`undefined`); resolves once it runs there. */
+  useDevice(device: GPUDevice | undefined): Promise<void> {
+    this.device = device;
+    return this.#sync();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.#sync();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    void this.#sync();
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    if (changed.has('device')) void this.#sync();
+  }
+
+  /** Starts work on `device`: make the heap, fd table, kernels, and begin taking or making frames. */
+  protected abstract open(device: GPUDevice): Promise<void>;
+
+  /** Stops work: take and make no more frames, wait for lent frames to come back, free everything. */
+  protected abstract close(): Promise<void>;
+
+  /** Counts one frame done and fires a {@link ModuleStatsEvent}. */
+  protected frameDone(frameMs: number, heap: GpuHeapStats | undefined, detail: string): void {
+    this.#frames += 1;
+    this.requestUpdate();
+    this.#emit(this.#rate.tick(), frameMs, heap, detail);
+  }
+
+  /** Counts one frame let go. */
+  protected frameDropped(): void {
+    this.#dropped += 1;
+  }
+
+  /** Stops the module and shows `error` (once; later errors while failed are ignored). */
+  protected fail(error: unknown): void {
+    if (this.status === 'failed') return;
+    const message = error instanceof DmaBufError || error instanceof Error ? error.message : String(error);
+    console.error(`<${this.localName} name="${this.name}">: ${message}`);
+    this.status = 'failed';
+    this.error = message;
+    this.#enqueue(() => this.#stop());
+  }
+
+  #emit(fps: number, frameMs: number, heap: GpuHeapStats | undefined, detail: string): void {
+    const stats: ModuleStats = {
+      module: this.name,
+      kind: this.localName.replace(/^dmabuf-/, ''),
+      device: this.gpu?.label ?? '',
+      sharedDevice: !this.#owned,
+      frames: this.#frames,
+      dropped: this.#dropped,
+      fps,
+      frameMs,
+      heap,
+      detail,
+    };
+    this.dispatchEvent(new ModuleStatsEvent(stats));
+  }
+
+  #sync(): Promise<void> {
+    return this.#enqueue(() => this.#reconcile());
+  }
+
+  #enqueue(step: () => Promise<void>): Promise<void> {
+    this.#chain = this.#chain.then(step).catch((error: unknown) => { this.fail(error); });
+    return this.#chain;
+  }
+
+  async #reconcile(): Promise<void> {
+    const wanted = this.isConnected ? this.device : null;
+    if (this.gpu && wanted !== this.#requested) await this.#stop();
+    if (this.gpu || wanted === null || this.status === 'failed' && wanted === this.#requested) return;
+    this.status = 'starting';
+    this.error = '';
+    this.#requested = wanted;
+    try {
+      this.#owned = wanted === undefined;
+      const device = wanted ?? await requestGpuDevice({ label: `${this.name} device` });
+      this.gpu = device;
+      device.addEventListener('uncapturederror', this.#onGpuError);
+      this.#frames = 0;
+      this.#dropped = 0;
+      this.#rate = new RateMeter();
+      await this.open(device);
+      if (this.status === 'starting') this.status = 'running';
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  async #stop(): Promise<void> {
+    const device = this.gpu;
+    if (!device) return;
+    try {
+      await this.close();
+    } finally {
+      device.removeEventListener('uncapturederror', this.#onGpuError);
+      if (this.#owned) device.destroy();
+      this.gpu = undefined;
+      if (this.status !== 'failed') this.status = 'idle';
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import { afterEach, expect, test, vi } from 'vitest';
+import { FdTable } from 'webgpu-dmabuf';
+import type { DmabufCamera } from '../../components/camera/camera.component.js';
+import '../../components/camera/camera.js';
+import { CameraPathEvent } from '../../components/camera/camera-path-event.js';
+import { FrameEvent } from '../../components/frame/frame-event.js';
+import type { FrameLease } from '../../components/frame/frame-info.js';
+import { distinctReds, expectNoBuffers, nextFrame, readFrame } from './frame-helpers.js';
+
+const cameras: DmabufCamera[] = [];
+
+function mount(setup: (camera: DmabufCamera) => void = () => undefined): DmabufCamera {
+  const camera = document.createElement('dmabuf-camera');
+  camera.width = 320;
+  camera.height = 240;
+  setup(camera);
+  document.body.append(camera);
+  cameras.push(camera);
+  return camera;
+}
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const camera of cameras.splice(0)) {
+    camera.remove();
+    await camera.settled;
+    expect(camera.status).not.toBe('failed');
+  }
+  expectNoBuffers();
+});
+
+test('<dmabuf-camera> takes the fastest path and its frames carry the fake camera picture', async () => {
+  const paths: CameraPathEvent[] = [];
+  const camera = mount((c) => c.addEventListener(CameraPathEvent.type, (e) => paths.push(e)));
+  const { frame, bytes } = await nextFrame(camera);
+  expect(frame.layout.format).toBe('rgba8');
+  expect(bytes.length).toBe(frame.layout.byteLength);
+  expect(distinctReds(bytes)).toBeGreaterThan(8);
+  expect(paths.map((e) => e.path)).toEqual(['external-texture']);
+  expect(camera.shadowRoot?.querySelector('[data-path]')?.getAttribute('data-path')).toBe('external-texture');
+  // Alpha is always opaque.
+  expect(bytes.filter((_, i) => i % 4 === 3).every((a) => a === 255)).toBe(true);
+});
+
+test.each(['copy-external-image', 'copy-to'] as const)('<dmabuf-camera force-path="%s"> gives frames by the slower path too', async (path) => {
+  const camera = mount((c) => { c.forcePath = path; });
+  const { bytes } = await nextFrame(camera);
+  expect(camera.path).toBe(path);
+  expect(distinctReds(bytes)).toBeGreaterThan(8);
+});
+
+test('<dmabuf-camera> with the permission refused says so and draws a moving pattern instead', async () => {
+  vi.spyOn(navigator.mediaDevices, 'getUserMedia').mockRejectedValue(new DOMException('Permission denied', 'NotAllowedError'));
+  const camera = mount();
+  const first = await nextFrame(camera);
+  const later = await nextFrame(camera, (f) => f.sequence > first.frame.sequence + 2);
+  expect(camera.path).toBe('pattern');
+  expect(camera.shadowRoot?.querySelector('[role="status"]')?.textContent).toContain('permission was refused');
+  expect(distinctReds(first.bytes)).toBeGreaterThan(4);
+  expect(later.bytes).not.toEqual(first.bytes);
+});
+
+test('<dmabuf-camera> never writes a slot an importer still holds: it drops frames instead', async () => {
+  const camera = mount();
+  // Hold every frame offered until the ring is exhausted.
+  const table = new FdTable();
+  const leases: FrameLease[] = [];
+  const take = (event: FrameEvent) => { leases.push(event.accept(table)); };
+  camera.addEventListener(FrameEvent.type, take);
+  try {
+    await expect.poll(() => leases.length, { timeout: 30_000 }).toBe(3);
+    const held = await Promise.all(leases.map((lease) => readFrame(table, lease.fd)));
+    const dropped = camera.dropped;
+    // The camera keeps taking camera frames and drops them, offering nothing new...
+    await expect.poll(() => camera.dropped, { timeout: 30_000 }).toBeGreaterThan(dropped + 3);
+    expect(leases.length).toBe(3);
+    // ...and the held frames' bytes are unchanged.
+    const again = await Promise.all(leases.map((lease) => readFrame(table, lease.fd)));
+    expect(again).toEqual(held);
+    // Give one back: frames flow again.
+    leases[0]?.release();
+    await expect.poll(() => leases.length, { timeout: 30_000 }).toBeGreaterThan(3);
+  } finally {
+    camera.removeEventListener(FrameEvent.type, take);
+    for (const lease of leases) lease.release();
+    table.closeAll();
+  }
+});
