@@ -54,7 +54,7 @@ export async function beginWindow(context: CpuWindowContext, start: number, len:
   // Nothing to read: plain memory needs no GPU round trip, and writeBuffer beats mapping a
   // MAP_WRITE buffer up to a few MiB.
   if (dir === 'none' || (dir === 'to-device' && coverEnd - coverStart <= SMALL_WRITE_BYTES)) {
-    return { window: { start, len, dir, spans: [{ staging: undefined, at: coverStart, bytes: new ArrayBuffer(coverEnd - coverStart) }] }, copied: 0 };
+    return { window: { start, len, dir, spans: [{ staging: undefined, at: coverStart, bytes: pool.acquireHost(coverEnd - coverStart) }] }, copied: 0 };
   }
   const spanMax = alignDown(device.limits.maxBufferSize, PAGE_SIZE);
   const reading = readsBack(dir);
@@ -131,7 +131,7 @@ export function endWindow(context: CpuWindowContext, window: CpuWindow): number 
     }
     written = len;
   }
-  for (const span of window.spans) if (span.staging) pool.release(span.staging);
+  releaseSpans(pool, window);
   return written;
 }
 
@@ -172,5 +172,13 @@ function writeInner(device: GPUDevice, segments: readonly Segment[], window: Cpu
     for (const piece of a < b ? segmentPieces(segments, a, b - a) : []) {
       device.queue.writeBuffer(piece.buffer, piece.offset, span.bytes, piece.at - span.at, piece.length);
     }
+  }
+}
+
+/** Gives a window's memory back to the pool: staging unmapped, plain memory detached. */
+export function releaseSpans(pool: StagingPool, window: CpuWindow): void {
+  for (const span of window.spans) {
+    if (span.staging) pool.release(span.staging);
+    else pool.releaseHost(span.bytes);
   }
 }

@@ -11,7 +11,7 @@ import { checkName, exportDmaBuf, type DmaBuf } from '../src/dma-buf.js';
 import { DmaBufError } from '../src/error.js';
 import type { DmaBufOps } from '../src/ops.js';
 import type { SgTable } from '../src/sg-table.js';
-import { beginWindow, endWindow, windowHolds, windowView, type CpuWindow } from './cpu-window.js';
+import { beginWindow, endWindow, releaseSpans, windowHolds, windowView, type CpuWindow } from './cpu-window.js';
 import { checkDevice, deviceFailure, watchDevice } from './device-loss.js';
 import { alignUp, createSegments, destroySegments, segmentBytes, type Segment } from './segments.js';
 import { StagingPool } from './staging-pool.js';
@@ -71,6 +71,8 @@ interface Storage extends GpuStorage {
   readonly usage: GPUBufferUsageFlags;
   /** What WebGPU reported about the creation of the storage (`out-of-memory` may come late). */
   readonly allocation: Promise<GPUError | null>;
+  /** What `allocation` resolved to, once it has. */
+  allocated: GPUError | null | undefined;
   readonly mirrors: Map<DmaBufAttachment<GpuStorage>, readonly Segment[]>;
   readonly windows: CpuWindow[];
 }
@@ -170,7 +172,8 @@ export class GpuHeap {
     const outOfMemory = this.device.popErrorScope();
     const allocation = Promise.all([outOfMemory, invalid]).then(([oom, other]) => oom ?? other, () => null);
     if (!segments) throw new DmaBufError('ENOMEM', `${call}: creating ${size} bytes of storage failed: ${String(thrown)}`, { cause: thrown });
-    const storage: Storage = { heap: this, segments, usage: fullUsage, allocation, mirrors: new Map(), windows: [] };
+    const storage: Storage = { heap: this, segments, usage: fullUsage, allocation, allocated: undefined, mirrors: new Map(), windows: [] };
+    void allocation.then((error) => (storage.allocated = error));
     const buf = exportDmaBuf<GpuStorage>({ priv: storage, ops: this.#ops, size, ...(name === undefined ? {} : { name }), exporter: this.name });
     this.#liveBuffers += 1;
     this.#storageBytes += segmentBytes(segments);
@@ -206,7 +209,8 @@ export class GpuHeap {
 
   async #ready(call: string, storage: Storage): Promise<void> {
     checkDevice(call, this.device, 'heap');
-    const error = await storage.allocation;
+    // Once WebGPU has answered, the answer is kept: no await on the hot path.
+    const error = storage.allocated === undefined ? await storage.allocation : storage.allocated;
     if (error) {
       const code = error instanceof GPUOutOfMemoryError ? 'ENOMEM' : 'EIO';
       throw new DmaBufError(code, `${call}: WebGPU could not create the buffer's storage: ${error.message}`);
@@ -257,9 +261,7 @@ export class GpuHeap {
 
   #release(storage: Storage): void {
     for (const attachment of [...storage.mirrors.keys()]) this.#dropMirror(storage, attachment);
-    for (const window of storage.windows.splice(0)) {
-      for (const span of window.spans) if (span.staging) this.#pool.release(span.staging);
-    }
+    for (const window of storage.windows.splice(0)) releaseSpans(this.#pool, window);
     this.#storageBytes -= segmentBytes(storage.segments);
     this.#liveBuffers -= 1;
     destroySegments(storage.segments);
@@ -276,7 +278,7 @@ export class GpuHeap {
     }
     if (buf.released) {
       // Released while staging: the window has no buffer to belong to.
-      for (const span of result.window.spans) if (span.staging) this.#pool.release(span.staging);
+      releaseSpans(this.#pool, result.window);
       return;
     }
     storage.windows.push(result.window);

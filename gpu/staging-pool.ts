@@ -9,6 +9,9 @@ interface FreeBuffer {
   readonly kind: StagingKind;
 }
 
+/** Idle plain memory kept for write-only CPU windows. */
+const HOST_CAP = 16 * 1024 * 1024;
+
 /** The smallest staging buffer the pool makes: one page. */
 const MIN_STAGING = 4096;
 
@@ -25,6 +28,8 @@ export class StagingPool {
   /** Bytes of idle buffers kept at most. */
   readonly capBytes: number;
   #free: FreeBuffer[] = [];
+  readonly #freeHost: ArrayBuffer[] = [];
+  #idleHostBytes = 0;
   #idleBytes = 0;
   #liveBytes = 0;
   #created = 0;
@@ -86,6 +91,30 @@ export class StagingPool {
   #setOwner(buffer: GPUBuffer, owner: object | undefined): void {
     if (owner === undefined) this.#owners.delete(buffer);
     else this.#owners.set(buffer, owner);
+  }
+
+  /**
+   * Zeroed plain memory of `size` bytes for a write-only CPU window, reused: the first touch
+   * of fresh memory costs more than zeroing memory already touched.
+   */
+  acquireHost(size: number): ArrayBuffer {
+    const index = this.#freeHost.findIndex((b) => b.byteLength === size);
+    const reused = index >= 0 ? this.#freeHost.splice(index, 1)[0] : undefined;
+    if (!reused) return new ArrayBuffer(size);
+    this.#idleHostBytes -= size;
+    new Uint8Array(reused).fill(0);
+    return reused;
+  }
+
+  /**
+   * Takes plain memory back. Its contents move to a new `ArrayBuffer` and the old one is
+   * detached, so views a caller kept past the end of its access see nothing of the next user.
+   */
+  releaseHost(buffer: ArrayBuffer): void {
+    const moved = buffer.transfer();
+    if (this.#idleHostBytes + moved.byteLength > HOST_CAP) return;
+    this.#freeHost.push(moved);
+    this.#idleHostBytes += moved.byteLength;
   }
 
   /** Takes a buffer back: kept for reuse while idle bytes stay within the cap, else destroyed. */

@@ -12,7 +12,6 @@ export interface CpuAccessRange {
 /** A page window handed out by `kmap` or `kmapAtomic` and not yet unmapped. */
 interface PageWindow {
   readonly page: number;
-  readonly view: Uint8Array;
   readonly atomic: boolean;
 }
 
@@ -23,7 +22,11 @@ interface PageWindow {
  */
 export class CpuAccessState {
   readonly #ranges: CpuAccessRange[] = [];
-  readonly #windows: PageWindow[] = [];
+  // Outstanding windows by view (an exporter may hand the same view out more than once), so
+  // that unmapping thousands of pages in any order stays cheap.
+  readonly #windows = new Map<Uint8Array, PageWindow[]>();
+  #kmaps = 0;
+  #atomicKmaps = 0;
 
   /** Records a range whose begin succeeded. */
   begin(range: CpuAccessRange): void {
@@ -45,14 +48,22 @@ export class CpuAccessState {
 
   /** Records a window handed out. */
   addWindow(page: number, view: Uint8Array, atomic: boolean): void {
-    this.#windows.push({ page, view, atomic });
+    const list = this.#windows.get(view);
+    if (list) list.push({ page, atomic });
+    else this.#windows.set(view, [{ page, atomic }]);
+    if (atomic) this.#atomicKmaps += 1;
+    else this.#kmaps += 1;
   }
 
   /** Removes the window `kmap`/`kmapAtomic` returned for `page` as `view`; false when there is none. */
   removeWindow(page: number, view: unknown, atomic: boolean): boolean {
-    const index = this.#windows.findIndex((w) => w.page === page && w.view === view && w.atomic === atomic);
-    if (index < 0) return false;
-    this.#windows.splice(index, 1);
+    const list = this.#windows.get(view as Uint8Array);
+    const index = list ? list.findIndex((w) => w.page === page && w.atomic === atomic) : -1;
+    if (!list || index < 0) return false;
+    if (list.length === 1) this.#windows.delete(view as Uint8Array);
+    else list.splice(index, 1);
+    if (atomic) this.#atomicKmaps -= 1;
+    else this.#kmaps -= 1;
     return true;
   }
 
@@ -63,15 +74,16 @@ export class CpuAccessState {
 
   /** How many windows are outstanding, plain and atomic. */
   windowCounts(): { kmaps: number; atomicKmaps: number } {
-    const atomicKmaps = this.#windows.filter((w) => w.atomic).length;
-    return { kmaps: this.#windows.length - atomicKmaps, atomicKmaps };
+    return { kmaps: this.#kmaps, atomicKmaps: this.#atomicKmaps };
   }
 
   /** Forgets everything (at release); returns how many atomic windows were outstanding. */
   clear(): number {
-    const { atomicKmaps } = this.windowCounts();
+    const atomic = this.#atomicKmaps;
     this.#ranges.length = 0;
-    this.#windows.length = 0;
-    return atomicKmaps;
+    this.#windows.clear();
+    this.#kmaps = 0;
+    this.#atomicKmaps = 0;
+    return atomic;
   }
 }

@@ -31,7 +31,7 @@ import { checkInteger, checkOptions, checkRange, describe } from './checks.js';
 import { CpuAccessState } from './cpu-access.js';
 import { checkDirection, type DmaDirection } from './direction.js';
 import { DmaBufError } from './error.js';
-import { awaitExporter, callExporter } from './exporter-call.js';
+import { awaitExporter, callExporter, exporterError } from './exporter-call.js';
 import { liveBuffers } from './live-buffers.js';
 import { REQUIRED_OPS, type DmaBufOps } from './ops.js';
 import { pageCount } from './page.js';
@@ -250,7 +250,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    */
   kmap(page: number): Uint8Array {
     this.#checkPage('kmap', page);
-    const view = this.#window('kmap', page, () => this.#ops.kmap(this, page));
+    const view = this.#window('kmap', page);
     this.#cpu.addWindow(page, view, false);
     return view;
   }
@@ -264,7 +264,8 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     if (!this.#cpu.removeWindow(page, view, false)) {
       throw new DmaBufError('EINVAL', `kunmap: page ${describe(page)} with that view is not an outstanding kmap of this buffer`);
     }
-    callExporter('kunmap', 'kunmap', () => { this.#ops.kunmap?.(this, page, view); });
+    // The hot path of page-by-page access: no wrapper when the exporter has no kunmap op.
+    if (this.#ops.kunmap) callExporter('kunmap', 'kunmap', () => { this.#ops.kunmap?.(this, page, view); });
   }
 
   /**
@@ -278,7 +279,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     takeAtomicKmapSlot('kmapAtomic', page);
     let view: Uint8Array;
     try {
-      view = this.#window('kmapAtomic', page, () => this.#ops.kmapAtomic(this, page));
+      view = this.#window('kmapAtomic', page);
     } catch (error) {
       returnAtomicKmapSlot();
       throw error;
@@ -298,7 +299,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
       throw new DmaBufError('EINVAL', `kunmapAtomic: page ${describe(page)} with that view is not an outstanding kmapAtomic of this buffer`);
     }
     returnAtomicKmapSlot();
-    callExporter('kunmapAtomic', 'kunmapAtomic', () => { this.#ops.kunmapAtomic?.(this, page, view); });
+    if (this.#ops.kunmapAtomic) callExporter('kunmapAtomic', 'kunmapAtomic', () => { this.#ops.kunmapAtomic?.(this, page, view); });
   }
 
   /** This buffer as plain data for the debug listing. */
@@ -327,8 +328,13 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     if (!this.#cpu.covers(page)) throw new DmaBufError('ERANGE', `${call}: page ${page} is not covered by an active beginCpuAccess range`);
   }
 
-  #window(call: string, page: number, map: () => Uint8Array): Uint8Array {
-    const view = callExporter(call, call, map);
+  #window(call: 'kmap' | 'kmapAtomic', page: number): Uint8Array {
+    let view: Uint8Array;
+    try {
+      view = call === 'kmap' ? this.#ops.kmap(this, page) : this.#ops.kmapAtomic(this, page);
+    } catch (error) {
+      throw exporterError(call, call, error);
+    }
     if (!(view instanceof Uint8Array)) throw new DmaBufError('EIO', `${call}: the exporter's ${call} op returned ${describe(view)} for page ${page}, not a Uint8Array`);
     return view;
   }

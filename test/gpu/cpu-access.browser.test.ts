@@ -158,6 +158,24 @@ describe("'to-device' and 'bidirectional' CPU access", () => {
   });
 });
 
+describe('windows after endCpuAccess', () => {
+  test.each(['to-device', 'from-device', 'bidirectional'] as const)("a '%s' view kept past the end is detached, and sees nothing of the next access", async (dir) => {
+    const buf = f.heap.allocate(PAGE_SIZE);
+    const other = f.heap.allocate(PAGE_SIZE);
+    await buf.beginCpuAccess(0, PAGE_SIZE, dir);
+    const kept = buf.kmap(0);
+    buf.kunmap(0, kept);
+    buf.endCpuAccess(0, PAGE_SIZE, dir);
+    expect(kept.length).toBe(0);
+    await other.beginCpuAccess(0, PAGE_SIZE, 'to-device');
+    other.kmap(0).fill(0x77);
+    other.endCpuAccess(0, PAGE_SIZE, 'to-device');
+    expect(kept.length).toBe(0);
+    buf.put();
+    other.put();
+  });
+});
+
 describe('staging', () => {
   test('repeating the same CPU access creates no new staging buffer after warm-up', async () => {
     const buf = f.heap.allocate(64 * 1024);
