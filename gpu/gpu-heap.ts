@@ -77,8 +77,10 @@ interface Storage extends GpuStorage {
   readonly windows: CpuWindow[];
 }
 
-const BASE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-const MAPPABLE = GPUBufferUsage.MAP_READ | GPUBufferUsage.MAP_WRITE;
+// GPUBufferUsage's values are fixed by the WebGPU spec; spelled out so that importing the
+// package where WebGPU is absent (Node, a server render) does not throw.
+const BASE_USAGE = 0x0080 | 0x0004 | 0x0008; // STORAGE | COPY_SRC | COPY_DST
+const MAPPABLE = 0x0001 | 0x0002; // MAP_READ | MAP_WRITE
 const ALL_USAGE = 0x3ff;
 const MiB = 1024 * 1024;
 
