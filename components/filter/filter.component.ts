@@ -1,0 +1,137 @@
+import { html } from 'lit';
+import { FdTable, FRAME_EFFECTS, FrameEffectKernel, frameBinding, GpuHeap, isFrameEffect, type FrameEffect, type FrameLayout } from 'webgpu-dmabuf';
+import type { FrameLease } from '../frame/frame-info.js';
+import { FrameInbox } from '../frame/frame-inbox.js';
+import { FrameRing } from '../frame/frame-ring.js';
+import { importFrame } from '../frame/import-frame.js';
+import { DmabufModule } from '../frame/module-element.js';
+import { resolveSource } from '../frame/resolve-source.js';
+import { filterStyles } from './filter.styles.js';
+
+const RING_SLOTS = 3;
+
+const EFFECT_TEXT: Record<FrameEffect, string> = { none: 'None (copy)', grayscale: 'Grayscale', sobel: 'Sobel edges', invert: 'Invert' };
+
+/**
+ * @summary An importer that computes: maps each frame of its source `'to-device'` on its own
+ * device, runs the selected effect in a compute shader, and writes the result into a
+ * dma-buf of its own heap, which it exports in turn.
+ *
+ * @fires dmabuf-frame - {@link FrameEvent} on this element for each filtered frame (does not bubble).
+ * @fires dmabuf-module-stats - {@link ModuleStatsEvent} after each frame.
+ */
+export class DmabufFilter extends DmabufModule {
+  static override styles = filterStyles;
+
+  static override properties = {
+    source: { type: String },
+    effect: { type: String, reflect: true },
+  };
+
+  /** The `id` of the element whose frames it filters (a camera, or another filter). */
+  declare source: string;
+  /** The effect applied to the next frame. Default `'sobel'`. */
+  declare effect: FrameEffect;
+
+  #table: FdTable | undefined;
+  #heap: GpuHeap | undefined;
+  #kernel: FrameEffectKernel | undefined;
+  #ring: FrameRing | undefined;
+  #inbox: FrameInbox | undefined;
+  #sequence = 0;
+
+  constructor() {
+    super('filter');
+    this.source = '';
+    this.effect = 'sobel';
+  }
+
+  /** The counts of the filter's heap while it runs. */
+  get heapStats() {
+    return this.#heap?.stats();
+  }
+
+  protected override open(device: GPUDevice): Promise<void> {
+    const source = resolveSource(this, this.source);
+    const table = new FdTable();
+    this.#table = table;
+    this.#heap = new GpuHeap(device, { name: this.name });
+    this.#kernel = new FrameEffectKernel(device);
+    this.#sequence = 0;
+    this.#inbox = new FrameInbox(table, (lease) => this.#process(device, table, lease), () => { this.frameDropped(); }, (error) => { this.fail(error); });
+    this.#inbox.listen(source);
+    return Promise.resolve();
+  }
+
+  protected override async close(): Promise<void> {
+    await this.#inbox?.stop();
+    this.#inbox = undefined;
+    if (this.#ring) {
+      await this.#ring.idle();
+      this.#ring.dispose();
+      this.#ring = undefined;
+    }
+    this.#kernel?.destroy();
+    this.#kernel = undefined;
+    this.#table?.closeAll();
+    this.#table = undefined;
+    this.#heap = undefined;
+  }
+
+  async #process(device: GPUDevice, table: FdTable, lease: FrameLease): Promise<void> {
+    const started = performance.now();
+    const { layout } = lease.frame;
+    const ring = await this.#ringFor(layout);
+    const out = await ring.acquire();
+    if (!out) {
+      this.frameDropped();
+      return;
+    }
+    const effect = this.effect;
+    try {
+      await importFrame(table, lease, device, (sgt) => {
+        const encoder = device.createCommandEncoder({ label: `filter ${effect}` });
+        this.#kernel?.encode(encoder, effect, frameBinding(sgt), frameBinding(out.sgt), layout);
+        device.queue.submit([encoder.finish()]);
+      });
+      await device.queue.onSubmittedWorkDone();
+    } catch (error) {
+      await ring.abandon(out);
+      throw error;
+    }
+    this.#sequence += 1;
+    await ring.publish(out, { ...lease.frame, sequence: this.#sequence, exporter: this.name }, this);
+    this.frameDone(performance.now() - started, this.#heap?.stats(), effect);
+  }
+
+  async #ringFor(layout: FrameLayout): Promise<FrameRing> {
+    const current = this.#ring;
+    if (current && current.layout.width === layout.width && current.layout.height === layout.height) return current;
+    if (!this.#heap || !this.#table) throw new Error('<dmabuf-filter>: not running');
+    if (current) {
+      await current.idle();
+      current.dispose();
+    }
+    this.#ring = new FrameRing(this.#heap, this.#table, layout, RING_SLOTS, `${this.name} frame`);
+    return this.#ring;
+  }
+
+  #choose(event: Event): void {
+    const value = (event.target as HTMLSelectElement).value;
+    if (isFrameEffect(value)) this.effect = value;
+  }
+
+  override render() {
+    return html`
+      <div class="title"><h2>Filter <span class="meta">importer → exporter</span></h2><span class="badge" part="status">${this.status}</span></div>
+      <p class="meta">Maps <code>${this.source || '?'}</code>'s buffer <code>'to-device'</code>, runs a compute shader, exports its own.</p>
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : null}
+      <div class="controls">
+        <label for="effect">Effect</label>
+        <select id="effect" @change=${this.#choose}>
+          ${FRAME_EFFECTS.map((effect) => html`<option value=${effect} ?selected=${effect === this.effect}>${EFFECT_TEXT[effect]}</option>`)}
+        </select>
+      </div>
+    `;
+  }
+}

@@ -1,0 +1,3 @@
+import { cardStyles } from '../frame/card.styles.js';
+
+export const filterStyles = [cardStyles];

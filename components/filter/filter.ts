@@ -1,0 +1,11 @@
+import { DmabufFilter } from './filter.component.js';
+
+export { DmabufFilter };
+
+customElements.define('dmabuf-filter', DmabufFilter);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'dmabuf-filter': DmabufFilter;
+  }
+}
