@@ -100,7 +100,7 @@ describe('FdTable', () => {
   test.each([null, 'yes', 1])('install with cloexec %s throws EINVAL and takes no reference', (cloexec) => {
     const table = new FdTable();
     const buf = memoryDmaBuf(8);
-    expect(() => table.install(buf, { cloexec: cloexec as boolean })).toThrow(/^EINVAL: install: cloexec must be a boolean/);
+    expect(() => table.install(buf, { cloexec: cloexec as unknown as boolean })).toThrow(/^EINVAL: install: cloexec must be a boolean/);
     expect(buf.refCount).toBe(1);
     expect(table.openFds()).toEqual([]);
     buf.put();
