@@ -38,7 +38,7 @@ const executablePath = ensureChromium();
 const { createServer } = await import('vite');
 const { chromium } = await import('playwright');
 
-const server = await createServer({ root, logLevel: 'warn', server: { host: '127.0.0.1', port: 0, strictPort: false } });
+const server = await createServer({ root, logLevel: 'warn', server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null } });
 await server.listen();
 const base = server.resolvedUrls?.local[0];
 if (!base) fail('the Vite server gave no local URL');
