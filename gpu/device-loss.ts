@@ -13,11 +13,6 @@ export function watchDevice(device: GPUDevice, then?: () => void): void {
   if (then) void device.lost.then(then);
 }
 
-/** Whether `device` is known to be lost or destroyed. */
-export function isLost(device: GPUDevice): boolean {
-  return lost.has(device);
-}
-
 /**
  * Throws `ENODEV` naming `call` when `device` is lost.
  * @throws {DmaBufError} `ENODEV`

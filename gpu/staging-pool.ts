@@ -135,9 +135,9 @@ export class StagingPool {
     if (this.#kinds.has(buffer)) this.#destroy(buffer);
   }
 
-  /** Destroys the idle buffers of `device` (when it is lost), or all idle buffers. */
-  purge(device?: GPUDevice): void {
-    const gone = this.#free.filter((f) => !device || f.device === device);
+  /** Destroys the idle buffers of `device`, when it is lost. */
+  purge(device: GPUDevice): void {
+    const gone = this.#free.filter((f) => f.device === device);
     this.#free = this.#free.filter((f) => !gone.includes(f));
     for (const { buffer } of gone) {
       this.#idleBytes -= buffer.size;

@@ -39,5 +39,3 @@ export interface DmaBufOps<P = unknown> {
 /** The ops `exportDmaBuf` requires, as in the kernel's `dma_buf_export` (3.4). */
 export const REQUIRED_OPS = ['mapDmaBuf', 'unmapDmaBuf', 'release', 'kmap', 'kmapAtomic'] as const;
 
-/** The ops an exporter may leave out. */
-export const OPTIONAL_OPS = ['attach', 'detach', 'beginCpuAccess', 'endCpuAccess', 'kunmap', 'kunmapAtomic'] as const;
