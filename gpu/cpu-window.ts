@@ -89,17 +89,13 @@ export async function beginWindow(context: CpuWindowContext, start: number, len:
   return { window: { start, len, dir, spans }, copied: reading ? coverEnd - coverStart : 0 };
 }
 
-/** The window on `page`: its bytes in the staging, `PAGE_SIZE` long or up to the buffer's end. */
+/** The window on `page`: its bytes in the staging, `PAGE_SIZE` long or up to the buffer's end; `undefined` when not staged here. */
 export function windowView(window: CpuWindow, page: number, size: number): Uint8Array | undefined {
   const at = page * PAGE_SIZE;
-  const span = window.spans.find((s) => at >= s.at && at < s.at + s.bytes.byteLength);
-  return span && new Uint8Array(span.bytes, at - span.at, Math.min(PAGE_SIZE, size - at));
-}
-
-/** Whether the window's staged cover holds `page`. */
-export function windowHolds(window: CpuWindow, page: number): boolean {
-  const at = page * PAGE_SIZE;
-  return window.spans.some((s) => at >= s.at && at < s.at + s.bytes.byteLength);
+  for (const span of window.spans) {
+    if (at >= span.at && at < span.at + span.bytes.byteLength) return new Uint8Array(span.bytes, at - span.at, Math.min(PAGE_SIZE, size - at));
+  }
+  return undefined;
 }
 
 /** The byte at dma-buf offset `at`, as the window holds it. */

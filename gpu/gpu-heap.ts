@@ -11,7 +11,7 @@ import { checkName, exportDmaBuf, type DmaBuf } from '../src/dma-buf.js';
 import { DmaBufError } from '../src/error.js';
 import type { DmaBufOps } from '../src/ops.js';
 import type { SgTable } from '../src/sg-table.js';
-import { beginWindow, endWindow, releaseSpans, windowHolds, windowView, type CpuWindow } from './cpu-window.js';
+import { beginWindow, endWindow, releaseSpans, windowView, type CpuWindow } from './cpu-window.js';
 import { checkDevice, deviceFailure, watchDevice } from './device-loss.js';
 import { alignUp, createSegments, destroySegments, segmentBytes, type Segment } from './segments.js';
 import { StagingPool } from './staging-pool.js';
@@ -296,10 +296,13 @@ export class GpuHeap {
 
   #window(buf: DmaBuf<GpuStorage>, page: number): Uint8Array {
     const { windows } = buf.priv as Storage;
-    const window = windows.findLast((w) => windowHolds(w, page));
-    const view = window && windowView(window, page, buf.size);
-    if (!view) throw new DmaBufError('ERANGE', `kmap: page ${page} is not staged by an active beginCpuAccess`);
-    return view;
+    // The newest window holding the page wins; plain loops, as this runs once per page.
+    for (let i = windows.length - 1; i >= 0; i--) {
+      const window = windows[i];
+      const view = window && windowView(window, page, buf.size);
+      if (view) return view;
+    }
+    throw new DmaBufError('ERANGE', `kmap: page ${page} is not staged by an active beginCpuAccess`);
   }
 
   #windowContext(buf: DmaBuf<GpuStorage>) {

@@ -9,12 +9,6 @@ export interface CpuAccessRange {
   readonly direction: DmaDirection;
 }
 
-/** A page window handed out by `kmap` or `kmapAtomic` and not yet unmapped. */
-interface PageWindow {
-  readonly page: number;
-  readonly atomic: boolean;
-}
-
 /**
  * One buffer's CPU-access bookkeeping: the active ranges (several may be active at once,
  * the same one more than once) and the page windows outstanding. Knows nothing of how the
@@ -22,9 +16,11 @@ interface PageWindow {
  */
 export class CpuAccessState {
   readonly #ranges: CpuAccessRange[] = [];
-  // Outstanding windows by view (an exporter may hand the same view out more than once), so
-  // that unmapping thousands of pages in any order stays cheap.
-  readonly #windows = new Map<Uint8Array, PageWindow[]>();
+  // Outstanding windows by page, plain and atomic apart (an exporter may hand the same view
+  // out more than once), so that mapping and unmapping thousands of pages in any order
+  // stays cheap: this is the hot path of page-by-page CPU access.
+  readonly #plain = new Map<number, Uint8Array[]>();
+  readonly #atomic = new Map<number, Uint8Array[]>();
   #kmaps = 0;
   #atomicKmaps = 0;
 
@@ -48,19 +44,21 @@ export class CpuAccessState {
 
   /** Records a window handed out. */
   addWindow(page: number, view: Uint8Array, atomic: boolean): void {
-    const list = this.#windows.get(view);
-    if (list) list.push({ page, atomic });
-    else this.#windows.set(view, [{ page, atomic }]);
+    const windows = atomic ? this.#atomic : this.#plain;
+    const list = windows.get(page);
+    if (list) list.push(view);
+    else windows.set(page, [view]);
     if (atomic) this.#atomicKmaps += 1;
     else this.#kmaps += 1;
   }
 
   /** Removes the window `kmap`/`kmapAtomic` returned for `page` as `view`; false when there is none. */
   removeWindow(page: number, view: unknown, atomic: boolean): boolean {
-    const list = this.#windows.get(view as Uint8Array);
-    const index = list ? list.findIndex((w) => w.page === page && w.atomic === atomic) : -1;
+    const windows = atomic ? this.#atomic : this.#plain;
+    const list = windows.get(page);
+    const index = list ? list.indexOf(view as Uint8Array) : -1;
     if (!list || index < 0) return false;
-    if (list.length === 1) this.#windows.delete(view as Uint8Array);
+    if (list.length === 1) windows.delete(page);
     else list.splice(index, 1);
     if (atomic) this.#atomicKmaps -= 1;
     else this.#kmaps -= 1;
@@ -81,7 +79,8 @@ export class CpuAccessState {
   clear(): number {
     const atomic = this.#atomicKmaps;
     this.#ranges.length = 0;
-    this.#windows.clear();
+    this.#plain.clear();
+    this.#atomic.clear();
     this.#kmaps = 0;
     this.#atomicKmaps = 0;
     return atomic;
