@@ -8,6 +8,7 @@ import {
   TestPatternKernel,
   TextureToFrame,
   type FrameLayout,
+  type GpuHeapStats,
 } from 'webgpu-dmabuf';
 import { FrameRing, type RingSlot } from '../frame/frame-ring.js';
 import { DmabufModule } from '../frame/module-element.js';
@@ -21,8 +22,8 @@ interface TrackProcessor {
 }
 type TrackProcessorClass = new (init: { track: MediaStreamTrack }) => TrackProcessor;
 
-/** Slots in the ring: one being written, one or two held by importers. */
-const RING_SLOTS = 3;
+/** Slots in the ring: one being written, the rest held by importers (a view keeps the frame on screen). */
+const RING_SLOTS = 4;
 
 const PATH_TEXT: Record<CameraPath, string> = {
   'external-texture': 'importExternalTexture → compute shader',
@@ -87,6 +88,7 @@ export class DmabufCamera extends DmabufModule {
 
   #table: FdTable | undefined;
   #heap: GpuHeap | undefined;
+  #lastStats: GpuHeapStats | undefined;
   #ring: FrameRing | undefined;
   #kernels: { texture?: TextureToFrame; external?: TextureToFrame; planes?: PlanesToFrame; pattern?: TestPatternKernel } = {};
   #texture: GPUTexture | undefined;
@@ -106,9 +108,9 @@ export class DmabufCamera extends DmabufModule {
     this.layout = undefined;
   }
 
-  /** The counts of the camera's heap while it runs. */
-  get heapStats() {
-    return this.#heap?.stats();
+  /** The counts of the camera's heap while it runs, or of its last heap after it stopped. */
+  get heapStats(): GpuHeapStats | undefined {
+    return this.#heap?.stats() ?? this.#lastStats;
   }
 
   protected override async open(device: GPUDevice): Promise<void> {
@@ -128,6 +130,7 @@ export class DmabufCamera extends DmabufModule {
     await this.#loop;
     this.#loop = undefined;
     if (this.#ring) {
+      this.#ring.revoke();
       await this.#ring.idle();
       this.#ring.dispose();
       this.#ring = undefined;
@@ -138,6 +141,7 @@ export class DmabufCamera extends DmabufModule {
     this.#texture = undefined;
     this.#table?.closeAll();
     this.#table = undefined;
+    this.#lastStats = this.#heap?.stats();
     this.#heap = undefined;
   }
 

@@ -1,5 +1,5 @@
 import { html } from 'lit';
-import { FdTable, FRAME_EFFECTS, FrameEffectKernel, frameBinding, GpuHeap, isFrameEffect, type FrameEffect, type FrameLayout } from 'webgpu-dmabuf';
+import { FdTable, FRAME_EFFECTS, FrameEffectKernel, frameBinding, GpuHeap, isFrameEffect, type FrameEffect, type FrameLayout, type GpuHeapStats } from 'webgpu-dmabuf';
 import type { FrameLease } from '../frame/frame-info.js';
 import { FrameInbox } from '../frame/frame-inbox.js';
 import { FrameRing } from '../frame/frame-ring.js';
@@ -8,7 +8,8 @@ import { DmabufModule } from '../frame/module-element.js';
 import { resolveSource } from '../frame/resolve-source.js';
 import { filterStyles } from './filter.styles.js';
 
-const RING_SLOTS = 3;
+/** Slots in the ring: one being written, up to three held by a view (on screen, being drawn, waiting). */
+const RING_SLOTS = 4;
 
 const EFFECT_TEXT: Record<FrameEffect, string> = { none: 'None (copy)', grayscale: 'Grayscale', sobel: 'Sobel edges', invert: 'Invert' };
 
@@ -35,6 +36,7 @@ export class DmabufFilter extends DmabufModule {
 
   #table: FdTable | undefined;
   #heap: GpuHeap | undefined;
+  #lastStats: GpuHeapStats | undefined;
   #kernel: FrameEffectKernel | undefined;
   #ring: FrameRing | undefined;
   #inbox: FrameInbox | undefined;
@@ -46,9 +48,9 @@ export class DmabufFilter extends DmabufModule {
     this.effect = 'sobel';
   }
 
-  /** The counts of the filter's heap while it runs. */
-  get heapStats() {
-    return this.#heap?.stats();
+  /** The counts of the filter's heap while it runs, or of its last heap after it stopped. */
+  get heapStats(): GpuHeapStats | undefined {
+    return this.#heap?.stats() ?? this.#lastStats;
   }
 
   protected override open(device: GPUDevice): Promise<void> {
@@ -67,6 +69,7 @@ export class DmabufFilter extends DmabufModule {
     await this.#inbox?.stop();
     this.#inbox = undefined;
     if (this.#ring) {
+      this.#ring.revoke();
       await this.#ring.idle();
       this.#ring.dispose();
       this.#ring = undefined;
@@ -75,17 +78,18 @@ export class DmabufFilter extends DmabufModule {
     this.#kernel = undefined;
     this.#table?.closeAll();
     this.#table = undefined;
+    this.#lastStats = this.#heap?.stats();
     this.#heap = undefined;
   }
 
-  async #process(device: GPUDevice, table: FdTable, lease: FrameLease): Promise<void> {
+  async #process(device: GPUDevice, table: FdTable, lease: FrameLease): Promise<boolean> {
     const started = performance.now();
     const { layout } = lease.frame;
     const ring = await this.#ringFor(layout);
     const out = await ring.acquire();
     if (!out) {
       this.frameDropped();
-      return;
+      return false;
     }
     const effect = this.effect;
     try {
@@ -102,6 +106,7 @@ export class DmabufFilter extends DmabufModule {
     this.#sequence += 1;
     await ring.publish(out, { ...lease.frame, sequence: this.#sequence, exporter: this.name }, this);
     this.frameDone(performance.now() - started, this.#heap?.stats(), effect);
+    return false;
   }
 
   async #ringFor(layout: FrameLayout): Promise<FrameRing> {

@@ -6,11 +6,12 @@ import type { FrameLease } from './frame-info.js';
  * An importer's mailbox of depth one: it takes every frame its source offers, keeps only
  * the newest while the importer is busy (releasing the one it replaces), and hands frames
  * to `process` one at a time. Every lease it takes is released after `process` settles,
- * so the exporter's ring never waits on a slow importer for more than one frame.
+ * so the exporter's ring never waits on a slow importer for more than one frame (unless the
+ * importer keeps a lease, as a view keeps the frame on screen).
  */
 export class FrameInbox {
   readonly #table: FdTable;
-  readonly #process: (lease: FrameLease) => Promise<void>;
+  readonly #process: (lease: FrameLease) => Promise<boolean>;
   readonly #onDrop: () => void;
   readonly #onError: (error: unknown) => void;
   #source: EventTarget | undefined;
@@ -21,11 +22,12 @@ export class FrameInbox {
   };
 
   /**
-   * @param process does the importer's work on one frame.
+   * @param process does the importer's work on one frame, and resolves `true` when the
+   *   importer keeps the lease (and releases it itself later), `false` to have it released now.
    * @param onDrop called for every frame replaced before it was processed.
    * @param onError called when `process` rejects; the inbox then stops taking frames.
    */
-  constructor(table: FdTable, process: (lease: FrameLease) => Promise<void>, onDrop: () => void, onError: (error: unknown) => void) {
+  constructor(table: FdTable, process: (lease: FrameLease) => Promise<boolean>, onDrop: () => void, onError: (error: unknown) => void) {
     this.#table = table;
     this.#process = process;
     this.#onDrop = onDrop;
@@ -58,20 +60,30 @@ export class FrameInbox {
       this.#onDrop();
     }
     this.#pending = lease;
-    this.#running ??= this.#drain().finally(() => { this.#running = undefined; });
+    this.#running ??= this.#drain();
   }
 
   async #drain(): Promise<void> {
+    try {
+      await this.#drainPending();
+    } finally {
+      // In the same task as the last check of #pending: a frame offered later starts a new drain.
+      this.#running = undefined;
+    }
+  }
+
+  async #drainPending(): Promise<void> {
     while (this.#pending) {
       const lease = this.#pending;
       this.#pending = undefined;
+      let kept = false;
       try {
-        await this.#process(lease);
+        kept = await this.#process(lease);
       } catch (error) {
         this.#unlisten();
         this.#onError(error);
       } finally {
-        lease.release();
+        if (!kept) lease.release();
       }
     }
   }

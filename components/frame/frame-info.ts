@@ -27,6 +27,11 @@ export interface FrameLease {
   /** The frame's fd in the importer's table. */
   readonly fd: number;
   readonly frame: FrameInfo;
+  /**
+   * Aborted when the exporter stops and wants its buffers back. An importer that keeps the
+   * lease after its work is done (a view keeping the frame on screen) releases it then.
+   */
+  readonly signal: AbortSignal;
   /** Closes the fd in the importer's table and frees the slot for the exporter. Safe to call twice. */
   release(): void;
 }

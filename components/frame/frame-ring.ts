@@ -30,6 +30,7 @@ export class FrameRing {
   readonly #table: FdTable;
   readonly #slots: Slot[] = [];
   #waiters: (() => void)[] = [];
+  readonly #revoke = new AbortController();
   #next = 0;
 
   /**
@@ -110,6 +111,15 @@ export class FrameRing {
   }
 
   /**
+   * Asks importers for every frame back: aborts the `signal` of every lease, so an importer
+   * that keeps a lease past its work (a view keeping the frame on screen) releases it. The
+   * exporter calls it when it stops, before {@link idle}.
+   */
+  revoke(): void {
+    this.#revoke.abort(new Error('the exporter is stopping'));
+  }
+
+  /**
    * Detaches, closes and puts every slot: the heap releases the buffers. Call after
    * {@link idle}.
    * @throws {Error} while a slot is still leased or being written.
@@ -130,6 +140,7 @@ export class FrameRing {
     return {
       fd,
       frame,
+      signal: this.#revoke.signal,
       release: () => {
         if (released) return;
         released = true;

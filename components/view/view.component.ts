@@ -37,6 +37,9 @@ export class DmabufView extends DmabufModule {
   #inbox: FrameInbox | undefined;
   #table: FdTable | undefined;
   #latency = 0;
+  /** The frame on screen: kept, like a display's scanout buffer, until the next one is drawn. */
+  #onScreen: FrameLease | undefined;
+  #lock: Promise<unknown> = Promise.resolve();
 
   constructor() {
     super('view');
@@ -56,18 +59,20 @@ export class DmabufView extends DmabufModule {
     const context = canvas?.getContext('webgpu');
     if (!context) throw new Error('<dmabuf-view>: the canvas gives no WebGPU context');
     const format = navigator.gpu.getPreferredCanvasFormat();
-    context.configure({ device, format, alphaMode: 'opaque' });
+    context.configure({ device, format, alphaMode: 'opaque', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
     this.#context = context;
     this.#blit = new FrameBlit(device, format);
     const table = new FdTable();
     this.#table = table;
-    this.#inbox = new FrameInbox(table, (lease) => this.#draw(device, table, lease), () => { this.frameDropped(); }, (error) => { this.fail(error); });
+    this.#inbox = new FrameInbox(table, (lease) => this.#exclusive(() => this.#show(device, table, lease)), () => { this.frameDropped(); }, (error) => { this.fail(error); });
     this.#inbox.listen(resolveSource(this, this.source));
   }
 
   protected override async close(): Promise<void> {
     await this.#inbox?.stop();
     this.#inbox = undefined;
+    await this.#lock;
+    this.#giveBackOnScreen();
     this.#context?.unconfigure();
     this.#context = undefined;
     this.#blit?.destroy();
@@ -76,26 +81,100 @@ export class DmabufView extends DmabufModule {
     this.#table = undefined;
   }
 
-  async #draw(device: GPUDevice, table: FdTable, lease: FrameLease): Promise<void> {
+  /**
+   * Draws the frame on screen again and reads the canvas's own texture back: the pixels the
+   * canvas shows, in RGBA order, with the frame they come from.
+   * @throws {Error} when the view is not running or has no frame yet.
+   */
+  capture(): Promise<{ frame: FrameInfo; pixels: Uint8Array }> {
+    return this.#exclusive(async () => {
+      const device = this.gpu;
+      const lease = this.#onScreen;
+      const table = this.#table;
+      if (!device || !lease || !table) throw new Error('<dmabuf-view>.capture: no frame on screen');
+      const { width, height } = lease.frame.layout;
+      const bytesPerRow = Math.ceil((width * 4) / 256) * 256;
+      const readback = device.createBuffer({ label: 'view capture', size: bytesPerRow * height, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      try {
+        await this.#draw(device, table, lease, (encoder, texture) => {
+          encoder.copyTextureToBuffer({ texture }, { buffer: readback, bytesPerRow }, [width, height]);
+        });
+        await readback.mapAsync(GPUMapMode.READ);
+        const rows = new Uint8Array(readback.getMappedRange());
+        const pixels = new Uint8Array(width * height * 4);
+        const bgra = this.#blit?.format.startsWith('bgra') ?? false;
+        for (let y = 0; y < height; y++) {
+          for (let x = 0; x < width; x++) {
+            const from = y * bytesPerRow + x * 4;
+            const to = (y * width + x) * 4;
+            pixels[to] = rows[from + (bgra ? 2 : 0)] ?? 0;
+            pixels[to + 1] = rows[from + 1] ?? 0;
+            pixels[to + 2] = rows[from + (bgra ? 0 : 2)] ?? 0;
+            pixels[to + 3] = rows[from + 3] ?? 0;
+          }
+        }
+        return { frame: lease.frame, pixels };
+      } finally {
+        readback.destroy();
+      }
+    });
+  }
+
+  /** Runs `task` when no other draw or capture is under way. */
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(task);
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  async #show(device: GPUDevice, table: FdTable, lease: FrameLease): Promise<boolean> {
     const { frame } = lease;
-    const { layout } = frame;
+    await this.#draw(device, table, lease);
+    this.#keepOnScreen(lease);
+    this.shown = frame;
+    this.#latency = performance.now() - frame.capturedAt;
+    this.frameDone(this.#latency, undefined, `${frame.layout.width}×${frame.layout.height}`);
+    return true;
+  }
+
+  /** Keeps `lease` as the frame on screen, giving back the one before. */
+  #keepOnScreen(lease: FrameLease): void {
+    this.#giveBackOnScreen();
+    this.#onScreen = lease;
+    // An exporter that stops wants its frame back: the canvas keeps showing its picture.
+    if (lease.signal.aborted) this.#giveBackOnScreen();
+    else lease.signal.addEventListener('abort', this.#onRevoke);
+  }
+
+  readonly #onRevoke = () => { this.#giveBackOnScreen(); };
+
+  #giveBackOnScreen(): void {
+    const lease = this.#onScreen;
+    if (!lease) return;
+    this.#onScreen = undefined;
+    lease.signal.removeEventListener('abort', this.#onRevoke);
+    lease.release();
+  }
+
+  /** Draws `lease`'s frame onto the canvas; `more` records extra commands on the canvas texture. */
+  async #draw(device: GPUDevice, table: FdTable, lease: FrameLease, more?: (encoder: GPUCommandEncoder, texture: GPUTexture) => void): Promise<void> {
+    const { layout } = lease.frame;
     const canvas = this.canvas;
     const context = this.#context;
     const blit = this.#blit;
-    if (!canvas || !context || !blit) return;
+    if (!canvas || !context || !blit) throw new Error('<dmabuf-view>: not running');
     if (canvas.width !== layout.width || canvas.height !== layout.height) {
       canvas.width = layout.width;
       canvas.height = layout.height;
     }
     await importFrame(table, lease, device, (sgt) => {
       const encoder = device.createCommandEncoder({ label: 'view' });
-      blit.encode(encoder, frameBinding(sgt), layout, context.getCurrentTexture().createView());
+      const texture = context.getCurrentTexture();
+      blit.encode(encoder, frameBinding(sgt), layout, texture.createView());
+      more?.(encoder, texture);
       device.queue.submit([encoder.finish()]);
     });
     await device.queue.onSubmittedWorkDone();
-    this.shown = frame;
-    this.#latency = performance.now() - frame.capturedAt;
-    this.frameDone(this.#latency, undefined, `${layout.width}×${layout.height}`);
   }
 
   override render() {
