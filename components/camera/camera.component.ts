@@ -327,7 +327,7 @@ export class DmabufCamera extends DmabufModule {
       thrown = error;
     }
     const invalid = await device.popErrorScope();
-    if (thrown !== undefined) throw thrown instanceof Error ? thrown : new Error(String(thrown));
+    if (thrown !== undefined) throw thrown instanceof Error ? thrown : new Error(`the path ${path} threw`, { cause: thrown });
     if (invalid) throw new Error(invalid.message);
   }
 

@@ -114,7 +114,7 @@ export abstract class DmabufModule extends LitElement {
     console.error(`<${this.localName} name="${this.name}">: ${message}`);
     this.status = 'failed';
     this.error = message;
-    this.#enqueue(() => this.#stop());
+    void this.#enqueue(() => this.#stop());
   }
 
   #emit(fps: number, frameMs: number, heap: GpuHeapStats | undefined, detail: string): void {
@@ -158,7 +158,8 @@ export abstract class DmabufModule extends LitElement {
       this.#dropped = 0;
       this.#rate = new RateMeter();
       await this.open(device);
-      if (this.status === 'starting') this.status = 'running';
+      // A frame may have failed the module while it opened.
+      if ((this.status as ModuleStatus) === 'starting') this.status = 'running';
     } catch (error) {
       this.fail(error);
     }

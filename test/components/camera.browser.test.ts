@@ -31,7 +31,7 @@ afterEach(async () => {
 
 test('<dmabuf-camera> takes the fastest path and its frames carry the fake camera picture', async () => {
   const paths: CameraPathEvent[] = [];
-  const camera = mount((c) => c.addEventListener(CameraPathEvent.type, (e) => paths.push(e)));
+  const camera = mount((c) => { c.addEventListener(CameraPathEvent.type, (e) => { paths.push(e); }); });
   const { frame, bytes } = await nextFrame(camera);
   expect(frame.layout.format).toBe('rgba8');
   expect(bytes.length).toBe(frame.layout.byteLength);

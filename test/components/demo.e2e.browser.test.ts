@@ -43,7 +43,7 @@ async function framesFlow(modules: readonly DmabufModule[], more: number): Promi
 test('demo: the camera, filtered on the GPU, reaches the canvas; the inspector counts; the device switch works both ways', async () => {
   const consoleErrors = vi.spyOn(console, 'error');
   await page.viewport(1280, 1100);
-  const demo = document.createElement('dmabuf-demo') as DmabufDemo;
+  const demo: DmabufDemo = document.createElement('dmabuf-demo');
   document.body.append(demo);
   const table = new FdTable();
   let held: FrameLease | undefined;

@@ -1,0 +1,68 @@
+import { afterEach, expect, test } from 'vitest';
+import { FdTable, GpuHeap } from 'webgpu-dmabuf';
+import { ModuleStatsEvent } from '../../components/frame/module-stats-event.js';
+import type { DmabufInspector } from '../../components/inspector/inspector.component.js';
+import '../../components/inspector/inspector.js';
+import { expectNoLeaks, newDevice } from '../gpu/gpu-helpers.js';
+import { expectNoBuffers } from './frame-helpers.js';
+
+let inspector: DmabufInspector | undefined;
+
+afterEach(() => {
+  inspector?.remove();
+  expectNoBuffers();
+});
+
+test('<dmabuf-inspector> lists every dma-buf with its references, attachments and mappings, live', async () => {
+  const device = await newDevice('inspected device');
+  const heap = new GpuHeap(device, { name: 'test-heap' });
+  const table = new FdTable();
+  const el = document.createElement('dmabuf-inspector');
+  inspector = el;
+  el.interval = 20;
+  document.body.append(el);
+  const buf = heap.allocate(8192, { name: 'inspected' });
+  const fd = table.install(buf);
+  const attachment = buf.attach(device);
+  const sgt = await attachment.map('to-device');
+  try {
+    const row = () => el.shadowRoot?.querySelector('[data-table="bufinfo"] tr[data-buffer]')?.textContent.replace(/\s+/g, ' ') ?? '';
+    await expect.poll(row, { timeout: 10_000 }).toContain('inspected');
+    expect(row()).toContain('test-heap');
+    expect(row()).toContain('8.0 KiB');
+    expect(row()).toContain('inspected device (to-device)');
+    expect(el.entries[0]?.refCount).toBe(2);
+    await attachment.unmap(sgt, 'to-device');
+    buf.detach(attachment);
+    await expect.poll(row, { timeout: 10_000 }).not.toContain('inspected device');
+  } finally {
+    table.close(fd);
+    buf.put();
+    await expect.poll(() => el.entries.length, { timeout: 10_000 }).toBe(0);
+    device.destroy();
+  }
+  expectNoLeaks(heap);
+});
+
+test('<dmabuf-inspector> shows the figures modules report, with bytes copied per frame', async () => {
+  const el = document.createElement('dmabuf-inspector');
+  inspector = el;
+  const module = document.createElement('div');
+  document.body.append(el, module);
+  try {
+    const heap = { liveBuffers: 3, storageBytes: 3000, mirrorBytes: 0, stagingBytes: 4096, bytesCopied: 0, stagingBuffersCreated: 1 };
+    const report = (frames: number, bytesCopied: number) => {
+      module.dispatchEvent(new ModuleStatsEvent({ module: 'cam', kind: 'camera', device: 'dev', sharedDevice: false, frames, dropped: 1, fps: 30, frameMs: 4.5, heap: { ...heap, bytesCopied }, detail: 'external-texture' }));
+    };
+    report(1, 0);
+    report(3, 2000);
+    await el.updateComplete;
+    expect(el.rows.get('cam')?.copiedPerFrame).toBe(1000);
+    expect(el.totals).toMatchObject({ bytesCopied: 2000, stagingBytes: 4096, liveBuffers: 3, copiedPerFrame: 1000 });
+    const text = el.shadowRoot?.querySelector('[data-module="cam"]')?.textContent.replace(/\s+/g, ' ') ?? '';
+    expect(text).toContain('external-texture');
+    expect(text).toContain('2.0 KiB');
+  } finally {
+    module.remove();
+  }
+});
