@@ -15,7 +15,7 @@ export const demoStyles = css`
   .pipeline li { padding: 0.2rem 0.65rem; border-radius: 999px; background: #1b1f2a; border: 1px solid #2c3344; }
   .pipeline li.arrow { background: none; border: none; color: #6d7890; padding: 0; }
   fieldset {
-    display: flex; flex-wrap: wrap; gap: 0.5rem; margin: 0; padding: 0.6rem 0.8rem;
+    display: flex; flex-wrap: wrap; gap: 0.5rem; margin: 0 0 1rem; padding: 0.6rem 0.8rem;
     border: 1px solid #2c3344; border-radius: 0.75rem; background: #151924;
   }
   legend { padding: 0 0.35rem; font-size: 0.82rem; color: #aab3c5; }

@@ -7,6 +7,8 @@ import { FrameEvent } from '../../components/frame/frame-event.js';
 import type { FrameLease } from '../../components/frame/frame-info.js';
 import { distinctReds, expectNoBuffers, nextFrame, readFrame } from './frame-helpers.js';
 
+/** The camera's ring: four dma-bufs. */
+const RING_SLOTS = 4;
 const cameras: DmabufCamera[] = [];
 
 function mount(setup: (camera: DmabufCamera) => void = () => undefined): DmabufCamera {
@@ -68,18 +70,18 @@ test('<dmabuf-camera> never writes a slot an importer still holds: it drops fram
   const take = (event: FrameEvent) => { leases.push(event.accept(table)); };
   camera.addEventListener(FrameEvent.type, take);
   try {
-    await expect.poll(() => leases.length, { timeout: 30_000 }).toBe(3);
+    await expect.poll(() => leases.length, { timeout: 30_000 }).toBe(RING_SLOTS);
     const held = await Promise.all(leases.map((lease) => readFrame(table, lease.fd)));
     const dropped = camera.dropped;
     // The camera keeps taking camera frames and drops them, offering nothing new...
     await expect.poll(() => camera.dropped, { timeout: 30_000 }).toBeGreaterThan(dropped + 3);
-    expect(leases.length).toBe(3);
+    expect(leases.length).toBe(RING_SLOTS);
     // ...and the held frames' bytes are unchanged.
     const again = await Promise.all(leases.map((lease) => readFrame(table, lease.fd)));
     expect(again).toEqual(held);
     // Give one back: frames flow again.
     leases[0]?.release();
-    await expect.poll(() => leases.length, { timeout: 30_000 }).toBeGreaterThan(3);
+    await expect.poll(() => leases.length, { timeout: 30_000 }).toBeGreaterThan(RING_SLOTS);
   } finally {
     camera.removeEventListener(FrameEvent.type, take);
     for (const lease of leases) lease.release();
