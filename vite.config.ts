@@ -33,7 +33,14 @@ export default defineConfig(({ mode }) => ({
       : {
           outDir: 'dist/site',
           emptyOutDir: true,
-          rolldownOptions: { input: { main: resolve(root, 'index.html'), bench: resolve(root, 'bench.html') } },
+          rolldownOptions: {
+            input: {
+              main: resolve(root, 'index.html'),
+              bench: resolve(root, 'bench.html'),
+              kmapHex: resolve(root, 'examples/kmap-hex/index.html'),
+              twoDevices: resolve(root, 'examples/two-devices/index.html'),
+            },
+          },
         },
   test: {
     projects: [
