@@ -5,6 +5,7 @@
  * repeated, and its magnitude clamped to 255. Every output pixel has alpha 255.
  */
 import type { FrameLayout } from './frame-layout.js';
+import { FRAME_WORKGROUP, FramePass } from './frame-pass.js';
 
 /** The effects, in the order of their codes in the shader. */
 export const FRAME_EFFECTS = ['none', 'grayscale', 'sobel', 'invert'] as const;
@@ -17,7 +18,6 @@ export function isFrameEffect(value: unknown): value is FrameEffect {
   return (FRAME_EFFECTS as readonly unknown[]).includes(value);
 }
 
-const WORKGROUP = 8;
 
 const SHADER = /* wgsl */ `
   struct Params { size: vec2u, effect: u32, pad: u32 }
@@ -35,7 +35,7 @@ const SHADER = /* wgsl */ `
     return dot(c, vec3f(0.299, 0.587, 0.114));
   }
 
-  @compute @workgroup_size(${WORKGROUP}, ${WORKGROUP})
+  @compute @workgroup_size(${FRAME_WORKGROUP}, ${FRAME_WORKGROUP})
   fn main(@builtin(global_invocation_id) id: vec3u) {
     if (id.x >= params.size.x || id.y >= params.size.y) { return; }
     let x = i32(id.x);
@@ -64,36 +64,20 @@ const SHADER = /* wgsl */ `
  */
 export class FrameEffectKernel {
   readonly device: GPUDevice;
-  readonly #pipeline: GPUComputePipeline;
-  readonly #params: GPUBuffer;
+  readonly #pass: FramePass;
 
   constructor(device: GPUDevice) {
     this.device = device;
-    const module = device.createShaderModule({ label: 'frame-effect', code: SHADER });
-    this.#pipeline = device.createComputePipeline({ label: 'frame-effect', layout: 'auto', compute: { module, entryPoint: 'main' } });
-    this.#params = device.createBuffer({ label: 'frame-effect params', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.#pass = new FramePass(device, 'frame-effect', SHADER, 16);
   }
 
   /** Records, into `encoder`, the pass that writes `effect` of `src` into `dst` (both of `layout`). */
   encode(encoder: GPUCommandEncoder, effect: FrameEffect, src: GPUBufferBinding, dst: GPUBufferBinding, layout: FrameLayout): void {
-    this.device.queue.writeBuffer(this.#params, 0, new Uint32Array([layout.width, layout.height, FRAME_EFFECTS.indexOf(effect), 0]));
-    const bindGroup = this.device.createBindGroup({
-      layout: this.#pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: src },
-        { binding: 1, resource: dst },
-        { binding: 2, resource: { buffer: this.#params } },
-      ],
-    });
-    const pass = encoder.beginComputePass({ label: `frame-effect (${effect})` });
-    pass.setPipeline(this.#pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(Math.ceil(layout.width / WORKGROUP), Math.ceil(layout.height / WORKGROUP));
-    pass.end();
+    this.#pass.encode(encoder, layout, new Uint32Array([layout.width, layout.height, FRAME_EFFECTS.indexOf(effect), 0]), [src, dst]);
   }
 
   /** Frees the kernel's own buffer. */
   destroy(): void {
-    this.#params.destroy();
+    this.#pass.destroy();
   }
 }

@@ -6,6 +6,7 @@
  * kernel owns.
  */
 import type { FrameLayout } from './frame-layout.js';
+import { FRAME_WORKGROUP, FramePass } from './frame-pass.js';
 
 /** The `VideoPixelFormat`s the kernel reads. */
 export const PLANE_FORMATS = ['NV12', 'I420', 'RGBA', 'RGBX', 'BGRA', 'BGRX'] as const;
@@ -20,7 +21,6 @@ export interface PlaneLayoutLike {
 }
 
 const FORMAT_CODE: Record<PlaneFormat, number> = { NV12: 0, I420: 1, RGBA: 2, RGBX: 2, BGRA: 3, BGRX: 3 };
-const WORKGROUP = 8;
 
 const SHADER = /* wgsl */ `
   struct Params {
@@ -51,7 +51,7 @@ const SHADER = /* wgsl */ `
     return clamp(vec3f(y + 1.402 * v, y - 0.344136 * u - 0.714136 * v, y + 1.772 * u), vec3f(0.0), vec3f(1.0));
   }
 
-  @compute @workgroup_size(${WORKGROUP}, ${WORKGROUP})
+  @compute @workgroup_size(${FRAME_WORKGROUP}, ${FRAME_WORKGROUP})
   fn main(@builtin(global_invocation_id) id: vec3u) {
     let w = params.size.x;
     if (id.x >= w || id.y >= params.size.y) { return; }
@@ -81,15 +81,12 @@ const SHADER = /* wgsl */ `
  */
 export class PlanesToFrame {
   readonly device: GPUDevice;
-  readonly #pipeline: GPUComputePipeline;
-  readonly #params: GPUBuffer;
+  readonly #pass: FramePass;
   #planes: GPUBuffer | undefined;
 
   constructor(device: GPUDevice) {
     this.device = device;
-    const module = device.createShaderModule({ label: 'planes-to-frame', code: SHADER });
-    this.#pipeline = device.createComputePipeline({ label: 'planes-to-frame', layout: 'auto', compute: { module, entryPoint: 'main' } });
-    this.#params = device.createBuffer({ label: 'planes-to-frame params', size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.#pass = new FramePass(device, 'planes-to-frame', SHADER, 48);
   }
 
   /** Whether the kernel reads `format`. */
@@ -116,25 +113,12 @@ export class PlanesToFrame {
       params[4 + i] = plane.offset;
       params[8 + i] = plane.stride;
     });
-    this.device.queue.writeBuffer(this.#params, 0, params);
-    const bindGroup = this.device.createBindGroup({
-      layout: this.#pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: this.#planes } },
-        { binding: 1, resource: dst },
-        { binding: 2, resource: { buffer: this.#params } },
-      ],
-    });
-    const pass = encoder.beginComputePass({ label: 'planes-to-frame' });
-    pass.setPipeline(this.#pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(Math.ceil(layout.width / WORKGROUP), Math.ceil(layout.height / WORKGROUP));
-    pass.end();
+    this.#pass.encode(encoder, layout, params, [{ buffer: this.#planes }, dst]);
   }
 
   /** Frees the kernel's buffers. */
   destroy(): void {
-    this.#params.destroy();
+    this.#pass.destroy();
     this.#planes?.destroy();
     this.#planes = undefined;
   }

@@ -5,8 +5,8 @@
  * moves with `time`.
  */
 import type { FrameLayout } from './frame-layout.js';
+import { FRAME_WORKGROUP, FramePass } from './frame-pass.js';
 
-const WORKGROUP = 8;
 
 const SHADER = /* wgsl */ `
   struct Params { size: vec2u, time: f32, pad: f32 }
@@ -17,7 +17,7 @@ const SHADER = /* wgsl */ `
     vec3f(0.75, 0.75, 0.75), vec3f(0.75, 0.75, 0.0), vec3f(0.0, 0.75, 0.75), vec3f(0.0, 0.75, 0.0),
     vec3f(0.75, 0.0, 0.75), vec3f(0.75, 0.0, 0.0), vec3f(0.0, 0.0, 0.75));
 
-  @compute @workgroup_size(${WORKGROUP}, ${WORKGROUP})
+  @compute @workgroup_size(${FRAME_WORKGROUP}, ${FRAME_WORKGROUP})
   fn main(@builtin(global_invocation_id) id: vec3u) {
     if (id.x >= params.size.x || id.y >= params.size.y) { return; }
     let size = vec2f(params.size);
@@ -39,14 +39,11 @@ const SHADER = /* wgsl */ `
 /** One device's pipeline for the pattern. Reuse it for every frame; {@link destroy} it with the module. */
 export class TestPatternKernel {
   readonly device: GPUDevice;
-  readonly #pipeline: GPUComputePipeline;
-  readonly #params: GPUBuffer;
+  readonly #pass: FramePass;
 
   constructor(device: GPUDevice) {
     this.device = device;
-    const module = device.createShaderModule({ label: 'test-pattern', code: SHADER });
-    this.#pipeline = device.createComputePipeline({ label: 'test-pattern', layout: 'auto', compute: { module, entryPoint: 'main' } });
-    this.#params = device.createBuffer({ label: 'test-pattern params', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.#pass = new FramePass(device, 'test-pattern', SHADER, 16);
   }
 
   /** Records, into `encoder`, the pass that draws the pattern at `timeSeconds` into `dst`. */
@@ -54,23 +51,11 @@ export class TestPatternKernel {
     const params = new ArrayBuffer(16);
     new Uint32Array(params, 0, 2).set([layout.width, layout.height]);
     new Float32Array(params, 8, 1)[0] = timeSeconds;
-    this.device.queue.writeBuffer(this.#params, 0, params);
-    const bindGroup = this.device.createBindGroup({
-      layout: this.#pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: dst },
-        { binding: 1, resource: { buffer: this.#params } },
-      ],
-    });
-    const pass = encoder.beginComputePass({ label: 'test-pattern' });
-    pass.setPipeline(this.#pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(Math.ceil(layout.width / WORKGROUP), Math.ceil(layout.height / WORKGROUP));
-    pass.end();
+    this.#pass.encode(encoder, layout, params, [dst]);
   }
 
   /** Frees the kernel's own buffer. */
   destroy(): void {
-    this.#params.destroy();
+    this.#pass.destroy();
   }
 }

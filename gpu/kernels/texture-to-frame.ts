@@ -5,11 +5,11 @@
  * `rgba8unorm` texture (filled by `copyExternalImageToTexture`).
  */
 import type { FrameLayout } from './frame-layout.js';
+import { FRAME_WORKGROUP, FramePass } from './frame-pass.js';
 
 /** Where the picture comes from: `'external'` binds a `texture_external`, `'texture'` a `texture_2d<f32>`. */
 export type TextureSourceKind = 'external' | 'texture';
 
-const WORKGROUP = 8;
 
 function shader(kind: TextureSourceKind): string {
   const texture = kind === 'external' ? 'texture_external' : 'texture_2d<f32>';
@@ -18,7 +18,7 @@ function shader(kind: TextureSourceKind): string {
     @group(0) @binding(0) var src: ${texture};
     @group(0) @binding(1) var<storage, read_write> dst: array<u32>;
     @group(0) @binding(2) var<uniform> size: vec2u;
-    @compute @workgroup_size(${WORKGROUP}, ${WORKGROUP})
+    @compute @workgroup_size(${FRAME_WORKGROUP}, ${FRAME_WORKGROUP})
     fn main(@builtin(global_invocation_id) id: vec3u) {
       if (id.x >= size.x || id.y >= size.y) { return; }
       let p = vec2u(id.xy);
@@ -34,15 +34,12 @@ function shader(kind: TextureSourceKind): string {
 export class TextureToFrame {
   readonly device: GPUDevice;
   readonly kind: TextureSourceKind;
-  readonly #pipeline: GPUComputePipeline;
-  readonly #size: GPUBuffer;
+  readonly #pass: FramePass;
 
   constructor(device: GPUDevice, kind: TextureSourceKind) {
     this.device = device;
     this.kind = kind;
-    const module = device.createShaderModule({ label: `texture-to-frame (${kind})`, code: shader(kind) });
-    this.#pipeline = device.createComputePipeline({ label: `texture-to-frame (${kind})`, layout: 'auto', compute: { module, entryPoint: 'main' } });
-    this.#size = device.createBuffer({ label: 'texture-to-frame size', size: 8, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.#pass = new FramePass(device, `texture-to-frame (${kind})`, shader(kind), 8);
   }
 
   /**
@@ -50,24 +47,11 @@ export class TextureToFrame {
    * `dst`. An external texture must be imported in the same task as the submit.
    */
   encode(encoder: GPUCommandEncoder, source: GPUExternalTexture | GPUTextureView, dst: GPUBufferBinding, layout: FrameLayout): void {
-    this.device.queue.writeBuffer(this.#size, 0, new Uint32Array([layout.width, layout.height]));
-    const bindGroup = this.device.createBindGroup({
-      layout: this.#pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: source },
-        { binding: 1, resource: dst },
-        { binding: 2, resource: { buffer: this.#size } },
-      ],
-    });
-    const pass = encoder.beginComputePass({ label: `texture-to-frame (${this.kind})` });
-    pass.setPipeline(this.#pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(Math.ceil(layout.width / WORKGROUP), Math.ceil(layout.height / WORKGROUP));
-    pass.end();
+    this.#pass.encode(encoder, layout, new Uint32Array([layout.width, layout.height]), [source, dst]);
   }
 
   /** Frees the kernel's own buffer. */
   destroy(): void {
-    this.#size.destroy();
+    this.#pass.destroy();
   }
 }
