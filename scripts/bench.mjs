@@ -61,15 +61,25 @@ try {
     else if (p.label !== lastLabel) console.log(`bench: ${p.label}`);
     lastLabel = p.label;
   });
+  // The page cannot measure its own main-thread time; the DevTools protocol can (camera-pipeline's ms per frame).
+  const devtools = await page.context().newCDPSession(page);
+  await devtools.send('Performance.enable');
+  await page.exposeFunction('dmabufMainThreadSeconds', async () => {
+    const { metrics } = await devtools.send('Performance.getMetrics');
+    const seconds = metrics.find((m) => m.name === 'TaskDuration')?.value;
+    if (seconds === undefined) throw new Error('Performance.getMetrics gave no TaskDuration');
+    return seconds;
+  });
   console.log(`webgpu-dmabuf: running ${new URL('bench.html', base).href} in headless Chromium (${executablePath})${options.quick ? ', quick' : ''}`);
   await page.goto(new URL('bench.html', base).href);
   const result = await page.evaluate(async (runOptions) => {
     await customElements.whenDefined('dmabuf-bench');
     const bench = /** @type {import('../components/bench/bench.component.js').DmabufBench} */ (document.querySelector('dmabuf-bench'));
     const report = /** @type {(p: unknown) => void} */ (Reflect.get(window, 'dmabufBenchProgress'));
+    const mainThreadClock = /** @type {() => Promise<number>} */ (Reflect.get(window, 'dmabufMainThreadSeconds'));
     bench.addEventListener('dmabuf-bench-progress', (event) => { report(event.progress); });
     // The page checks the names; an unknown one is simply not run.
-    const ran = await bench.run(/** @type {import('../components/bench/run-bench.js').BenchOptions} */ (runOptions));
+    const ran = await bench.run({ .../** @type {import('../components/bench/run-bench.js').BenchOptions} */ (runOptions), mainThreadClock });
     await bench.updateComplete;
     return { report: ran, text: bench.reportText };
   }, options);

@@ -4,9 +4,9 @@ import { BenchDoneEvent } from './bench-done-event.js';
 import { BenchProgressEvent } from './bench-progress-event.js';
 import { benchStyles } from './bench.styles.js';
 import { drawChart } from './chart.js';
-import type { BenchReport, ScenarioResult } from './report.js';
-import { figureText, ratioHeading, ratioText, reportText } from './report-text.js';
-import { NOT_RUN, runBench, type BenchOptions, type BenchProgress } from './run-bench.js';
+import type { BenchReport, PipelineResult, ScenarioResult } from './report.js';
+import { figureText, pipelineRows, ratioHeading, ratioText, reportText, sourceRate } from './report-text.js';
+import { runBench, type BenchOptions, type BenchProgress } from './run-bench.js';
 import { formatSize, SCENARIO_IDS, type ScenarioId } from './scenario.js';
 
 type Phase = 'idle' | 'running' | 'done' | 'failed';
@@ -64,10 +64,12 @@ export class DmabufBench extends LitElement {
 
   /**
    * Runs the benchmark (the chosen scenarios, or those ticked on the page) and resolves with
-   * its report; shows progress, then the tables and charts.
+   * its report; shows progress, then the tables and charts. The camera pipeline's modules are
+   * shown on the page while they run. `mainThreadClock` (which `npm run bench` gives) lets the
+   * camera pipeline report main-thread time.
    * @throws {Error} when a run is already under way, or the page has no WebGPU device.
    */
-  async run(options: BenchOptions = {}): Promise<BenchReport> {
+  async run(options: Pick<BenchOptions, 'quick' | 'scenarios' | 'mainThreadClock'> = {}): Promise<BenchReport> {
     if (this.phase === 'running') throw new Error('<dmabuf-bench>: a run is already under way');
     const quick = options.quick ?? this.quick;
     const scenarios = options.scenarios ?? SCENARIO_IDS.filter((id) => this.selected.has(id));
@@ -75,7 +77,9 @@ export class DmabufBench extends LitElement {
     this.error = '';
     this.progress = { done: 0, total: 1, label: 'requesting devices' };
     try {
-      const report = await runBench({ quick, scenarios }, (progress) => {
+      await this.updateComplete;
+      const stage = this.renderRoot.querySelector<HTMLElement>('.stage') ?? undefined;
+      const report = await runBench({ quick, scenarios, stage, mainThreadClock: options.mainThreadClock }, (progress) => {
         this.progress = progress;
         this.dispatchEvent(new BenchProgressEvent(progress));
       });
@@ -138,11 +142,8 @@ export class DmabufBench extends LitElement {
       </header>
       <fieldset ?disabled=${running}>
         <legend>Scenarios</legend>
-        ${SCENARIO_IDS.map((id) => {
-          const reason = NOT_RUN[id];
-          return html`<label title=${reason ?? ''}><input type="checkbox" .checked=${reason === undefined && this.selected.has(id)} ?disabled=${reason !== undefined}
-            @change=${(e: Event) => { this.#toggle(id, (e.target as HTMLInputElement).checked); }} /> ${id}</label>`;
-        })}
+        ${SCENARIO_IDS.map((id) => html`<label><input type="checkbox" .checked=${this.selected.has(id)}
+            @change=${(e: Event) => { this.#toggle(id, (e.target as HTMLInputElement).checked); }} /> ${id}</label>`)}
         <label><input type="checkbox" .checked=${this.quick} @change=${(e: Event) => { this.quick = (e.target as HTMLInputElement).checked; }} /> quick</label>
       </fieldset>
       <div class="actions">
@@ -151,7 +152,9 @@ export class DmabufBench extends LitElement {
         ${this.report && this.#jsonUrl ? html`<a href=${this.#jsonUrl} download="bench-results.json">results (JSON)</a>` : nothing}
       </div>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      <div class="stage" ?hidden=${!running}></div>
       ${this.report?.scenarios.map((s) => this.#renderScenario(s))}
+      ${this.report?.pipeline ? this.#renderPipeline(this.report.pipeline) : nothing}
       ${this.report?.skipped.map((s) => html`<p class="extras" data-skipped=${s.id}>${s.id}: not run: ${s.reason}</p>`)}
     </div>`;
   }
@@ -170,6 +173,25 @@ export class DmabufBench extends LitElement {
     if (!progress || this.phase === 'idle') return nothing;
     return html`<progress max=${progress.total} .value=${progress.done}></progress>
       <span class="status">${progress.done}/${progress.total} ${progress.label}</span>`;
+  }
+
+  #renderPipeline(pipeline: PipelineResult) {
+    const { heading, rows } = pipelineRows(pipeline);
+    const roles = new Map(pipeline.variants.map((v) => [v.id, v.role]));
+    return html`<section data-scenario=${pipeline.id}>
+      <h2>${pipeline.id}: ${pipeline.title}</h2>
+      <p class="measures">${pipeline.measures}</p>
+      <table>
+        <thead><tr>${heading.map((h) => html`<th>${h}</th>`)}</tr></thead>
+        <tbody>${rows.map((row, i) => html`<tr class=${roles.get(pipeline.results[i]?.variant ?? '') ?? ''}>${row.map((cell) => html`<td>${cell}</td>`)}</tr>`)}</tbody>
+      </table>
+      <div class="extras">
+        Frames ${pipeline.frame ? `${pipeline.frame.width} × ${pipeline.frame.height}` : '?'} from camera path ${pipeline.cameraPath ?? '?'}, camera rate ${sourceRate(pipeline)}.
+        ${pipeline.mainThreadMeasured
+          ? `Main-thread time with every pipeline paused: ${pipeline.restingMainThreadMsPerSecond.toFixed(1)} ms/s, taken off the per-frame figures.`
+          : 'Main-thread time needs the DevTools protocol: run npm run bench to measure it.'}
+      </div>
+    </section>`;
   }
 
   #renderScenario(scenario: ScenarioResult) {

@@ -23,5 +23,9 @@ export const benchStyles = [
     tr.ours td { font-weight: 600; }
     .extras { font-size: 13px; color: #555; }
     .chart { margin-top: 0.75rem; }
+    .stage { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: flex-start; margin: 0.75rem 0; }
+    .stage[hidden] { display: none; }
+    .stage > * { width: 14rem; font-size: 12px; }
+    .stage canvas { height: auto; }
   `,
 ];

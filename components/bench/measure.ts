@@ -19,11 +19,13 @@ export interface MeasureSettings {
   readonly sampleMs: number;
   /** Most operations in one sample. */
   readonly maxBatch: number;
+  /** Length of one window of the camera pipeline, in ms: a sample of its frame rate. */
+  readonly windowMs: number;
 }
 
 /** Full runs, and the short ones of `--quick` and the smoke test. */
-export const FULL_SETTINGS: MeasureSettings = { warmup: 2, runs: 9, sampleMs: 25, maxBatch: 200 };
-export const QUICK_SETTINGS: MeasureSettings = { warmup: 1, runs: 3, sampleMs: 5, maxBatch: 20 };
+export const FULL_SETTINGS: MeasureSettings = { warmup: 2, runs: 9, sampleMs: 25, maxBatch: 200, windowMs: 1000 };
+export const QUICK_SETTINGS: MeasureSettings = { warmup: 1, runs: 3, sampleMs: 5, maxBatch: 20, windowMs: 300 };
 
 /** Median, min and max of one variant's samples, in ms per operation. */
 export interface Figure {

@@ -1,7 +1,8 @@
 /**
  * The report as a plain-text table, for the terminal (`npm run bench`) and for the README.
  */
-import type { BenchReport, ScenarioResult, VariantResult } from './report.js';
+import type { Figure } from './measure.js';
+import type { BenchReport, PipelineResult, PipelineVariantResult, ScenarioResult, VariantResult } from './report.js';
 import { formatSize } from './scenario.js';
 
 /** `x` with three significant digits, no exponent for the ranges a bench shows. */
@@ -33,9 +34,10 @@ export function ratioText(ratio: number | null): string {
   return ratio === null ? '-' : `${ratio.toFixed(2)}x`;
 }
 
-function table(rows: readonly (readonly string[])[]): string {
+/** Rows as aligned columns: the first `textColumns` to the left, the figures to the right. */
+function table(rows: readonly (readonly string[])[], textColumns = 2): string {
   const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), []);
-  return rows.map((row) => row.map((cell, i) => (i >= 2 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n');
+  return rows.map((row) => row.map((cell, i) => (i >= textColumns ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n');
 }
 
 /** One scenario as a text table, with its counts under it. */
@@ -56,6 +58,42 @@ export function scenarioText(scenario: ScenarioResult): string {
   return [`${scenario.id}: ${scenario.title}`, `  ${scenario.measures}`, table(rows), ...counts].join('\n');
 }
 
+/** A figure's median and `min..max` with `digits` decimals (`-` for both without a figure). */
+export function spreadText(figure: Figure | null, digits: number): { median: string; range: string } {
+  if (!figure) return { median: '-', range: '-' };
+  return { median: figure.median.toFixed(digits), range: `${figure.min.toFixed(digits)}..${figure.max.toFixed(digits)}` };
+}
+
+/** The camera pipeline table's heading and one row per variant, shared by the page and the terminal. */
+export function pipelineRows(pipeline: PipelineResult): { heading: readonly string[]; rows: readonly (readonly string[])[] } {
+  const labels = new Map(pipeline.variants.map((v) => [v.id, v.label]));
+  const heading = ['variant', 'fps', 'min..max', 'camera made fps', 'of camera rate', 'vs naive', 'main-thread ms/frame', 'min..max', 'KiB copied/frame', 'dropped'];
+  const rows = pipeline.results.map((r: PipelineVariantResult) => {
+    const fps = spreadText(r.fps, 1);
+    const main = spreadText(r.mainThreadMsPerFrame, 2);
+    return [labels.get(r.variant) ?? r.variant, fps.median, fps.range, r.cameraFps.median.toFixed(1), ratioText(r.ofCamera), ratioText(r.vsNaive), main.median, main.range, (r.bytesCopiedPerFrame / 1024).toFixed(0), String(r.framesDropped)];
+  });
+  return { heading, rows };
+}
+
+/** The camera's own frame rate, as text. */
+export function sourceRate(pipeline: PipelineResult): string {
+  const rate = pipeline.results[0]?.cameraSourceFps;
+  return rate ? `${rate.toFixed(0)} fps` : 'unknown (test pattern: one frame per animation frame)';
+}
+
+/** The camera pipeline as a text table. */
+export function pipelineText(pipeline: PipelineResult): string {
+  const { heading, rows } = pipelineRows(pipeline);
+  const frame = pipeline.frame ? `${pipeline.frame.width} x ${pipeline.frame.height} RGBA` : 'no frame';
+  const notes = [
+    `  frames: ${frame}, camera path ${pipeline.cameraPath ?? '?'}, camera rate ${sourceRate(pipeline)}; dma-bufs left alive after teardown: ${pipeline.buffersLeftAlive}`,
+    ...(pipeline.mainThreadMeasured ? [`  main-thread time with every pipeline paused: ${pipeline.restingMainThreadMsPerSecond.toFixed(1)} ms/s, taken off the per-frame figures`] : []),
+    ...(pipeline.mainThreadMeasured ? [] : ['  main-thread time needs the DevTools protocol: run `npm run bench` to measure it']),
+  ];
+  return [`${pipeline.id}: ${pipeline.title}`, `  ${pipeline.measures}`, table([heading, ...rows], 1), ...notes].join('\n');
+}
+
 /** The whole report as text. */
 export function reportText(report: BenchReport): string {
   const { adapter, settings } = report;
@@ -66,5 +104,6 @@ export function reportText(report: BenchReport): string {
     "'speed vs raw': the fastest raw baseline's median time over this variant's (above 1 is faster).",
   ];
   const skipped = report.skipped.map((s) => `${s.id}: not run: ${s.reason}`);
-  return [header.join('\n'), ...report.scenarios.map(scenarioText), ...skipped].join('\n\n');
+  const pipeline = report.pipeline ? [pipelineText(report.pipeline)] : [];
+  return [header.join('\n'), ...report.scenarios.map(scenarioText), ...pipeline, ...skipped].join('\n\n');
 }

@@ -3,7 +3,7 @@
  * ratios taken from them.
  */
 import type { GpuHeapStats } from 'webgpu-dmabuf';
-import type { Figure } from './measure.js';
+import type { Figure, MeasureSettings } from './measure.js';
 import type { RatioBasis, ScenarioId, VariantInfo } from './scenario.js';
 
 /** One variant at one size. */
@@ -40,6 +40,51 @@ export interface ScenarioResult {
   readonly points: readonly PointResult[];
 }
 
+/** One variant of the camera pipeline, over its timed windows. */
+export interface PipelineVariantResult {
+  readonly variant: string;
+  /** Frames shown per second, one sample per window (`batch` is 1). */
+  readonly fps: Figure;
+  /** Frames the camera made per second in the same windows (it makes none while its ring is full). */
+  readonly cameraFps: Figure;
+  /** Frames per second the camera delivers (its track's settings): the rate to keep up with; `null` for the test pattern. */
+  readonly cameraSourceFps: number | null;
+  /**
+   * Main-thread ms per frame shown, one sample per window, beyond the page's own main-thread
+   * time with every pipeline paused; `null` when the page had no main-thread clock.
+   */
+  readonly mainThreadMsPerFrame: Figure | null;
+  readonly framesShown: number;
+  /** Frames let go anywhere on the way, over the timed windows. */
+  readonly framesDropped: number;
+  /** Bytes moved between devices per frame shown. */
+  readonly bytesCopiedPerFrame: number;
+  /** Median frames shown per second over the camera's source rate; `null` without one. */
+  readonly ofCamera: number | null;
+  /** Median frames shown per second over the naive baseline's. */
+  readonly vsNaive: number | null;
+}
+
+/** The `camera-pipeline` scenario's results. */
+export interface PipelineResult {
+  readonly id: 'camera-pipeline';
+  readonly title: string;
+  readonly measures: string;
+  readonly variants: readonly VariantInfo[];
+  /** The camera's frame size, once it made a frame. */
+  readonly frame: { readonly width: number; readonly height: number } | null;
+  /** How frames got from the camera into a buffer (`external-texture`, …, or `pattern` without a camera). */
+  readonly cameraPath: string | null;
+  readonly windowMs: number;
+  /** Whether main-thread time was measured (it needs the DevTools protocol: `npm run bench`). */
+  readonly mainThreadMeasured: boolean;
+  /** The page's main-thread ms per second with every pipeline paused (median), taken off the per-frame figures. */
+  readonly restingMainThreadMsPerSecond: number;
+  readonly results: readonly PipelineVariantResult[];
+  /** Dma-bufs of the pipelines' heaps still alive after teardown: 0 when nothing leaked. */
+  readonly buffersLeftAlive: number;
+}
+
 /** A scenario that did not run, and why. */
 export interface SkippedScenario {
   readonly id: ScenarioId;
@@ -65,8 +110,10 @@ export interface BenchReport {
   readonly crossOriginIsolated: boolean;
   /** The smallest step `performance.now()` was seen to take, in ms. */
   readonly timerResolutionMs: number;
-  readonly settings: { readonly warmup: number; readonly runs: number; readonly sampleMs: number; readonly maxBatch: number };
+  readonly settings: MeasureSettings;
   readonly scenarios: readonly ScenarioResult[];
+  /** The `camera-pipeline` scenario, when it was chosen and ran. */
+  readonly pipeline: PipelineResult | null;
   readonly skipped: readonly SkippedScenario[];
   /** The bench heap's counts after the run: zero live buffers, storage and mirrors when nothing leaked. */
   readonly heapAfter: GpuHeapStats;

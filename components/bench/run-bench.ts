@@ -1,12 +1,14 @@
 /**
  * Runs the benchmark: two devices of their own (an exporter and an importer, as two modules
  * have), the stock heap on the first, TypeGPU on the first for its baselines, then every
- * chosen scenario size by size, variants interleaved.
+ * chosen scenario size by size, variants interleaved; last, the camera pipeline, whose
+ * modules bring their own devices.
  */
 import { tgpu } from 'typegpu';
 import { GpuHeap, requestGpuDevice } from 'webgpu-dmabuf';
 import { FULL_SETTINGS, measureInterleaved, QUICK_SETTINGS, type Figure, type MeasureSettings } from './measure.js';
-import { withRatios, type BenchReport, type ScenarioResult, type SkippedScenario } from './report.js';
+import { cameraPipelineSteps, runCameraPipeline, type MainThreadClock } from './camera-pipeline/run-camera-pipeline.js';
+import { withRatios, type BenchReport, type PipelineResult, type ScenarioResult, type SkippedScenario } from './report.js';
 import { SCENARIO_IDS, formatSize, type BenchEnv, type Scenario, type ScenarioId } from './scenario.js';
 import { cpuRead } from './scenarios/cpu-read.js';
 import { cpuWrite } from './scenarios/cpu-write.js';
@@ -14,13 +16,8 @@ import { mapCrossDevice } from './scenarios/map-cross-device.js';
 import { mapSameDevice } from './scenarios/map-same-device.js';
 import { pageLatency } from './scenarios/page-latency.js';
 
-/** The scenarios this page can run, in order. */
+/** The scenarios measured operation by operation, size by size, in order; `camera-pipeline` runs after them. */
 export const SCENARIOS: readonly Scenario[] = [cpuRead, cpuWrite, pageLatency, mapSameDevice, mapCrossDevice];
-
-/** Scenarios of the issue that this page does not run yet, and why. */
-export const NOT_RUN: Readonly<Partial<Record<ScenarioId, string>>> = {
-  'camera-pipeline': 'the demo camera -> filter -> view components are not available to the benchmark yet',
-};
 
 /** What to run. */
 export interface BenchOptions {
@@ -28,6 +25,10 @@ export interface BenchOptions {
   readonly quick?: boolean;
   /** Which scenarios; all by default. */
   readonly scenarios?: readonly ScenarioId[];
+  /** Where the camera pipeline's modules are shown while they run; a temporary element of `document.body` by default. */
+  readonly stage?: HTMLElement | undefined;
+  /** The page's main-thread time, for the camera pipeline's ms per frame; without it that column is empty. */
+  readonly mainThreadClock?: MainThreadClock | undefined;
 }
 
 /** Where a run is. */
@@ -58,6 +59,17 @@ async function makeEnv(): Promise<BenchEnv> {
   importer.label = 'bench importer';
   const heap = new GpuHeap(exporter, { name: 'bench' });
   return { exporter, importer, heap, root: tgpu.initFromDevice({ device: exporter }) };
+}
+
+/** Runs `task` with `stage`, or with a temporary element of the page's body when there is none. */
+async function inStage<T>(stage: HTMLElement | undefined, task: (stage: HTMLElement) => Promise<T>): Promise<T> {
+  if (stage) return task(stage);
+  const temporary = document.body.appendChild(document.createElement('div'));
+  try {
+    return await task(temporary);
+  } finally {
+    temporary.remove();
+  }
 }
 
 /** Progress of one scenario: `advanced` when one warm-up run or sample is done, not when a size is announced. */
@@ -99,11 +111,9 @@ export async function runBench(options: BenchOptions = {}, onProgress?: (progres
   const wanted = new Set(options.scenarios ?? SCENARIO_IDS);
   const settings = quick ? QUICK_SETTINGS : FULL_SETTINGS;
   const chosen = SCENARIOS.filter((s) => wanted.has(s.id));
-  const skipped: SkippedScenario[] = SCENARIO_IDS.flatMap((id) => {
-    const reason = NOT_RUN[id];
-    return wanted.has(id) && reason !== undefined ? [{ id, reason }] : [];
-  });
-  const total = chosen.reduce((sum, s) => sum + s.sizes(quick).length * s.variants.length * (settings.warmup + settings.runs), 0);
+  const withPipeline = wanted.has('camera-pipeline');
+  const skipped: SkippedScenario[] = [];
+  const total = chosen.reduce((sum, s) => sum + s.sizes(quick).length * s.variants.length * (settings.warmup + settings.runs), 0) + (withPipeline ? cameraPipelineSteps(settings) : 0);
   let done = 0;
   const startedAt = new Date().toISOString();
   const timerResolutionMs = timerResolution();
@@ -128,6 +138,17 @@ export async function runBench(options: BenchOptions = {}, onProgress?: (progres
   const { vendor, architecture, device, description } = env.exporter.adapterInfo;
   env.exporter.destroy();
   env.importer.destroy();
+  let pipeline: PipelineResult | null = null;
+  if (withPipeline) {
+    try {
+      pipeline = await inStage(options.stage, (stage) => runCameraPipeline(stage, settings, options.mainThreadClock, (label) => {
+        done += 1;
+        onProgress?.({ done, total, label });
+      }));
+    } catch (error) {
+      skipped.push({ id: 'camera-pipeline', reason: `failed: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
   onProgress?.({ done: total, total, label: 'done' });
   return {
     startedAt,
@@ -139,6 +160,7 @@ export async function runBench(options: BenchOptions = {}, onProgress?: (progres
     timerResolutionMs,
     settings,
     scenarios,
+    pipeline,
     skipped,
     heapAfter,
   };

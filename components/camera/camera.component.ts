@@ -68,6 +68,7 @@ export class DmabufCamera extends DmabufModule {
     path: { state: true },
     notice: { state: true },
     layout: { state: true },
+    sourceFrameRate: { state: true },
   };
 
   /** `'camera'` (default): `getUserMedia`, falling back to the pattern; `'pattern'`: the pattern only. */
@@ -85,6 +86,11 @@ export class DmabufCamera extends DmabufModule {
   declare notice: string;
   /** The frames' layout, once known. */
   declare layout: FrameLayout | undefined;
+  /**
+   * Frames per second the camera delivers (its track's settings), once it runs; `undefined`
+   * for the test pattern, which is drawn once per animation frame.
+   */
+  declare sourceFrameRate: number | undefined;
 
   #table: FdTable | undefined;
   #heap: GpuHeap | undefined;
@@ -106,6 +112,7 @@ export class DmabufCamera extends DmabufModule {
     this.path = undefined;
     this.notice = '';
     this.layout = undefined;
+    this.sourceFrameRate = undefined;
   }
 
   /** The counts of the camera's heap while it runs, or of its last heap after it stopped. */
@@ -118,6 +125,7 @@ export class DmabufCamera extends DmabufModule {
     this.#heap = new GpuHeap(device, { name: this.name });
     this.#sequence = 0;
     this.path = undefined;
+    this.sourceFrameRate = undefined;
     const stopped = new Promise<void>((resolve) => { this.#stop = resolve; });
     const stream = this.source === 'camera' ? await this.#openCamera() : undefined;
     this.#loop = (stream ? this.#cameraLoop(device, stream, stopped) : this.#patternLoop(device, stopped)).catch((error: unknown) => {
@@ -165,6 +173,7 @@ export class DmabufCamera extends DmabufModule {
     const [track] = stream.getVideoTracks();
     try {
       if (!track) throw new Error('the camera stream has no video track');
+      this.sourceFrameRate = track.getSettings().frameRate;
       const Processor = (globalThis as { MediaStreamTrackProcessor?: TrackProcessorClass }).MediaStreamTrackProcessor;
       if (Processor) {
         const reader = new Processor({ track }).readable.getReader();
@@ -353,7 +362,7 @@ export class DmabufCamera extends DmabufModule {
     return html`
       <div class="title"><h2>Camera <span class="meta">exporter</span></h2><span class="badge" part="status">${this.status}</span></div>
       <p class="meta" data-path=${this.path ?? ''}>Path: <code>${this.path ? PATH_TEXT[this.path] : 'finding out…'}</code></p>
-      <p class="meta">Frame: <code>${size}</code> RGBA in a ring of ${RING_SLOTS} dma-bufs · sequence <code>${this.#sequence}</code></p>
+      <p class="meta">Frame: <code>${size}</code> RGBA in a ring of ${RING_SLOTS} dma-bufs · sequence <code>${this.#sequence}</code>${this.sourceFrameRate ? html` · camera at <code>${this.sourceFrameRate.toFixed(0)}</code> fps` : null}</p>
       ${this.notice ? html`<p class="notice" role="status">${this.notice}</p>` : null}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : null}
       <div class="controls">

@@ -40,6 +40,8 @@ test('<dmabuf-camera> takes the fastest path and its frames carry the fake camer
   expect(distinctReds(bytes)).toBeGreaterThan(8);
   expect(paths.map((e) => e.path)).toEqual(['external-texture']);
   expect(camera.shadowRoot?.querySelector('[data-path]')?.getAttribute('data-path')).toBe('external-texture');
+  // The rate to keep up with is the camera track's own (Chromium's fake camera: 20 fps).
+  expect(camera.sourceFrameRate).toBeGreaterThan(0);
   // Alpha is always opaque.
   expect(bytes.filter((_, i) => i % 4 === 3).every((a) => a === 255)).toBe(true);
 });
@@ -57,6 +59,7 @@ test('<dmabuf-camera> with the permission refused says so and draws a moving pat
   const first = await nextFrame(camera);
   const later = await nextFrame(camera, (f) => f.sequence > first.frame.sequence + 2);
   expect(camera.path).toBe('pattern');
+  expect(camera.sourceFrameRate).toBeUndefined();
   expect(camera.shadowRoot?.querySelector('[role="status"]')?.textContent).toContain('permission was refused');
   expect(distinctReds(first.bytes)).toBeGreaterThan(4);
   expect(later.bytes).not.toEqual(first.bytes);

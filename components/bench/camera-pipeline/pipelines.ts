@@ -1,0 +1,163 @@
+/**
+ * The three camera pipelines the `camera-pipeline` scenario compares, each built from the
+ * demo's own `<dmabuf-camera>`: the demo's filter and view on one shared device, the same on
+ * a device each, and the naive baseline on a device each. All start paused.
+ */
+import { requestGpuDevice, type FrameEffect } from 'webgpu-dmabuf';
+import '../../camera/camera.js';
+import type { DmabufCamera } from '../../camera/camera.component.js';
+import '../../filter/filter.js';
+import type { DmabufModule } from '../../frame/module-element.js';
+import '../../view/view.js';
+import { NaivePipeline } from './naive-pipeline.js';
+
+/** The variants of the scenario. */
+export const PIPELINE_VARIANTS = [
+  { id: 'shared', label: 'dmabuf, one shared device', role: 'ours' },
+  { id: 'independent', label: 'dmabuf, a device per module', role: 'ours' },
+  { id: 'naive', label: 'naive: read back, upload again', role: 'raw' },
+] as const;
+
+/** One variant's id. */
+export type PipelineVariantId = (typeof PIPELINE_VARIANTS)[number]['id'];
+
+/** The effect every pipeline's filter runs: the demo's default. */
+export const PIPELINE_EFFECT: FrameEffect = 'sobel';
+
+/** What the scenario reads of a running pipeline. */
+export interface PipelineCounts {
+  /** Frames the camera made. */
+  readonly made: number;
+  /** Frames drawn at the end of the pipeline. */
+  readonly shown: number;
+  /** Frames let go anywhere on the way. */
+  readonly dropped: number;
+  /** Bytes moved between devices. */
+  readonly bytesCopied: number;
+}
+
+/** A pipeline under test: its camera (to pause and resume it), its counts, its teardown. */
+export interface Pipeline {
+  readonly id: PipelineVariantId;
+  readonly camera: DmabufCamera;
+  counts(): PipelineCounts;
+  /** Stops every module and frees every buffer and device; resolves with the dma-bufs left alive (0 when nothing leaked). */
+  dispose(): Promise<number>;
+}
+
+/** Resolves when `modules` have started, or throws with the first one's error. */
+async function started(modules: readonly DmabufModule[]): Promise<void> {
+  await Promise.all(modules.map((m) => m.settled));
+  const failed = modules.find((m) => m.status !== 'running');
+  if (failed) throw new Error(`<${failed.localName} name="${failed.name}"> did not start: ${failed.error || failed.status}`);
+}
+
+function element<K extends 'dmabuf-camera' | 'dmabuf-filter' | 'dmabuf-view'>(tag: K, id: string, device: GPUDevice | undefined): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  el.id = id;
+  el.name = id.replace(/-/g, ' ');
+  el.device = device;
+  return el;
+}
+
+function camera(id: string, device: GPUDevice | undefined): DmabufCamera {
+  const el = element('dmabuf-camera', `${id}-camera`, device);
+  el.paused = true;
+  return el;
+}
+
+async function removeAll(modules: readonly DmabufModule[]): Promise<void> {
+  for (const m of modules) m.remove();
+  await Promise.all(modules.map((m) => m.settled));
+}
+
+/** camera -> filter -> view of the demo, in `stage`, on `device` (shared) or a device each (`undefined`). */
+async function dmabufPipeline(stage: HTMLElement, id: 'shared' | 'independent', device: GPUDevice | undefined): Promise<Pipeline> {
+  const cam = camera(`bench-${id}`, device);
+  const filter = element('dmabuf-filter', `bench-${id}-filter`, device);
+  filter.source = cam.id;
+  filter.effect = PIPELINE_EFFECT;
+  const view = element('dmabuf-view', `bench-${id}-view`, device);
+  view.source = filter.id;
+  view.label = PIPELINE_VARIANTS.find((v) => v.id === id)?.label ?? id;
+  const modules = [cam, filter, view];
+  stage.append(...modules);
+  const dispose = async () => {
+    await removeAll(modules);
+    device?.destroy();
+    return (cam.heapStats?.liveBuffers ?? 0) + (filter.heapStats?.liveBuffers ?? 0);
+  };
+  try {
+    await started(modules);
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  return {
+    id,
+    camera: cam,
+    counts: () => ({
+      made: cam.frames,
+      shown: view.frames,
+      dropped: cam.dropped + filter.dropped + view.dropped,
+      bytesCopied: (cam.heapStats?.bytesCopied ?? 0) + (filter.heapStats?.bytesCopied ?? 0),
+    }),
+    dispose,
+  };
+}
+
+/** The demo's camera on a device of its own, then the {@link NaivePipeline} on two more. */
+async function naivePipeline(stage: HTMLElement): Promise<Pipeline> {
+  const devices = {
+    camera: await requestGpuDevice({ label: 'bench naive camera device' }),
+    filter: await requestGpuDevice({ label: 'bench naive filter device' }),
+    view: await requestGpuDevice({ label: 'bench naive view device' }),
+  };
+  const cam = camera('bench-naive', devices.camera);
+  const canvas = document.createElement('canvas');
+  canvas.className = 'naive-view';
+  stage.append(cam, canvas);
+  let naive: NaivePipeline | undefined;
+  const dispose = async () => {
+    await naive?.stop();
+    await removeAll([cam]);
+    canvas.remove();
+    for (const device of Object.values(devices)) device.destroy();
+    return cam.heapStats?.liveBuffers ?? 0;
+  };
+  try {
+    await started([cam]);
+    naive = new NaivePipeline(cam, devices, canvas, PIPELINE_EFFECT);
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  const running = naive;
+  return {
+    id: 'naive',
+    camera: cam,
+    counts: () => {
+      const failure = running.error;
+      if (failure !== undefined) throw new Error(`the naive pipeline failed: ${failure instanceof Error ? failure.message : 'see cause'}`, { cause: failure });
+      return { made: cam.frames, shown: running.shown, dropped: cam.dropped + running.dropped, bytesCopied: running.bytesCopied };
+    },
+    dispose,
+  };
+}
+
+/**
+ * Builds the three pipelines in `stage`, paused. The caller disposes of each.
+ * @throws {Error} when a module does not start (no WebGPU device, no canvas context).
+ */
+export async function buildPipelines(stage: HTMLElement): Promise<Pipeline[]> {
+  const built: Pipeline[] = [];
+  try {
+    built.push(await dmabufPipeline(stage, 'shared', await requestGpuDevice({ label: 'bench shared device' })));
+    built.push(await dmabufPipeline(stage, 'independent', undefined));
+    built.push(await naivePipeline(stage));
+    return built;
+  } catch (error) {
+    for (const pipeline of built) await pipeline.dispose();
+    throw error;
+  }
+}
