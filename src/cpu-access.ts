@@ -34,6 +34,11 @@ export class CpuAccessState {
     const index = this.#ranges.findIndex((r) => r.start === start && r.len === len && r.direction === direction);
     if (index < 0) return false;
     this.#ranges.splice(index, 1);
+    // Emptied page lists are kept while CPU access goes on (see removeWindow); drop them once it is over.
+    if (this.#ranges.length === 0 && this.#kmaps === 0 && this.#atomicKmaps === 0) {
+      this.#plain.clear();
+      this.#atomic.clear();
+    }
     return true;
   }
 
@@ -58,7 +63,10 @@ export class CpuAccessState {
     const list = windows.get(page);
     const index = list ? list.indexOf(view as Uint8Array) : -1;
     if (!list || index < 0) return false;
-    if (list.length === 1) windows.delete(page);
+    // The page's list stays in the map even when empty: deleting and re-adding the entry on
+    // every kmap/kunmap pair makes V8 shrink and regrow the map's table each time, which
+    // made page-by-page access ten times slower.
+    if (index === list.length - 1) list.pop();
     else list.splice(index, 1);
     if (atomic) this.#atomicKmaps -= 1;
     else this.#kmaps -= 1;
