@@ -44,7 +44,9 @@ export class CpuAccessState {
 
   /** Whether an active range covers any byte of `page`. */
   covers(page: number): boolean {
-    return this.#ranges.some((r) => pageOverlaps(page, r.start, r.len));
+    // A plain loop: this runs once per kmap.
+    for (const r of this.#ranges) if (pageOverlaps(page, r.start, r.len)) return true;
+    return false;
   }
 
   /** Records a window handed out. */

@@ -56,7 +56,8 @@ export interface MeasureHooks {
 
 /**
  * Warms up every variant, then takes `runs` samples of each, one variant after the other in
- * a rotating order. Returns each variant's figure.
+ * a rotating order, each sample after one untimed run of its variant. Returns each
+ * variant's figure.
  */
 export async function measureInterleaved(ops: ReadonlyMap<string, BenchOp>, settings: MeasureSettings, hooks: MeasureHooks): Promise<Map<string, Figure>> {
   const entries = [...ops];
@@ -87,6 +88,9 @@ export async function measureInterleaved(ops: ReadonlyMap<string, BenchOp>, sett
     for (let k = 0; k < entries.length; k++) {
       const [id, op] = entries[(k + run) % entries.length] ?? entries[0] ?? ['', async () => {}];
       const batch = batches.get(id) ?? 1;
+      // One untimed run first: what the variant before left behind (garbage to collect,
+      // mappings to tear down) is charged to it, not to this one.
+      await op();
       const t0 = performance.now();
       for (let n = 0; n < batch; n++) await op();
       samples.get(id)?.push((performance.now() - t0) / batch);
