@@ -14,6 +14,7 @@ import type { SgTable } from '../src/sg-table.js';
 import { beginWindow, endWindow, releaseSpans, windowView, type CpuWindow } from './cpu-window.js';
 import { checkDevice, deviceFailure, watchDevice } from './device-loss.js';
 import { alignUp, createSegments, destroySegments, segmentBytes, type Segment } from './segments.js';
+import { IdleMirrors } from './idle-mirrors.js';
 import { StagingPool } from './staging-pool.js';
 import { transfer, type Copy } from './transfer.js';
 
@@ -50,6 +51,14 @@ export interface GpuHeapStats {
   readonly storageBytes: number;
   /** Bytes of their mirrors on other devices. */
   readonly mirrorBytes: number;
+  /**
+   * Bytes of mirrors kept after their attachment detached, for the next attachment of a
+   * buffer of the same size on that device (up to four per size and device, within
+   * `stagingCapBytes`).
+   */
+  readonly idleMirrorBytes: number;
+  /** Mirror `GPUBuffer`s created since the heap was made; a reused idle mirror is not counted again. */
+  readonly mirrorBuffersCreated: number;
   /** Bytes of staging buffers alive now, idle in the pool or in use. */
   readonly stagingBytes: number;
   /** Bytes moved by copies since the heap was made (a zero-copy map moves none). */
@@ -103,11 +112,13 @@ export class GpuHeap {
   readonly name: string;
   readonly maxSegmentBytes: number;
   readonly #pool: StagingPool;
+  readonly #idleMirrors: IdleMirrors;
   readonly #ops: DmaBufOps<GpuStorage>;
   readonly #watched = new WeakSet<GPUDevice>();
   #liveBuffers = 0;
   #storageBytes = 0;
   #mirrorBytes = 0;
+  #mirrorBuffersCreated = 0;
   #bytesCopied = 0;
 
   /**
@@ -122,7 +133,9 @@ export class GpuHeap {
     this.budgetBytes = numberOption(bag, 'budgetBytes', 1024 * MiB, 1);
     this.chunkBytes = alignUp(numberOption(bag, 'chunkBytes', 8 * MiB, 4), 4);
     this.maxSegmentBytes = numberOption(bag, 'maxSegmentBytes', Number.MAX_SAFE_INTEGER, 256);
-    this.#pool = new StagingPool(numberOption(bag, 'stagingCapBytes', 256 * MiB, 0));
+    const stagingCapBytes = numberOption(bag, 'stagingCapBytes', 256 * MiB, 0);
+    this.#pool = new StagingPool(stagingCapBytes);
+    this.#idleMirrors = new IdleMirrors(stagingCapBytes);
     const name = bag.name ?? 'gpu-heap';
     if (typeof name !== 'string') throw new DmaBufError('EINVAL', `new GpuHeap: name must be a string, got ${describe(name)}`);
     this.name = name;
@@ -130,11 +143,14 @@ export class GpuHeap {
     this.#watch(device);
   }
 
-  /** Follows a device's loss: its operations fail with `ENODEV` and its idle staging is freed. */
+  /** Follows a device's loss: its operations fail with `ENODEV` and its idle staging and mirrors are freed. */
   #watch(device: GPUDevice): void {
     if (this.#watched.has(device)) return;
     this.#watched.add(device);
-    watchDevice(device, () => { this.#pool.purge(device); });
+    watchDevice(device, () => {
+      this.#pool.purge(device);
+      this.#idleMirrors.purge(device);
+    });
   }
 
   /**
@@ -188,6 +204,8 @@ export class GpuHeap {
       liveBuffers: this.#liveBuffers,
       storageBytes: this.#storageBytes,
       mirrorBytes: this.#mirrorBytes,
+      idleMirrorBytes: this.#idleMirrors.bytes,
+      mirrorBuffersCreated: this.#mirrorBuffersCreated,
       stagingBytes: this.#pool.liveBytes,
       bytesCopied: this.#bytesCopied,
       stagingBuffersCreated: this.#pool.created,
@@ -226,7 +244,7 @@ export class GpuHeap {
     checkDevice('map', device, 'importer');
     let mirror = storage.mirrors.get(attachment);
     if (!mirror) {
-      mirror = createSegments(device, attachment.dmabuf.size, storage.usage, `dmabuf mirror of ${attachment.dmabuf.name ?? attachment.dmabuf.id}`, this.maxSegmentBytes);
+      mirror = this.#newMirror(storage, attachment, dir);
       storage.mirrors.set(attachment, mirror);
       this.#mirrorBytes += segmentBytes(mirror);
     }
@@ -234,6 +252,26 @@ export class GpuHeap {
       await this.#transfer('map', { device: this.device, segments: storage.segments }, { device, segments: mirror }, attachment.dmabuf.size);
     }
     return tableOf(mirror);
+  }
+
+  /**
+   * A mirror for `attachment`: an idle one of the same shape when there is one, else new.
+   * An idle mirror that held another buffer's bytes is cleared unless the map overwrites it
+   * whole, so no importer ever sees bytes of a buffer it was not given.
+   */
+  #newMirror(storage: Storage, attachment: DmaBufAttachment<GpuStorage>, dir: DmaDirection): readonly Segment[] {
+    const { device, dmabuf } = attachment;
+    const idle = this.#idleMirrors.take(device, dmabuf.size, storage.usage, dmabuf);
+    if (!idle) {
+      this.#mirrorBuffersCreated += 1;
+      return createSegments(device, dmabuf.size, storage.usage, `dmabuf mirror of ${dmabuf.name ?? dmabuf.id}`, this.maxSegmentBytes);
+    }
+    if (idle.dirty && !movesToDevice(dir)) {
+      const encoder = device.createCommandEncoder({ label: 'dmabuf mirror clear' });
+      for (const segment of idle.segments) encoder.clearBuffer(segment.buffer);
+      device.queue.submit([encoder.finish()]);
+    }
+    return idle.segments;
   }
 
   async #unmap(storage: Storage, attachment: DmaBufAttachment<GpuStorage>, dir: DmaDirection): Promise<void> {
@@ -258,7 +296,7 @@ export class GpuHeap {
     if (!mirror) return;
     storage.mirrors.delete(attachment);
     this.#mirrorBytes -= segmentBytes(mirror);
-    destroySegments(mirror);
+    this.#idleMirrors.keep(attachment.device, attachment.dmabuf.size, storage.usage, attachment.dmabuf, mirror);
   }
 
   #release(storage: Storage): void {

@@ -50,7 +50,7 @@ test('<dmabuf-inspector> shows the figures modules report, with bytes copied per
   const module = document.createElement('div');
   document.body.append(el, module);
   try {
-    const heap = { liveBuffers: 3, storageBytes: 3000, mirrorBytes: 0, stagingBytes: 4096, bytesCopied: 0, stagingBuffersCreated: 1 };
+    const heap = { liveBuffers: 3, storageBytes: 3000, mirrorBytes: 0, idleMirrorBytes: 0, mirrorBuffersCreated: 0, stagingBytes: 4096, bytesCopied: 0, stagingBuffersCreated: 1 };
     const report = (frames: number, bytesCopied: number) => {
       module.dispatchEvent(new ModuleStatsEvent({ module: 'cam', kind: 'camera', device: 'dev', sharedDevice: false, frames, dropped: 1, fps: 30, frameMs: 4.5, heap: { ...heap, bytesCopied }, detail: 'external-texture' }));
     };

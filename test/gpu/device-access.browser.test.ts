@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { GpuHeap, PAGE_SIZE, type DmaDirection } from 'webgpu-dmabuf';
-import { heapFixture, expectNoLeaks, fillWithShader, readTable, shaderPattern } from './gpu-helpers.js';
+import { heapFixture, expectNoLeaks, fillWithShader, newDevice, readTable, shaderPattern } from './gpu-helpers.js';
 
 const f = heapFixture();
 
@@ -60,6 +60,70 @@ describe('cross-device import', () => {
     expect(f.heap.stats().bytesCopied - before).toBe(size);
     buf.detach(attachment);
     expect(f.heap.stats().mirrorBytes).toBe(0);
+    buf.put();
+  });
+
+  /** A buffer of `size` bytes holding the shader pattern of `seed`, written on the exporter. */
+  async function patterned(size: number, seed: number) {
+    const buf = f.heap.allocate(size);
+    const own = buf.attach(f.exporter);
+    const sgt = await own.map('from-device');
+    fillWithShader(f.exporter, sgt, seed);
+    await own.unmap(sgt, 'from-device');
+    buf.detach(own);
+    return buf;
+  }
+
+  test('an importer that attaches, maps and detaches for every frame reuses one mirror across the ring', async () => {
+    const size = 3 * PAGE_SIZE;
+    const ring = [await patterned(size, 21), await patterned(size, 22), await patterned(size, 23)];
+    const created = f.heap.stats().mirrorBuffersCreated;
+    for (let frame = 0; frame < 6; frame++) {
+      const buf = ring[frame % ring.length];
+      if (!buf) throw new Error('no buffer');
+      const attachment = buf.attach(f.importer);
+      const sgt = await attachment.map('to-device');
+      expect(await readTable(f.importer, sgt)).toEqual(shaderPattern(size, 21 + (frame % ring.length)));
+      await attachment.unmap(sgt, 'to-device');
+      buf.detach(attachment);
+    }
+    expect(f.heap.stats().mirrorBuffersCreated - created).toBe(1);
+    expect(f.heap.stats().idleMirrorBytes).toBe(size);
+    expect(f.heap.stats().mirrorBytes).toBe(0);
+    for (const buf of ring) buf.put();
+  });
+
+  test("a mirror reused for another buffer never shows the last one's bytes: a 'from-device' map of it reads zeros", async () => {
+    const size = 2 * PAGE_SIZE;
+    const secret = await patterned(size, 31);
+    const first = secret.attach(f.importer);
+    const sgt = await first.map('to-device');
+    await first.unmap(sgt, 'to-device');
+    secret.detach(first);
+
+    const other = f.heap.allocate(size);
+    const created = f.heap.stats().mirrorBuffersCreated;
+    const attachment = other.attach(f.importer);
+    const reused = await attachment.map('from-device');
+    expect(f.heap.stats().mirrorBuffersCreated).toBe(created);
+    expect(reused.segments[0]?.buffer).toBe(sgt.segments[0]?.buffer);
+    expect(await readTable(f.importer, reused)).toEqual(new Uint8Array(size));
+    await attachment.unmap(reused, 'from-device');
+    other.detach(attachment);
+    secret.put();
+    other.put();
+  });
+
+  test('idle mirrors on a device are freed when that device is lost', async () => {
+    const importer = await newDevice('short-lived importer');
+    const buf = await patterned(PAGE_SIZE, 41);
+    const attachment = buf.attach(importer);
+    await attachment.unmap(await attachment.map('to-device'), 'to-device');
+    buf.detach(attachment);
+    expect(f.heap.stats().idleMirrorBytes).toBe(PAGE_SIZE);
+    importer.destroy();
+    await importer.lost;
+    expect(f.heap.stats().idleMirrorBytes).toBe(0);
     buf.put();
   });
 

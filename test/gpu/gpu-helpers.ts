@@ -109,7 +109,9 @@ export function expectNoLeaks(heap: GpuHeap): void {
     storageBytes: 0,
     mirrorBytes: 0,
   });
+  // Idle staging and idle mirrors are caches, each within the default cap.
   expect(stats.stagingBytes).toBeLessThanOrEqual(256 * 1024 * 1024);
+  expect(stats.idleMirrorBytes).toBeLessThanOrEqual(256 * 1024 * 1024);
 }
 
 /** What {@link heapFixture} gives each test: two devices of their own and a heap on the first. */

@@ -1,0 +1,66 @@
+import { destroySegments, segmentBytes, type Segment } from './segments.js';
+
+/** A mirror whose attachment has detached, kept for the next one of the same shape. */
+interface IdleMirror {
+  readonly device: GPUDevice;
+  readonly size: number;
+  readonly usage: GPUBufferUsageFlags;
+  /** The dma-buf whose bytes it last held. */
+  readonly owner: object;
+  readonly segments: readonly Segment[];
+}
+
+/** Most idle mirrors kept for one device, size and usage. */
+const PER_SHAPE = 4;
+
+/**
+ * Mirrors kept after detach, so that an importer that attaches, maps and detaches for every
+ * frame (the usual way to take a buffer through an fd) does not create and destroy a
+ * `GPUBuffer` each time. A mirror is reused only for a buffer of the same size and usage on
+ * the same device; `dirty` says that it holds another buffer's bytes.
+ */
+export class IdleMirrors {
+  readonly #capBytes: number;
+  #idle: IdleMirror[] = [];
+  #bytes = 0;
+
+  /** @param capBytes most bytes kept idle, over all devices. */
+  constructor(capBytes: number) {
+    this.#capBytes = capBytes;
+  }
+
+  /** Bytes of the mirrors kept now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** An idle mirror of this shape, preferring one `owner` used last; the caller owns it. */
+  take(device: GPUDevice, size: number, usage: GPUBufferUsageFlags, owner: object): { segments: readonly Segment[]; dirty: boolean } | undefined {
+    const fits = (m: IdleMirror) => m.device === device && m.size === size && m.usage === usage;
+    let index = this.#idle.findIndex((m) => fits(m) && m.owner === owner);
+    if (index < 0) index = this.#idle.findIndex(fits);
+    const [mirror] = index < 0 ? [] : this.#idle.splice(index, 1);
+    if (!mirror) return undefined;
+    this.#bytes -= segmentBytes(mirror.segments);
+    return { segments: mirror.segments, dirty: mirror.owner !== owner };
+  }
+
+  /** Keeps a detached mirror, or destroys it when its shape has enough idle or the cap is reached. */
+  keep(device: GPUDevice, size: number, usage: GPUBufferUsageFlags, owner: object, segments: readonly Segment[]): void {
+    const bytes = segmentBytes(segments);
+    const sameShape = this.#idle.filter((m) => m.device === device && m.size === size && m.usage === usage).length;
+    if (sameShape >= PER_SHAPE || this.#bytes + bytes > this.#capBytes) {
+      destroySegments(segments);
+      return;
+    }
+    this.#idle.push({ device, size, usage, owner, segments });
+    this.#bytes += bytes;
+  }
+
+  /** Destroys the idle mirrors on `device` (it was lost). */
+  purge(device: GPUDevice): void {
+    for (const mirror of this.#idle) if (mirror.device === device) destroySegments(mirror.segments);
+    this.#idle = this.#idle.filter((m) => m.device !== device);
+    this.#bytes = this.#idle.reduce((sum, m) => sum + segmentBytes(m.segments), 0);
+  }
+}
