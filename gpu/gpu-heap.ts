@@ -22,7 +22,7 @@ import { transfer, type Copy } from './transfer.js';
 export interface GpuHeapOptions {
   /** Storage bytes the heap may hold at once; beyond it `allocate` throws `ENOMEM`. Default 1 GiB. */
   readonly budgetBytes?: number;
-  /** Idle staging bytes kept for reuse; beyond it staging buffers are destroyed. Default 256 MiB. */
+  /** Idle staging bytes kept for reuse, and apart from them idle mirror bytes; beyond it they are destroyed. Default 256 MiB. */
   readonly stagingCapBytes?: number;
   /** Largest piece a cross-device transfer stages at once. Default 8 MiB. */
   readonly chunkBytes?: number;
