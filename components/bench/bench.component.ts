@@ -73,6 +73,9 @@ export class DmabufBench extends LitElement {
     if (this.phase === 'running') throw new Error('<dmabuf-bench>: a run is already under way');
     const quick = options.quick ?? this.quick;
     const scenarios = options.scenarios ?? SCENARIO_IDS.filter((id) => this.selected.has(id));
+    // The page shows what runs, also when a script chose it.
+    this.quick = quick;
+    this.selected = new Set(scenarios);
     this.phase = 'running';
     this.error = '';
     this.progress = { done: 0, total: 1, label: 'requesting devices' };
