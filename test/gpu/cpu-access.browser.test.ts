@@ -1,21 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { GpuHeap, PAGE_SIZE, type GpuDmaBuf } from 'webgpu-dmabuf';
-import { heapFixture, expectNoLeaks, fillWithShader, readTable, shaderByte, shaderPattern } from './gpu-helpers.js';
+import { heapFixture, expectNoLeaks, fillWithShader, patternedBuffer, readTable, shaderByte, shaderPattern } from './gpu-helpers.js';
 
 const f = heapFixture();
 
 const SIZE = 3 * PAGE_SIZE + 6;
 
 /** A buffer filled with the shader pattern of `seed`, written on the GPU. */
-async function patterned(seed: number, size = SIZE): Promise<GpuDmaBuf> {
-  const buf = f.heap.allocate(size);
-  const attachment = buf.attach(f.exporter);
-  const sgt = await attachment.map('from-device');
-  fillWithShader(f.exporter, sgt, seed);
-  await attachment.unmap(sgt, 'from-device');
-  buf.detach(attachment);
-  return buf;
-}
+const patterned = (seed: number, size = SIZE): Promise<GpuDmaBuf> => patternedBuffer(f, size, seed);
 
 /** All bytes of the buffer, read by hand through a same-f.exporter map. */
 async function contents(buf: GpuDmaBuf): Promise<Uint8Array> {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { GpuHeap, PAGE_SIZE, type DmaDirection } from 'webgpu-dmabuf';
-import { heapFixture, expectNoLeaks, fillWithShader, newDevice, readTable, shaderPattern } from './gpu-helpers.js';
+import { heapFixture, expectNoLeaks, fillWithShader, newDevice, patternedBuffer, readTable, shaderPattern } from './gpu-helpers.js';
 
 const f = heapFixture();
 
@@ -63,20 +63,9 @@ describe('cross-device import', () => {
     buf.put();
   });
 
-  /** A buffer of `size` bytes holding the shader pattern of `seed`, written on the exporter. */
-  async function patterned(size: number, seed: number) {
-    const buf = f.heap.allocate(size);
-    const own = buf.attach(f.exporter);
-    const sgt = await own.map('from-device');
-    fillWithShader(f.exporter, sgt, seed);
-    await own.unmap(sgt, 'from-device');
-    buf.detach(own);
-    return buf;
-  }
-
   test('an importer that attaches, maps and detaches for every frame reuses one mirror across the ring', async () => {
     const size = 3 * PAGE_SIZE;
-    const ring = [await patterned(size, 21), await patterned(size, 22), await patterned(size, 23)];
+    const ring = [await patternedBuffer(f, size, 21), await patternedBuffer(f, size, 22), await patternedBuffer(f, size, 23)];
     const created = f.heap.stats().mirrorBuffersCreated;
     for (let frame = 0; frame < 6; frame++) {
       const buf = ring[frame % ring.length];
@@ -95,7 +84,7 @@ describe('cross-device import', () => {
 
   test("a mirror reused for another buffer never shows the last one's bytes: a 'from-device' map of it reads zeros", async () => {
     const size = 2 * PAGE_SIZE;
-    const secret = await patterned(size, 31);
+    const secret = await patternedBuffer(f, size, 31);
     const first = secret.attach(f.importer);
     const sgt = await first.map('to-device');
     await first.unmap(sgt, 'to-device');
@@ -116,7 +105,7 @@ describe('cross-device import', () => {
 
   test('idle mirrors on a device are freed when that device is lost', async () => {
     const importer = await newDevice('short-lived importer');
-    const buf = await patterned(PAGE_SIZE, 41);
+    const buf = await patternedBuffer(f, PAGE_SIZE, 41);
     const attachment = buf.attach(importer);
     await attachment.unmap(await attachment.map('to-device'), 'to-device');
     buf.detach(attachment);

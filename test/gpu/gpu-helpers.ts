@@ -2,7 +2,7 @@
 // buffers by hand (raw WebGPU, so the library is checked against something it did not do),
 // and the one-line leak check every test ends with.
 import { afterEach, beforeEach, expect } from 'vitest';
-import { bufinfoEntries, GpuHeap, type SgTable } from 'webgpu-dmabuf';
+import { bufinfoEntries, GpuHeap, type GpuDmaBuf, type SgTable } from 'webgpu-dmabuf';
 
 // WebGPU errors that no error scope caught, from every device a test made.
 const uncaptured: string[] = [];
@@ -140,4 +140,15 @@ export function heapFixture(): HeapFixture {
     fixture.importer.destroy();
   });
   return fixture;
+}
+
+/** A buffer of `size` bytes from the fixture's heap holding the shader pattern of `seed`, written on the exporter. */
+export async function patternedBuffer(fixture: HeapFixture, size: number, seed: number): Promise<GpuDmaBuf> {
+  const buf = fixture.heap.allocate(size);
+  const attachment = buf.attach(fixture.exporter);
+  const sgt = await attachment.map('from-device');
+  fillWithShader(fixture.exporter, sgt, seed);
+  await attachment.unmap(sgt, 'from-device');
+  buf.detach(attachment);
+  return buf;
 }
