@@ -10,6 +10,9 @@ interface IdleMirror {
   readonly segments: readonly Segment[];
 }
 
+/** Whether an idle mirror has this device, size and usage. */
+const shape = (device: GPUDevice, size: number, usage: GPUBufferUsageFlags) => (m: IdleMirror) => m.device === device && m.size === size && m.usage === usage;
+
 /** Most idle mirrors kept for one device, size and usage. */
 const PER_SHAPE = 4;
 
@@ -36,7 +39,7 @@ export class IdleMirrors {
 
   /** An idle mirror of this shape, preferring one `owner` used last; the caller owns it. */
   take(device: GPUDevice, size: number, usage: GPUBufferUsageFlags, owner: object): { segments: readonly Segment[]; dirty: boolean } | undefined {
-    const fits = (m: IdleMirror) => m.device === device && m.size === size && m.usage === usage;
+    const fits = shape(device, size, usage);
     let index = this.#idle.findIndex((m) => fits(m) && m.owner === owner);
     if (index < 0) index = this.#idle.findIndex(fits);
     const [mirror] = index < 0 ? [] : this.#idle.splice(index, 1);
@@ -48,7 +51,7 @@ export class IdleMirrors {
   /** Keeps a detached mirror, or destroys it when its shape has enough idle or the cap is reached. */
   keep(device: GPUDevice, size: number, usage: GPUBufferUsageFlags, owner: object, segments: readonly Segment[]): void {
     const bytes = segmentBytes(segments);
-    const sameShape = this.#idle.filter((m) => m.device === device && m.size === size && m.usage === usage).length;
+    const sameShape = this.#idle.filter(shape(device, size, usage)).length;
     if (sameShape >= PER_SHAPE || this.#bytes + bytes > this.#capBytes) {
       destroySegments(segments);
       return;

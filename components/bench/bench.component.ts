@@ -5,7 +5,7 @@ import { BenchProgressEvent } from './bench-progress-event.js';
 import { benchStyles } from './bench.styles.js';
 import { drawChart } from './chart.js';
 import type { BenchReport, PipelineResult, ScenarioResult } from './report.js';
-import { figureText, pipelineRows, ratioHeading, ratioText, reportText, sourceRate } from './report-text.js';
+import { figureText, mainThreadNote, pipelineRows, ratioHeading, ratioText, reportText, sourceRate } from './report-text.js';
 import { runBench, type BenchOptions, type BenchProgress } from './run-bench.js';
 import { formatSize, SCENARIO_IDS, type ScenarioId } from './scenario.js';
 
@@ -190,9 +190,7 @@ export class DmabufBench extends LitElement {
       </table>
       <div class="extras">
         Frames ${pipeline.frame ? `${pipeline.frame.width} × ${pipeline.frame.height}` : '?'} from camera path ${pipeline.cameraPath ?? '?'}, camera rate ${sourceRate(pipeline)}.
-        ${pipeline.mainThreadMeasured
-          ? `Main-thread time with every pipeline paused: ${pipeline.restingMainThreadMsPerSecond.toFixed(1)} ms/s, taken off the per-frame figures.`
-          : 'Main-thread time needs the DevTools protocol: run npm run bench to measure it.'}
+        ${mainThreadNote(pipeline)}
       </div>
     </section>`;
   }

@@ -82,14 +82,20 @@ export function sourceRate(pipeline: PipelineResult): string {
   return rate ? `${rate.toFixed(0)} fps` : 'unknown (test pattern: one frame per animation frame)';
 }
 
+/** What the camera pipeline's main-thread figures are, or why there are none. */
+export function mainThreadNote(pipeline: PipelineResult): string {
+  return pipeline.mainThreadMeasured
+    ? `Main-thread time with every pipeline paused: ${pipeline.restingMainThreadMsPerSecond.toFixed(1)} ms/s, taken off the per-frame figures.`
+    : 'Main-thread time needs the DevTools protocol: run `npm run bench` to measure it.';
+}
+
 /** The camera pipeline as a text table. */
 export function pipelineText(pipeline: PipelineResult): string {
   const { heading, rows } = pipelineRows(pipeline);
   const frame = pipeline.frame ? `${pipeline.frame.width} x ${pipeline.frame.height} RGBA` : 'no frame';
   const notes = [
     `  frames: ${frame}, camera path ${pipeline.cameraPath ?? '?'}, camera rate ${sourceRate(pipeline)}; dma-bufs left alive after teardown: ${pipeline.buffersLeftAlive}`,
-    ...(pipeline.mainThreadMeasured ? [`  main-thread time with every pipeline paused: ${pipeline.restingMainThreadMsPerSecond.toFixed(1)} ms/s, taken off the per-frame figures`] : []),
-    ...(pipeline.mainThreadMeasured ? [] : ['  main-thread time needs the DevTools protocol: run `npm run bench` to measure it']),
+    `  ${mainThreadNote(pipeline)}`,
   ];
   return [`${pipeline.id}: ${pipeline.title}`, `  ${pipeline.measures}`, table([heading, ...rows], 1), ...notes].join('\n');
 }

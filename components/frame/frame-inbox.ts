@@ -1,6 +1,7 @@
 import type { FdTable } from 'webgpu-dmabuf';
 import { FrameEvent } from './frame-event.js';
 import type { FrameLease } from './frame-info.js';
+import { NewestMailbox } from './newest-mailbox.js';
 
 /**
  * An importer's mailbox of depth one: it takes every frame its source offers, keeps only
@@ -11,14 +12,10 @@ import type { FrameLease } from './frame-info.js';
  */
 export class FrameInbox {
   readonly #table: FdTable;
-  readonly #process: (lease: FrameLease) => Promise<boolean>;
-  readonly #onDrop: () => void;
-  readonly #onError: (error: unknown) => void;
+  readonly #mailbox: NewestMailbox<FrameLease>;
   #source: EventTarget | undefined;
-  #pending: FrameLease | undefined;
-  #running: Promise<void> | undefined;
   readonly #listener = (event: Event) => {
-    if (event instanceof FrameEvent) this.#offer(event);
+    if (event instanceof FrameEvent) this.#mailbox.offer(event.accept(this.#table));
   };
 
   /**
@@ -29,9 +26,22 @@ export class FrameInbox {
    */
   constructor(table: FdTable, process: (lease: FrameLease) => Promise<boolean>, onDrop: () => void, onError: (error: unknown) => void) {
     this.#table = table;
-    this.#process = process;
-    this.#onDrop = onDrop;
-    this.#onError = onError;
+    const processThenRelease = async (lease: FrameLease) => {
+      let kept = false;
+      try {
+        kept = await process(lease);
+      } finally {
+        if (!kept) lease.release();
+      }
+    };
+    this.#mailbox = new NewestMailbox(processThenRelease, {
+      discard: (lease) => { lease.release(); },
+      onDrop,
+      onError: (error) => {
+        this.#unlisten();
+        onError(error);
+      },
+    });
   }
 
   /** Starts taking frames from `source`. */
@@ -43,48 +53,11 @@ export class FrameInbox {
   /** Stops taking frames, releases the one waiting, and resolves when the one in progress is done. */
   async stop(): Promise<void> {
     this.#unlisten();
-    await this.#running;
+    await this.#mailbox.stop();
   }
 
   #unlisten(): void {
     this.#source?.removeEventListener(FrameEvent.type, this.#listener);
     this.#source = undefined;
-    this.#pending?.release();
-    this.#pending = undefined;
-  }
-
-  #offer(event: FrameEvent): void {
-    const lease = event.accept(this.#table);
-    if (this.#pending) {
-      this.#pending.release();
-      this.#onDrop();
-    }
-    this.#pending = lease;
-    this.#running ??= this.#drain();
-  }
-
-  async #drain(): Promise<void> {
-    try {
-      await this.#drainPending();
-    } finally {
-      // In the same task as the last check of #pending: a frame offered later starts a new drain.
-      this.#running = undefined;
-    }
-  }
-
-  async #drainPending(): Promise<void> {
-    while (this.#pending) {
-      const lease = this.#pending;
-      this.#pending = undefined;
-      let kept = false;
-      try {
-        kept = await this.#process(lease);
-      } catch (error) {
-        this.#unlisten();
-        this.#onError(error);
-      } finally {
-        if (!kept) lease.release();
-      }
-    }
   }
 }

@@ -4,12 +4,13 @@
  * `MAP_READ` buffer and `mapAsync`) and hands the bytes over; the filter module uploads them
  * to its device (`writeBuffer`), runs the same effect kernel, and reads its result back in
  * turn; the view module uploads that and draws it on its canvas with the same blit kernel.
- * Each module keeps and reuses its own buffers and, like the dma-buf modules' inboxes,
- * takes the newest frame while it is busy, so the stages overlap as theirs do.
+ * Each module keeps and reuses its own buffers and takes the newest frame while it is busy,
+ * through the same mailbox as the dma-buf modules' inboxes, so the stages overlap as theirs do.
  */
 import { FdTable, FrameBlit, FrameEffectKernel, frameBinding, type FrameEffect, type FrameLayout } from 'webgpu-dmabuf';
 import type { DmabufCamera } from '../../camera/camera.component.js';
 import { FrameInbox } from '../../frame/frame-inbox.js';
+import { NewestMailbox } from '../../frame/newest-mailbox.js';
 import type { FrameLease } from '../../frame/frame-info.js';
 import { importFrame } from '../../frame/import-frame.js';
 
@@ -17,46 +18,6 @@ import { importFrame } from '../../frame/import-frame.js';
 interface CpuFrame {
   readonly layout: FrameLayout;
   readonly bytes: Uint8Array<ArrayBuffer>;
-}
-
-/** A module's mailbox of depth one for CPU frames: the newest waits while one is processed. */
-class NewestFrame {
-  readonly #process: (frame: CpuFrame) => Promise<void>;
-  readonly #onError: (error: unknown) => void;
-  #pending: CpuFrame | undefined;
-  #running: Promise<void> | undefined;
-  dropped = 0;
-
-  constructor(process: (frame: CpuFrame) => Promise<void>, onError: (error: unknown) => void) {
-    this.#process = process;
-    this.#onError = onError;
-  }
-
-  offer(frame: CpuFrame): void {
-    if (this.#pending) this.dropped += 1;
-    this.#pending = frame;
-    this.#running ??= this.#drain();
-  }
-
-  /** Drops the waiting frame; resolves when the one in progress is done. */
-  async stop(): Promise<void> {
-    this.#pending = undefined;
-    await this.#running;
-  }
-
-  async #drain(): Promise<void> {
-    try {
-      for (let frame = this.#pending; frame; frame = this.#pending) {
-        this.#pending = undefined;
-        await this.#process(frame);
-      }
-    } catch (error) {
-      this.#pending = undefined;
-      this.#onError(error);
-    } finally {
-      this.#running = undefined;
-    }
-  }
 }
 
 const STORAGE_IN = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
@@ -126,15 +87,15 @@ export class NaivePipeline {
   error: unknown;
   readonly #table = new FdTable();
   readonly #inbox: FrameInbox;
-  readonly #filter: NewestFrame;
-  readonly #view: NewestFrame;
+  readonly #filter: NewestMailbox<CpuFrame>;
+  readonly #view: NewestMailbox<CpuFrame>;
   readonly #cameraBuffers: FrameBuffers;
   readonly #filterBuffers: FrameBuffers;
   readonly #viewBuffers: FrameBuffers;
   readonly #effect: FrameEffectKernel;
   readonly #blit: FrameBlit;
   readonly #context: GPUCanvasContext;
-  #inboxDropped = 0;
+  #dropped = 0;
 
   /**
    * @throws {Error} when `canvas` gives no WebGPU context.
@@ -150,16 +111,16 @@ export class NaivePipeline {
     this.#viewBuffers = new FrameBuffers(devices.view, 'naive view', [STORAGE_IN]);
     this.#effect = new FrameEffectKernel(devices.filter);
     this.#blit = new FrameBlit(devices.view, format);
-    const fail = (error: unknown) => { this.error ??= error; };
-    this.#view = new NewestFrame((frame) => this.#draw(devices.view, canvas, frame), fail);
-    this.#filter = new NewestFrame((frame) => this.#applyEffect(devices.filter, effect, frame), fail);
-    this.#inbox = new FrameInbox(this.#table, (lease) => this.#readCamera(devices.camera, lease), () => { this.#inboxDropped += 1; }, fail);
+    const hooks = { onDrop: () => { this.#dropped += 1; }, onError: (error: unknown) => { this.error ??= error; } };
+    this.#view = new NewestMailbox((frame) => this.#draw(devices.view, canvas, frame), hooks);
+    this.#filter = new NewestMailbox((frame) => this.#applyEffect(devices.filter, effect, frame), hooks);
+    this.#inbox = new FrameInbox(this.#table, (lease) => this.#readCamera(devices.camera, lease), hooks.onDrop, hooks.onError);
     this.#inbox.listen(camera);
   }
 
   /** Frames let go at any stage because a newer one came while it was busy. */
   get dropped(): number {
-    return this.#inboxDropped + this.#filter.dropped + this.#view.dropped;
+    return this.#dropped;
   }
 
   /** Stops taking frames, waits for the stages, frees its buffers and kernels. */

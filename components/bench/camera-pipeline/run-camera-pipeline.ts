@@ -71,7 +71,8 @@ async function measureWindow(pipeline: Pipeline, windowMs: number, clock: MainTh
   }
 }
 
-function result(pipeline: Pipeline, windows: readonly Window[], resting: number, naiveFps: number | undefined): PipelineVariantResult {
+/** One pipeline's figures over its timed windows; `vsNaive` is filled in once the naive one's are known. */
+function result(pipeline: Pipeline, windows: readonly Window[], resting: number): PipelineVariantResult {
   const fps = summarize(windows.map((w) => w.delta.shown / w.seconds), 1);
   const cameraFps = summarize(windows.map((w) => w.delta.made / w.seconds), 1);
   const timed = windows.flatMap((w) => (w.mainThread === undefined || w.delta.shown === 0 ? [] : [(Math.max(0, w.mainThread - resting * w.seconds) * 1000) / w.delta.shown]));
@@ -87,7 +88,7 @@ function result(pipeline: Pipeline, windows: readonly Window[], resting: number,
     bytesCopiedPerFrame: total.shown > 0 ? total.bytes / total.shown : 0,
     cameraSourceFps: sourceRate ?? null,
     ofCamera: sourceRate ? fps.median / sourceRate : null,
-    vsNaive: naiveFps && naiveFps > 0 ? fps.median / naiveFps : null,
+    vsNaive: null,
   };
 }
 
@@ -121,10 +122,10 @@ export async function runCameraPipeline(stage: HTMLElement, settings: MeasureSet
   } finally {
     for (const pipeline of pipelines) leftAlive += await pipeline.dispose();
   }
-  const naive = pipelines.find((p) => p.id === 'naive');
-  const naiveFps = naive ? summarize((windows.get(naive) ?? []).map((w) => w.delta.shown / w.seconds), 1).median : undefined;
   const first = pipelines[0]?.camera;
   const restingRateMedian = resting.length > 0 ? summarize(resting, 1).median : 0;
+  const results = pipelines.map((p) => result(p, windows.get(p) ?? [], restingRateMedian));
+  const naiveFps = results.find((r) => r.variant === 'naive')?.fps.median ?? 0;
   return {
     id: 'camera-pipeline',
     title: 'Camera -> filter -> view, live',
@@ -135,7 +136,7 @@ export async function runCameraPipeline(stage: HTMLElement, settings: MeasureSet
     windowMs: settings.windowMs,
     mainThreadMeasured: clock !== undefined,
     restingMainThreadMsPerSecond: restingRateMedian * 1000,
-    results: pipelines.map((p) => result(p, windows.get(p) ?? [], restingRateMedian, naiveFps)),
+    results: results.map((r) => ({ ...r, vsNaive: naiveFps > 0 ? r.fps.median / naiveFps : null })),
     buffersLeftAlive: leftAlive,
   };
 }
