@@ -1,16 +1,46 @@
 import { DmaBufError } from '../src/error.js';
 
-// Devices seen lost, held weakly so tracking never keeps a device alive.
+// Devices seen lost, and who wants to hear of a loss, both held weakly by device so that
+// tracking never keeps a device alive. A listener is removed by the function `onDeviceLost`
+// returns, so that what it closes over (a heap and its pools) can be collected.
 const lost = new WeakSet<GPUDevice>();
-const watched = new WeakSet<GPUDevice>();
+const listeners = new WeakMap<GPUDevice, Set<() => void>>();
 
-/** Starts watching `device.lost` (once per device); `then` runs when it is lost. */
-export function watchDevice(device: GPUDevice, then?: () => void): void {
-  if (!watched.has(device)) {
-    watched.add(device);
-    void device.lost.then(() => lost.add(device));
+function followed(device: GPUDevice): Set<() => void> {
+  let set = listeners.get(device);
+  if (!set) {
+    const fresh = new Set<() => void>();
+    listeners.set(device, fresh);
+    void device.lost.then(() => {
+      lost.add(device);
+      for (const listener of [...fresh]) listener();
+      fresh.clear();
+    });
+    set = fresh;
   }
-  if (then) void device.lost.then(then);
+  return set;
+}
+
+/** Starts following `device.lost` (once per device), so that {@link isLost} and {@link checkDevice} know of it. */
+export function watchDevice(device: GPUDevice): void {
+  followed(device);
+}
+
+/**
+ * Runs `listener` once when `device` is lost. Returns the function that stops following it;
+ * the caller calls it when it no longer cares (a heap that is destroyed).
+ */
+export function onDeviceLost(device: GPUDevice, listener: () => void): () => void {
+  const set = followed(device);
+  set.add(listener);
+  return () => {
+    set.delete(listener);
+  };
+}
+
+/** Whether `device` is known to be lost (its `lost` promise has resolved). */
+export function isLost(device: GPUDevice): boolean {
+  return lost.has(device);
 }
 
 /**
@@ -19,6 +49,18 @@ export function watchDevice(device: GPUDevice, then?: () => void): void {
  */
 export function checkDevice(call: string, device: GPUDevice, role: string): void {
   if (lost.has(device)) throw new DmaBufError('ENODEV', `${call}: the ${role}'s device (${device.label || 'unlabelled'}) is lost`);
+}
+
+/**
+ * Waits until the work queued so far on `device` is done, or the device is lost first, and
+ * then throws `ENODEV` if it was lost: for an operation whose bytes must have reached the
+ * device before it may say they did (a write-back into the exporter's storage).
+ * @throws {DmaBufError} `ENODEV`
+ */
+export async function settleOn(call: string, device: GPUDevice, role: string): Promise<void> {
+  followed(device);
+  await Promise.race([device.queue.onSubmittedWorkDone().catch(() => undefined), device.lost]);
+  checkDevice(call, device, role);
 }
 
 /**

@@ -1,8 +1,11 @@
 /**
  * The WebGPU exporter: a heap of real `GPUBuffer`s on one device, handing out dma-bufs
  * (like a Linux dma-heap). Same-device importers get the storage itself (zero-copy);
- * importers on other devices get a mirror that the heap keeps in step, moving only the
- * bytes a direction asks for through pooled staging buffers.
+ * importers on other devices get a mirror that the heap keeps in step (`mirror.ts`), moving
+ * only the bytes a direction asks for through pooled staging buffers; CPU access stages
+ * pages shared by every range over them (`cpu-pages.ts`). Every operation that copies out
+ * of the storage or writes into it takes its turn in the buffer's reservation
+ * (`src/dma-resv.ts`), so operations take effect in call order.
  */
 import type { DmaBufAttachment } from '../src/attachment.js';
 import { checkInteger, checkOptions, describe } from '../src/checks.js';
@@ -11,10 +14,11 @@ import { checkName, exportDmaBuf, type DmaBuf } from '../src/dma-buf.js';
 import { DmaBufError } from '../src/error.js';
 import type { DmaBufOps } from '../src/ops.js';
 import type { SgTable } from '../src/sg-table.js';
-import { beginWindow, endWindow, releaseSpans, windowView, type CpuWindow } from './cpu-window.js';
-import { checkDevice, deviceFailure, watchDevice } from './device-loss.js';
-import { alignUp, createSegments, destroySegments, segmentBytes, type Segment } from './segments.js';
+import { CpuPages } from './cpu-pages.js';
+import { checkDevice, deviceFailure, onDeviceLost, settleOn } from './device-loss.js';
 import { IdleMirrors } from './idle-mirrors.js';
+import { Mirrors, type Mirror, type MirrorSource } from './mirror.js';
+import { alignUp, createSegments, destroySegments, segmentBytes, type Segment } from './segments.js';
 import { StagingPool } from './staging-pool.js';
 import { transfer, type Copy } from './transfer.js';
 
@@ -22,8 +26,10 @@ import { transfer, type Copy } from './transfer.js';
 export interface GpuHeapOptions {
   /** Storage bytes the heap may hold at once; beyond it `allocate` throws `ENOMEM`. Default 1 GiB. */
   readonly budgetBytes?: number;
-  /** Idle staging bytes kept for reuse, and apart from them idle mirror bytes; beyond it they are destroyed. Default 256 MiB. */
+  /** Idle staging bytes kept for reuse; beyond it they are destroyed. Default 256 MiB. */
   readonly stagingCapBytes?: number;
+  /** Idle mirror bytes kept for the next attachment of the same shape; beyond it they are destroyed. Default 256 MiB. */
+  readonly idleMirrorCapBytes?: number;
   /** Largest piece a cross-device transfer stages at once. Default 8 MiB. */
   readonly chunkBytes?: number;
   /** The exporter's name in debug listings. Default `'gpu-heap'`. */
@@ -54,7 +60,7 @@ export interface GpuHeapStats {
   /**
    * Bytes of mirrors kept after their attachment detached, for the next attachment of a
    * buffer of the same size on that device (up to four per size and device, within
-   * `stagingCapBytes`).
+   * `idleMirrorCapBytes`).
    */
   readonly idleMirrorBytes: number;
   /** Mirror `GPUBuffer`s created since the heap was made; a reused idle mirror is not counted again. */
@@ -82,8 +88,9 @@ interface Storage extends GpuStorage {
   readonly allocation: Promise<GPUError | null>;
   /** What `allocation` resolved to, once it has. */
   allocated: GPUError | null | undefined;
-  readonly mirrors: Map<DmaBufAttachment<GpuStorage>, readonly Segment[]>;
-  readonly windows: CpuWindow[];
+  readonly mirrors: Map<DmaBufAttachment<GpuStorage>, Mirror>;
+  /** The buffer's CPU-access pages, made at its first `beginCpuAccess`. */
+  cpu: CpuPages | undefined;
 }
 
 // GPUBufferUsage's values are fixed by the WebGPU spec; spelled out so that importing the
@@ -102,8 +109,8 @@ function numberOption(options: Readonly<Record<string, unknown>>, key: string, f
 /**
  * A heap of dma-bufs on one `GPUDevice`: the stock exporter. Storage is zero-filled
  * `GPUBuffer`s with `STORAGE | COPY_SRC | COPY_DST` usage, cut into segments that can each
- * be bound whole. The heap does not own the device; the caller destroys it after the
- * heap's buffers are released.
+ * be bound whole. The heap does not own the device; the caller destroys the heap with
+ * {@link destroy} once its buffers are released, and the device after that.
  */
 export class GpuHeap {
   readonly device: GPUDevice;
@@ -113,12 +120,14 @@ export class GpuHeap {
   readonly maxSegmentBytes: number;
   readonly #pool: StagingPool;
   readonly #idleMirrors: IdleMirrors;
+  readonly #mirrors: Mirrors;
   readonly #ops: DmaBufOps<GpuStorage>;
-  readonly #watched = new WeakSet<GPUDevice>();
+  // What stops following each device's loss; emptied by destroy() so the heap can be collected.
+  readonly #followed = new WeakSet<GPUDevice>();
+  readonly #unfollow: (() => void)[] = [];
+  #destroyed = false;
   #liveBuffers = 0;
   #storageBytes = 0;
-  #mirrorBytes = 0;
-  #mirrorBuffersCreated = 0;
   #bytesCopied = 0;
 
   /**
@@ -133,24 +142,26 @@ export class GpuHeap {
     this.budgetBytes = numberOption(bag, 'budgetBytes', 1024 * MiB, 1);
     this.chunkBytes = alignUp(numberOption(bag, 'chunkBytes', 8 * MiB, 4), 4);
     this.maxSegmentBytes = numberOption(bag, 'maxSegmentBytes', Number.MAX_SAFE_INTEGER, 256);
-    const stagingCapBytes = numberOption(bag, 'stagingCapBytes', 256 * MiB, 0);
-    this.#pool = new StagingPool(stagingCapBytes);
-    this.#idleMirrors = new IdleMirrors(stagingCapBytes);
+    this.#pool = new StagingPool(numberOption(bag, 'stagingCapBytes', 256 * MiB, 0));
+    this.#idleMirrors = new IdleMirrors(numberOption(bag, 'idleMirrorCapBytes', 256 * MiB, 0));
+    this.#mirrors = new Mirrors(this.#idleMirrors, this.maxSegmentBytes);
     const name = bag.name ?? 'gpu-heap';
     if (typeof name !== 'string') throw new DmaBufError('EINVAL', `new GpuHeap: name must be a string, got ${describe(name)}`);
     this.name = name;
     this.#ops = this.#makeOps();
-    this.#watch(device);
+    this.#follow(device);
   }
 
   /** Follows a device's loss: its operations fail with `ENODEV` and its idle staging and mirrors are freed. */
-  #watch(device: GPUDevice): void {
-    if (this.#watched.has(device)) return;
-    this.#watched.add(device);
-    watchDevice(device, () => {
-      this.#pool.purge(device);
-      this.#idleMirrors.purge(device);
-    });
+  #follow(device: GPUDevice): void {
+    if (this.#destroyed || this.#followed.has(device)) return;
+    this.#followed.add(device);
+    this.#unfollow.push(
+      onDeviceLost(device, () => {
+        this.#pool.purge(device);
+        this.#idleMirrors.purge(device);
+      }),
+    );
   }
 
   /**
@@ -158,11 +169,12 @@ export class GpuHeap {
    * the caller owns the one reference it holds and puts it when done. An out-of-memory that
    * WebGPU reports only later makes the first map or CPU access fail with `ENOMEM`.
    * @throws {DmaBufError} `EINVAL` for a size that is not a positive safe integer, unknown or
-   *   mappable usage flags, or a bad name; `ENOMEM` beyond the heap's budget (nothing is
-   *   created); `ENODEV` when the heap's device is lost.
+   *   mappable usage flags, a bad name, or a destroyed heap; `ENOMEM` beyond the heap's
+   *   budget (nothing is created); `ENODEV` when the heap's device is lost.
    */
   allocate(size: number, options?: GpuAllocateOptions): GpuDmaBuf {
     const call = 'allocate';
+    if (this.#destroyed) throw new DmaBufError('EINVAL', `${call}: the heap '${this.name}' is destroyed`);
     checkInteger(call, 'size', size, 1);
     const { name, usage = 0 } = checkOptions(call, options);
     checkName(call, name);
@@ -190,7 +202,7 @@ export class GpuHeap {
     const outOfMemory = this.device.popErrorScope();
     const allocation = Promise.all([outOfMemory, invalid]).then(([oom, other]) => oom ?? other, () => null);
     if (!segments) throw new DmaBufError('ENOMEM', `${call}: creating ${size} bytes of storage failed: ${String(thrown)}`, { cause: thrown });
-    const storage: Storage = { heap: this, segments, usage: fullUsage, allocation, allocated: undefined, mirrors: new Map(), windows: [] };
+    const storage: Storage = { heap: this, segments, usage: fullUsage, allocation, allocated: undefined, mirrors: new Map(), cpu: undefined };
     void allocation.then((error) => (storage.allocated = error));
     const buf = exportDmaBuf<GpuStorage>({ priv: storage, ops: this.#ops, size, ...(name === undefined ? {} : { name }), exporter: this.name });
     this.#liveBuffers += 1;
@@ -203,13 +215,37 @@ export class GpuHeap {
     return {
       liveBuffers: this.#liveBuffers,
       storageBytes: this.#storageBytes,
-      mirrorBytes: this.#mirrorBytes,
-      idleMirrorBytes: this.#idleMirrors.bytes,
-      mirrorBuffersCreated: this.#mirrorBuffersCreated,
+      mirrorBytes: this.#mirrors.bytes,
+      idleMirrorBytes: this.#mirrors.idleBytes,
+      mirrorBuffersCreated: this.#mirrors.created,
       stagingBytes: this.#pool.liveBytes,
       bytesCopied: this.#bytesCopied,
       stagingBuffersCreated: this.#pool.created,
     };
+  }
+
+  /** Whether {@link destroy} has been called. */
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  /**
+   * Frees the heap's idle staging and idle mirrors and stops following its devices' loss, so
+   * that nothing keeps the heap alive: call it when its module stops, after putting every
+   * buffer. Staging still in use by an operation that is failing (its buffer released) is
+   * destroyed when that operation gives it back. Calling it again does nothing; `allocate`
+   * afterwards throws `EINVAL`. The device is the caller's: it is not destroyed.
+   * @throws {DmaBufError} `EBUSY` while the heap has live buffers (nothing is freed then).
+   */
+  destroy(): void {
+    if (this.#destroyed) return;
+    if (this.#liveBuffers > 0) {
+      throw new DmaBufError('EBUSY', `destroy: the heap '${this.name}' still has ${this.#liveBuffers} live buffer(s); put them first`);
+    }
+    this.#destroyed = true;
+    this.#pool.close();
+    this.#idleMirrors.close();
+    for (const unfollow of this.#unfollow.splice(0)) unfollow();
   }
 
   #makeOps(): DmaBufOps<GpuStorage> {
@@ -217,134 +253,144 @@ export class GpuHeap {
     return {
       mapDmaBuf: (attachment, dir) => this.#map(storageOf(attachment.dmabuf), attachment, dir),
       unmapDmaBuf: (attachment, _sgt, dir) => this.#unmap(storageOf(attachment.dmabuf), attachment, dir),
-      attach: (_buf, attachment) => { this.#watch(attachment.device); },
-      detach: (buf, attachment) => { this.#dropMirror(storageOf(buf), attachment); },
+      attach: (_buf, attachment) => { this.#follow(attachment.device); },
+      detach: (buf, attachment) => { this.#retireMirror(storageOf(buf), attachment); },
       release: (buf) => { this.#release(storageOf(buf)); },
       beginCpuAccess: (buf, start, len, dir) => this.#beginCpuAccess(buf, start, len, dir),
-      endCpuAccess: (buf, start, len, dir) => { this.#endCpuAccess(buf, start, len, dir); },
-      kmap: (buf, page) => this.#window(buf, page),
-      kmapAtomic: (buf, page) => this.#window(buf, page),
+      endCpuAccess: (buf, start, len, dir) => { this.#bytesCopied += storageOf(buf).cpu?.end(start, len, dir) ?? 0; },
+      kmap: (buf, page) => this.#window(storageOf(buf), page),
+      kmapAtomic: (buf, page) => this.#window(storageOf(buf), page),
     };
   }
 
-  async #ready(call: string, storage: Storage): Promise<void> {
-    checkDevice(call, this.device, 'heap');
-    // Once WebGPU has answered, the answer is kept: no await on the hot path.
-    const error = storage.allocated === undefined ? await storage.allocation : storage.allocated;
-    if (error) {
+  /** `undefined` once WebGPU has said the storage was created (the hot path: no await); else waits for its answer. @throws ENOMEM/EIO when it was not. */
+  #allocated(call: string, storage: Storage): Promise<void> | undefined {
+    if (storage.allocated === null) return undefined;
+    return storage.allocation.then((error) => {
+      if (!error) return;
       const code = error instanceof GPUOutOfMemoryError ? 'ENOMEM' : 'EIO';
       throw new DmaBufError(code, `${call}: WebGPU could not create the buffer's storage: ${error.message}`);
-    }
+    });
+  }
+
+  /** Throws unless work may still be queued for `buf`: `EINVAL` once released, `ENODEV` once the heap's (or the importer's) device is lost. */
+  #guard(call: string, buf: GpuDmaBuf, importer?: GPUDevice): void {
+    buf.resv.check(call);
+    checkDevice(call, this.device, 'heap');
+    if (importer) checkDevice(call, importer, 'importer');
   }
 
   async #map(storage: Storage, attachment: DmaBufAttachment<GpuStorage>, dir: DmaDirection): Promise<SgTable> {
-    await this.#ready('map', storage);
+    const buf = attachment.dmabuf;
     const { device } = attachment;
-    if (device === this.device) return tableOf(storage.segments);
-    checkDevice('map', device, 'importer');
-    let mirror = storage.mirrors.get(attachment);
-    if (!mirror) {
-      mirror = this.#newMirror(storage, attachment, dir);
-      storage.mirrors.set(attachment, mirror);
-      this.#mirrorBytes += segmentBytes(mirror);
+    if (device === this.device) {
+      // Zero-copy: the importer's own GPU work touches the storage. It goes after the writes
+      // called before it (and, when it writes, after the reads called before it too).
+      const wait = buf.resv.wait(movesFromDevice(dir) ? 'write' : 'read');
+      if (wait) await wait;
+      const allocated = this.#allocated('map', storage);
+      if (allocated) await allocated;
+      this.#guard('map', buf);
+      return tableOf(storage.segments);
     }
-    if (movesToDevice(dir)) {
-      await this.#transfer('map', { device: this.device, segments: storage.segments }, { device, segments: mirror }, attachment.dmabuf.size);
+    this.#guard('map', buf, device);
+    const turn = movesToDevice(dir) ? buf.resv.enter('read') : undefined;
+    const mirror = this.#mirrors.take(storage.mirrors, attachment, this.#mirrorSource(buf, storage), dir);
+    mirror.transfers += 1;
+    try {
+      if (turn) {
+        if (turn.ready) await turn.ready;
+        await this.#allocated('map', storage);
+        await this.#transfer('map', { device: this.device, segments: storage.segments }, mirror, buf.size, {
+          guard: () => { this.#guard('map', buf, device); },
+          sourceDone: () => { turn.done(); },
+        });
+      } else {
+        await this.#allocated('map', storage);
+      }
+      this.#guard('map', buf, device);
+      mirror.tables += 1;
+      return tableOf(mirror.segments);
+    } finally {
+      turn?.done();
+      mirror.transfers -= 1;
     }
-    return tableOf(mirror);
-  }
-
-  /**
-   * A mirror for `attachment`: an idle one of the same shape when there is one, else new.
-   * An idle mirror that held another buffer's bytes is cleared unless the map overwrites it
-   * whole, so no importer ever sees bytes of a buffer it was not given.
-   */
-  #newMirror(storage: Storage, attachment: DmaBufAttachment<GpuStorage>, dir: DmaDirection): readonly Segment[] {
-    const { device, dmabuf } = attachment;
-    const idle = this.#idleMirrors.take(device, dmabuf.size, storage.usage, dmabuf);
-    if (!idle) {
-      this.#mirrorBuffersCreated += 1;
-      return createSegments(device, dmabuf.size, storage.usage, `dmabuf mirror of ${dmabuf.name ?? dmabuf.id}`, this.maxSegmentBytes);
-    }
-    if (idle.dirty && !movesToDevice(dir)) {
-      const encoder = device.createCommandEncoder({ label: 'dmabuf mirror clear' });
-      for (const segment of idle.segments) encoder.clearBuffer(segment.buffer);
-      device.queue.submit([encoder.finish()]);
-    }
-    return idle.segments;
   }
 
   async #unmap(storage: Storage, attachment: DmaBufAttachment<GpuStorage>, dir: DmaDirection): Promise<void> {
+    const buf = attachment.dmabuf;
     const mirror = storage.mirrors.get(attachment);
-    if (attachment.device === this.device || !mirror || !movesFromDevice(dir)) return;
-    checkDevice('unmap', this.device, 'heap');
-    checkDevice('unmap', attachment.device, 'importer');
-    await this.#transfer('unmap', { device: attachment.device, segments: mirror }, { device: this.device, segments: storage.segments }, attachment.dmabuf.size);
+    if (attachment.device === this.device || !mirror) return;
+    mirror.tables -= 1;
+    if (!movesFromDevice(dir)) return;
+    const guard = () => { this.#guard('unmap', buf, attachment.device); };
+    guard();
+    // The copy out of the mirror is submitted now, behind the importer's own work; the write
+    // into the storage waits for its turn.
+    const turn = buf.resv.enter('write');
+    mirror.transfers += 1;
+    try {
+      await this.#transfer('unmap', mirror, { device: this.device, segments: storage.segments }, buf.size, { guard, beforeWrite: () => turn.ready });
+      turn.done();
+      // Resolve only once the bytes are in the storage: a device lost on the way is ENODEV.
+      await settleOn('unmap', this.device, 'heap');
+    } finally {
+      turn.done();
+      mirror.transfers -= 1;
+    }
   }
 
-  async #transfer(call: string, from: Copy, to: Copy, size: number): Promise<void> {
+  async #transfer(call: string, from: Copy, to: Copy, size: number, turns: Parameters<typeof transfer>[6]): Promise<void> {
     try {
-      await transfer(from, to, 0, alignUp(size, 4), this.#pool, this.chunkBytes);
+      await transfer(from, to, 0, alignUp(size, 4), this.#pool, this.chunkBytes, turns);
     } catch (error) {
       throw deviceFailure(call, error);
     }
     this.#bytesCopied += size;
   }
 
-  #dropMirror(storage: Storage, attachment: DmaBufAttachment<GpuStorage>): void {
+  #mirrorSource(buf: GpuDmaBuf, storage: Storage): MirrorSource {
+    return { owner: buf, size: buf.size, usage: storage.usage, name: buf.name ?? String(buf.id) };
+  }
+
+  #retireMirror(storage: Storage, attachment: DmaBufAttachment<GpuStorage>): void {
     const mirror = storage.mirrors.get(attachment);
     if (!mirror) return;
     storage.mirrors.delete(attachment);
-    this.#mirrorBytes -= segmentBytes(mirror);
-    this.#idleMirrors.keep(attachment.device, attachment.dmabuf.size, storage.usage, attachment.dmabuf, mirror);
+    this.#mirrors.retire(mirror, this.#mirrorSource(attachment.dmabuf, storage));
   }
 
   #release(storage: Storage): void {
-    for (const attachment of [...storage.mirrors.keys()]) this.#dropMirror(storage, attachment);
-    for (const window of storage.windows.splice(0)) releaseSpans(this.#pool, window);
+    // The reservation is already cancelled: nothing under way submits again.
+    for (const attachment of [...storage.mirrors.keys()]) this.#retireMirror(storage, attachment);
+    storage.cpu?.release();
     this.#storageBytes -= segmentBytes(storage.segments);
     this.#liveBuffers -= 1;
     destroySegments(storage.segments);
   }
 
-  async #beginCpuAccess(buf: DmaBuf<GpuStorage>, start: number, len: number, dir: DmaDirection): Promise<void> {
+  async #beginCpuAccess(buf: GpuDmaBuf, start: number, len: number, dir: DmaDirection): Promise<void> {
     const storage = buf.priv as Storage;
-    await this.#ready('beginCpuAccess', storage);
-    let result;
+    storage.cpu ??= new CpuPages({
+      device: this.device,
+      segments: storage.segments,
+      size: buf.size,
+      pool: this.#pool,
+      buf,
+      guard: (call) => { this.#guard(call, buf); },
+      allocated: (call) => this.#allocated(call, storage),
+    });
     try {
-      result = await beginWindow(this.#windowContext(buf), start, len, dir);
+      this.#bytesCopied += await storage.cpu.begin(start, len, dir);
     } catch (error) {
       throw deviceFailure('beginCpuAccess', error);
     }
-    if (buf.released) {
-      // Released while staging: the window has no buffer to belong to.
-      releaseSpans(this.#pool, result.window);
-      return;
-    }
-    storage.windows.push(result.window);
-    this.#bytesCopied += result.copied;
   }
 
-  #endCpuAccess(buf: DmaBuf<GpuStorage>, start: number, len: number, dir: DmaDirection): void {
-    const { windows } = buf.priv as Storage;
-    const index = windows.findLastIndex((w) => w.start === start && w.len === len && w.dir === dir);
-    const [window] = index >= 0 ? windows.splice(index, 1) : [];
-    if (window) this.#bytesCopied += endWindow(this.#windowContext(buf), window);
-  }
-
-  #window(buf: DmaBuf<GpuStorage>, page: number): Uint8Array {
-    const { windows } = buf.priv as Storage;
-    // The newest window holding the page wins; plain loops, as this runs once per page.
-    for (let i = windows.length - 1; i >= 0; i--) {
-      const window = windows[i];
-      const view = window && windowView(window, page, buf.size);
-      if (view) return view;
-    }
-    throw new DmaBufError('ERANGE', `kmap: page ${page} is not staged by an active beginCpuAccess`);
-  }
-
-  #windowContext(buf: DmaBuf<GpuStorage>) {
-    return { device: this.device, segments: (buf.priv as Storage).segments, size: buf.size, pool: this.#pool, owner: buf };
+  #window(storage: Storage, page: number): Uint8Array {
+    const view = storage.cpu?.view(page);
+    if (!view) throw new DmaBufError('ERANGE', `kmap: page ${page} is not staged by an active beginCpuAccess`);
+    return view;
   }
 }
 

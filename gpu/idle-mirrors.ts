@@ -1,3 +1,4 @@
+import { isLost } from './device-loss.js';
 import { destroySegments, segmentBytes, type Segment } from './segments.js';
 
 /** A mirror whose attachment has detached, kept for the next one of the same shape. */
@@ -26,6 +27,7 @@ export class IdleMirrors {
   readonly #capBytes: number;
   #idle: IdleMirror[] = [];
   #bytes = 0;
+  #closed = false;
 
   /** @param capBytes most bytes kept idle, over all devices. */
   constructor(capBytes: number) {
@@ -48,16 +50,26 @@ export class IdleMirrors {
     return { segments: mirror.segments, dirty: mirror.owner !== owner };
   }
 
-  /** Keeps a detached mirror, or destroys it when its shape has enough idle or the cap is reached. */
+  /**
+   * Keeps a detached mirror, or destroys it when its shape has enough idle, the cap is
+   * reached, its device is lost or the set is closed.
+   */
   keep(device: GPUDevice, size: number, usage: GPUBufferUsageFlags, owner: object, segments: readonly Segment[]): void {
     const bytes = segmentBytes(segments);
     const sameShape = this.#idle.filter(shape(device, size, usage)).length;
-    if (sameShape >= PER_SHAPE || this.#bytes + bytes > this.#capBytes) {
+    if (this.#closed || isLost(device) || sameShape >= PER_SHAPE || this.#bytes + bytes > this.#capBytes) {
       destroySegments(segments);
       return;
     }
     this.#idle.push({ device, size, usage, owner, segments });
     this.#bytes += bytes;
+  }
+
+  /** Destroys every idle mirror and keeps none from now on (the heap is destroyed). Safe to call twice. */
+  close(): void {
+    this.#closed = true;
+    for (const mirror of this.#idle.splice(0)) destroySegments(mirror.segments);
+    this.#bytes = 0;
   }
 
   /** Destroys the idle mirrors on `device` (it was lost). */

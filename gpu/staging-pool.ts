@@ -1,3 +1,4 @@
+import { isLost } from './device-loss.js';
 import { alignUp } from './segments.js';
 
 /** Which way a staging buffer carries bytes: `read` is `MAP_READ | COPY_DST`, `write` is `MAP_WRITE | COPY_SRC`. */
@@ -8,6 +9,10 @@ interface FreeBuffer {
   readonly device: GPUDevice;
   readonly kind: StagingKind;
 }
+
+// GPUBufferUsage's values, fixed by the WebGPU spec: MAP_READ | COPY_DST and MAP_WRITE | COPY_SRC.
+const READ_USAGE = 0x0001 | 0x0008;
+const WRITE_USAGE = 0x0002 | 0x0004;
 
 /** Idle plain memory kept for write-only CPU windows. */
 const HOST_CAP = 16 * 1024 * 1024;
@@ -22,7 +27,8 @@ const MIN_STAGING = 4096;
  * buffers are kept up to `capBytes`; beyond that they are destroyed, not kept.
  *
  * The pool owns every buffer it hands out: a caller gives it back with {@link release}
- * (unmapped or not) and never destroys it.
+ * (unmapped or not) and never destroys it. A buffer given back after its device was lost, or
+ * after the pool was closed, is destroyed, never kept.
  */
 export class StagingPool {
   /** Bytes of idle buffers kept at most. */
@@ -33,6 +39,7 @@ export class StagingPool {
   #idleBytes = 0;
   #liveBytes = 0;
   #created = 0;
+  #closed = false;
   readonly #kinds = new WeakMap<GPUBuffer, FreeBuffer>();
   // Whose bytes a buffer may still hold (a write buffer keeps what its last user wrote).
   readonly #owners = new WeakMap<GPUBuffer, object>();
@@ -79,7 +86,7 @@ export class StagingPool {
       this.#setOwner(reused.buffer, owner);
       return { buffer: reused.buffer, dirty };
     }
-    const usage = kind === 'read' ? GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST : GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC;
+    const usage = kind === 'read' ? READ_USAGE : WRITE_USAGE;
     const buffer = device.createBuffer({ size: bucket, usage, label: `dmabuf staging (${kind}, ${bucket} bytes)` });
     this.#kinds.set(buffer, { buffer, device, kind });
     this.#setOwner(buffer, owner);
@@ -112,7 +119,7 @@ export class StagingPool {
    */
   releaseHost(buffer: ArrayBuffer): void {
     const moved = buffer.transfer();
-    if (this.#idleHostBytes + moved.byteLength > HOST_CAP) return;
+    if (this.#closed || this.#idleHostBytes + moved.byteLength > HOST_CAP) return;
     this.#freeHost.push(moved);
     this.#idleHostBytes += moved.byteLength;
   }
@@ -122,7 +129,7 @@ export class StagingPool {
     const entry = this.#kinds.get(buffer);
     if (!entry) return;
     if (buffer.mapState !== 'unmapped') buffer.unmap();
-    if (this.#idleBytes + buffer.size <= this.capBytes) {
+    if (!this.#closed && !isLost(entry.device) && this.#idleBytes + buffer.size <= this.capBytes) {
       this.#free.push(entry);
       this.#idleBytes += buffer.size;
     } else {
@@ -143,6 +150,15 @@ export class StagingPool {
       this.#idleBytes -= buffer.size;
       this.#destroy(buffer);
     }
+  }
+
+  /** Destroys every idle buffer and keeps none from now on (the heap is destroyed). Safe to call twice. */
+  close(): void {
+    this.#closed = true;
+    for (const { buffer } of this.#free.splice(0)) this.#destroy(buffer);
+    this.#idleBytes = 0;
+    this.#freeHost.length = 0;
+    this.#idleHostBytes = 0;
   }
 
   #destroy(buffer: GPUBuffer): void {

@@ -1,3 +1,4 @@
+import { DmaBufError } from '../src/error.js';
 import { segmentPieces, type Segment } from './segments.js';
 import type { StagingPool } from './staging-pool.js';
 
@@ -5,6 +6,16 @@ import type { StagingPool } from './staging-pool.js';
 export interface Copy {
   readonly device: GPUDevice;
   readonly segments: readonly Segment[];
+}
+
+/** How a transfer takes its place among the buffer's other operations. */
+export interface TransferTurns {
+  /** Called before anything is submitted or written; throws to stop the transfer (the buffer was released, a device was lost). */
+  readonly guard: () => void;
+  /** Awaited once, before the first write into the destination: the write's turn in the buffer's reservation. */
+  readonly beforeWrite?: () => Promise<void> | undefined;
+  /** Called once every copy out of the source is submitted: the read's part is done. */
+  readonly sourceDone?: () => void;
 }
 
 interface Chunk {
@@ -21,19 +32,25 @@ interface Chunk {
  * `chunkSize` bytes, with the next chunk's GPU copy and map in flight while the CPU hands the
  * current one over, so at most two staging buffers are in use.
  *
- * The writes are queued on the destination device when the promise resolves, so any later
- * GPU work or copy there sees them. Rejects with the `mapAsync` error when a device is lost
- * (or destroyed) on the way; staging buffers are given back or discarded either way.
+ * The first copy out of the source is submitted before the first `await`, so it sees every
+ * command queued on the source device before the call. `turns.guard` runs before every
+ * submission and write: once it throws, nothing more is submitted. The writes are queued on
+ * the destination device when the promise resolves. Rejects with what `guard` threw, or with
+ * the `mapAsync` error when a device is lost (or destroyed) on the way; staging buffers are
+ * given back (or discarded, after a device error) either way.
  */
-export async function transfer(from: Copy, to: Copy, start: number, len: number, pool: StagingPool, chunkSize: number): Promise<void> {
+export async function transfer(from: Copy, to: Copy, start: number, len: number, pool: StagingPool, chunkSize: number, turns: TransferTurns): Promise<void> {
+  const end = start + len;
   const issue = (at: number): Chunk => {
-    const chunkLen = Math.min(chunkSize, start + len - at);
+    turns.guard();
+    const chunkLen = Math.min(chunkSize, end - at);
     const staging = pool.acquire(from.device, 'read', chunkLen);
     const encoder = from.device.createCommandEncoder({ label: 'dmabuf transfer' });
     for (const piece of segmentPieces(from.segments, at, chunkLen)) {
       encoder.copyBufferToBuffer(piece.buffer, piece.offset, staging, piece.at - at, piece.length);
     }
     from.device.queue.submit([encoder.finish()]);
+    if (at + chunkLen >= end) turns.sourceDone?.();
     const mapped = staging.mapAsync(GPUMapMode.READ, 0, chunkLen);
     // A chunk whose turn never comes (an earlier one failed) must not reject unobserved.
     mapped.catch(() => undefined);
@@ -41,13 +58,21 @@ export async function transfer(from: Copy, to: Copy, start: number, len: number,
   };
 
   let current: Chunk | undefined;
-  let next: Chunk | undefined = issue(start);
+  let next: Chunk | undefined;
+  let waitTurn = turns.beforeWrite;
   try {
+    next = issue(start);
     while (next) {
       current = next;
       const after: number = current.start + current.len;
-      next = after < start + len ? issue(after) : undefined;
+      next = after < end ? issue(after) : undefined;
       await current.mapped;
+      if (waitTurn) {
+        const turn = waitTurn();
+        waitTurn = undefined;
+        if (turn) await turn;
+      }
+      turns.guard();
       const bytes = current.staging.getMappedRange(0, current.len);
       for (const piece of segmentPieces(to.segments, current.start, current.len)) {
         to.device.queue.writeBuffer(piece.buffer, piece.offset, bytes, piece.at - current.start, piece.length);
@@ -56,7 +81,12 @@ export async function transfer(from: Copy, to: Copy, start: number, len: number,
       current = undefined;
     }
   } catch (error) {
-    for (const chunk of [current, next]) if (chunk) pool.discard(chunk.staging);
+    // Our own refusal leaves the staging sound; a failed map or device does not.
+    for (const chunk of [current, next]) {
+      if (!chunk) continue;
+      if (error instanceof DmaBufError) pool.release(chunk.staging);
+      else pool.discard(chunk.staging);
+    }
     throw error;
   }
 }

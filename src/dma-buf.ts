@@ -22,7 +22,10 @@
  * Locking convention: JavaScript runs one call at a time, so attach and detach (which are
  * synchronous) are serialized per buffer as in the kernel. Map, unmap and beginCpuAccess
  * are asynchronous and are not serialized: two importers may map at once. An attachment
- * with a map or unmap under way counts as mapped, so detach refuses it (`EBUSY`).
+ * with a map or unmap under way counts as mapped, so detach refuses it (`EBUSY`). What they
+ * do to the storage takes effect in call order, through the buffer's reservation
+ * (`buf.resv`, `src/dma-resv.ts`): an operation called after another sees its effects,
+ * whether or not its caller awaited the first.
  */
 import { Attachment, type AttachmentHost, type DmaBufAttachment } from './attachment.js';
 import { returnAtomicKmapSlot, takeAtomicKmapSlot } from './atomic-kmap-slots.js';
@@ -30,6 +33,7 @@ import type { BufInfoEntry, BufInfoSource } from './bufinfo-entry.js';
 import { checkInteger, checkOptions, checkRange, describe } from './checks.js';
 import { CpuAccessState } from './cpu-access.js';
 import { checkDirection, type DmaDirection } from './direction.js';
+import { DmaResv } from './dma-resv.js';
 import { DmaBufError } from './error.js';
 import { awaitExporter, callExporter, exporterError } from './exporter-call.js';
 import { liveBuffers } from './live-buffers.js';
@@ -77,6 +81,12 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
   readonly exporter: string;
   /** A number unique to this buffer in this realm, shown in debug listings. */
   readonly id: number;
+  /**
+   * The buffer's reservation (the kernel's `dmabuf->resv`): exporters enter it for every
+   * operation they queue on the storage, so that operations take effect in call order. It is
+   * cancelled at release. See `src/dma-resv.ts`.
+   */
+  readonly resv = new DmaResv();
   readonly #ops: DmaBufOps<P>;
   readonly #attachments = new Set<Attachment<P>>();
   readonly #cpu = new CpuAccessState();
@@ -150,7 +160,8 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    * Drops one reference: the kernel's `dma_buf_put`. When the last goes, the exporter's
    * `release` runs, exactly once. Attachments still listed then are detached without the
    * exporter's `detach` op (its `release` frees what they held), and page windows still
-   * outstanding give their atomic kmap slots back.
+   * outstanding give their atomic kmap slots back. Operations still under way (a map, an
+   * unmap, a `beginCpuAccess`) fail with `EINVAL`: the reservation is cancelled first.
    * @throws {DmaBufError} `EINVAL` on a released buffer; `EIO` if the exporter's `release`
    *   throws (the buffer is released all the same).
    */
@@ -159,6 +170,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     this.#refs -= 1;
     if (this.#refs > 0) return;
     liveBuffers.delete(this);
+    this.resv.cancel(new DmaBufError('EINVAL', `put: the last reference to buffer ${this.id} is gone`));
     for (let n = this.#cpu.clear(); n > 0; n--) returnAtomicKmapSlot();
     try {
       callExporter('put', 'release', () => { this.#ops.release(this); });
