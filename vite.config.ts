@@ -53,6 +53,8 @@ export default defineConfig(({ mode }) => ({
         test: {
           name: 'browser',
           include: [browserTests],
+          // Every device's uncaptured WebGPU errors fail the test that made them.
+          setupFiles: ['test/browser-setup.ts'],
           // SwiftShader runs shaders on the CPU: give GPU work room, not a deadline.
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -15,9 +15,10 @@
  *    (`'none'`: zeroed plain memory).
  * 3. A range that reads and begins over pages already staged reads them again from the
  *    storage, in its turn in the buffer's reservation, and refreshes the staged bytes, except
- *    bytes inside an active range that writes: those are the CPU's. So a reading range sees
- *    every write-back called before it, and the CPU's writes in progress. A refresh older
- *    than one already applied to a page is dropped.
+ *    bytes of every range that writes and was active at any time since the reading range
+ *    began: those are the CPU's (its writes may not have reached the storage the read saw).
+ *    So a reading range sees every write-back called before it, and the CPU's writes in
+ *    progress. A refresh older than one already applied to a page is dropped.
  * 4. `endCpuAccess` of a range that writes writes back exactly its bytes, from the shared
  *    pages, in its turn in the reservation: at once when nothing is ahead of it, otherwise
  *    from a copy of the bytes taken at the call. So a write through any window lands once
@@ -118,6 +119,10 @@ export class CpuPages {
   readonly #spans: Span[] = [];
   readonly #active: Range[] = [];
   #reads = 0;
+  // Rule 3's memory: writing ranges that ended while a refresh was under way, by end order.
+  readonly #ended: { readonly start: number; readonly len: number; readonly epoch: number }[] = [];
+  #epoch = 0;
+  #refreshing = 0;
 
   constructor(context: CpuPagesContext) {
     this.#context = context;
@@ -140,6 +145,9 @@ export class CpuPages {
     const spans: Span[] = [...shared];
     for (const span of shared) span.users += 1;
     let refreshes: Refresh[] = [];
+    const refreshing = reading && shared.length > 0;
+    const since = this.#epoch;
+    if (refreshing) this.#refreshing += 1;
     try {
       for (const [at, length] of gapsOf(coverStart, coverEnd, shared, this.#spanMax())) {
         const fresh = this.#newSpan(at, length, dir, read);
@@ -156,7 +164,7 @@ export class CpuPages {
       await Promise.all([...created.map((c) => this.#stage(c.span, dir)), ...refreshes.map((r) => r.staging.mapAsync(GPUMapMode.READ, 0, r.length))]);
       await Promise.all(shared.map((span) => span.staged));
       this.#context.guard('beginCpuAccess');
-      for (const r of refreshes) this.#refresh(r.span, r.at, r.staging.getMappedRange(0, r.length), read);
+      for (const r of refreshes) this.#refresh(r.span, r.at, r.staging.getMappedRange(0, r.length), read, since);
     } catch (error) {
       for (const { finish } of created) finish(error);
       for (const span of spans) this.#drop(span);
@@ -166,6 +174,7 @@ export class CpuPages {
     } finally {
       turn?.done();
       for (const r of refreshes) this.#context.pool.release(r.staging);
+      if (refreshing && --this.#refreshing === 0) this.#ended.length = 0;
     }
     this.#active.push({ start, len, dir, spans });
     for (const { finish } of created) finish();
@@ -182,6 +191,7 @@ export class CpuPages {
     const [range] = index >= 0 ? this.#active.splice(index, 1) : [];
     if (!range) return 0;
     let written = 0;
+    if (writesBack(dir) && this.#refreshing > 0) this.#ended.push({ start, len, epoch: ++this.#epoch });
     if (writesBack(dir)) {
       const turn = this.#context.buf.resv.enter('write');
       if (!turn.ready) {
@@ -289,16 +299,17 @@ export class CpuPages {
     return refreshes;
   }
 
-  /** Rule 3: copies freshly read bytes into a shared span, except over active writing ranges, unless a newer read got there first. */
-  #refresh(span: Span, at: number, fresh: ArrayBuffer, read: number): void {
+  /** Rule 3: copies freshly read bytes into a shared span, except over writing ranges active since `since`, unless a newer read got there first. */
+  #refresh(span: Span, at: number, fresh: ArrayBuffer, read: number, since: number): void {
     const bytes = span.bytes;
     if (!bytes || span.released || read < span.fresh) return;
     span.fresh = read;
     const target = new Uint8Array(bytes);
     const source = new Uint8Array(fresh);
     const end = at + fresh.byteLength;
-    const kept = this.#active
-      .filter((r) => writesBack(r.dir) && r.start < end && r.start + r.len > at)
+    const writers = [...this.#active.filter((r) => writesBack(r.dir)), ...this.#ended.filter((e) => e.epoch > since)];
+    const kept = writers
+      .filter((r) => r.start < end && r.start + r.len > at)
       .map((r) => [Math.max(r.start, at), Math.min(r.start + r.len, end)] as const)
       .sort((a, b) => a[0] - b[0]);
     let from = at;

@@ -294,8 +294,8 @@ export class GpuHeap {
       return tableOf(storage.segments);
     }
     this.#guard('map', buf, device);
-    const turn = movesToDevice(dir) ? buf.resv.enter('read') : undefined;
     const mirror = this.#mirrors.take(storage.mirrors, attachment, this.#mirrorSource(buf, storage), dir);
+    const turn = movesToDevice(dir) ? buf.resv.enter('read') : undefined;
     mirror.transfers += 1;
     try {
       if (turn) {

@@ -118,7 +118,8 @@ export class StagingPool {
    * detached, so views a caller kept past the end of its access see nothing of the next user.
    */
   releaseHost(buffer: ArrayBuffer): void {
-    const moved = buffer.transfer();
+    // Transferring detaches the caller's views (ArrayBuffer.prototype.transfer is newer than WebGPU in some browsers).
+    const moved = structuredClone(buffer, { transfer: [buffer] });
     if (this.#closed || this.#idleHostBytes + moved.byteLength > HOST_CAP) return;
     this.#freeHost.push(moved);
     this.#idleHostBytes += moved.byteLength;
@@ -127,7 +128,8 @@ export class StagingPool {
   /** Takes a buffer back: kept for reuse while idle bytes stay within the cap, else destroyed. */
   release(buffer: GPUBuffer): void {
     const entry = this.#kinds.get(buffer);
-    if (!entry) return;
+    // Unknown, destroyed, or already given back: nothing to do (never listed twice).
+    if (!entry || this.#free.includes(entry)) return;
     if (buffer.mapState !== 'unmapped') buffer.unmap();
     if (!this.#closed && !isLost(entry.device) && this.#idleBytes + buffer.size <= this.capBytes) {
       this.#free.push(entry);
@@ -139,7 +141,14 @@ export class StagingPool {
 
   /** Destroys a buffer that must not be reused (its device failed, or its map was aborted). */
   discard(buffer: GPUBuffer): void {
-    if (this.#kinds.has(buffer)) this.#destroy(buffer);
+    const entry = this.#kinds.get(buffer);
+    if (!entry) return;
+    const idle = this.#free.indexOf(entry);
+    if (idle >= 0) {
+      this.#free.splice(idle, 1);
+      this.#idleBytes -= buffer.size;
+    }
+    this.#destroy(buffer);
   }
 
   /** Destroys the idle buffers of `device`, when it is lost. */

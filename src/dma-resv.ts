@@ -14,7 +14,9 @@
  * 2. A read goes ahead once every write entered before it has done its part; a write once
  *    every read and write entered before it has. Reads do not wait for each other.
  * 3. An access signals `done()` once its commands are queued on the exporter's device (or it
- *    gave up): from then on the device's queue keeps the order. So an access's fence is what
+ *    gave up): from then on the device's queue keeps the order. Its fence signals once it is
+ *    done and so is everything it waited for, so one that gives up early lets no later
+ *    access past an earlier one. So an access's fence is what
  *    the kernel calls a fence of the buffer's reservation, and waiting is what
  *    `dma_resv_usage_rw` asks of a reader (the writers) and of a writer (everyone).
  * 4. When the buffer is released, the reservation is cancelled: an access that has not
@@ -39,6 +41,10 @@ export interface ResvTurn {
 
 class Fence implements ResvTurn {
   readonly ready: Promise<void> | undefined;
+  /**
+   * Resolves once the access called `done()` and everything it waited for is done too: an
+   * access that gives up early must not let later ones past what it was waiting for.
+   */
   readonly signalled: Promise<void>;
   #pending = true;
   #signal!: () => void;
@@ -47,16 +53,19 @@ class Fence implements ResvTurn {
   constructor(ready: Promise<void> | undefined, onDone: (fence: Fence) => void) {
     this.#onDone = onDone;
     this.ready = ready;
-    this.signalled = new Promise((resolve) => {
+    const own = new Promise<void>((resolve) => {
       this.#signal = resolve;
     });
+    this.signalled = ready ? Promise.all([ready, own]).then(() => undefined) : own;
   }
 
   done(): void {
     if (!this.#pending) return;
     this.#pending = false;
-    this.#onDone(this);
     this.#signal();
+    // With nothing to wait for, the reservation is idle again at once (the hot path).
+    if (this.ready) void this.signalled.then(() => { this.#onDone(this); });
+    else this.#onDone(this);
   }
 }
 

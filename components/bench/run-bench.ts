@@ -135,6 +135,7 @@ export async function runBench(options: BenchOptions = {}, onProgress?: (progres
     env.root.destroy();
   }
   const heapAfter = env.heap.stats();
+  if (heapAfter.liveBuffers === 0) env.heap.destroy();
   const { vendor, architecture, device, description } = env.exporter.adapterInfo;
   env.exporter.destroy();
   env.importer.destroy();

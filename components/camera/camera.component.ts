@@ -149,6 +149,8 @@ export class DmabufCamera extends DmabufModule {
     this.#texture = undefined;
     this.#table?.closeAll();
     this.#table = undefined;
+    // Every buffer is put by now: free the heap's pools and stop it following the device.
+    this.#heap?.destroy();
     this.#lastStats = this.#heap?.stats();
     this.#heap = undefined;
   }

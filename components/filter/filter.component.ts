@@ -78,6 +78,8 @@ export class DmabufFilter extends DmabufModule {
     this.#kernel = undefined;
     this.#table?.closeAll();
     this.#table = undefined;
+    // Every buffer is put by now: free the heap's pools and stop it following the device.
+    this.#heap?.destroy();
     this.#lastStats = this.#heap?.stats();
     this.#heap = undefined;
   }

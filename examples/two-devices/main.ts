@@ -93,6 +93,8 @@ async function demo(): Promise<void> {
   } finally {
     producer.table.closeAll();
     consumer.table.closeAll();
+    // With every buffer put, the heap frees its staging and idle mirrors (EBUSY otherwise).
+    if (heap.stats().liveBuffers === 0) heap.destroy();
     consumer.device.destroy();
     producer.device.destroy();
   }

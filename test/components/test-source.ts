@@ -12,7 +12,7 @@ export interface TestSource {
   readonly layout: FrameLayout;
   /** Offers `rgba` as the next frame; resolves with how many importers took it. */
   publish(rgba: Uint8Array): Promise<number>;
-  /** Takes every frame back, frees the ring, destroys the device. */
+  /** Takes every frame back, frees the ring, destroys the heap and the device. */
   close(): Promise<void>;
 }
 
@@ -60,6 +60,7 @@ export async function testSource(id: string, width: number, height: number): Pro
       await ring.idle();
       ring.dispose();
       table.closeAll();
+      heap.destroy();
       element.remove();
       device.destroy();
     },

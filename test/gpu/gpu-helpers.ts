@@ -3,29 +3,18 @@
 // and the one-line leak check every test ends with.
 import { afterEach, beforeEach, expect } from 'vitest';
 import { bufinfoEntries, GpuHeap, type GpuDmaBuf, type SgTable } from 'webgpu-dmabuf';
-
-// WebGPU errors that no error scope caught, from every device a test made.
-const uncaptured: string[] = [];
+import { expectNoGpuErrors } from '../gpu-errors.js';
 
 /**
  * A device from its own adapter, as an independent module gets one. Its uncaptured WebGPU
- * errors (validation, out-of-memory) are collected for {@link expectNoGpuErrors}.
+ * errors (validation, out-of-memory) fail the test (test/browser-setup.ts).
  */
 export async function newDevice(label: string): Promise<GPUDevice> {
   const adapter = await navigator.gpu.requestAdapter();
   if (!adapter) throw new Error('no WebGPU adapter: see scripts/chromium.mjs for the flags');
   const device = await adapter.requestDevice({ label });
   device.label = label;
-  device.addEventListener('uncapturederror', (event) => {
-    uncaptured.push(`${label}: ${event.error.message}`);
-  });
   return device;
-}
-
-/** Fails when any device of the test reported an uncaptured WebGPU error; clears the list. */
-export function expectNoGpuErrors(): void {
-  const errors = uncaptured.splice(0);
-  expect(errors).toEqual([]);
 }
 
 /** Bytes `[offset, offset + size)` of `buffer` (needs COPY_SRC), read back by hand. */
@@ -100,18 +89,21 @@ export function shaderPattern(size: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: size }, (_, i) => shaderByte(i, seed));
 }
 
-/** The check every browser test ends with: nothing live, staging within its cap, no WebGPU error. */
+/**
+ * The check every browser test ends with: no WebGPU error, nothing live in the heap, and
+ * after `heap.destroy()` not a byte of staging or idle mirrors left.
+ */
 export function expectNoLeaks(heap: GpuHeap): void {
   expectNoGpuErrors();
-  const stats = heap.stats();
-  expect({ liveBuffers: stats.liveBuffers, storageBytes: stats.storageBytes, mirrorBytes: stats.mirrorBytes }).toEqual({
+  const live = heap.stats();
+  expect({ liveBuffers: live.liveBuffers, storageBytes: live.storageBytes, mirrorBytes: live.mirrorBytes }).toEqual({
     liveBuffers: 0,
     storageBytes: 0,
     mirrorBytes: 0,
   });
-  // Idle staging and idle mirrors are caches, each within the default cap.
-  expect(stats.stagingBytes).toBeLessThanOrEqual(256 * 1024 * 1024);
-  expect(stats.idleMirrorBytes).toBeLessThanOrEqual(256 * 1024 * 1024);
+  heap.destroy();
+  const { stagingBytes, idleMirrorBytes } = heap.stats();
+  expect({ stagingBytes, idleMirrorBytes }).toEqual({ stagingBytes: 0, idleMirrorBytes: 0 });
 }
 
 /** What {@link heapFixture} gives each test: two devices of their own and a heap on the first. */
