@@ -10,6 +10,7 @@ export { bufinfo, bufinfoEntries } from './src/bufinfo.js';
 export type { BufInfoAttachment, BufInfoCpuAccess, BufInfoEntry } from './src/bufinfo-entry.js';
 export { isDmaDirection, type DmaDirection } from './src/direction.js';
 export { DMA_BUF_NAME_MAX, DmaBuf, exportDmaBuf, type DmaBufExportOptions } from './src/dma-buf.js';
+export { DmaResv, type ResvTurn, type ResvUsage } from './src/dma-resv.js';
 export { DmaBufError, type DmaBufErrorCode } from './src/error.js';
 export { FdTable, type FdOptions } from './src/fd-table.js';
 export type { DmaBufOps } from './src/ops.js';

@@ -52,18 +52,6 @@ export function checkDevice(call: string, device: GPUDevice, role: string): void
 }
 
 /**
- * Waits until the work queued so far on `device` is done, or the device is lost first, and
- * then throws `ENODEV` if it was lost: for an operation whose bytes must have reached the
- * device before it may say they did (a write-back into the exporter's storage).
- * @throws {DmaBufError} `ENODEV`
- */
-export async function settleOn(call: string, device: GPUDevice, role: string): Promise<void> {
-  followed(device);
-  await Promise.race([device.queue.onSubmittedWorkDone().catch(() => undefined), device.lost]);
-  checkDevice(call, device, role);
-}
-
-/**
  * What a failed `mapAsync` or other GPU step means to the caller: the device failed or was
  * destroyed under the operation, so `ENODEV`, keeping the original as `cause`.
  */

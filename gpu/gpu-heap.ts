@@ -15,7 +15,7 @@ import { DmaBufError } from '../src/error.js';
 import type { DmaBufOps } from '../src/ops.js';
 import type { SgTable } from '../src/sg-table.js';
 import { CpuPages } from './cpu-pages.js';
-import { checkDevice, deviceFailure, onDeviceLost, settleOn } from './device-loss.js';
+import { checkDevice, deviceFailure, onDeviceLost } from './device-loss.js';
 import { IdleMirrors } from './idle-mirrors.js';
 import { Mirrors, type Mirror, type MirrorSource } from './mirror.js';
 import { alignUp, createSegments, destroySegments, segmentBytes, type Segment } from './segments.js';
@@ -330,10 +330,8 @@ export class GpuHeap {
     const turn = buf.resv.enter('write');
     mirror.transfers += 1;
     try {
+      // The guard runs before every write into the storage: a device lost on the way is ENODEV.
       await this.#transfer('unmap', mirror, { device: this.device, segments: storage.segments }, buf.size, { guard, beforeWrite: () => turn.ready });
-      turn.done();
-      // Resolve only once the bytes are in the storage: a device lost on the way is ENODEV.
-      await settleOn('unmap', this.device, 'heap');
     } finally {
       turn.done();
       mirror.transfers -= 1;

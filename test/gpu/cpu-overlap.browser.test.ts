@@ -1,0 +1,81 @@
+// Overlapping CPU-access ranges, every pair of directions: what the second range's windows
+// show, and what the buffer holds after both end, in either order (the table under
+// "Ordering: overlapping calls" in the README, and the DOC block of gpu/cpu-pages.ts).
+import { describe, expect, test } from 'vitest';
+import { PAGE_SIZE, type DmaDirection, type GpuDmaBuf } from 'webgpu-dmabuf';
+import { fillWithShader, heapFixture, patternedBuffer, shaderPattern } from './gpu-helpers.js';
+
+const f = heapFixture();
+
+const SIZE = 3 * PAGE_SIZE;
+/** A: pages 0 to 2, unaligned at both ends. B: inside A, over pages 1 and 2. */
+const A = { start: 100, len: 2 * PAGE_SIZE } as const;
+const B = { start: PAGE_SIZE + 50, len: PAGE_SIZE } as const;
+const DIRECTIONS: DmaDirection[] = ['from-device', 'to-device', 'bidirectional', 'none'];
+const reads = (dir: DmaDirection) => dir === 'from-device' || dir === 'bidirectional';
+const writes = (dir: DmaDirection) => dir === 'to-device' || dir === 'bidirectional';
+const inside = (i: number, r: { start: number; len: number }) => i >= r.start && i < r.start + r.len;
+const aByte = (i: number) => (i * 13 + 1) & 0xff;
+const bByte = (i: number) => (i * 29 + 7) & 0xff;
+
+/** Visits every byte of `range` through kmap windows. */
+function visit(buf: GpuDmaBuf, range: { start: number; len: number }, at: (view: Uint8Array, index: number, offset: number) => void): void {
+  const end = range.start + range.len;
+  for (let page = Math.floor(range.start / PAGE_SIZE); page * PAGE_SIZE < end; page++) {
+    const view = buf.kmap(page);
+    for (let i = Math.max(range.start, page * PAGE_SIZE); i < Math.min(end, (page + 1) * PAGE_SIZE); i++) at(view, i - page * PAGE_SIZE, i);
+    buf.kunmap(page, view);
+  }
+}
+
+/** Overwrites the storage on the exporter's own device with the shader pattern of `seed`. */
+async function deviceWrite(buf: GpuDmaBuf, seed: number): Promise<void> {
+  const attachment = buf.attach(f.exporter);
+  const sgt = await attachment.map('from-device');
+  fillWithShader(f.exporter, sgt, seed);
+  await attachment.unmap(sgt, 'from-device');
+  buf.detach(attachment);
+}
+
+const pairs = DIRECTIONS.flatMap((a) => DIRECTIONS.flatMap((b) => [true, false].map((aEndsFirst) => [a, b, aEndsFirst] as const)));
+
+describe('two overlapping CPU ranges (A begun, the storage rewritten, then B begun inside A)', () => {
+  test.each(pairs)("A '%s', B '%s' (A ends first: %s): B's windows and the bytes after both end", async (dirA, dirB, aEndsFirst) => {
+    const before = shaderPattern(SIZE, 5);
+    const after = shaderPattern(SIZE, 9);
+    const buf = await patternedBuffer(f, SIZE, 5);
+    await buf.beginCpuAccess(A.start, A.len, dirA);
+    if (writes(dirA)) visit(buf, A, (view, k, i) => (view[k] = aByte(i)));
+    await deviceWrite(buf, 9);
+    await buf.beginCpuAccess(B.start, B.len, dirB);
+
+    // What B shows: its own read of the storage, except where A writes (the CPU's bytes);
+    // a B that reads nothing shows what A staged.
+    const shown = new Uint8Array(B.len);
+    visit(buf, B, (view, k, i) => (shown[i - B.start] = view[k] ?? -1));
+    const expectedShown = Uint8Array.from({ length: B.len }, (_, k) => {
+      const i = B.start + k;
+      if (writes(dirA)) return aByte(i);
+      if (reads(dirB)) return after[i] ?? 0;
+      return dirA === 'from-device' ? (before[i] ?? 0) : 0;
+    });
+    expect(shown).toEqual(expectedShown);
+
+    if (writes(dirB)) visit(buf, B, (view, k, i) => (view[k] = bByte(i)));
+    const ends = [() => { buf.endCpuAccess(A.start, A.len, dirA); }, () => { buf.endCpuAccess(B.start, B.len, dirB); }];
+    for (const end of aEndsFirst ? ends : ends.reverse()) end();
+
+    // Each range that writes writes back exactly its bytes as the shared pages hold them.
+    const expected = Uint8Array.from(after, (value, i) => {
+      if (writes(dirB) && inside(i, B)) return bByte(i);
+      if (writes(dirA) && inside(i, A)) return aByte(i);
+      return value;
+    });
+    await buf.beginCpuAccess(0, SIZE, 'from-device');
+    const final = new Uint8Array(SIZE);
+    visit(buf, { start: 0, len: SIZE }, (view, k, i) => (final[i] = view[k] ?? -1));
+    buf.endCpuAccess(0, SIZE, 'from-device');
+    expect(final).toEqual(expected);
+    buf.put();
+  });
+});
