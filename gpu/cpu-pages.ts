@@ -156,8 +156,10 @@ export class CpuPages {
         this.#spans.push(fresh.span);
       }
       spans.sort((a, b) => a.at - b.at);
+      // With nothing ahead of it, the read is submitted within the call.
       if (turn?.ready) await turn.ready;
-      await this.#context.allocated('beginCpuAccess');
+      const allocated = this.#context.allocated('beginCpuAccess');
+      if (allocated) await allocated;
       this.#context.guard('beginCpuAccess');
       if (reading) refreshes = this.#submitReads(created.map((c) => c.span), shared, coverStart, coverEnd);
       turn?.done();

@@ -298,15 +298,15 @@ export class GpuHeap {
     const turn = movesToDevice(dir) ? buf.resv.enter('read') : undefined;
     mirror.transfers += 1;
     try {
+      // With nothing ahead of it, the copy out of the storage is submitted within this call.
+      if (turn?.ready) await turn.ready;
+      const allocated = this.#allocated('map', storage);
+      if (allocated) await allocated;
       if (turn) {
-        if (turn.ready) await turn.ready;
-        await this.#allocated('map', storage);
         await this.#transfer('map', { device: this.device, segments: storage.segments }, mirror, buf.size, {
           guard: () => { this.#guard('map', buf, device); },
           sourceDone: () => { turn.done(); },
         });
-      } else {
-        await this.#allocated('map', storage);
       }
       this.#guard('map', buf, device);
       mirror.tables += 1;
