@@ -102,6 +102,9 @@ interface Source {
 const readsBack = (dir: DmaDirection) => dir === 'from-device' || dir === 'bidirectional';
 const writesBack = (dir: DmaDirection) => dir === 'to-device' || dir === 'bidirectional';
 
+/** What a span of plain memory waits for: nothing. */
+const STAGED = Promise.resolve();
+
 /** Up to this many bytes, a write-only span is plain memory flushed with `writeBuffer`. */
 const SMALL_WRITE_BYTES = 2 * 1024 * 1024;
 
@@ -138,7 +141,9 @@ export class CpuPages {
     const { buf: { resv }, size } = this.#context;
     const [coverStart, coverEnd] = coverOf(start, len, size);
     const reading = readsBack(dir);
-    const turn = reading ? resv.enter('read') : undefined;
+    const allocated = this.#context.allocated('beginCpuAccess');
+    // A read that is submitted within this call needs no turn; one that must wait takes one.
+    const turn = reading && (allocated || !resv.idle) ? resv.enter('read') : undefined;
     const read = reading ? ++this.#reads : 0;
     const shared = this.#spans.filter((s) => s.at < coverEnd && s.at + s.length > coverStart);
     const created: { span: Span; finish: (error?: unknown) => void }[] = [];
@@ -156,15 +161,14 @@ export class CpuPages {
         this.#spans.push(fresh.span);
       }
       spans.sort((a, b) => a.at - b.at);
-      // With nothing ahead of it, the read is submitted within the call.
       if (turn?.ready) await turn.ready;
-      const allocated = this.#context.allocated('beginCpuAccess');
       if (allocated) await allocated;
       this.#context.guard('beginCpuAccess');
       if (reading) refreshes = this.#submitReads(created.map((c) => c.span), shared, coverStart, coverEnd);
       turn?.done();
-      await Promise.all([...created.map((c) => this.#stage(c.span, dir)), ...refreshes.map((r) => r.staging.mapAsync(GPUMapMode.READ, 0, r.length))]);
-      await Promise.all(shared.map((span) => span.staged));
+      const mapped = [...created.flatMap((c) => (c.span.staging ? [this.#stage(c.span, dir)] : [])), ...refreshes.map((r) => r.staging.mapAsync(GPUMapMode.READ, 0, r.length))];
+      if (mapped.length > 0) await Promise.all(mapped);
+      if (shared.length > 0) await Promise.all(shared.map((span) => span.staged));
       this.#context.guard('beginCpuAccess');
       for (const r of refreshes) this.#refresh(r.span, r.at, r.staging.getMappedRange(0, r.length), read, since);
     } catch (error) {
@@ -193,22 +197,22 @@ export class CpuPages {
     const [range] = index >= 0 ? this.#active.splice(index, 1) : [];
     if (!range) return 0;
     let written = 0;
-    if (writesBack(dir) && this.#refreshing > 0) this.#ended.push({ start, len, epoch: ++this.#epoch });
     if (writesBack(dir)) {
-      const turn = this.#context.buf.resv.enter('write');
-      if (!turn.ready) {
+      if (this.#refreshing > 0) this.#ended.push({ start, len, epoch: ++this.#epoch });
+      const { resv } = this.#context.buf;
+      // Nothing ahead: written back within the call, so it needs no turn.
+      if (resv.idle) {
         try {
           this.#context.guard('endCpuAccess');
           this.#writeBack(range);
           written = len;
         } catch {
           // endCpuAccess always succeeds: with the buffer released or its device lost, the bytes have nowhere to go.
-        } finally {
-          turn.done();
         }
       } else {
+        const turn = resv.enter('write');
         const copy = this.#snapshot(range);
-        void turn.ready.then(() => {
+        void (turn.ready ?? Promise.resolve()).then(() => {
           try {
             this.#context.guard('endCpuAccess');
             this.#writeSources([copy], start, start + len);
@@ -250,17 +254,20 @@ export class CpuPages {
   /** A span not yet staged; `finish` settles its `staged` promise. */
   #newSpan(at: number, length: number, dir: DmaDirection, read: number): { span: Span; finish: (error?: unknown) => void } {
     const { pool, device, buf: owner } = this.#context;
-    let finish: (error?: unknown) => void = () => undefined;
-    const staged = new Promise<void>((resolve, reject) => {
-      finish = (error) => {
-        if (error === undefined) resolve();
-        else reject(error instanceof Error ? error : new Error('staging failed', { cause: error }));
-      };
-    });
-    // A joiner that never awaits it must not make its failure unobserved.
-    staged.catch(() => undefined);
     const reading = readsBack(dir);
     const plain = !reading && (dir === 'none' || length <= SMALL_WRITE_BYTES);
+    // Plain memory is there at once and for good; staging is there once mapped, or never.
+    let finish: (error?: unknown) => void = () => undefined;
+    const staged = plain
+      ? STAGED
+      : new Promise<void>((resolve, reject) => {
+          finish = (error) => {
+            if (error === undefined) resolve();
+            else reject(error instanceof Error ? error : new Error('staging failed', { cause: error }));
+          };
+        });
+    // A joiner that never awaits it must not make its failure unobserved.
+    staged.catch(() => undefined);
     let staging: GPUBuffer | undefined;
     let dirty = false;
     if (!plain) ({ buffer: staging, dirty } = pool.acquireFor(owner, device, reading ? 'read' : 'write', length));

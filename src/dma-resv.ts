@@ -80,6 +80,14 @@ export class DmaResv {
   readonly #reads = new Set<Fence>();
   #cancelled: DmaBufError | undefined;
 
+  /**
+   * Whether no access is pending. An exporter that finds it idle and queues its work before
+   * it next yields (within the call) needs no turn: nothing can come between.
+   */
+  get idle(): boolean {
+    return this.#write === undefined && this.#reads.size === 0;
+  }
+
   /** Whether the buffer was released: every access still under way fails. */
   get cancelled(): boolean {
     return this.#cancelled !== undefined;

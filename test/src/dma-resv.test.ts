@@ -39,6 +39,22 @@ function enter(resv: DmaResv, usage: ResvUsage): ResvTurn & Watched {
 }
 
 describe('DmaResv ordering', () => {
+  test('idle is true with nothing pending, false while a read or a write is, and true again once all are done', async () => {
+    const resv = new DmaResv();
+    expect(resv.idle).toBe(true);
+    const read = resv.enter('read');
+    expect(resv.idle).toBe(false);
+    read.done();
+    expect(resv.idle).toBe(true);
+    const write = resv.enter('write');
+    const after = resv.enter('read');
+    write.done();
+    expect(resv.idle).toBe(false);
+    after.done();
+    await flush();
+    expect(resv.idle).toBe(true);
+  });
+
   test('an access with nothing pending may go at once (ready is undefined)', () => {
     const resv = new DmaResv();
     const read = resv.enter('read');
