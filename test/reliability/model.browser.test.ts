@@ -342,4 +342,5 @@ test(`random operation sequences on two devices match the reference model (${run
     }),
     { numRuns: runs },
   );
-});
+  // More runs on demand take longer than the default limit: about 30 ms a run here, with room.
+}, Math.max(60_000, runs * 100));
