@@ -11,6 +11,9 @@ export type { BufInfoAttachment, BufInfoCpuAccess, BufInfoEntry } from './src/bu
 export { isDmaDirection, type DmaDirection } from './src/direction.js';
 export { DMA_BUF_NAME_MAX, DmaBuf, exportDmaBuf, type DmaBufExportOptions } from './src/dma-buf.js';
 export { DmaResv, type ResvTurn, type ResvUsage } from './src/dma-resv.js';
+export { DmaFence, type DmaFenceCallback } from './src/dma-fence.js';
+export { mergeFences } from './src/dma-fence-array.js';
+export { DmaFenceTimeline } from './src/dma-fence-timeline.js';
 export { DmaBufError, type DmaBufErrorCode } from './src/error.js';
 export { FdTable, type FdOptions } from './src/fd-table.js';
 export type { DmaBufOps } from './src/ops.js';
