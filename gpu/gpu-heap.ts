@@ -286,7 +286,7 @@ export class GpuHeap {
     if (device === this.device) {
       // Zero-copy: the importer's own GPU work touches the storage. It goes after the writes
       // called before it (and, when it writes, after the reads called before it too).
-      const wait = buf.resv.wait(movesFromDevice(dir) ? 'write' : 'read');
+      const wait = buf.resv.waitFor(movesFromDevice(dir) ? 'write' : 'read');
       if (wait) await wait;
       const allocated = this.#allocated('map', storage);
       if (allocated) await allocated;

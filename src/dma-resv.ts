@@ -1,92 +1,127 @@
 /**
  * DOC: reservation
  *
- * Every dma-buf has one reservation, the kernel's `struct dma_resv`: the order in which the
- * exporter's own operations on the buffer's storage take effect. Modules do not take turns:
- * an importer may call `unmap` and, before it resolves, another module may call `map` or
- * `beginCpuAccess` on the same buffer. The reservation makes the outcome that of call order.
+ * Every dma-buf has one reservation, the kernel's `struct dma_resv`: the fences of the work
+ * in flight on the buffer, each with a usage class, and through them the order in which
+ * operations on the buffer's storage take effect. Modules do not take turns: an importer may
+ * call `unmap` and, before it resolves, another module may call `map` or `beginCpuAccess`
+ * on the same buffer. The reservation makes the outcome that of call order.
  *
- * The rules, for an exporter (the stock one, `GpuHeap`, follows them for every operation):
+ * Usage classes, from the strongest: `'kernel'` (memory management), `'write'` (work that
+ * writes the buffer), `'read'` (work that reads it), `'bookkeep'` (nothing waits for it
+ * implicitly). Asking for the fences of a class gives those of the classes before it too.
+ * A fence added replaces an earlier one of the same context in the same or a weaker class,
+ * and signalled fences are dropped (the kernel's `dma_resv_add_fence`).
+ *
+ * The rules for an exporter (the stock one, `GpuHeap`, follows them for every operation):
  * 1. An operation enters the reservation synchronously, when it is called, as a `'read'`
  *    (it copies bytes out of the storage: a map that moves bytes to another device, a CPU
  *    access that reads) or a `'write'` (it puts bytes into the storage: an unmap or an
- *    `endCpuAccess` that writes back). Entry order is call order.
- * 2. A read goes ahead once every write entered before it has done its part; a write once
- *    every read and write entered before it has. Reads do not wait for each other.
- * 3. An access signals `done()` once its commands are queued on the exporter's device (or it
- *    gave up): from then on the device's queue keeps the order. Its fence signals once it is
- *    done and so is everything it waited for, so one that gives up early lets no later
- *    access past an earlier one. So an access's fence is what
- *    the kernel calls a fence of the buffer's reservation, and waiting is what
- *    `dma_resv_usage_rw` asks of a reader (the writers) and of a writer (everyone).
- * 4. When the buffer is released, the reservation is cancelled: an access that has not
+ *    `endCpuAccess` that writes back). Entry adds its fence: call order is entry order.
+ * 2. It goes ahead once the fences the kernel would make it wait for have signalled
+ *    (`dma_resv_usage_rw`): a read waits for `'kernel'` and `'write'` fences, a write for
+ *    `'read'` and below. Reads do not wait for each other. Fences an application imported
+ *    count the same; one that signals with an error fails the operation with that error.
+ * 3. Its fence signals once its commands are queued on the exporter's device (or it gave
+ *    up) and everything it waited for has signalled: from then on the device's queue keeps
+ *    the order. So an operation that gives up early lets no later one past an earlier one.
+ *    An operation that can queue its work within the call, with nothing to wait for, needs
+ *    no fence at all (its work is queued before anything called after it).
+ * 4. When the buffer is released, the reservation is cancelled: an operation that has not
  *    finished fails with `EINVAL` the next time it checks, and submits nothing after that.
  *
- * The reservation knows nothing of WebGPU; it only orders promises. Nothing here blocks a
+ * The reservation knows nothing of WebGPU; it only orders fences. Nothing here blocks a
  * caller: an access that may go ahead at once gets no promise to wait for, so the hot paths
  * (a zero-copy map, a begin that reads nothing) stay synchronous.
  */
+import { describe } from './checks.js';
+import { allocFenceContext, checkFence, DmaFence, fenceAt } from './dma-fence.js';
 import { DmaBufError } from './error.js';
 
-/** What an access does to the storage: the kernel's `DMA_RESV_USAGE_READ` / `DMA_RESV_USAGE_WRITE`. */
+/** A fence's usage class, the kernel's `enum dma_resv_usage`, strongest first. */
+export type DmaResvUsage = 'kernel' | 'write' | 'read' | 'bookkeep';
+
+/** What an exporter's operation does to the storage: copies out of it, or writes into it. */
 export type ResvUsage = 'read' | 'write';
 
-/** One access's place in the reservation: the kernel's fence added with `dma_resv_add_fence`. */
+const RANK: Readonly<Record<DmaResvUsage, number>> = { kernel: 0, write: 1, read: 2, bookkeep: 3 };
+
+/**
+ * Throws `EINVAL` naming `call` unless `value` is a usage class.
+ * @throws {DmaBufError} `EINVAL`
+ */
+export function checkUsage(call: string, value: unknown): asserts value is DmaResvUsage {
+  if (typeof value !== 'string' || !(value in RANK)) {
+    throw new DmaBufError('EINVAL', `${call}: unknown usage ${describe(value)} (expected 'kernel', 'write', 'read' or 'bookkeep')`);
+  }
+}
+
+/** One operation's place in the reservation: its fence, added with `dma_resv_add_fence`. */
 export interface ResvTurn {
-  /** Resolves when the access may go ahead; `undefined` when it may at once. Never rejects. */
+  /**
+   * Resolves when the operation may go ahead; `undefined` when it may at once. Rejects with
+   * the error of a fence it waited for that signalled with one.
+   */
   readonly ready: Promise<void> | undefined;
-  /** Signals that the access's commands are queued, or that it gave up. Safe to call twice. */
+  /** Signals that the operation's commands are queued, or that it gave up. Safe to call twice. */
   done(): void;
 }
 
-class Fence implements ResvTurn {
-  readonly ready: Promise<void> | undefined;
-  /**
-   * Resolves once the access called `done()` and everything it waited for is done too: an
-   * access that gives up early must not let later ones past what it was waiting for.
-   */
-  readonly signalled: Promise<void>;
-  #pending = true;
-  #signal!: () => void;
-  readonly #onDone: (fence: Fence) => void;
+/** Resolves once every fence has signalled; rejects with the first error among them. */
+function whenAll(fences: readonly DmaFence[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let left = fences.length;
+    const one = () => {
+      left -= 1;
+      if (left > 0) return;
+      const failed = fences.find((f) => f.error);
+      if (failed?.error) reject(failed.error);
+      else resolve();
+    };
+    for (const fence of fences) if (!fence.addCallback(one)) one();
+  });
+}
 
-  constructor(ready: Promise<void> | undefined, onDone: (fence: Fence) => void) {
-    this.#onDone = onDone;
-    this.ready = ready;
-    const own = new Promise<void>((resolve) => {
-      this.#signal = resolve;
-    });
-    this.signalled = ready ? Promise.all([ready, own]).then(() => undefined) : own;
-  }
+/** The fence of an exporter's own operation: it signals itself, through its turn, and no one else may. */
+class OperationFence extends DmaFence implements ResvTurn {
+  ready: Promise<void> | undefined;
+  #finishing = false;
+  #pending = true;
 
   done(): void {
     if (!this.#pending) return;
     this.#pending = false;
-    this.#signal();
-    // With nothing to wait for, the reservation is idle again at once (the hot path).
-    if (this.ready) void this.signalled.then(() => { this.#onDone(this); });
-    else this.#onDone(this);
+    // With nothing to wait for, it signals at once (the hot path); else once that has settled too.
+    if (this.ready) void this.ready.then(this.#finish, this.#finish);
+    else this.#finish();
+  }
+
+  readonly #finish = (): void => {
+    this.#finishing = true;
+    super.signal();
+  };
+
+  override signal(): void {
+    if (!this.#finishing) throw new DmaBufError('EINVAL', "signal: this fence is the runtime's own; it signals when its operation is queued");
+    super.signal();
+  }
+
+  override setError(): void {
+    throw new DmaBufError('EINVAL', "setError: this fence is the runtime's own");
   }
 }
 
 /**
  * The reservation of one dma-buf: see the DOC block at the top of this file. Made by the
  * contract with each buffer (`buf.resv`) and cancelled when it is released; exporters enter
- * it for the work they queue on the buffer's storage.
+ * it for the work they queue on the storage, applications add and wait for fences.
  */
 export class DmaResv {
-  // The newest write still pending, and the reads entered after it that are still pending.
-  #write: Fence | undefined;
-  readonly #reads = new Set<Fence>();
+  #entries: { readonly fence: DmaFence; readonly usage: DmaResvUsage }[] = [];
+  // Writes are ordered among themselves (each waits for everything before it): one context.
+  readonly #writeContext = allocFenceContext();
+  #writes = 0;
   #cancelled: DmaBufError | undefined;
-
-  /**
-   * Whether no access is pending. An exporter that finds it idle and queues its work before
-   * it next yields (within the call) needs no turn: nothing can come between.
-   */
-  get idle(): boolean {
-    return this.#write === undefined && this.#reads.size === 0;
-  }
 
   /** Whether the buffer was released: every access still under way fails. */
   get cancelled(): boolean {
@@ -94,31 +129,87 @@ export class DmaResv {
   }
 
   /**
-   * Enters an access, in call order. The caller awaits `ready` (when there is one), checks
-   * with {@link check}, queues its work, and calls `done()` in every case, errors included.
+   * Whether nothing would hold a write back (no unsignalled fence of `'read'` or a stronger
+   * class). An exporter that finds it idle and queues its work within the call needs no turn.
+   */
+  get idle(): boolean {
+    // A plain loop: this runs on every endCpuAccess and CPU begin.
+    for (const entry of this.#entries) if (!entry.fence.signaled && RANK[entry.usage] <= RANK.read) return false;
+    return true;
+  }
+
+  /**
+   * Adds a fence in a usage class: the kernel's `dma_resv_add_fence`. It replaces a fence of
+   * the same context that it is as late as, in the same or a weaker class; signalled fences
+   * are dropped.
+   * @throws {DmaBufError} `EINVAL` for a non-fence, an unknown usage, or a released buffer.
+   */
+  addFence(fence: DmaFence, usage: DmaResvUsage): void {
+    checkFence('addFence', fence);
+    checkUsage('addFence', usage);
+    this.check('addFence');
+    this.#add(fence, usage);
+  }
+
+  /**
+   * The fences of class `usage` and of the classes before it (the kernel's
+   * `dma_resv_get_fences`), signalled or not. The caller may wait for them; the
+   * reservation keeps them.
+   * @throws {DmaBufError} `EINVAL` for an unknown usage.
+   */
+  getFences(usage: DmaResvUsage): DmaFence[] {
+    checkUsage('getFences', usage);
+    return this.#entries.filter((e) => RANK[e.usage] <= RANK[usage]).map((e) => e.fence);
+  }
+
+  /**
+   * Whether every fence of class `usage` and before has signalled (the kernel's `dma_resv_test_signaled`).
+   * @throws {DmaBufError} `EINVAL` for an unknown usage.
+   */
+  testSignaled(usage: DmaResvUsage): boolean {
+    return this.getFences(usage).every((f) => f.signaled);
+  }
+
+  /**
+   * Waits for the fences of class `usage` and before, as they are now: `true` once all have
+   * signalled (with or without errors), `false` when `timeoutMs` passes first; `wait(usage, 0)`
+   * answers at once. The kernel's `dma_resv_wait_timeout`.
+   * @throws {DmaBufError} `EINVAL` for an unknown usage or a timeout that is not a non-negative number.
+   */
+  async wait(usage: DmaResvUsage, timeoutMs?: number): Promise<boolean> {
+    const fences = this.getFences(usage);
+    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
+      throw new DmaBufError('EINVAL', `wait: timeoutMs must be a non-negative number, got ${describe(timeoutMs)}`);
+    }
+    const results = await Promise.all(fences.map((f) => f.wait(timeoutMs)));
+    return results.every(Boolean);
+  }
+
+  /**
+   * Enters an operation of the exporter, in call order (rule 1), and adds its fence. The
+   * caller awaits `ready` (when there is one), checks with {@link check}, queues its work,
+   * and calls `done()` in every case, errors included.
    */
   enter(usage: ResvUsage): ResvTurn {
-    const fence = new Fence(this.wait(usage), this.#forget);
-    if (usage === 'write') {
-      this.#reads.clear();
-      this.#write = fence;
-    } else {
-      this.#reads.add(fence);
+    const waits = this.#unsignaled(usage === 'write' ? 'read' : 'write');
+    const fence = usage === 'write' ? fenceAt(OperationFence, this.#writeContext, ++this.#writes) : new OperationFence();
+    if (waits.length > 0) {
+      fence.ready = whenAll(waits);
+      // Whoever gave up without awaiting it must not leave a rejection unhandled.
+      fence.ready.catch(() => undefined);
     }
+    this.#add(fence, usage);
     return fence;
   }
 
   /**
-   * What an access of `usage` entered now would wait for, without entering one: for work the
+   * What an operation of `usage` would wait for now, without entering one: for work the
    * exporter does not queue itself (a zero-copy importer's own GPU work). `undefined` when
-   * nothing is pending.
+   * nothing is pending; rejects with the error of a fence that signalled with one.
    */
-  wait(usage: ResvUsage): Promise<void> | undefined {
-    const write = this.#write;
-    if (usage === 'read' || this.#reads.size === 0) return write?.signalled;
-    const fences = [...this.#reads].map((f) => f.signalled);
-    if (write) fences.push(write.signalled);
-    return Promise.all(fences).then(() => undefined);
+  waitFor(usage: ResvUsage): Promise<void> | undefined {
+    const waits = this.#unsignaled(usage === 'write' ? 'read' : 'write');
+    return waits.length > 0 ? whenAll(waits) : undefined;
   }
 
   /**
@@ -134,8 +225,16 @@ export class DmaResv {
     this.#cancelled ??= reason;
   }
 
-  readonly #forget = (fence: Fence): void => {
-    if (this.#write === fence) this.#write = undefined;
-    else this.#reads.delete(fence);
-  };
+  #unsignaled(usage: DmaResvUsage): DmaFence[] {
+    const fences: DmaFence[] = [];
+    for (const entry of this.#entries) if (!entry.fence.signaled && RANK[entry.usage] <= RANK[usage]) fences.push(entry.fence);
+    return fences;
+  }
+
+  #add(fence: DmaFence, usage: DmaResvUsage): void {
+    this.#entries = this.#entries.filter(
+      (old) => !old.fence.signaled && !(old.fence.context === fence.context && RANK[old.usage] >= RANK[usage] && !old.fence.isLater(fence)),
+    );
+    this.#entries.push({ fence, usage });
+  }
 }

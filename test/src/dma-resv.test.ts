@@ -243,16 +243,16 @@ describe('DmaResv ordering', () => {
 describe('DmaResv wait', () => {
   test('wait with nothing pending is undefined for both usages', () => {
     const resv = new DmaResv();
-    expect(resv.wait('read')).toBeUndefined();
-    expect(resv.wait('write')).toBeUndefined();
+    expect(resv.waitFor('read')).toBeUndefined();
+    expect(resv.waitFor('write')).toBeUndefined();
   });
 
   test('wait(read) waits for the pending write only; wait(write) for the write and the reads after it', async () => {
     const resv = new DmaResv();
     const write = enter(resv, 'write');
     const read = enter(resv, 'read');
-    const forRead = watch(resv.wait('read'));
-    const forWrite = watch(resv.wait('write'));
+    const forRead = watch(resv.waitFor('read'));
+    const forWrite = watch(resv.waitFor('write'));
     await flush();
     expect([forRead.resolved, forWrite.resolved]).toEqual([false, false]);
     write.done();
@@ -266,15 +266,15 @@ describe('DmaResv wait', () => {
   test('wait(read) is undefined while only reads are pending, as enter(read) would be', () => {
     const resv = new DmaResv();
     enter(resv, 'read');
-    expect(resv.wait('read')).toBeUndefined();
-    expect(resv.wait('write')).not.toBeUndefined();
+    expect(resv.waitFor('read')).toBeUndefined();
+    expect(resv.waitFor('write')).not.toBeUndefined();
   });
 
   test('wait enters nothing: accesses entered afterwards do not wait for it', async () => {
     const resv = new DmaResv();
     const read = enter(resv, 'read');
-    const waited = watch(resv.wait('write'));
-    void resv.wait('read');
+    const waited = watch(resv.waitFor('write'));
+    void resv.waitFor('read');
     read.done();
     await flush();
     expect(waited.resolved).toBe(true);
@@ -410,7 +410,7 @@ async function runSequence(steps: readonly Step[], finalOrder: readonly number[]
       const access: Access = { index: entered.length, usage: s.usage, turn: undefined, after: mustWaitFor(entered, s.usage), isDone: false, resolved: false };
       log.push(`wait(${s.usage})`);
       waits.push(access);
-      observe(access, resv.wait(s.usage));
+      observe(access, resv.waitFor(s.usage));
     }
     await flush();
     checkLive(`after step ${log.length}`);
