@@ -144,6 +144,9 @@ export class CpuPages {
     const allocated = this.#context.allocated('beginCpuAccess');
     // A read that is submitted within this call needs no turn; one that must wait takes one.
     const turn = reading && (allocated || !resv.idle) ? resv.enter('read') : undefined;
+    // The CPU writes into a range begun only to write: it waits for readers and writers as a writer does.
+    const writerWait = !reading && writesBack(dir) && !resv.idle ? resv.waitFor('write') : undefined;
+    writerWait?.catch(() => undefined);
     const read = reading ? ++this.#reads : 0;
     const shared = this.#spans.filter((s) => s.at < coverEnd && s.at + s.length > coverStart);
     const created: { span: Span; finish: (error?: unknown) => void }[] = [];
@@ -162,6 +165,7 @@ export class CpuPages {
       }
       spans.sort((a, b) => a.at - b.at);
       if (turn?.ready) await turn.ready;
+      if (writerWait) await writerWait;
       if (allocated) await allocated;
       this.#context.guard('beginCpuAccess');
       if (reading) refreshes = this.#submitReads(created.map((c) => c.span), shared, coverStart, coverEnd);

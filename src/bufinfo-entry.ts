@@ -1,4 +1,5 @@
 import type { DmaDirection } from './direction.js';
+import type { DmaResvUsage } from './dma-resv.js';
 
 /** One attachment of a buffer, as listed by `bufinfo`. */
 export interface BufInfoAttachment {
@@ -13,6 +14,14 @@ export interface BufInfoCpuAccess {
   readonly start: number;
   readonly len: number;
   readonly direction: DmaDirection;
+}
+
+/** One fence of a buffer's reservation not yet signalled, as listed by `bufinfo` (later kernels list them too). */
+export interface BufInfoFence {
+  /** The fence's timeline and its place on it. */
+  readonly context: number;
+  readonly seqno: number;
+  readonly usage: DmaResvUsage;
 }
 
 /**
@@ -33,6 +42,8 @@ export interface BufInfoEntry {
   /** Page windows held through `kmap` and `kmapAtomic`. */
   readonly kmaps: number;
   readonly atomicKmaps: number;
+  /** The fences of its reservation still pending, strongest class first. */
+  readonly fences: readonly BufInfoFence[];
 }
 
 /** What the live registry holds: anything that can describe itself as an entry. */

@@ -15,7 +15,8 @@ const pad = (value: number | string, width: number) => String(value).padStart(wi
 /**
  * The listing as text, in the layout of the kernel's `dma_buf/bufinfo`: a line a buffer
  * (size, count, exporter, id, name), its attached devices with their outstanding mappings,
- * its CPU-access ranges and kmaps, and the totals line `Total N objects, M bytes`.
+ * its CPU-access ranges and kmaps, the fences of its reservation still pending (as later
+ * kernels print them), and the totals line `Total N objects, M bytes`.
  */
 export function bufinfo(): string {
   const entries = bufinfoEntries();
@@ -34,6 +35,7 @@ export function bufinfo(): string {
       lines.push(`\tCPU access [${range.start}, ${range.start + range.len}) ${range.direction}`);
     }
     if (entry.kmaps + entry.atomicKmaps > 0) lines.push(`\tkmaps: ${entry.kmaps}, atomic: ${entry.atomicKmaps}`);
+    for (const fence of entry.fences) lines.push(`\t${fence.usage} fence: context ${fence.context} seqno ${fence.seqno} unsignalled`);
     lines.push('');
   }
   lines.push(`Total ${entries.length} objects, ${bytes} bytes`);

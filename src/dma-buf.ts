@@ -33,6 +33,8 @@ import type { BufInfoEntry, BufInfoSource } from './bufinfo-entry.js';
 import { checkInteger, checkOptions, checkRange, describe } from './checks.js';
 import { CpuAccessState } from './cpu-access.js';
 import { checkDirection, type DmaDirection } from './direction.js';
+import { checkFence, type DmaFence } from './dma-fence.js';
+import { mergeFences } from './dma-fence-array.js';
 import { DmaResv } from './dma-resv.js';
 import { DmaBufError } from './error.js';
 import { awaitExporter, callExporter, exporterError } from './exporter-call.js';
@@ -55,6 +57,19 @@ export interface DmaBufExportOptions<P> {
   readonly name?: string;
   /** The exporter's name for debug listings (the kernel's `exp_name`). */
   readonly exporter?: string;
+}
+
+/** What a sync file is for, the kernel's `DMA_BUF_SYNC_READ` / `_WRITE` / `_RW`. */
+export type SyncFileFlags = 'read' | 'write' | 'rw';
+
+/**
+ * Throws `EINVAL` naming `call` unless `flags` is `'read'`, `'write'` or `'rw'`.
+ * @throws {DmaBufError} `EINVAL`
+ */
+function checkSyncFlags(call: string, flags: unknown): asserts flags is SyncFileFlags {
+  if (flags !== 'read' && flags !== 'write' && flags !== 'rw') {
+    throw new DmaBufError('EINVAL', `${call}: flags must be 'read', 'write' or 'rw', got ${describe(flags)}`);
+  }
 }
 
 let nextId = 1;
@@ -314,6 +329,35 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     if (this.#ops.kunmapAtomic) callExporter('kunmapAtomic', 'kunmapAtomic', () => { this.#ops.kunmapAtomic?.(this, page, view); });
   }
 
+  /**
+   * One fence for what an access of kind `flags` must wait for (`'read'`: the writers;
+   * `'write'` or `'rw'`: the readers and the writers), merged from the reservation as it is
+   * now: the kernel's `DMA_BUF_IOCTL_EXPORT_SYNC_FILE`. A snapshot: fences added later are
+   * not in it. A signalled stub when there is nothing to wait for. The caller owns it.
+   * @throws {DmaBufError} `EINVAL` for unknown flags or a released buffer.
+   */
+  exportSyncFile(flags: SyncFileFlags): DmaFence {
+    const call = 'exportSyncFile';
+    this.#checkLive(call);
+    checkSyncFlags(call, flags);
+    return mergeFences(...this.resv.getFences(flags === 'read' ? 'write' : 'read'));
+  }
+
+  /**
+   * Adds the parts of `fence` to the reservation, as `'write'` fences when `flags` include
+   * write, else as `'read'`: the kernel's `DMA_BUF_IOCTL_IMPORT_SYNC_FILE`. From then on
+   * every map and CPU access waits for them as the kernel's implicit rules say (a reader for
+   * the writes, a writer for everything), and fails with the error one signals with.
+   * @throws {DmaBufError} `EINVAL` for a non-fence, unknown flags or a released buffer.
+   */
+  importSyncFile(fence: DmaFence, flags: SyncFileFlags): void {
+    const call = 'importSyncFile';
+    this.#checkLive(call);
+    checkFence(call, fence);
+    checkSyncFlags(call, flags);
+    for (const part of fence.unwrap()) this.resv.addFence(part, flags === 'read' ? 'read' : 'write');
+  }
+
   /** This buffer as plain data for the debug listing. */
   bufInfo(): BufInfoEntry {
     return {
@@ -325,6 +369,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
       attachments: [...this.#attachments].map((a) => a.bufInfo()),
       cpuAccess: this.#cpu.ranges(),
       ...this.#cpu.windowCounts(),
+      fences: this.resv.pendingFences(),
     };
   }
 

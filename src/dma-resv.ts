@@ -34,6 +34,7 @@
  * caller: an access that may go ahead at once gets no promise to wait for, so the hot paths
  * (a zero-copy map, a begin that reads nothing) stay synchronous.
  */
+import type { BufInfoFence } from './bufinfo-entry.js';
 import { describe } from './checks.js';
 import { allocFenceContext, checkFence, DmaFence, fenceAt } from './dma-fence.js';
 import { DmaBufError } from './error.js';
@@ -183,6 +184,14 @@ export class DmaResv {
     }
     const results = await Promise.all(fences.map((f) => f.wait(timeoutMs)));
     return results.every(Boolean);
+  }
+
+  /** The fences not yet signalled, strongest class first, as plain data for the debug listing. */
+  pendingFences(): BufInfoFence[] {
+    return this.#entries
+      .filter((e) => !e.fence.signaled)
+      .sort((a, b) => RANK[a.usage] - RANK[b.usage])
+      .map(({ fence, usage }) => ({ context: fence.context, seqno: fence.seqno, usage }));
   }
 
   /**

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { bufinfo, bufinfoEntries } from '../../src/bufinfo.js';
+import { DmaFence } from '../../src/dma-fence.js';
 import { PAGE_SIZE } from '../../src/page.js';
 import { memoryDmaBuf, standInDevice } from './memory-exporter.js';
 
@@ -12,8 +13,8 @@ describe('bufinfo', () => {
     await b.beginCpuAccess(10, 20, 'bidirectional');
     const view = b.kmapAtomic(0);
     expect(bufinfoEntries()).toEqual([
-      { id: a.id, size: PAGE_SIZE, exporter: 'memory', name: 'frame', refCount: 1, attachments: [{ device: 'display', mappings: ['to-device'] }], cpuAccess: [], kmaps: 0, atomicKmaps: 0 },
-      { id: b.id, size: 100, exporter: 'memory', name: '<none>', refCount: 1, attachments: [], cpuAccess: [{ start: 10, len: 20, direction: 'bidirectional' }], kmaps: 0, atomicKmaps: 1 },
+      { id: a.id, size: PAGE_SIZE, exporter: 'memory', name: 'frame', refCount: 1, attachments: [{ device: 'display', mappings: ['to-device'] }], cpuAccess: [], kmaps: 0, atomicKmaps: 0, fences: [] },
+      { id: b.id, size: 100, exporter: 'memory', name: '<none>', refCount: 1, attachments: [], cpuAccess: [{ start: 10, len: 20, direction: 'bidirectional' }], kmaps: 0, atomicKmaps: 1, fences: [] },
     ]);
     const text = bufinfo();
     expect(text).toContain('\tdisplay (mapped to-device)');
@@ -36,6 +37,23 @@ describe('bufinfo', () => {
     expect(bufinfoEntries()[0]?.name).toBe('kept');
     buf.put();
     expect(bufinfoEntries()).toEqual([]);
+  });
+
+  test('pending fences are listed with their class, strongest first, and leave the listing once signalled', () => {
+    const buf = memoryDmaBuf(8);
+    const reader = new DmaFence();
+    const writer = new DmaFence();
+    buf.resv.addFence(reader, 'read');
+    buf.resv.addFence(writer, 'write');
+    expect(bufinfoEntries()[0]?.fences).toEqual([
+      { context: writer.context, seqno: 1, usage: 'write' },
+      { context: reader.context, seqno: 1, usage: 'read' },
+    ]);
+    expect(bufinfo()).toContain(`\twrite fence: context ${writer.context} seqno 1 unsignalled`);
+    writer.signal();
+    reader.signal();
+    expect(bufinfoEntries()[0]?.fences).toEqual([]);
+    buf.put();
   });
 
   test('unnamed devices get a stable number', () => {
