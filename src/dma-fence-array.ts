@@ -29,8 +29,8 @@ class DmaFenceArray extends DmaFence {
 /**
  * One fence for all of `fences`: the kernel's `sync_file_merge` / `dma_fence_unwrap_merge`.
  * Merged fences are unwrapped first; fences already signalled are dropped; of each context
- * only the latest seqno is kept. Nothing left gives a signalled stub, one fence left is that
- * fence itself; otherwise a new fence on a context of its own signals once all have, with
+ * only the latest seqno is kept, and the parts are in context order. Nothing left gives a
+ * signalled stub, one fence left is that fence itself; otherwise a new fence on a context of its own signals once all have, with
  * the first error among them.
  * @throws {DmaBufError} `EINVAL` when any argument is not a `DmaFence`.
  */
@@ -42,7 +42,8 @@ export function mergeFences(...fences: DmaFence[]): DmaFence {
     const known = latest.get(part.context);
     if (!known || part.isLater(known)) latest.set(part.context, part);
   }
-  const parts = [...latest.values()];
+  // In context order, as the kernel's merge sorts them (dma_fence_dedup_array).
+  const parts = [...latest.values()].sort((a, b) => a.context - b.context);
   const [only] = parts;
   if (!only) return DmaFence.stub();
   if (parts.length === 1) return only;

@@ -1,0 +1,97 @@
+// What the kernel's own tests (test/conformance/) leave unchecked about DmaFence: the order
+// of callbacks, argument checks, and the timeline's and merge's bad input.
+import { describe, expect, test } from 'vitest';
+import { DmaFence } from '../../src/dma-fence.js';
+import { mergeFences } from '../../src/dma-fence-array.js';
+import { DmaFenceTimeline } from '../../src/dma-fence-timeline.js';
+import type { DmaBufErrorCode } from '../../src/error.js';
+
+describe('DmaFence', () => {
+  test('signal runs callbacks in the order they were added, each once', () => {
+    const fence = new DmaFence();
+    const calls: number[] = [];
+    for (let i = 0; i < 5; i++) fence.addCallback(() => calls.push(i));
+    fence.signal();
+    expect(calls).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  test('a callback that throws does not stop the ones after it', () => {
+    const fence = new DmaFence();
+    const calls: string[] = [];
+    fence.addCallback(() => {
+      throw new Error('a broken callback');
+    });
+    fence.addCallback(() => calls.push('after'));
+    const reported: unknown[] = [];
+    const original = globalThis.queueMicrotask;
+    globalThis.queueMicrotask = (task) => {
+      try {
+        task();
+      } catch (error) {
+        reported.push(error);
+      }
+    };
+    try {
+      fence.signal();
+    } finally {
+      globalThis.queueMicrotask = original;
+    }
+    expect(calls).toEqual(['after']);
+    expect(reported).toHaveLength(1);
+  });
+
+  test('each new fence is on a context of its own, with seqno 1; the stub is context 0, seqno 0, signalled', () => {
+    const a = new DmaFence();
+    const b = new DmaFence();
+    expect(a.context).not.toBe(b.context);
+    expect([a.seqno, b.seqno]).toEqual([1, 1]);
+    const stub = DmaFence.stub();
+    expect([stub.context, stub.seqno, stub.signaled]).toEqual([0, 0, true]);
+  });
+
+  test.each([['not a code'], [''], [undefined]])('setError(%j) throws EINVAL and changes nothing', (code) => {
+    const fence = new DmaFence();
+    expect(() => { fence.setError(code as DmaBufErrorCode); }).toThrow(/^EINVAL: setError/);
+    expect(fence.error).toBeUndefined();
+  });
+
+  test.each([[-1], [Number.NaN], ['10']])('wait(%j) rejects with EINVAL', async (timeout) => {
+    await expect(new DmaFence().wait(timeout as number)).rejects.toMatchObject({ code: 'EINVAL' });
+  });
+
+  test('addCallback of a non-function throws EINVAL', () => {
+    expect(() => new DmaFence().addCallback(42 as unknown as () => void)).toThrow(/^EINVAL: addCallback/);
+  });
+});
+
+describe('DmaFenceTimeline and mergeFences bad input', () => {
+  test.each([[0], [-1], [1.5], [Number.NaN]])('timeline.fence(%j) throws EINVAL', (seqno) => {
+    expect(() => new DmaFenceTimeline('t').fence(seqno)).toThrow(/^EINVAL: fence/);
+  });
+
+  test.each([[0], [-2], [0.5]])('timeline.advance(%j) throws EINVAL and leaves the value', (by) => {
+    const timeline = new DmaFenceTimeline('t');
+    expect(() => { timeline.advance(by); }).toThrow(/^EINVAL: advance/);
+    expect(timeline.value).toBe(0);
+  });
+
+  test('a timeline needs a string name', () => {
+    expect(() => new DmaFenceTimeline(7 as unknown as string)).toThrow(/^EINVAL: new DmaFenceTimeline/);
+  });
+
+  test('mergeFences of a non-fence throws EINVAL', () => {
+    expect(() => mergeFences(new DmaFence(), {} as unknown as DmaFence)).toThrow(/^EINVAL: mergeFences/);
+  });
+
+  test('a merged fence signals with the first error among its parts', () => {
+    const a = new DmaFence();
+    const b = new DmaFence();
+    const merged = mergeFences(a, b);
+    b.setError('EIO');
+    b.signal();
+    a.setError('ENODEV');
+    a.signal();
+    expect(merged.signaled).toBe(true);
+    expect(merged.error?.code).toBe('EIO');
+  });
+});
