@@ -1,4 +1,4 @@
-import type { DmaBufAttachment, FdTable, FrameLayout, GpuDmaBuf, GpuHeap, GpuStorage, SgTable } from 'webgpu-dmabuf';
+import { gpuFence, type DmaBufAttachment, type FdTable, type FrameLayout, type GpuDmaBuf, type GpuHeap, type GpuStorage, type SgTable } from 'webgpu-dmabuf';
 import { FrameEvent } from './frame-event.js';
 import type { FrameInfo, FrameLease } from './frame-info.js';
 
@@ -75,12 +75,16 @@ export class FrameRing {
   }
 
   /**
-   * Offers a written slot to importers: unmaps it, dispatches a {@link FrameEvent} on
+   * Offers a written slot to importers: adds a write fence for the GPU work submitted so far
+   * (`gpuFence`) to the slot's reservation, unmaps it, dispatches a {@link FrameEvent} on
    * `target`, and returns how many importers took it. Submit the GPU work that wrote the
-   * slot before publishing; importers' work is queued after it.
+   * slot before publishing; importers' maps wait for its fence.
    */
   async publish(ring: RingSlot, frame: FrameInfo, target: EventTarget): Promise<number> {
     const slot = this.#slot(ring);
+    // The frame's write fence: importers' maps wait for the GPU work that wrote it, on
+    // whatever device they are, instead of counting on one queue's order.
+    slot.buf.importSyncFile(gpuFence(slot.attachment.device), 'write');
     await slot.attachment.unmap(ring.sgt, 'from-device');
     slot.writing = false;
     const before = slot.holders;

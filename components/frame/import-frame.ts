@@ -3,9 +3,10 @@ import type { FrameLease } from './frame-info.js';
 
 /**
  * The importer's side of the contract for one frame: takes a reference through the fd
- * (`dma_buf_get`), attaches `device`, maps `'to-device'`, runs `use` with the mapping, then
- * unmaps, detaches and puts, in reverse order, whatever happens. `use` submits its GPU work
- * before it returns; work queued on the device keeps its order after the unmap.
+ * (`dma_buf_get`), attaches `device`, maps `'to-device'` (which waits for the frame's write
+ * fence, the exporter's GPU work that wrote it), runs `use` with the mapping, then unmaps,
+ * detaches and puts, in reverse order, whatever happens. `use` submits its GPU work before
+ * it returns; work queued on the device keeps its order after the unmap.
  */
 export async function importFrame<T>(table: FdTable, lease: FrameLease, device: GPUDevice, use: (sgt: SgTable) => T): Promise<T> {
   const buf = table.get(lease.fd);

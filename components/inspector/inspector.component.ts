@@ -160,9 +160,9 @@ export class DmabufInspector extends LitElement {
       <h3 id="bufinfo-heading">dma-bufs <span class="meta">(bufinfo: Total ${entries.length} objects, ${formatBytes(bytes)})</span></h3>
       <div class="scroll" tabindex="0" role="region" aria-labelledby="bufinfo-heading">
         <table data-table="bufinfo">
-          <thead><tr><th scope="col">id</th><th scope="col" class="left">name</th><th scope="col" class="left">exporter</th><th scope="col">size</th><th scope="col">refs</th><th scope="col" class="left">attached devices (mappings)</th><th scope="col" class="left">CPU access</th></tr></thead>
+          <thead><tr><th scope="col">id</th><th scope="col" class="left">name</th><th scope="col" class="left">exporter</th><th scope="col">size</th><th scope="col">refs</th><th scope="col" class="left">attached devices (mappings)</th><th scope="col" class="left">CPU access</th><th scope="col" class="left">fences pending</th></tr></thead>
           <tbody>
-            ${entries.length === 0 ? html`<tr><td class="empty" colspan="7">No dma-buf is alive.</td></tr>` : null}
+            ${entries.length === 0 ? html`<tr><td class="empty" colspan="8">No dma-buf is alive.</td></tr>` : null}
             ${entries.map((entry) => html`<tr data-buffer=${entry.id}>
               <td>${entry.id}</td>
               <td class="left">${entry.name}</td>
@@ -171,6 +171,7 @@ export class DmabufInspector extends LitElement {
               <td data-refs>${entry.refCount}</td>
               <td class="left">${entry.attachments.length === 0 ? '–' : entry.attachments.map((a, i) => html`${i > 0 ? ', ' : ''}${a.device}${a.mappings.length > 0 ? html` <span class="mapped">(${a.mappings.join(', ')})</span>` : ''}`)}</td>
               <td class="left">${entry.cpuAccess.length === 0 ? '–' : entry.cpuAccess.map((r) => `[${r.start}, ${r.start + r.len}) ${r.direction}`).join(', ')}${entry.kmaps + entry.atomicKmaps > 0 ? ` · kmaps ${entry.kmaps}+${entry.atomicKmaps}` : ''}</td>
+              <td class="left" data-fences>${entry.fences.length === 0 ? '–' : entry.fences.map((f) => `${f.usage} ${f.context}:${f.seqno}`).join(', ')}</td>
             </tr>`)}
           </tbody>
         </table>

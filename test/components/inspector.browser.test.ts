@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from 'vitest';
-import { FdTable, GpuHeap } from 'webgpu-dmabuf';
+import { DmaFence, FdTable, GpuHeap } from 'webgpu-dmabuf';
 import { ModuleStatsEvent } from '../../components/frame/module-stats-event.js';
 import type { DmabufInspector } from '../../components/inspector/inspector.component.js';
 import '../../components/inspector/inspector.js';
@@ -65,4 +65,27 @@ test('<dmabuf-inspector> shows the figures modules report, with bytes copied per
   } finally {
     module.remove();
   }
+});
+
+test('<dmabuf-inspector> shows the fences pending on a buffer, and drops them once signalled', async () => {
+  const device = await newDevice('fenced device');
+  const heap = new GpuHeap(device, { name: 'fence-heap' });
+  const el = document.createElement('dmabuf-inspector');
+  inspector = el;
+  el.interval = 20;
+  document.body.append(el);
+  const buf = heap.allocate(4096, { name: 'fenced' });
+  const producer = new DmaFence();
+  buf.importSyncFile(producer, 'write');
+  try {
+    const fences = () => el.shadowRoot?.querySelector('[data-table="bufinfo"] tr[data-buffer] [data-fences]')?.textContent.trim() ?? '';
+    await expect.poll(fences, { timeout: 10_000 }).toBe(`write ${producer.context}:1`);
+    producer.signal();
+    await expect.poll(fences, { timeout: 10_000 }).toBe('–');
+  } finally {
+    buf.put();
+    await expect.poll(() => el.entries.length, { timeout: 10_000 }).toBe(0);
+    device.destroy();
+  }
+  expectNoLeaks(heap);
 });
