@@ -39,6 +39,7 @@ export default defineConfig(({ mode }) => ({
               bench: resolve(root, 'bench.html'),
               kmapHex: resolve(root, 'examples/kmap-hex/index.html'),
               twoDevices: resolve(root, 'examples/two-devices/index.html'),
+              fences: resolve(root, 'examples/fences/index.html'),
             },
           },
         },
