@@ -46,6 +46,7 @@ export type DmaResvUsage = 'kernel' | 'write' | 'read' | 'bookkeep';
 export type ResvUsage = 'read' | 'write';
 
 const RANK: Readonly<Record<DmaResvUsage, number>> = { kernel: 0, write: 1, read: 2, bookkeep: 3 };
+const NONE: readonly DmaFence[] = [];
 
 /**
  * Throws `EINVAL` naming `call` unless `value` is a usage class.
@@ -234,10 +235,11 @@ export class DmaResv {
     this.#cancelled ??= reason;
   }
 
-  #unsignaled(usage: DmaResvUsage): DmaFence[] {
-    const fences: DmaFence[] = [];
-    for (const entry of this.#entries) if (!entry.fence.signaled && RANK[entry.usage] <= RANK[usage]) fences.push(entry.fence);
-    return fences;
+  #unsignaled(usage: DmaResvUsage): readonly DmaFence[] {
+    // The hot path (a zero-copy map with nothing pending) allocates nothing.
+    let fences: DmaFence[] | undefined;
+    for (const entry of this.#entries) if (!entry.fence.signaled && RANK[entry.usage] <= RANK[usage]) (fences ??= []).push(entry.fence);
+    return fences ?? NONE;
   }
 
   #add(fence: DmaFence, usage: DmaResvUsage): void {
