@@ -228,7 +228,7 @@ test('dmabuf_sync_file.c: import-basic', async () => {
 });
 
 /** IGT's test_import_multiple(fd, write), and its description checked on real CPU access. */
-async function importMultiple(write: boolean): Promise<void> {
+async function expectImportMultiple(write: boolean): Promise<void> {
   const buf = vgemCreate();
   expect(dmabufBusy(buf, 'read')).toBe(false);
   expect(dmabufBusy(buf, 'write')).toBe(false);
@@ -296,9 +296,9 @@ async function importMultiple(write: boolean): Promise<void> {
 }
 
 test('dmabuf_sync_file.c: import-multiple-read-only', async () => {
-  await importMultiple(false);
+  await expectImportMultiple(false);
 });
 
 test('dmabuf_sync_file.c: import-multiple-read-write', async () => {
-  await importMultiple(true);
+  await expectImportMultiple(true);
 });
