@@ -36,7 +36,7 @@
 // (`'to-device'`) of the buffer, held back or not as the imported fences say.
 import { expect, test } from 'vitest';
 import { DmaFence, DmaFenceTimeline, type GpuDmaBuf, type SyncFileFlags } from 'webgpu-dmabuf';
-import { heapFixture } from '../gpu/gpu-helpers.js';
+import { heapFixture, settledAfterRoundTrip } from '../gpu/gpu-helpers.js';
 
 const f = heapFixture();
 
@@ -75,14 +75,8 @@ async function expectSignaled(syncFile: DmaFence): Promise<void> {
   expect(await syncFile.wait()).toBe(true);
 }
 
-/** Whether `promise` has settled after the realm has run what it can (a GPU round trip on the exporter). */
-async function settled(promise: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  void promise.then(() => (done = true), () => (done = true));
-  await f.exporter.queue.onSubmittedWorkDone();
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  return done;
-}
+/** Whether `promise` has settled after a GPU round trip on the exporter. */
+const settled = (promise: Promise<unknown>) => settledAfterRoundTrip(f.exporter, promise);
 
 /** The state every step of export-basic and import-basic checks: is each kind of access held back, by poll and by sync file. */
 async function expectBusy(buf: GpuDmaBuf, expected: Record<SyncFileFlags, boolean>, flags: readonly SyncFileFlags[] = ['read', 'write', 'rw']): Promise<void> {

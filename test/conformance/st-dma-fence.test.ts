@@ -12,6 +12,7 @@
 import { expect, test } from 'vitest';
 import { DmaFence } from '../../src/dma-fence.js';
 import { DmaBufError } from '../../src/error.js';
+import { thrown } from './thrown.js';
 
 /** The kernel's `struct simple_cb`: a callback that records that it ran. */
 class SimpleCb {
@@ -29,17 +30,6 @@ class SimpleCb {
   markSeen(): void {
     this.#seen = true;
   }
-}
-
-/** Runs `fn` and returns the DmaBufError it throws (fails the test when it throws nothing else). */
-function thrown(fn: () => unknown): DmaBufError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DmaBufError);
-    if (error instanceof DmaBufError) return error;
-  }
-  throw new Error('expected a DmaBufError, nothing was thrown');
 }
 
 /** Lets `n` rounds of microtasks run: the interleaving points of the race test's two tasks. */

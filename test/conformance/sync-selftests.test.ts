@@ -30,7 +30,7 @@ import { expect, test } from 'vitest';
 import { DmaFence } from '../../src/dma-fence.js';
 import { mergeFences } from '../../src/dma-fence-array.js';
 import { DmaFenceTimeline } from '../../src/dma-fence-timeline.js';
-import { DmaBufError } from '../../src/error.js';
+import { thrown } from './thrown.js';
 
 /** sync_fence_count_with_status(fd, FENCE_STATUS_ACTIVE): the fences in it still pending. */
 function countActive(fence: DmaFence): number {
@@ -45,17 +45,6 @@ function countSignaled(fence: DmaFence): number {
 /** sync_fence_count_with_status(fd, FENCE_STATUS_ERROR): signalled with an error. */
 function countError(fence: DmaFence): number {
   return fence.unwrap().filter((f) => f.signaled && f.error).length;
-}
-
-/** Runs `fn` and returns the DmaBufError it throws (fails the test when it throws nothing else). */
-function thrown(fn: () => unknown): DmaBufError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DmaBufError);
-    if (error instanceof DmaBufError) return error;
-  }
-  throw new Error('expected a DmaBufError, nothing was thrown');
 }
 
 /**

@@ -144,3 +144,15 @@ export async function patternedBuffer(fixture: HeapFixture, size: number, seed: 
   buf.detach(attachment);
   return buf;
 }
+
+/**
+ * Whether `promise` has settled once `device` has run what was queued and the realm has had a
+ * turn: for checking that an operation is held back (by a fence), without a fixed sleep.
+ */
+export async function settledAfterRoundTrip(device: GPUDevice, promise: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void promise.then(() => (done = true), () => (done = true));
+  await device.queue.onSubmittedWorkDone();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  return done;
+}

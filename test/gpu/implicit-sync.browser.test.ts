@@ -4,18 +4,12 @@
 // in the reservation as fences too.
 import { describe, expect, test } from 'vitest';
 import { DmaFence, gpuFence, PAGE_SIZE } from 'webgpu-dmabuf';
-import { fillWithShader, heapFixture, newDevice, patternedBuffer, readTable, shaderPattern } from './gpu-helpers.js';
+import { fillWithShader, heapFixture, newDevice, patternedBuffer, readTable, settledAfterRoundTrip, shaderPattern } from './gpu-helpers.js';
 
 const f = heapFixture();
 
-/** Whether `promise` has settled after the realm has run what it can (a GPU round trip on the exporter). */
-async function settled(promise: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  void promise.then(() => (done = true), () => (done = true));
-  await f.exporter.queue.onSubmittedWorkDone();
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  return done;
-}
+/** Whether `promise` has settled after a GPU round trip on the exporter. */
+const settled = (promise: Promise<unknown>) => settledAfterRoundTrip(f.exporter, promise);
 
 describe('imported fences hold operations back', () => {
   test("a pending 'write' fence holds a reading beginCpuAccess back until it signals", async () => {
