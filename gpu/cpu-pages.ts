@@ -216,7 +216,9 @@ export class CpuPages {
       } else {
         const turn = resv.enter('write');
         const copy = this.#snapshot(range);
-        void (turn.ready ?? Promise.resolve()).then(() => {
+        // endCpuAccess always succeeds: the bytes are written back even when a fence it
+        // waited for signalled with an error (that error is the waiting reader's, not ours).
+        const flush = () => {
           try {
             this.#context.guard('endCpuAccess');
             this.#writeSources([copy], start, start + len);
@@ -225,7 +227,8 @@ export class CpuPages {
           } finally {
             turn.done();
           }
-        });
+        };
+        void (turn.ready ?? Promise.resolve()).then(flush, flush);
         written = len;
       }
     }

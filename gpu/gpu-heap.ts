@@ -20,7 +20,7 @@ import { IdleMirrors } from './idle-mirrors.js';
 import { Mirrors, type Mirror, type MirrorSource } from './mirror.js';
 import { alignUp, createSegments, destroySegments, segmentBytes, type Segment } from './segments.js';
 import { StagingPool } from './staging-pool.js';
-import { transfer, type Copy } from './transfer.js';
+import { transfer, type Copy, type TransferTurns } from './transfer.js';
 
 /** Options of a {@link GpuHeap}. */
 export interface GpuHeapOptions {
@@ -338,7 +338,7 @@ export class GpuHeap {
     }
   }
 
-  async #transfer(call: string, from: Copy, to: Copy, size: number, turns: Parameters<typeof transfer>[6]): Promise<void> {
+  async #transfer(call: string, from: Copy, to: Copy, size: number, turns: TransferTurns): Promise<void> {
     try {
       await transfer(from, to, 0, alignUp(size, 4), this.#pool, this.chunkBytes, turns);
     } catch (error) {

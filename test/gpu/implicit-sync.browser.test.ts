@@ -60,6 +60,28 @@ describe('imported fences hold operations back', () => {
   });
 });
 
+describe('endCpuAccess behind a fence', () => {
+  test('a write-back waiting for a fence that signals with an error still lands, and what follows goes on', async () => {
+    const buf = await patternedBuffer(f, PAGE_SIZE, 2);
+    await buf.beginCpuAccess(0, PAGE_SIZE, 'to-device');
+    const view = buf.kmap(0);
+    view.fill(0x5a);
+    buf.kunmap(0, view);
+    const reader = new DmaFence();
+    buf.importSyncFile(reader, 'read');
+    buf.endCpuAccess(0, PAGE_SIZE, 'to-device');
+    const after = buf.beginCpuAccess(0, PAGE_SIZE, 'from-device');
+    reader.setError('EIO');
+    reader.signal();
+    await after;
+    const seen = buf.kmap(0);
+    expect(seen.every((byte) => byte === 0x5a)).toBe(true);
+    buf.kunmap(0, seen);
+    buf.endCpuAccess(0, PAGE_SIZE, 'from-device');
+    buf.put();
+  });
+});
+
 describe("the runtime's own fences", () => {
   test("exportSyncFile('write') includes a cross-device map's read until its copy is queued, and is a snapshot", async () => {
     const buf = await patternedBuffer(f, PAGE_SIZE, 6);
