@@ -124,6 +124,9 @@ export class DmaResv {
   readonly #writeContext = allocFenceContext();
   #writes = 0;
   #cancelled: DmaBufError | undefined;
+  // Rejects when the reservation is cancelled; made only once something waits.
+  #cancellation: Promise<void> | undefined;
+  #onCancel: (() => void) | undefined;
 
   /** Whether the buffer was released: every access still under way fails. */
   get cancelled(): boolean {
@@ -204,7 +207,7 @@ export class DmaResv {
     const waits = this.#unsignaled(usage === 'write' ? 'read' : 'write');
     const fence = usage === 'write' ? fenceAt(OperationFence, this.#writeContext, ++this.#writes) : new OperationFence();
     if (waits.length > 0) {
-      fence.ready = whenAll(waits);
+      fence.ready = this.#unlessCancelled(whenAll(waits));
       // Whoever gave up without awaiting it must not leave a rejection unhandled.
       fence.ready.catch(() => undefined);
     }
@@ -219,7 +222,7 @@ export class DmaResv {
    */
   waitFor(usage: ResvUsage): Promise<void> | undefined {
     const waits = this.#unsignaled(usage === 'write' ? 'read' : 'write');
-    return waits.length > 0 ? whenAll(waits) : undefined;
+    return waits.length > 0 ? this.#unlessCancelled(whenAll(waits)) : undefined;
   }
 
   /**
@@ -230,9 +233,25 @@ export class DmaResv {
     if (this.#cancelled) throw new DmaBufError('EINVAL', `${call}: the buffer was released while the operation was under way`, { cause: this.#cancelled });
   }
 
-  /** Cancels every access under way and to come (rule 4); called once, at release. */
+  /**
+   * Cancels every access under way and to come (rule 4); called once, at release. Accesses
+   * still waiting for fences (an application's may never signal) stop waiting and fail.
+   */
   cancel(reason: DmaBufError): void {
-    this.#cancelled ??= reason;
+    if (this.#cancelled) return;
+    this.#cancelled = reason;
+    this.#onCancel?.();
+  }
+
+  /** `waiting`, or a rejection with `EINVAL` as soon as the reservation is cancelled. */
+  #unlessCancelled(waiting: Promise<void>): Promise<void> {
+    this.#cancellation ??= new Promise<void>((_, reject) => {
+      this.#onCancel = () => {
+        reject(new DmaBufError('EINVAL', 'the buffer was released while the operation waited for fences in its reservation', { cause: this.#cancelled }));
+      };
+    });
+    this.#cancellation.catch(() => undefined);
+    return Promise.race([waiting, this.#cancellation]);
   }
 
   #unsignaled(usage: DmaResvUsage): readonly DmaFence[] {

@@ -60,6 +60,22 @@ describe('imported fences hold operations back', () => {
   });
 });
 
+describe('release while operations wait for a fence', () => {
+  test('a put stops operations waiting for a fence that never signals: they fail with EINVAL', async () => {
+    const buf = await patternedBuffer(f, PAGE_SIZE, 1);
+    buf.importSyncFile(new DmaFence(), 'write');
+    const attachment = buf.attach(f.importer);
+    const mapping = attachment.map('to-device');
+    const begin = buf.beginCpuAccess(0, PAGE_SIZE, 'from-device');
+    const own = buf.attach(f.exporter);
+    const zeroCopy = own.map('from-device');
+    buf.put();
+    await expect(mapping).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(begin).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(zeroCopy).rejects.toMatchObject({ code: 'EINVAL' });
+  });
+});
+
 describe('endCpuAccess behind a fence', () => {
   test('a write-back waiting for a fence that signals with an error still lands, and what follows goes on', async () => {
     const buf = await patternedBuffer(f, PAGE_SIZE, 2);

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { DmaResv, type ResvTurn, type ResvUsage } from '../../src/dma-resv.js';
+import { DmaFence } from '../../src/dma-fence.js';
 import { DmaBufError } from '../../src/error.js';
 
 /** Lets every pending promise callback run (a few rounds of microtasks). */
@@ -310,14 +311,15 @@ describe('DmaResv cancel and check', () => {
     expect(() => { resv.check('unmap'); }).toThrow(expect.objectContaining({ cause: first }) as Error);
   });
 
-  test('cancel does not reject the turns under way: they still resolve in order', async () => {
+  test('cancel makes turns still waiting reject with EINVAL at once, even behind a fence that never signals', async () => {
     const resv = new DmaResv();
-    const write = enter(resv, 'write');
-    const read = enter(resv, 'read');
+    resv.addFence(new DmaFence(), 'write');
+    const read = resv.enter('read');
+    const waited = resv.waitFor('read');
     resv.cancel(new DmaBufError('EINVAL', 'released'));
-    write.done();
-    await flush();
-    expect(read.resolved).toBe(true);
+    await expect(read.ready).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(waited).rejects.toMatchObject({ code: 'EINVAL' });
+    read.done();
     expect(() => { resv.check('map'); }).toThrow(DmaBufError);
   });
 });
