@@ -35,6 +35,7 @@
  * | `'none'` | B sees the storage as of its begin | B sees zeros; writes land at B's end | B sees the storage as of its begin | shared zeros |
  */
 import type { DmaResv } from '../src/dma-resv.js';
+import { DmaBufError } from '../src/error.js';
 import type { DmaDirection } from '../src/direction.js';
 import { PAGE_SIZE } from '../src/page.js';
 import { alignDown, alignUp, segmentPieces, type Segment } from './segments.js';
@@ -246,6 +247,17 @@ export class CpuPages {
       }
     }
     return undefined;
+  }
+
+  /**
+   * The whole buffer as one view, when one span holds all of it (a range begun over the
+   * whole buffer, within the device's `maxBufferSize`): `vmap`.
+   * @throws {DmaBufError} `ERANGE` when the bytes are staged in more than one piece.
+   */
+  wholeView(): Uint8Array {
+    const { size } = this.#context;
+    for (const span of this.#spans) if (span.at === 0 && span.length >= size && span.bytes) return new Uint8Array(span.bytes, 0, size);
+    throw new DmaBufError('ERANGE', `vmap: the buffer's ${size} bytes are staged in more than one piece; begin one CPU-access range over the whole buffer (at most maxBufferSize, ${this.#spanMax()} bytes)`);
   }
 
   /** Gives every page back, at release: the ranges end without writing back. */

@@ -260,6 +260,11 @@ export class GpuHeap {
       endCpuAccess: (buf, start, len, dir) => { this.#bytesCopied += storageOf(buf).cpu?.end(start, len, dir) ?? 0; },
       kmap: (buf, page) => this.#window(storageOf(buf), page),
       kmapAtomic: (buf, page) => this.#window(storageOf(buf), page),
+      vmap: (buf) => {
+        const pages = storageOf(buf).cpu;
+        if (!pages) throw new DmaBufError('ERANGE', 'vmap: the buffer has no CPU access under way');
+        return pages.wholeView();
+      },
     };
   }
 

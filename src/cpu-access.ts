@@ -49,6 +49,19 @@ export class CpuAccessState {
     return false;
   }
 
+  /** Whether the active ranges together cover every byte of `[start, start + len)`. */
+  coversRange(start: number, len: number): boolean {
+    let reached = start;
+    const end = start + len;
+    // Few ranges are ever active at once: sort a copy, sweep once.
+    for (const r of [...this.#ranges].sort((a, b) => a.start - b.start)) {
+      if (r.start > reached) break;
+      reached = Math.max(reached, r.start + r.len);
+      if (reached >= end) return true;
+    }
+    return reached >= end;
+  }
+
   /** Records a window handed out. */
   addWindow(page: number, view: Uint8Array, atomic: boolean): void {
     const windows = atomic ? this.#atomic : this.#plain;

@@ -108,6 +108,9 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
   readonly #host: AttachmentHost<P>;
   #refs = 1;
   #name: string | undefined;
+  // The outstanding vmap and how many vmap calls it answers.
+  #vmap: Uint8Array | undefined;
+  #vmaps = 0;
 
   /**
    * Prefer {@link exportDmaBuf}, which is the same call.
@@ -187,6 +190,8 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     liveBuffers.delete(this);
     this.resv.cancel(new DmaBufError('EINVAL', `put: the last reference to buffer ${this.id} is gone`));
     for (let n = this.#cpu.clear(); n > 0; n--) returnAtomicKmapSlot();
+    this.#vmap = undefined;
+    this.#vmaps = 0;
     try {
       callExporter('put', 'release', () => { this.#ops.release(this); });
     } finally {
@@ -265,6 +270,8 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     if (!this.#cpu.end(start, len, dir)) {
       throw new DmaBufError('EINVAL', `${call}: no active beginCpuAccess(${start}, ${len}, '${dir}') to end`);
     }
+    // A vmap lives only while CPU access covers the whole buffer, as a kmap window lives in its range.
+    if (this.#vmap && !this.#cpu.coversRange(0, this.size)) this.#endVmap(call);
     callExporter(call, 'endCpuAccess', () => { this.#ops.endCpuAccess?.(this, start, len, dir); });
   }
 
@@ -356,6 +363,58 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     checkFence(call, fence);
     checkSyncFlags(call, flags);
     for (const part of fence.unwrap()) this.resv.addFence(part, flags === 'read' ? 'read' : 'write');
+  }
+
+  /**
+   * One contiguous `Uint8Array` over the whole buffer, while active CPU-access ranges cover
+   * all of it: the kernel's `dma_buf_vmap` (Linux 3.5). Writable when a range that writes
+   * covers it. Nested calls return the same view and count; pair each with {@link vunmap}.
+   * The view is detached when CPU access stops covering the whole buffer (`endCpuAccess`),
+   * as a kmap window is. Reading or writing a whole buffer through it is one copy.
+   * @throws {DmaBufError} `ERANGE` when the active ranges do not cover the buffer (or the
+   *   exporter holds the bytes in more than one piece); `EINVAL` for a released buffer or an
+   *   exporter without a `vmap` op; `EIO` when the exporter returns something else than a
+   *   view of `size` bytes.
+   */
+  vmap(): Uint8Array {
+    const call = 'vmap';
+    this.#checkLive(call);
+    if (!this.#cpu.coversRange(0, this.size)) {
+      throw new DmaBufError('ERANGE', `${call}: no active beginCpuAccess covers the whole buffer (${this.size} bytes)`);
+    }
+    if (this.#vmap) {
+      this.#vmaps += 1;
+      return this.#vmap;
+    }
+    const ops = this.#ops;
+    if (!ops.vmap) throw new DmaBufError('EINVAL', `${call}: the exporter '${this.exporter}' has no vmap op`);
+    const view = callExporter(call, 'vmap', () => ops.vmap?.(this));
+    if (!(view instanceof Uint8Array) || view.length !== this.size) {
+      throw new DmaBufError('EIO', `${call}: the exporter's vmap op returned ${describe(view)}, not a Uint8Array of ${this.size} bytes`);
+    }
+    this.#vmap = view;
+    this.#vmaps = 1;
+    return view;
+  }
+
+  /**
+   * Ends one {@link vmap}: the kernel's `dma_buf_vunmap`. The exporter's `vunmap` runs when
+   * the last one is ended.
+   * @throws {DmaBufError} `EINVAL` unless `view` is the outstanding vmap of this buffer.
+   */
+  vunmap(view: Uint8Array): void {
+    const call = 'vunmap';
+    this.#checkLive(call);
+    if (!this.#vmap || view !== this.#vmap) throw new DmaBufError('EINVAL', `${call}: ${describe(view)} is not an outstanding vmap of this buffer`);
+    this.#vmaps -= 1;
+    if (this.#vmaps === 0) this.#endVmap(call);
+  }
+
+  #endVmap(call: string): void {
+    const view = this.#vmap;
+    this.#vmap = undefined;
+    this.#vmaps = 0;
+    if (view && this.#ops.vunmap) callExporter(call, 'vunmap', () => { this.#ops.vunmap?.(this, view); });
   }
 
   /** This buffer as plain data for the debug listing. */

@@ -34,6 +34,14 @@ export interface DmaBufOps<P = unknown> {
   kmap(buf: DmaBuf<P>, page: number): Uint8Array;
   /** Optional. Ends a window that `kmap` returned. */
   kunmap?(buf: DmaBuf<P>, page: number, view: Uint8Array): void;
+  /**
+   * Optional. One contiguous view of the whole buffer (`size` bytes) while CPU access covers
+   * it: the kernel's `vmap` (Linux 3.5). Called once per outstanding mapping; may throw
+   * (`ERANGE` when the bytes are not staged in one piece).
+   */
+  vmap?(buf: DmaBuf<P>): Uint8Array;
+  /** Optional. Ends the view `vmap` returned, once the last `vunmap` pairs the last `vmap`. */
+  vunmap?(buf: DmaBuf<P>, view: Uint8Array): void;
 }
 
 /** The ops `exportDmaBuf` requires, as in the kernel's `dma_buf_export` (3.4). */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { atomicKmapsHeld } from '../../src/atomic-kmap-slots.js';
 import { bufinfoEntries } from '../../src/bufinfo.js';
+import { CpuAccessState } from '../../src/cpu-access.js';
 import { DmaBufError } from '../../src/error.js';
 import { PAGE_SIZE } from '../../src/page.js';
 import { memoryDmaBuf } from './memory-exporter.js';
@@ -183,6 +184,32 @@ describe('endCpuAccess', () => {
     buf.kunmap(1, buf.kmap(1));
     buf.endCpuAccess(PAGE_SIZE, PAGE_SIZE, 'to-device');
     expect(() => buf.kmap(1)).toThrow(/^ERANGE: /);
+    buf.put();
+  });
+});
+
+describe('CpuAccessState.coversRange (what vmap asks)', () => {
+  test('ranges that together cover every byte cover the range, in any order; a gap does not', () => {
+    const state = new CpuAccessState();
+    state.begin({ start: 4096, len: 4096, direction: 'from-device' });
+    expect(state.coversRange(0, 8192)).toBe(false);
+    state.begin({ start: 0, len: 4000, direction: 'to-device' });
+    expect(state.coversRange(0, 8192)).toBe(false); // bytes 4000..4095 are not covered
+    state.begin({ start: 3000, len: 2000, direction: 'none' });
+    expect(state.coversRange(0, 8192)).toBe(true);
+    expect(state.end(3000, 2000, 'none')).toBe(true);
+    expect(state.coversRange(0, 8192)).toBe(false);
+  });
+});
+
+describe('vmap on the contract', () => {
+  test('an exporter without a vmap op gives EINVAL; without CPU access over the buffer, ERANGE comes first', async () => {
+    const buf = memoryDmaBuf(100);
+    expect(() => buf.vmap()).toThrow(/^ERANGE: vmap/);
+    await buf.beginCpuAccess(0, 100, 'from-device');
+    expect(() => buf.vmap()).toThrow(/^EINVAL: vmap: the exporter 'memory' has no vmap op/);
+    expect(() => { buf.vunmap(new Uint8Array(100)); }).toThrow(/^EINVAL: vunmap/);
+    buf.endCpuAccess(0, 100, 'from-device');
     buf.put();
   });
 });

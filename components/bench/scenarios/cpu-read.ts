@@ -1,6 +1,6 @@
 /**
  * `cpu-read`: the CPU reads a whole buffer. Ours: `beginCpuAccess('from-device')`, kmap every
- * page and copy it out, `endCpuAccess`. Against raw WebGPU (a new `MAP_READ` buffer per read,
+ * page and copy it out (or vmap the whole buffer and copy it out at once), `endCpuAccess`. Against raw WebGPU (a new `MAP_READ` buffer per read,
  * and one reused) and TypeGPU's `buffer.read()` on the same `GPUBuffer`.
  */
 import * as d from 'typegpu/data';
@@ -13,11 +13,12 @@ const RAW = ['raw-new-staging', 'raw-reused-staging'];
 export const cpuRead: Scenario = {
   id: 'cpu-read',
   title: 'CPU read of a whole buffer',
-  measures: "beginCpuAccess('from-device'), kmap each page and copy it out, endCpuAccess; the baselines copy into a MAP_READ buffer, mapAsync and copy out.",
+  measures: "beginCpuAccess('from-device'), kmap each page (or vmap the buffer) and copy it out, endCpuAccess; the baselines copy into a MAP_READ buffer, mapAsync and copy out.",
   metric: 'throughput',
   ratio: 'baseline',
   variants: [
     { id: 'dmabuf', label: 'dmabuf kmap', role: 'ours', against: RAW },
+    { id: 'dmabuf-vmap', label: 'dmabuf vmap', role: 'ours', against: RAW },
     { id: 'raw-new-staging', label: 'raw, new staging', role: 'raw', against: RAW },
     { id: 'raw-reused-staging', label: 'raw, reused staging', role: 'raw', against: RAW },
     { id: 'typegpu', label: 'TypeGPU read()', role: 'library', against: RAW },
@@ -38,6 +39,13 @@ export const cpuRead: Scenario = {
           out.set(view, page * PAGE_SIZE);
           buf.kunmap(page, view);
         }
+        buf.endCpuAccess(0, size, 'from-device');
+      }],
+      ['dmabuf-vmap', async () => {
+        await buf.beginCpuAccess(0, size, 'from-device');
+        const view = buf.vmap();
+        out.set(view);
+        buf.vunmap(view);
         buf.endCpuAccess(0, size, 'from-device');
       }],
       ['raw-new-staging', async () => {

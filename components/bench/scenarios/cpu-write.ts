@@ -1,6 +1,7 @@
 /**
  * `cpu-write`: the CPU writes a whole buffer and the GPU has it. Ours:
- * `beginCpuAccess('to-device')`, write every page through kmap, `endCpuAccess`. Against
+ * `beginCpuAccess('to-device')`, write every page through kmap (or the whole buffer through
+ * vmap), `endCpuAccess`. Against
  * `queue.writeBuffer`, a reused `MAP_WRITE` staging buffer copied on the GPU, and TypeGPU's
  * `buffer.write()`. Every operation ends when the device's queue is idle, so the bytes are in
  * the buffer for the next GPU command.
@@ -15,11 +16,12 @@ const RAW = ['raw-write-buffer', 'raw-map-write'];
 export const cpuWrite: Scenario = {
   id: 'cpu-write',
   title: 'CPU write of a whole buffer',
-  measures: "beginCpuAccess('to-device'), write each page through kmap, endCpuAccess, until the GPU queue is idle; the baselines write the same bytes and wait the same way.",
+  measures: "beginCpuAccess('to-device'), write each page through kmap (or all through vmap), endCpuAccess, until the GPU queue is idle; the baselines write the same bytes and wait the same way.",
   metric: 'throughput',
   ratio: 'baseline',
   variants: [
     { id: 'dmabuf', label: 'dmabuf kmap', role: 'ours', against: RAW },
+    { id: 'dmabuf-vmap', label: 'dmabuf vmap', role: 'ours', against: RAW },
     { id: 'raw-write-buffer', label: 'raw writeBuffer', role: 'raw', against: RAW },
     { id: 'raw-map-write', label: 'raw MAP_WRITE staging', role: 'raw', against: RAW },
     { id: 'typegpu', label: 'TypeGPU write()', role: 'library', against: RAW },
@@ -41,6 +43,14 @@ export const cpuWrite: Scenario = {
           view.set(source.subarray(page * PAGE_SIZE, page * PAGE_SIZE + view.length));
           buf.kunmap(page, view);
         }
+        buf.endCpuAccess(0, size, 'to-device');
+        await idle();
+      }],
+      ['dmabuf-vmap', async () => {
+        await buf.beginCpuAccess(0, size, 'to-device');
+        const view = buf.vmap();
+        view.set(source);
+        buf.vunmap(view);
         buf.endCpuAccess(0, size, 'to-device');
         await idle();
       }],
