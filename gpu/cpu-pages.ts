@@ -10,8 +10,8 @@
  *    same bytes, whichever range it is reached through.
  * 2. How a page is first staged follows the direction of the range that stages it: read from
  *    the storage into `MAP_READ` staging (`'from-device'`, `'bidirectional'`); blank when the
- *    CPU only writes (`'to-device'`: zeroed plain memory up to 2 MiB, else mapped
- *    `MAP_WRITE` staging, zeroed unless it last held this buffer's own bytes) or does neither
+ *    CPU only writes (`'to-device'`: plain memory up to 2 MiB, else mapped `MAP_WRITE`
+ *    staging, either zeroed unless it last held this buffer's own bytes) or does neither
  *    (`'none'`: zeroed plain memory).
  * 3. A range that reads and begins over pages already staged reads them again from the
  *    storage, in its turn in the buffer's reservation, and refreshes the staged bytes, except
@@ -291,7 +291,8 @@ export class CpuPages {
     let dirty = false;
     if (!plain) ({ buffer: staging, dirty } = pool.acquireFor(owner, device, reading ? 'read' : 'write', length));
     const span: Span = { at, length, staging, writeStaging: !plain && !reading, dirty: !plain && !reading && dirty, bytes: undefined, staged, users: 1, fresh: read, released: false };
-    if (plain) span.bytes = pool.acquireHost(length);
+    // A write-only window may show this buffer's own earlier CPU bytes (rule 2); 'none' shows zeros.
+    if (plain) span.bytes = pool.acquireHost(length, owner, dir === 'to-device');
     return { span, finish };
   }
 
@@ -361,7 +362,7 @@ export class CpuPages {
     span.released = true;
     const { pool } = this.#context;
     if (span.staging) pool.release(span.staging);
-    else if (span.bytes) pool.releaseHost(span.bytes);
+    else if (span.bytes) pool.releaseHost(span.bytes, this.#context.buf);
     span.bytes = undefined;
   }
 

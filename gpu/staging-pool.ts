@@ -52,6 +52,7 @@ export class StagingPool {
   readonly #kinds = new WeakMap<GPUBuffer, FreeBuffer>();
   // Whose bytes a buffer may still hold (a write buffer keeps what its last user wrote).
   readonly #owners = new WeakMap<GPUBuffer, object>();
+  readonly #hostOwners = new WeakMap<ArrayBuffer, object>();
 
   constructor(capBytes: number) {
     this.capBytes = capBytes;
@@ -110,25 +111,30 @@ export class StagingPool {
   }
 
   /**
-   * Zeroed plain memory of `size` bytes for a write-only CPU window, reused: the first touch
-   * of fresh memory costs more than zeroing memory already touched.
+   * Plain memory of `size` bytes for a write-only CPU window, reused: the first touch of
+   * fresh memory costs more than zeroing memory already touched. It is zeroed unless `owner`
+   * (a dma-buf) was its last user and `keepOwn` is set: a window then shows that buffer's own
+   * earlier CPU bytes, never another's.
    */
-  acquireHost(size: number): ArrayBuffer {
-    const index = this.#freeHost.findIndex((b) => b.byteLength === size);
+  acquireHost(size: number, owner?: object, keepOwn = false): ArrayBuffer {
+    let index = owner === undefined ? -1 : this.#freeHost.findIndex((b) => b.byteLength === size && this.#hostOwners.get(b) === owner);
+    if (index < 0) index = this.#freeHost.findIndex((b) => b.byteLength === size);
     const reused = index >= 0 ? this.#freeHost.splice(index, 1)[0] : undefined;
     if (!reused) return new ArrayBuffer(size);
     this.#idleHostBytes -= size;
-    new Uint8Array(reused).fill(0);
+    if (!keepOwn || owner === undefined || this.#hostOwners.get(reused) !== owner) new Uint8Array(reused).fill(0);
     return reused;
   }
 
   /**
-   * Takes plain memory back. Its contents move to a new `ArrayBuffer` and the old one is
-   * detached, so views a caller kept past the end of its access see nothing of the next user.
+   * Takes plain memory back, last used by `owner`. Its contents move to a new `ArrayBuffer`
+   * and the old one is detached, so views a caller kept past the end of its access see
+   * nothing of the next user.
    */
-  releaseHost(buffer: ArrayBuffer): void {
+  releaseHost(buffer: ArrayBuffer, owner?: object): void {
     const moved = detach(buffer);
     if (this.#closed || this.#idleHostBytes + moved.byteLength > HOST_CAP) return;
+    if (owner !== undefined) this.#hostOwners.set(moved, owner);
     this.#freeHost.push(moved);
     this.#idleHostBytes += moved.byteLength;
   }

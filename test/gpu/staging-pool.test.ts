@@ -280,4 +280,22 @@ describe('StagingPool host memory', () => {
     expect(new Uint8Array(reused).every((byte) => byte === 0)).toBe(true);
     expect(pool.liveBytes).toBe(0); // host memory is not GPU staging
   });
+
+  test("acquireHost keeps an owner's own earlier bytes only when asked to, and zeroes another owner's", () => {
+    const pool = new StagingPool(16 * MiB);
+    const mine = {};
+    const theirs = {};
+    const first = pool.acquireHost(4096, mine, true);
+    new Uint8Array(first).fill(0x11);
+    pool.releaseHost(first, mine);
+    const again = pool.acquireHost(4096, mine, true);
+    expect(new Uint8Array(again).every((byte) => byte === 0x11)).toBe(true);
+    pool.releaseHost(again, mine);
+    const other = pool.acquireHost(4096, theirs, true);
+    expect(new Uint8Array(other).every((byte) => byte === 0)).toBe(true);
+    new Uint8Array(other).fill(0x22);
+    pool.releaseHost(other, theirs);
+    const notKept = pool.acquireHost(4096, theirs, false);
+    expect(new Uint8Array(notKept).every((byte) => byte === 0)).toBe(true);
+  });
 });
