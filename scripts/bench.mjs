@@ -3,19 +3,26 @@
 // print its table and write every number to JSON.
 //
 //   npm run bench [-- --quick] [--out FILE] [--scenarios cpu-read,page-latency] [--screenshot FILE] [--charts DIR]
+//                 [--save] [--compare FILE] [--noise N]
 //
 // --quick        the short version (fewer sizes and runs), for smoke checks
 // --out FILE     where the JSON goes (default bench-results.json)
 // --scenarios    a comma-separated subset of the scenarios
 // --screenshot   also save a PNG of the page with its tables and charts
 // --charts DIR   also save each scenario's chart as DIR/<scenario>.png
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// --save         also keep the JSON as docs/bench/runs/<date>-<vendor>-<architecture>.json
+//                (full runs only: quick figures are not comparable)
+// --compare FILE after the run, each figure's speed against FILE's (a saved run, or any
+//                bench JSON) and each ratio's change, flagged beyond --noise (default 0.2);
+//                scripts/bench-compare.mjs compares two files without running anything
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { compareReports, comparisonText, parseNoise, readReport, savedRunName } from './bench-compare.mjs';
 import { ensureChromium, ensurePackages, fail, root } from './bootstrap.mjs';
 import { CHROMIUM_FLAGS } from './chromium.mjs';
 
-/** @type {{ values: { quick?: boolean, out?: string, scenarios?: string, screenshot?: string, charts?: string, help?: boolean } }} */
+/** @type {{ values: { quick?: boolean, out?: string, scenarios?: string, screenshot?: string, charts?: string, save?: boolean, compare?: string, noise?: string, help?: boolean } }} */
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean' },
@@ -23,14 +30,30 @@ const { values: args } = parseArgs({
     scenarios: { type: 'string' },
     screenshot: { type: 'string' },
     charts: { type: 'string' },
+    save: { type: 'boolean' },
+    compare: { type: 'string' },
+    noise: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
-  console.log('npm run bench [-- --quick] [--out FILE] [--scenarios a,b] [--screenshot FILE] [--charts DIR]');
+  console.log('npm run bench [-- --quick] [--out FILE] [--scenarios a,b] [--screenshot FILE] [--charts DIR] [--save] [--compare FILE] [--noise N]');
   process.exit(0);
 }
 const out = resolve(args.out ?? 'bench-results.json');
+/** Where `--save` keeps runs. */
+const runsDir = join(root, 'docs', 'bench', 'runs');
+if (args.save && args.quick) fail('--save keeps full runs only: a --quick run has fewer sizes and shorter samples, so its figures are not comparable with a saved run. Run `npm run bench -- --save` without --quick.');
+// The file to compare with is read before the run, so that a wrong path costs no run.
+let noise = 0;
+/** @type {import('../components/bench/report.js').BenchReport | undefined} */
+let saved;
+try {
+  noise = parseNoise(args.noise);
+  saved = args.compare === undefined ? undefined : readReport(resolve(args.compare));
+} catch (error) {
+  fail(error instanceof Error ? error.message : String(error));
+}
 const options = { quick: args.quick ?? false, ...(args.scenarios ? { scenarios: args.scenarios.split(',').map((s) => s.trim()) } : {}) };
 
 ensurePackages();
@@ -87,6 +110,10 @@ try {
   console.log(`\n${result.text}\n`);
   writeFileSync(out, `${JSON.stringify(result.report, null, 2)}\n`);
   console.log(`webgpu-dmabuf: all numbers in ${out}`);
+  if (saved && args.compare) {
+    const rows = compareReports(saved, result.report, { noise });
+    console.log(`\n${comparisonText(saved, result.report, rows, { noise, baseName: 'saved', currentName: 'this run', baseFile: args.compare })}\n`);
+  }
   if (args.screenshot) {
     await page.locator('dmabuf-bench').screenshot({ path: resolve(args.screenshot) });
     console.log(`webgpu-dmabuf: screenshot in ${resolve(args.screenshot)}`);
@@ -102,6 +129,16 @@ try {
     console.log(`webgpu-dmabuf: charts in ${dir}`);
   }
   failed = result.report.skipped.some((s) => s.reason.startsWith('failed'));
+  if (args.save && failed) console.error('webgpu-dmabuf: not saved under docs/bench/runs/: a scenario failed.');
+  else if (args.save) {
+    mkdirSync(runsDir, { recursive: true });
+    // A second run of the same day on the same adapter gets -2, -3...: a saved run is never overwritten.
+    const name = savedRunName(result.report).replace(/\.json$/, '');
+    let file = join(runsDir, `${name}.json`);
+    for (let n = 2; existsSync(file); n += 1) file = join(runsDir, `${name}-${n}.json`);
+    writeFileSync(file, `${JSON.stringify(result.report, null, 2)}\n`);
+    console.log(`webgpu-dmabuf: run saved as ${relative(root, file)}${options.scenarios ? ` (only ${options.scenarios.join(', ')})` : ''}`);
+  }
 } catch (error) {
   console.error(error);
   failed = true;
