@@ -16,7 +16,8 @@
  * CPU access (the kernel's "Kernel cpu access to a dma-buf buffer object"):
  * 1. `beginCpuAccess(start, len, dir)`: everything that can fail happens here.
  * 2. `kmap(page)` / `kmapAtomic(page)` of pages the range covers, each ended with
- *    `kunmap` / `kunmapAtomic`; these never fail for pages inside an active range.
+ *    `kunmap` / `kunmapAtomic`; these never fail for pages inside an active range. Or, when
+ *    the ranges cover the whole buffer, `vmap()` for one view of all of it, ended with `vunmap`.
  * 3. `endCpuAccess(start, len, dir)` with the same range and direction: always succeeds.
  *
  * Locking convention: JavaScript runs one call at a time, so attach and detach (which are
