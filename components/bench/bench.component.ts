@@ -5,7 +5,7 @@ import { BenchProgressEvent } from './bench-progress-event.js';
 import { benchStyles } from './bench.styles.js';
 import { drawChart } from './chart.js';
 import type { BenchReport, PipelineResult, ScenarioResult } from './report.js';
-import { figureText, mainThreadNote, pipelineRows, ratioHeading, ratioText, reportText, sourceRate } from './report-text.js';
+import { figureText, framePipelineNotes, framePipelineRows, mainThreadNote, pipelineRows, ratioHeading, ratioText, reportText, sourceRate, type TableRows } from './report-text.js';
 import { runBench, type BenchOptions, type BenchProgress } from './run-bench.js';
 import { formatSize, SCENARIO_IDS, type ScenarioId } from './scenario.js';
 
@@ -64,9 +64,9 @@ export class DmabufBench extends LitElement {
 
   /**
    * Runs the benchmark (the chosen scenarios, or those ticked on the page) and resolves with
-   * its report; shows progress, then the tables and charts. The camera pipeline's modules are
+   * its report; shows progress, then the tables and charts. The pipelines' modules are
    * shown on the page while they run. `mainThreadClock` (which `npm run bench` gives) lets the
-   * camera pipeline report main-thread time.
+   * pipelines report main-thread time.
    * @throws {Error} when a run is already under way, or the page has no WebGPU device.
    */
   async run(options: Pick<BenchOptions, 'quick' | 'scenarios' | 'mainThreadClock'> = {}): Promise<BenchReport> {
@@ -158,6 +158,7 @@ export class DmabufBench extends LitElement {
       <div class="stage" ?hidden=${!running}></div>
       ${this.report?.scenarios.map((s) => this.#renderScenario(s))}
       ${this.report?.pipeline ? this.#renderPipeline(this.report.pipeline) : nothing}
+      ${this.report?.framePipeline?.length ? this.#renderFramePipeline(this.report.framePipeline) : nothing}
       ${this.report?.skipped.map((s) => html`<p class="extras" data-skipped=${s.id}>${s.id}: not run: ${s.reason}</p>`)}
     </div>`;
   }
@@ -178,16 +179,37 @@ export class DmabufBench extends LitElement {
       <span class="status">${progress.done}/${progress.total} ${progress.label}</span>`;
   }
 
-  #renderPipeline(pipeline: PipelineResult) {
-    const { heading, rows } = pipelineRows(pipeline);
+  /** A pipeline table; `roles` gives each row's class (the variant's role: ours stands out). */
+  #renderPipelineTable({ heading, rows }: TableRows, roles: readonly string[]) {
+    return html`<table>
+      <thead><tr>${heading.map((h) => html`<th>${h}</th>`)}</tr></thead>
+      <tbody>${rows.map((row, i) => html`<tr class=${roles[i] ?? ''}>${row.map((cell) => html`<td>${cell}</td>`)}</tr>`)}</tbody>
+    </table>`;
+  }
+
+  /** Each result's variant's role, in the order of the results. */
+  #roles(pipeline: PipelineResult): string[] {
     const roles = new Map(pipeline.variants.map((v) => [v.id, v.role]));
+    return pipeline.results.map((r) => roles.get(r.variant) ?? '');
+  }
+
+  #renderFramePipeline(sizes: readonly PipelineResult[]) {
+    const first = sizes[0];
+    if (!first) return nothing;
+    return html`<section data-scenario=${first.id}>
+      <h2>${first.id}: ${first.title}</h2>
+      <p class="measures">${first.measures}</p>
+      ${this.#renderPipelineTable(framePipelineRows(sizes), sizes.flatMap((p) => this.#roles(p)))}
+      <div class="extras">Source ${first.cameraPath ?? '?'}, rate ${sourceRate(first)}.</div>
+      ${framePipelineNotes(sizes).map((note) => html`<div class="extras">${note}</div>`)}
+    </section>`;
+  }
+
+  #renderPipeline(pipeline: PipelineResult) {
     return html`<section data-scenario=${pipeline.id}>
       <h2>${pipeline.id}: ${pipeline.title}</h2>
       <p class="measures">${pipeline.measures}</p>
-      <table>
-        <thead><tr>${heading.map((h) => html`<th>${h}</th>`)}</tr></thead>
-        <tbody>${rows.map((row, i) => html`<tr class=${roles.get(pipeline.results[i]?.variant ?? '') ?? ''}>${row.map((cell) => html`<td>${cell}</td>`)}</tr>`)}</tbody>
-      </table>
+      ${this.#renderPipelineTable(pipelineRows(pipeline), this.#roles(pipeline))}
       <div class="extras">
         Frames ${pipeline.frame ? `${pipeline.frame.width} × ${pipeline.frame.height}` : '?'} from camera path ${pipeline.cameraPath ?? '?'}, camera rate ${sourceRate(pipeline)}.
         ${mainThreadNote(pipeline)}

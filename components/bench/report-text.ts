@@ -64,14 +64,38 @@ export function spreadText(figure: Figure | null, digits: number): { median: str
   return { median: figure.median.toFixed(digits), range: `${figure.min.toFixed(digits)}..${figure.max.toFixed(digits)}` };
 }
 
+/** A table's heading and rows, shared by the page and the terminal. */
+export interface TableRows {
+  readonly heading: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+}
+
+/** One pipeline variant's cells from the frame rate on, with `extra` (the camera pipeline's "of camera rate") after the source's rate. */
+function pipelineCells(r: PipelineVariantResult, extra: readonly string[]): string[] {
+  const fps = spreadText(r.fps, 1);
+  const main = spreadText(r.mainThreadMsPerFrame, 2);
+  return [fps.median, fps.range, r.cameraFps.median.toFixed(1), ...extra, ratioText(r.vsNaive), main.median, main.range, (r.bytesCopiedPerFrame / 1024).toFixed(0), String(r.framesDropped)];
+}
+
 /** The camera pipeline table's heading and one row per variant, shared by the page and the terminal. */
-export function pipelineRows(pipeline: PipelineResult): { heading: readonly string[]; rows: readonly (readonly string[])[] } {
+export function pipelineRows(pipeline: PipelineResult): TableRows {
   const labels = new Map(pipeline.variants.map((v) => [v.id, v.label]));
   const heading = ['variant', 'fps', 'min..max', 'camera made fps', 'of camera rate', 'vs naive', 'main-thread ms/frame', 'min..max', 'KiB copied/frame', 'dropped'];
-  const rows = pipeline.results.map((r: PipelineVariantResult) => {
-    const fps = spreadText(r.fps, 1);
-    const main = spreadText(r.mainThreadMsPerFrame, 2);
-    return [labels.get(r.variant) ?? r.variant, fps.median, fps.range, r.cameraFps.median.toFixed(1), ratioText(r.ofCamera), ratioText(r.vsNaive), main.median, main.range, (r.bytesCopiedPerFrame / 1024).toFixed(0), String(r.framesDropped)];
+  const rows = pipeline.results.map((r) => [labels.get(r.variant) ?? r.variant, ...pipelineCells(r, [ratioText(r.ofCamera)])]);
+  return { heading, rows };
+}
+
+/** `640 x 480`, or `?` without a frame. */
+export function frameSizeText(pipeline: PipelineResult): string {
+  return pipeline.frame ? `${pipeline.frame.width} x ${pipeline.frame.height}` : '?';
+}
+
+/** The frame pipeline's table: one row per size and variant, shared by the page and the terminal. */
+export function framePipelineRows(sizes: readonly PipelineResult[]): TableRows {
+  const heading = ['size', 'variant', 'fps', 'min..max', 'pattern made fps', 'vs naive', 'main-thread ms/frame', 'min..max', 'KiB moved/frame', 'dropped'];
+  const rows = sizes.flatMap((pipeline) => {
+    const labels = new Map(pipeline.variants.map((v) => [v.id, v.label]));
+    return pipeline.results.map((r) => [frameSizeText(pipeline), labels.get(r.variant) ?? r.variant, ...pipelineCells(r, [])]);
   });
   return { heading, rows };
 }
@@ -79,14 +103,20 @@ export function pipelineRows(pipeline: PipelineResult): { heading: readonly stri
 /** The camera's own frame rate, as text. */
 export function sourceRate(pipeline: PipelineResult): string {
   const rate = pipeline.results[0]?.cameraSourceFps;
-  return rate ? `${rate.toFixed(0)} fps` : 'unknown (test pattern: one frame per animation frame)';
+  if (rate) return `${rate.toFixed(0)} fps`;
+  return pipeline.id === 'frame-pipeline' ? 'uncapped (test pattern: the next frame as soon as the importer takes it)' : 'unknown (test pattern: one frame per animation frame)';
 }
 
-/** What the camera pipeline's main-thread figures are, or why there are none. */
+/** What a pipeline's main-thread figures are, or why there are none. */
 export function mainThreadNote(pipeline: PipelineResult): string {
   return pipeline.mainThreadMeasured
     ? `Main-thread time with every pipeline paused: ${pipeline.restingMainThreadMsPerSecond.toFixed(1)} ms/s, taken off the per-frame figures.`
     : 'Main-thread time needs the DevTools protocol: run `npm run bench` to measure it.';
+}
+
+/** The frame pipeline's notes under its table: per size, the resting main-thread time and the dma-bufs left alive. */
+export function framePipelineNotes(sizes: readonly PipelineResult[]): string[] {
+  return sizes.map((p) => `${frameSizeText(p)}: ${p.mainThreadMeasured ? `main thread with every pipeline paused ${p.restingMainThreadMsPerSecond.toFixed(1)} ms/s, taken off` : 'main-thread time needs the DevTools protocol (`npm run bench`)'}; dma-bufs left alive after teardown: ${p.buffersLeftAlive}`);
 }
 
 /** The camera pipeline as a text table. */
@@ -100,6 +130,15 @@ export function pipelineText(pipeline: PipelineResult): string {
   return [`${pipeline.id}: ${pipeline.title}`, `  ${pipeline.measures}`, table([heading, ...rows], 1), ...notes].join('\n');
 }
 
+/** The frame pipeline, every size in one text table. */
+export function framePipelineText(sizes: readonly PipelineResult[]): string {
+  const first = sizes[0];
+  if (!first) return '';
+  const { heading, rows } = framePipelineRows(sizes);
+  const notes = [`  frames: RGBA, source ${first.cameraPath ?? '?'}, rate ${sourceRate(first)}`, ...framePipelineNotes(sizes).map((n) => `  ${n}`)];
+  return [`${first.id}: ${first.title}`, `  ${first.measures}`, table([heading, ...rows], 2), ...notes].join('\n');
+}
+
 /** The whole report as text. */
 export function reportText(report: BenchReport): string {
   const { adapter, settings } = report;
@@ -111,5 +150,6 @@ export function reportText(report: BenchReport): string {
   ];
   const skipped = report.skipped.map((s) => `${s.id}: not run: ${s.reason}`);
   const pipeline = report.pipeline ? [pipelineText(report.pipeline)] : [];
-  return [header.join('\n'), ...report.scenarios.map(scenarioText), ...pipeline, ...skipped].join('\n\n');
+  const framePipeline = report.framePipeline?.length ? [framePipelineText(report.framePipeline)] : [];
+  return [header.join('\n'), ...report.scenarios.map(scenarioText), ...pipeline, ...framePipeline, ...skipped].join('\n\n');
 }

@@ -40,12 +40,12 @@ export interface ScenarioResult {
   readonly points: readonly PointResult[];
 }
 
-/** One variant of the camera pipeline, over its timed windows. */
+/** One variant of a pipeline scenario (`camera-pipeline`, `frame-pipeline`), over its timed windows. */
 export interface PipelineVariantResult {
   readonly variant: string;
   /** Frames shown per second, one sample per window (`batch` is 1). */
   readonly fps: Figure;
-  /** Frames the camera made per second in the same windows (it makes none while its ring is full). */
+  /** Frames the camera (or the pattern) made per second in the same windows (it makes none while its ring is full). */
   readonly cameraFps: Figure;
   /** Frames per second the camera delivers (its track's settings): the rate to keep up with; `null` for the test pattern. */
   readonly cameraSourceFps: number | null;
@@ -65,9 +65,9 @@ export interface PipelineVariantResult {
   readonly vsNaive: number | null;
 }
 
-/** The `camera-pipeline` scenario's results. */
+/** A pipeline scenario's results: `camera-pipeline`'s, or `frame-pipeline`'s at one frame size. */
 export interface PipelineResult {
-  readonly id: 'camera-pipeline';
+  readonly id: 'camera-pipeline' | 'frame-pipeline';
   readonly title: string;
   readonly measures: string;
   readonly variants: readonly VariantInfo[];
@@ -114,6 +114,11 @@ export interface BenchReport {
   readonly scenarios: readonly ScenarioResult[];
   /** The `camera-pipeline` scenario, when it was chosen and ran. */
   readonly pipeline: PipelineResult | null;
+  /**
+   * The `frame-pipeline` scenario, one result per frame size measured (smallest first);
+   * empty when it was not chosen. Absent in runs saved before the scenario existed.
+   */
+  readonly framePipeline?: readonly PipelineResult[];
   readonly skipped: readonly SkippedScenario[];
   /** The bench heap's counts after the run: zero live buffers, storage and mirrors when nothing leaked. */
   readonly heapAfter: GpuHeapStats;

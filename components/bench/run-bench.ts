@@ -1,13 +1,14 @@
 /**
  * Runs the benchmark: two devices of their own (an exporter and an importer, as two modules
  * have), the stock heap on the first, TypeGPU on the first for its baselines, then every
- * chosen scenario size by size, variants interleaved; last, the camera pipeline, whose
- * modules bring their own devices.
+ * chosen scenario size by size, variants interleaved; last, the camera pipeline and the
+ * frame pipeline, whose modules bring their own devices.
  */
 import { tgpu } from 'typegpu';
 import { GpuHeap, requestGpuDevice } from 'webgpu-dmabuf';
 import { FULL_SETTINGS, measureInterleaved, QUICK_SETTINGS, type Figure, type MeasureSettings } from './measure.js';
 import { cameraPipelineSteps, runCameraPipeline, type MainThreadClock } from './camera-pipeline/run-camera-pipeline.js';
+import { framePipelineSizes, framePipelineSteps, runFramePipeline } from './frame-pipeline/run-frame-pipeline.js';
 import { withRatios, type BenchReport, type PipelineResult, type ScenarioResult, type SkippedScenario } from './report.js';
 import { SCENARIO_IDS, formatSize, type BenchEnv, type Scenario, type ScenarioId } from './scenario.js';
 import { cpuRead } from './scenarios/cpu-read.js';
@@ -16,7 +17,7 @@ import { mapCrossDevice } from './scenarios/map-cross-device.js';
 import { mapSameDevice } from './scenarios/map-same-device.js';
 import { pageLatency } from './scenarios/page-latency.js';
 
-/** The scenarios measured operation by operation, size by size, in order; `camera-pipeline` runs after them. */
+/** The scenarios measured operation by operation, size by size, in order; `camera-pipeline` and `frame-pipeline` run after them. */
 export const SCENARIOS: readonly Scenario[] = [cpuRead, cpuWrite, pageLatency, mapSameDevice, mapCrossDevice];
 
 /** What to run. */
@@ -25,9 +26,9 @@ export interface BenchOptions {
   readonly quick?: boolean;
   /** Which scenarios; all by default. */
   readonly scenarios?: readonly ScenarioId[];
-  /** Where the camera pipeline's modules are shown while they run; a temporary element of `document.body` by default. */
+  /** Where the pipelines' modules are shown while they run; a temporary element of `document.body` by default. */
   readonly stage?: HTMLElement | undefined;
-  /** The page's main-thread time, for the camera pipeline's ms per frame; without it that column is empty. */
+  /** The page's main-thread time, for the pipelines' ms per frame; without it that column is empty. */
   readonly mainThreadClock?: MainThreadClock | undefined;
 }
 
@@ -112,8 +113,11 @@ export async function runBench(options: BenchOptions = {}, onProgress?: (progres
   const settings = quick ? QUICK_SETTINGS : FULL_SETTINGS;
   const chosen = SCENARIOS.filter((s) => wanted.has(s.id));
   const withPipeline = wanted.has('camera-pipeline');
+  const withFramePipeline = wanted.has('frame-pipeline');
   const skipped: SkippedScenario[] = [];
-  const total = chosen.reduce((sum, s) => sum + s.sizes(quick).length * s.variants.length * (settings.warmup + settings.runs), 0) + (withPipeline ? cameraPipelineSteps(settings) : 0);
+  const total = chosen.reduce((sum, s) => sum + s.sizes(quick).length * s.variants.length * (settings.warmup + settings.runs), 0)
+    + (withPipeline ? cameraPipelineSteps(settings) : 0)
+    + (withFramePipeline ? framePipelineSteps(settings, quick) : 0);
   let done = 0;
   const startedAt = new Date().toISOString();
   const timerResolutionMs = timerResolution();
@@ -139,15 +143,24 @@ export async function runBench(options: BenchOptions = {}, onProgress?: (progres
   const { vendor, architecture, device, description } = env.exporter.adapterInfo;
   env.exporter.destroy();
   env.importer.destroy();
+  const windowDone = (label: string) => {
+    done += 1;
+    onProgress?.({ done, total, label });
+  };
   let pipeline: PipelineResult | null = null;
   if (withPipeline) {
     try {
-      pipeline = await inStage(options.stage, (stage) => runCameraPipeline(stage, settings, options.mainThreadClock, (label) => {
-        done += 1;
-        onProgress?.({ done, total, label });
-      }));
+      pipeline = await inStage(options.stage, (stage) => runCameraPipeline(stage, settings, options.mainThreadClock, windowDone));
     } catch (error) {
       skipped.push({ id: 'camera-pipeline', reason: `failed: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
+  const framePipeline: PipelineResult[] = [];
+  if (withFramePipeline) {
+    try {
+      await inStage(options.stage, (stage) => runFramePipeline(stage, settings, quick, options.mainThreadClock, windowDone, (result) => { framePipeline.push(result); }));
+    } catch (error) {
+      skipped.push({ id: 'frame-pipeline', reason: `failed after ${framePipeline.length} of ${framePipelineSizes(quick).length} sizes: ${error instanceof Error ? error.message : String(error)}` });
     }
   }
   onProgress?.({ done: total, total, label: 'done' });
@@ -162,6 +175,7 @@ export async function runBench(options: BenchOptions = {}, onProgress?: (progres
     settings,
     scenarios,
     pipeline,
+    framePipeline,
     skipped,
     heapAfter,
   };

@@ -5,8 +5,8 @@
 import type { GpuHeap } from 'webgpu-dmabuf';
 import type { TgpuRoot } from 'typegpu';
 
-/** The scenarios of issue 6, in the order they run. */
-export const SCENARIO_IDS = ['cpu-read', 'cpu-write', 'page-latency', 'map-same-device', 'map-cross-device', 'camera-pipeline'] as const;
+/** The scenarios (issues 6 and 15), in the order they run. */
+export const SCENARIO_IDS = ['cpu-read', 'cpu-write', 'page-latency', 'map-same-device', 'map-cross-device', 'camera-pipeline', 'frame-pipeline'] as const;
 
 /** One scenario's name. */
 export type ScenarioId = (typeof SCENARIO_IDS)[number];

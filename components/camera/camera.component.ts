@@ -42,6 +42,21 @@ function nextAnimationFrame(stop: Promise<void>): Promise<number | undefined> {
 }
 
 /**
+ * How long an {@link DmabufCamera.uncapped} pattern waits before it looks at its ring again,
+ * ms: the ring tells no one when a lease comes back. (Browsers stretch nested timers to 4 ms.)
+ */
+const RING_POLL_MS = 1;
+
+/** {@link RING_POLL_MS}, or less when `stop` settles first. */
+function ringWait(stop: Promise<void>): Promise<void> {
+  let id = 0;
+  return Promise.race([
+    new Promise<void>((resolve) => { id = window.setTimeout(resolve, RING_POLL_MS); }),
+    stop.then(() => { clearTimeout(id); }),
+  ]);
+}
+
+/**
  * @summary The exporter: writes each camera frame into a ring of dma-bufs from its own heap
  * and offers it to importers as an fd.
  *
@@ -64,6 +79,7 @@ export class DmabufCamera extends DmabufModule {
     width: { type: Number },
     height: { type: Number },
     paused: { type: Boolean, reflect: true },
+    uncapped: { type: Boolean, reflect: true },
     forcePath: { type: String, attribute: 'force-path' },
     path: { state: true },
     notice: { state: true },
@@ -78,6 +94,15 @@ export class DmabufCamera extends DmabufModule {
   declare height: number;
   /** While set, no frame is made (importers keep showing the last one). */
   declare paused: boolean;
+  /**
+   * The test pattern's pace. Unset (the default): one frame per animation frame. Set: no
+   * frame-rate cap, the next frame as soon as the importers take it, that is once a ring slot
+   * is free and no more of its frames are held than importers took the last one (each works
+   * on one, none waits behind it to be replaced by a newer one): a source for benchmarks,
+   * drawing nothing that no one shows. A camera delivers frames at its own rate whatever
+   * this says.
+   */
+  declare uncapped: boolean;
   /** Tries only this path (for tests and comparisons); empty: fastest first. */
   declare forcePath: string;
   /** The path frames take, once known. */
@@ -88,7 +113,8 @@ export class DmabufCamera extends DmabufModule {
   declare layout: FrameLayout | undefined;
   /**
    * Frames per second the camera delivers (its track's settings), once it runs; `undefined`
-   * for the test pattern, which is drawn once per animation frame.
+   * for the test pattern, which is drawn once per animation frame (or, {@link uncapped}, as
+   * fast as the importers take frames).
    */
   declare sourceFrameRate: number | undefined;
 
@@ -108,6 +134,7 @@ export class DmabufCamera extends DmabufModule {
     this.width = 640;
     this.height = 480;
     this.paused = false;
+    this.uncapped = false;
     this.forcePath = '';
     this.path = undefined;
     this.notice = '';
@@ -216,43 +243,63 @@ export class DmabufCamera extends DmabufModule {
     try {
       if (this.paused) return;
       const layout = rgbaFrameLayout(frame.displayWidth, frame.displayHeight);
-      await this.#produce(device, layout, (dst) => this.#writeFrame(device, frame, dst, layout));
+      if ((await this.#produce(device, layout, (dst) => this.#writeFrame(device, frame, dst, layout))) === undefined) this.frameDropped();
     } finally {
       frame.close();
     }
   }
 
+  /**
+   * The test pattern: one frame per animation frame, dropped when the ring is full; or,
+   * {@link uncapped} (and not paused), the next frame as soon as the importers take it,
+   * waiting (never dropping a frame) while they still hold as many as took the last one, or
+   * the ring is full.
+   */
   async #patternLoop(device: GPUDevice, stopped: Promise<void>): Promise<void> {
     this.#foundPath('pattern', []);
     const layout = rgbaFrameLayout(this.width, this.height);
     const kernel = (this.#kernels.pattern ??= new TestPatternKernel(device));
-    for (;;) {
+    const draw = (time: number) => (dst: GPUBufferBinding) => {
+      const encoder = device.createCommandEncoder({ label: 'camera pattern' });
+      kernel.encode(encoder, time / 1000, dst, layout);
+      device.queue.submit([encoder.finish()]);
+      return Promise.resolve();
+    };
+    const stop = { now: false };
+    void stopped.then(() => { stop.now = true; });
+    // Importers that took the last frame: while more frames than that are held, one waits to be replaced.
+    let taken = 0;
+    while (!stop.now) {
+      if (this.uncapped && !this.paused) {
+        const held = this.#ring?.leases ?? 0;
+        const offered = held > taken ? undefined : await this.#produce(device, layout, draw(performance.now()));
+        if (offered === undefined) await ringWait(stopped);
+        else taken = offered;
+        continue;
+      }
       const time = await nextAnimationFrame(stopped);
       if (time === undefined) break;
       if (this.paused) continue;
-      await this.#produce(device, layout, (dst) => {
-        const encoder = device.createCommandEncoder({ label: 'camera pattern' });
-        kernel.encode(encoder, time / 1000, dst, layout);
-        device.queue.submit([encoder.finish()]);
-        return Promise.resolve();
-      });
+      if ((await this.#produce(device, layout, draw(time))) === undefined) this.frameDropped();
     }
   }
 
-  /** One frame: a free slot, `write` into it, wait for the GPU, offer it to importers. */
-  async #produce(device: GPUDevice, layout: FrameLayout, write: (dst: GPUBufferBinding) => Promise<void>): Promise<void> {
+  /**
+   * One frame: a free slot, `write` into it, wait for the GPU, offer it to importers.
+   * Resolves with how many importers took it, or `undefined`, with nothing written, when
+   * every slot is held or being written.
+   */
+  async #produce(device: GPUDevice, layout: FrameLayout, write: (dst: GPUBufferBinding) => Promise<void>): Promise<number | undefined> {
     const started = performance.now();
     const ring = await this.#ringFor(layout);
     const slot = await ring.acquire();
-    if (!slot) {
-      this.frameDropped();
-      return;
-    }
+    if (!slot) return undefined;
     await this.#fill(ring, slot, device, write);
     this.#sequence += 1;
     const frame = { layout, sequence: this.#sequence, origin: this.#sequence, capturedAt: started, exporter: this.name };
-    await ring.publish(slot, frame, this);
+    const taken = await ring.publish(slot, frame, this);
     this.frameDone(performance.now() - started, this.#heap?.stats(), this.path ?? '');
+    return taken;
   }
 
   async #fill(ring: FrameRing, slot: RingSlot, device: GPUDevice, write: (dst: GPUBufferBinding) => Promise<void>): Promise<void> {
@@ -364,7 +411,7 @@ export class DmabufCamera extends DmabufModule {
     return html`
       <div class="title"><h2>Camera <span class="meta">exporter</span></h2><span class="badge" part="status">${this.status}</span></div>
       <p class="meta" data-path=${this.path ?? ''}>Path: <code>${this.path ? PATH_TEXT[this.path] : 'finding out…'}</code></p>
-      <p class="meta">Frame: <code>${size}</code> RGBA in a ring of ${RING_SLOTS} dma-bufs · sequence <code>${this.#sequence}</code>${this.sourceFrameRate ? html` · camera at <code>${this.sourceFrameRate.toFixed(0)}</code> fps` : null}</p>
+      <p class="meta">Frame: <code>${size}</code> RGBA in a ring of ${RING_SLOTS} dma-bufs · sequence <code>${this.#sequence}</code>${this.sourceFrameRate ? html` · camera at <code>${this.sourceFrameRate.toFixed(0)}</code> fps` : null}${this.uncapped && this.path === 'pattern' ? html` · uncapped: the next frame as soon as it is taken` : null}</p>
       ${this.notice ? html`<p class="notice" role="status">${this.notice}</p>` : null}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : null}
       <div class="controls">

@@ -1,10 +1,13 @@
 // The benchmark page must not rot: its quick version runs once on the real adapter and every
-// scenario it can run yields figures for every variant. Speed is never asserted here.
+// scenario it can run yields figures for every variant (the pipelines' at every size the quick
+// run measures), and nothing is left alive. Speed is never asserted here, only counts.
 import { expect, test } from 'vitest';
 import { cdp } from 'vitest/browser';
 import { BenchProgressEvent } from '../../components/bench/bench-progress-event.js';
 import '../../components/bench/bench.js';
 import { PIPELINE_VARIANTS } from '../../components/bench/camera-pipeline/pipelines.js';
+import { framePipelineSizes } from '../../components/bench/frame-pipeline/run-frame-pipeline.js';
+import type { PipelineResult } from '../../components/bench/report.js';
 import { SCENARIOS } from '../../components/bench/run-bench.js';
 import { SCENARIO_IDS } from '../../components/bench/scenario.js';
 
@@ -20,6 +23,25 @@ async function mainThreadClock(): Promise<() => Promise<number>> {
   };
 }
 
+/**
+ * A pipeline scenario's figures: frames shown and main-thread time for every variant, counts
+ * (never speed): the shared device moves 0 bytes, the others more; no dma-buf left alive.
+ */
+function expectPipelineFigures(pipeline: PipelineResult | null | undefined, runs: number, where: string): void {
+  expect(pipeline?.results.map((r) => r.variant), where).toEqual(PIPELINE_VARIANTS.map((v) => v.id));
+  for (const r of pipeline?.results ?? []) {
+    expect(r.fps.samples.length, `${where} ${r.variant}`).toBe(runs);
+    expect(r.fps.min, `${where} ${r.variant}`).toBeGreaterThan(0);
+    expect(r.cameraFps.median, `${where} ${r.variant}`).toBeGreaterThan(0);
+    expect(r.mainThreadMsPerFrame?.median, `${where} ${r.variant}`).toBeGreaterThan(0);
+  }
+  const perFrame = new Map(pipeline?.results.map((r) => [r.variant, r.bytesCopiedPerFrame]));
+  expect(perFrame.get('shared'), where).toBe(0);
+  expect(perFrame.get('independent'), where).toBeGreaterThan(0);
+  expect(perFrame.get('naive'), where).toBeGreaterThan(0);
+  expect(pipeline?.buffersLeftAlive, where).toBe(0);
+}
+
 test('<dmabuf-bench> quick run: every scenario yields a median, min and max for every variant at every size', async () => {
   const element = document.createElement('dmabuf-bench');
   document.body.append(element);
@@ -32,7 +54,7 @@ test('<dmabuf-bench> quick run: every scenario yields a median, min and max for 
     expect(report.adapter.vendor).not.toBe('');
     // Every scenario ran; a failed one shows its error here.
     expect(report.skipped).toEqual([]);
-    expect([...report.scenarios.map((s) => s.id), report.pipeline?.id]).toEqual(SCENARIO_IDS);
+    expect([...report.scenarios.map((s) => s.id), report.pipeline?.id, report.framePipeline?.[0]?.id]).toEqual(SCENARIO_IDS);
     expect(report.scenarios.map((s) => s.id)).toEqual(SCENARIOS.map((s) => s.id));
     for (const scenario of report.scenarios) {
       const spec = SCENARIOS.find((s) => s.id === scenario.id);
@@ -51,20 +73,23 @@ test('<dmabuf-bench> quick run: every scenario yields a median, min and max for 
     }
     // The camera pipeline: frames shown and main-thread time for every variant, and nothing left alive.
     const pipeline = report.pipeline;
-    expect(pipeline?.results.map((r) => r.variant)).toEqual(PIPELINE_VARIANTS.map((v) => v.id));
-    for (const r of pipeline?.results ?? []) {
-      expect(r.fps.samples.length, r.variant).toBe(report.settings.runs);
-      expect(r.fps.min, r.variant).toBeGreaterThan(0);
-      expect(r.cameraFps.median, r.variant).toBeGreaterThan(0);
-      expect(r.mainThreadMsPerFrame?.median, r.variant).toBeGreaterThan(0);
-    }
-    // Counts, not speed: the shared device copies nothing; with a device per module frames move between devices.
-    const perFrame = new Map(pipeline?.results.map((r) => [r.variant, r.bytesCopiedPerFrame]));
+    expectPipelineFigures(pipeline, report.settings.runs, 'camera-pipeline');
     expect(pipeline?.frame?.width).toBeGreaterThan(0);
-    expect(perFrame.get('shared')).toBe(0);
-    expect(perFrame.get('independent')).toBeGreaterThan(0);
-    expect(perFrame.get('naive')).toBeGreaterThan(0);
-    expect(pipeline?.buffersLeftAlive).toBe(0);
+
+    // The frame pipeline: the same figures at each size of the quick run (640 x 480 only), from the uncapped test pattern.
+    const sizes = report.framePipeline ?? [];
+    expect(sizes.map((p) => p.frame)).toEqual(framePipelineSizes(true));
+    for (const framePipeline of sizes) {
+      const where = `frame-pipeline ${framePipeline.frame?.width ?? '?'}x${framePipeline.frame?.height ?? '?'}`;
+      expectPipelineFigures(framePipeline, report.settings.runs, where);
+      expect(framePipeline.cameraPath, where).toBe('pattern');
+      // Every frame shown crossed two devices (camera -> filter -> view) with a device per module and naive: at least a frame's bytes per frame.
+      const frameBytes = (framePipeline.frame?.width ?? 0) * (framePipeline.frame?.height ?? 0) * 4;
+      const perFrame = new Map(framePipeline.results.map((r) => [r.variant, r.bytesCopiedPerFrame]));
+      expect(perFrame.get('independent'), where).toBeGreaterThanOrEqual(frameBytes);
+      expect(perFrame.get('naive'), where).toBeGreaterThanOrEqual(frameBytes);
+    }
+    expect(element.reportText).toContain('frame-pipeline: ');
     expect(steps).toBeGreaterThan(0);
     // Every scenario gave back what it allocated.
     expect(report.heapAfter).toMatchObject({ liveBuffers: 0, storageBytes: 0, mirrorBytes: 0 });

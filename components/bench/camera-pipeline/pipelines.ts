@@ -1,7 +1,8 @@
 /**
- * The three camera pipelines the `camera-pipeline` scenario compares, each built from the
- * demo's own `<dmabuf-camera>`: the demo's filter and view on one shared device, the same on
- * a device each, and the naive baseline on a device each. All start paused.
+ * The three pipelines the `camera-pipeline` and `frame-pipeline` scenarios compare, each
+ * built from the demo's own `<dmabuf-camera>` (its camera, or its test pattern without a
+ * frame-rate cap): the demo's filter and view on one shared device, the same on a device
+ * each, and the naive baseline on a device each. All start paused.
  */
 import { requestGpuDevice, type FrameEffect } from 'webgpu-dmabuf';
 import '../../camera/camera.js';
@@ -21,8 +22,27 @@ export const PIPELINE_VARIANTS = [
 /** One variant's id. */
 export type PipelineVariantId = (typeof PIPELINE_VARIANTS)[number]['id'];
 
-/** The effect every pipeline's filter runs: the demo's default. */
+/** The effect every camera pipeline's filter runs: the demo's default. */
 export const PIPELINE_EFFECT: FrameEffect = 'sobel';
+
+/** What the pipelines of one scenario are fed and run. */
+export interface PipelineSpec {
+  /**
+   * Prefix of the modules' element ids and names (`bench` gives `bench-shared-camera`...);
+   * short: a ring buffer's name (`bench independent filter frame 3`) has at most 32 bytes.
+   */
+  readonly prefix: string;
+  /** The filter's effect. */
+  readonly effect: FrameEffect;
+  /**
+   * The source: the camera (falling back to the pattern), or the test pattern alone, drawn
+   * as fast as the pipeline takes frames (`uncapped`); at `width` x `height`.
+   */
+  readonly source: { readonly kind: 'camera' | 'uncapped-pattern'; readonly width: number; readonly height: number };
+}
+
+/** `camera-pipeline`'s pipelines: the demo's camera at 640 x 480 and its default effect. */
+export const CAMERA_PIPELINE_SPEC: PipelineSpec = { prefix: 'bench', effect: PIPELINE_EFFECT, source: { kind: 'camera', width: 640, height: 480 } };
 
 /** What the scenario reads of a running pipeline. */
 export interface PipelineCounts {
@@ -60,9 +80,15 @@ function element<K extends 'dmabuf-camera' | 'dmabuf-filter' | 'dmabuf-view'>(ta
   return el;
 }
 
-function camera(id: string, device: GPUDevice | undefined): DmabufCamera {
+function camera(id: string, device: GPUDevice | undefined, spec: PipelineSpec): DmabufCamera {
   const el = element('dmabuf-camera', `${id}-camera`, device);
   el.paused = true;
+  el.width = spec.source.width;
+  el.height = spec.source.height;
+  if (spec.source.kind === 'uncapped-pattern') {
+    el.source = 'pattern';
+    el.uncapped = true;
+  }
   return el;
 }
 
@@ -72,12 +98,12 @@ async function removeAll(modules: readonly DmabufModule[]): Promise<void> {
 }
 
 /** camera -> filter -> view of the demo, in `stage`, on `device` (shared) or a device each (`undefined`). */
-async function dmabufPipeline(stage: HTMLElement, id: 'shared' | 'independent', device: GPUDevice | undefined): Promise<Pipeline> {
-  const cam = camera(`bench-${id}`, device);
-  const filter = element('dmabuf-filter', `bench-${id}-filter`, device);
+async function dmabufPipeline(stage: HTMLElement, spec: PipelineSpec, id: 'shared' | 'independent', device: GPUDevice | undefined): Promise<Pipeline> {
+  const cam = camera(`${spec.prefix}-${id}`, device, spec);
+  const filter = element('dmabuf-filter', `${spec.prefix}-${id}-filter`, device);
   filter.source = cam.id;
-  filter.effect = PIPELINE_EFFECT;
-  const view = element('dmabuf-view', `bench-${id}-view`, device);
+  filter.effect = spec.effect;
+  const view = element('dmabuf-view', `${spec.prefix}-${id}-view`, device);
   view.source = filter.id;
   view.label = PIPELINE_VARIANTS.find((v) => v.id === id)?.label ?? id;
   const modules = [cam, filter, view];
@@ -107,13 +133,13 @@ async function dmabufPipeline(stage: HTMLElement, id: 'shared' | 'independent', 
 }
 
 /** The demo's camera on a device of its own, then the {@link NaivePipeline} on two more. */
-async function naivePipeline(stage: HTMLElement): Promise<Pipeline> {
+async function naivePipeline(stage: HTMLElement, spec: PipelineSpec): Promise<Pipeline> {
   const devices = {
     camera: await requestGpuDevice({ label: 'bench naive camera device' }),
     filter: await requestGpuDevice({ label: 'bench naive filter device' }),
     view: await requestGpuDevice({ label: 'bench naive view device' }),
   };
-  const cam = camera('bench-naive', devices.camera);
+  const cam = camera(`${spec.prefix}-naive`, devices.camera, spec);
   const canvas = document.createElement('canvas');
   canvas.className = 'naive-view';
   stage.append(cam, canvas);
@@ -127,7 +153,7 @@ async function naivePipeline(stage: HTMLElement): Promise<Pipeline> {
   };
   try {
     await started([cam]);
-    naive = new NaivePipeline(cam, devices, canvas, PIPELINE_EFFECT);
+    naive = new NaivePipeline(cam, devices, canvas, spec.effect);
   } catch (error) {
     await dispose();
     throw error;
@@ -146,15 +172,15 @@ async function naivePipeline(stage: HTMLElement): Promise<Pipeline> {
 }
 
 /**
- * Builds the three pipelines in `stage`, paused. The caller disposes of each.
+ * Builds the three pipelines of `spec` in `stage`, paused. The caller disposes of each.
  * @throws {Error} when a module does not start (no WebGPU device, no canvas context).
  */
-export async function buildPipelines(stage: HTMLElement): Promise<Pipeline[]> {
+export async function buildPipelines(stage: HTMLElement, spec: PipelineSpec): Promise<Pipeline[]> {
   const built: Pipeline[] = [];
   try {
-    built.push(await dmabufPipeline(stage, 'shared', await requestGpuDevice({ label: 'bench shared device' })));
-    built.push(await dmabufPipeline(stage, 'independent', undefined));
-    built.push(await naivePipeline(stage));
+    built.push(await dmabufPipeline(stage, spec, 'shared', await requestGpuDevice({ label: 'bench shared device' })));
+    built.push(await dmabufPipeline(stage, spec, 'independent', undefined));
+    built.push(await naivePipeline(stage, spec));
     return built;
   } catch (error) {
     for (const pipeline of built) await pipeline.dispose();

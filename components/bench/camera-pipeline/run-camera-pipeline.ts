@@ -1,100 +1,17 @@
 /**
- * The `camera-pipeline` scenario: frames per second and main-thread milliseconds per frame
- * of camera -> filter -> view, measured in windows of steady running. One pipeline runs at
- * a time (the others' cameras are paused), in a rotating order, so the variants share the
- * page's load as the other scenarios' variants do.
+ * The `camera-pipeline` scenario: the demo's camera -> filter (Sobel) -> view, live, on one
+ * shared device, on a device per module, and naive; measured by {@link measurePipelines}.
  */
-import { summarize, type MeasureSettings } from '../measure.js';
-import type { PipelineResult, PipelineVariantResult } from '../report.js';
-import { buildPipelines, PIPELINE_EFFECT, PIPELINE_VARIANTS, type Pipeline, type PipelineCounts } from './pipelines.js';
+import type { MeasureSettings } from '../measure.js';
+import type { PipelineResult } from '../report.js';
+import { buildPipelines, CAMERA_PIPELINE_SPEC, PIPELINE_VARIANTS } from './pipelines.js';
+import { measurePipelines, pipelineWindows, type MainThreadClock } from './windows.js';
 
-/**
- * Cumulative seconds the page's main thread has spent running tasks: Chrome DevTools
- * Protocol `Performance.getMetrics`' `TaskDuration`, which `npm run bench` and the quick-run
- * test pass in. A page cannot measure this by itself.
- */
-export type MainThreadClock = () => Promise<number>;
-
-/** Main-thread seconds per second with every pipeline paused: the page's own cost, taken off the pipelines'. */
-async function restingRate(clock: MainThreadClock, windowMs: number): Promise<number> {
-  const before = await clock();
-  const t0 = performance.now();
-  await sleep(windowMs);
-  const after = await clock();
-  return (after - before) / ((performance.now() - t0) / 1000);
-}
-
-/** One window of one pipeline. */
-interface Window {
-  readonly seconds: number;
-  readonly delta: PipelineCounts;
-  /** Main-thread seconds in the window, when a clock was given. */
-  readonly mainThread: number | undefined;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function minus(a: PipelineCounts, b: PipelineCounts): PipelineCounts {
-  return { made: a.made - b.made, shown: a.shown - b.shown, dropped: a.dropped - b.dropped, bytesCopied: a.bytesCopied - b.bytesCopied };
-}
-
-/** Resolves once `pipeline` has shown `frames` more frames; throws after `timeoutMs`. */
-async function framesShown(pipeline: Pipeline, frames: number, timeoutMs: number): Promise<void> {
-  const target = pipeline.counts().shown + frames;
-  const deadline = performance.now() + timeoutMs;
-  while (pipeline.counts().shown < target) {
-    if (performance.now() > deadline) throw new Error(`the ${pipeline.id} pipeline showed no frame for ${timeoutMs} ms (camera: ${pipeline.camera.status}${pipeline.camera.error ? `, ${pipeline.camera.error}` : ''})`);
-    await sleep(10);
-  }
-}
-
-/**
- * Resumes `pipeline`, lets it fill, counts `windowMs` of steady running, and pauses it again
- * until what is in flight has drained.
- */
-async function measureWindow(pipeline: Pipeline, windowMs: number, clock: MainThreadClock | undefined): Promise<Window> {
-  pipeline.camera.paused = false;
-  try {
-    await framesShown(pipeline, 2, 5000);
-    const before = pipeline.counts();
-    const clockBefore = await clock?.();
-    const t0 = performance.now();
-    await sleep(windowMs);
-    const clockAfter = await clock?.();
-    const seconds = (performance.now() - t0) / 1000;
-    const delta = minus(pipeline.counts(), before);
-    const mainThread = clockBefore === undefined || clockAfter === undefined ? undefined : clockAfter - clockBefore;
-    return { seconds, delta, mainThread };
-  } finally {
-    pipeline.camera.paused = true;
-    await sleep(Math.min(200, windowMs));
-  }
-}
-
-/** One pipeline's figures over its timed windows; `vsNaive` is filled in once the naive one's are known. */
-function result(pipeline: Pipeline, windows: readonly Window[], resting: number): PipelineVariantResult {
-  const fps = summarize(windows.map((w) => w.delta.shown / w.seconds), 1);
-  const cameraFps = summarize(windows.map((w) => w.delta.made / w.seconds), 1);
-  const timed = windows.flatMap((w) => (w.mainThread === undefined || w.delta.shown === 0 ? [] : [(Math.max(0, w.mainThread - resting * w.seconds) * 1000) / w.delta.shown]));
-  const sourceRate = pipeline.camera.sourceFrameRate;
-  const total = windows.reduce((sum, w) => ({ shown: sum.shown + w.delta.shown, dropped: sum.dropped + w.delta.dropped, bytes: sum.bytes + w.delta.bytesCopied }), { shown: 0, dropped: 0, bytes: 0 });
-  return {
-    variant: pipeline.id,
-    fps,
-    cameraFps,
-    mainThreadMsPerFrame: timed.length === windows.length ? summarize(timed, 1) : null,
-    framesShown: total.shown,
-    framesDropped: total.dropped,
-    bytesCopiedPerFrame: total.shown > 0 ? total.bytes / total.shown : 0,
-    cameraSourceFps: sourceRate ?? null,
-    ofCamera: sourceRate ? fps.median / sourceRate : null,
-    vsNaive: null,
-  };
-}
+export type { MainThreadClock } from './windows.js';
 
 /** Steps of {@link runCameraPipeline}: one per window. */
 export function cameraPipelineSteps(settings: MeasureSettings): number {
-  return PIPELINE_VARIANTS.length * (settings.warmup + settings.runs);
+  return pipelineWindows(PIPELINE_VARIANTS.length, settings);
 }
 
 /**
@@ -104,39 +21,19 @@ export function cameraPipelineSteps(settings: MeasureSettings): number {
  * @throws {Error} when a pipeline does not start or stops showing frames; nothing is left behind.
  */
 export async function runCameraPipeline(stage: HTMLElement, settings: MeasureSettings, clock: MainThreadClock | undefined, step: (label: string) => void): Promise<PipelineResult> {
-  const pipelines = await buildPipelines(stage);
-  const windows = new Map<Pipeline, Window[]>(pipelines.map((p) => [p, []]));
-  const resting: number[] = [];
-  let leftAlive = 0;
-  try {
-    for (let round = 0; round < settings.warmup + settings.runs; round++) {
-      if (clock && round >= settings.warmup) resting.push(await restingRate(clock, settings.windowMs));
-      for (let k = 0; k < pipelines.length; k++) {
-        const pipeline = pipelines[(k + round) % pipelines.length];
-        if (!pipeline) continue;
-        const window = await measureWindow(pipeline, settings.windowMs, clock);
-        if (round >= settings.warmup) windows.get(pipeline)?.push(window);
-        step(`camera-pipeline ${pipeline.id}`);
-      }
-    }
-  } finally {
-    for (const pipeline of pipelines) leftAlive += await pipeline.dispose();
-  }
-  const first = pipelines[0]?.camera;
-  const restingRateMedian = resting.length > 0 ? summarize(resting, 1).median : 0;
-  const results = pipelines.map((p) => result(p, windows.get(p) ?? [], restingRateMedian));
-  const naiveFps = results.find((r) => r.variant === 'naive')?.fps.median ?? 0;
+  const spec = CAMERA_PIPELINE_SPEC;
+  const measured = await measurePipelines(() => buildPipelines(stage, spec), settings, clock, (pipeline) => { step(`camera-pipeline ${pipeline.id}`); });
   return {
     id: 'camera-pipeline',
     title: 'Camera -> filter -> view, live',
-    measures: `The demo's <dmabuf-camera> -> <dmabuf-filter> (${PIPELINE_EFFECT}) -> <dmabuf-view>, frames shown per second over ${settings.windowMs} ms windows of steady running, and main-thread time per frame shown (beyond the page's own while every pipeline is paused); the naive baseline reads each frame back to the CPU and uploads it again at every module.`,
+    measures: `The demo's <dmabuf-camera> -> <dmabuf-filter> (${spec.effect}) -> <dmabuf-view>, frames shown per second over ${settings.windowMs} ms windows of steady running, and main-thread time per frame shown (beyond the page's own while every pipeline is paused); the naive baseline reads each frame back to the CPU and uploads it again at every module.`,
     variants: PIPELINE_VARIANTS,
-    frame: first?.layout ? { width: first.layout.width, height: first.layout.height } : null,
-    cameraPath: first?.path ?? null,
+    frame: measured.frame,
+    cameraPath: measured.cameraPath,
     windowMs: settings.windowMs,
     mainThreadMeasured: clock !== undefined,
-    restingMainThreadMsPerSecond: restingRateMedian * 1000,
-    results: results.map((r) => ({ ...r, vsNaive: naiveFps > 0 ? r.fps.median / naiveFps : null })),
-    buffersLeftAlive: leftAlive,
+    restingMainThreadMsPerSecond: measured.restingMainThreadMsPerSecond,
+    results: measured.results,
+    buffersLeftAlive: measured.buffersLeftAlive,
   };
 }

@@ -1,0 +1,70 @@
+/**
+ * The `frame-pipeline` scenario: where sharing is the cost. The demo's modules fed by the
+ * camera's test pattern drawn on the GPU without a frame-rate cap (`<dmabuf-camera
+ * source="pattern" uncapped>`: the next frame as soon as the filter takes it), through
+ * a pass-through filter (`none`: one copy on the GPU) to the view, so that what is left to
+ * measure is how frames move between the modules: on one shared device (zero-copy), on a
+ * device per module (the heap's copies), and naive (read back to the CPU, upload again).
+ * Size by size, each size's three pipelines built, measured in interleaved windows as
+ * `camera-pipeline`'s are ({@link measurePipelines}), and torn down before the next.
+ */
+import type { FrameEffect } from 'webgpu-dmabuf';
+import { buildPipelines, PIPELINE_VARIANTS, type PipelineSpec } from '../camera-pipeline/pipelines.js';
+import { measurePipelines, pipelineWindows, type MainThreadClock } from '../camera-pipeline/windows.js';
+import type { MeasureSettings } from '../measure.js';
+import type { PipelineResult } from '../report.js';
+
+/** A frame size of the scenario. */
+export interface FrameSize {
+  readonly width: number;
+  readonly height: number;
+}
+
+/** The frame sizes of a full run; a quick run takes the first only. */
+export const FRAME_PIPELINE_SIZES: readonly FrameSize[] = [
+  { width: 640, height: 480 },
+  { width: 1280, height: 720 },
+  { width: 1920, height: 1080 },
+];
+
+/** The filter's effect: `none`, a pass-through copy, so the modules' GPU work is as small as it gets. */
+export const FRAME_PIPELINE_EFFECT: FrameEffect = 'none';
+
+/** The sizes a run measures. */
+export function framePipelineSizes(quick: boolean): readonly FrameSize[] {
+  return quick ? FRAME_PIPELINE_SIZES.slice(0, 1) : FRAME_PIPELINE_SIZES;
+}
+
+/** Steps of {@link runFramePipeline}: one per window, at every size. */
+export function framePipelineSteps(settings: MeasureSettings, quick: boolean): number {
+  return framePipelineSizes(quick).length * pipelineWindows(PIPELINE_VARIANTS.length, settings);
+}
+
+/**
+ * Measures the three pipelines at every size of the run (`quick`: 640 x 480 only), one size
+ * after the other, in `stage`; `done` gets each size's result as soon as it is measured, so
+ * a later size that fails leaves the earlier ones. `step` is called after every window.
+ * @throws {Error} when a pipeline does not start or stops showing frames; nothing is left behind.
+ */
+export async function runFramePipeline(stage: HTMLElement, settings: MeasureSettings, quick: boolean, clock: MainThreadClock | undefined, step: (label: string) => void, done: (result: PipelineResult) => void): Promise<void> {
+  const sizes = framePipelineSizes(quick);
+  const sizesText = sizes.map((s) => `${s.width} x ${s.height}`).join(', ');
+  for (const { width, height } of sizes) {
+    const spec: PipelineSpec = { prefix: 'frame', effect: FRAME_PIPELINE_EFFECT, source: { kind: 'uncapped-pattern', width, height } };
+    const size = `${width}x${height}`;
+    const measured = await measurePipelines(() => buildPipelines(stage, spec), settings, clock, (pipeline) => { step(`frame-pipeline ${size} ${pipeline.id}`); });
+    done({
+      id: 'frame-pipeline',
+      title: 'GPU pattern -> pass-through filter -> view, uncapped',
+      measures: `The demo's <dmabuf-camera source="pattern" uncapped> (no frame-rate cap: the next frame as soon as the filter takes it) -> <dmabuf-filter> (${spec.effect}) -> <dmabuf-view> at ${sizesText}, one size after the other: frames shown per second over ${settings.windowMs} ms windows of steady running, main-thread time per frame shown (beyond the page's own while every pipeline is paused) and bytes moved between devices per frame shown; the naive baseline reads each frame back to the CPU and uploads it again at every module.`,
+      variants: PIPELINE_VARIANTS,
+      frame: measured.frame ?? { width, height },
+      cameraPath: measured.cameraPath,
+      windowMs: settings.windowMs,
+      mainThreadMeasured: clock !== undefined,
+      restingMainThreadMsPerSecond: measured.restingMainThreadMsPerSecond,
+      results: measured.results,
+      buffersLeftAlive: measured.buffersLeftAlive,
+    });
+  }
+}
