@@ -23,7 +23,12 @@ function mount(uncapped: boolean): DmabufCamera {
   return camera;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/**
+ * Lets the uncapped loop run: it looks at its ring every millisecond, so `ms` is dozens of its
+ * rounds. Only for showing that something does NOT happen (no frame drawn); never a deadline:
+ * a slow machine can make the check weaker, never make a correct camera fail it.
+ */
+const letLoopRun = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 afterEach(async () => {
   vi.restoreAllMocks();
@@ -61,23 +66,23 @@ test('<dmabuf-camera uncapped> draws the next frame when the importer takes it: 
   try {
     // An importer that never gives a frame back: it holds the one it works on and the next, and the camera waits.
     await expect.poll(() => leases.length, { timeout: 30_000 }).toBe(2);
-    await sleep(100);
+    await letLoopRun(100);
     expect(leases.length).toBe(2);
     expect(camera.frames).toBe(2);
     // Each frame given back lets exactly one more come.
     for (let n = 3; n <= 6; n++) {
       leases.shift()?.release();
       await expect.poll(() => camera.frames, { timeout: 30_000 }).toBe(n);
-      await sleep(20);
+      await letLoopRun(20);
       expect(camera.frames).toBe(n);
     }
     expect(camera.dropped).toBe(0);
     // Paused, it makes none even with nothing held.
     camera.paused = true;
     for (const lease of leases.splice(0)) lease.release();
-    await sleep(50);
+    await letLoopRun(50);
     const frames = camera.frames;
-    await sleep(100);
+    await letLoopRun(100);
     expect(camera.frames).toBe(frames);
     camera.paused = false;
     await expect.poll(() => camera.frames, { timeout: 30_000 }).toBeGreaterThan(frames);
