@@ -38,6 +38,7 @@ import type { DmaResv } from '../src/dma-resv.js';
 import { DmaBufError } from '../src/error.js';
 import type { DmaDirection } from '../src/direction.js';
 import { PAGE_SIZE } from '../src/page.js';
+import { queueDone } from './device-loss.js';
 import { alignDown, alignUp, segmentPieces, type Segment } from './segments.js';
 import type { StagingPool } from './staging-pool.js';
 import { patchWords, wordPatch, type WordPatch } from './word-patch.js';
@@ -143,8 +144,7 @@ export class CpuPages {
     const [coverStart, coverEnd] = coverOf(start, len, size);
     const reading = readsBack(dir);
     const allocated = this.#context.allocated('beginCpuAccess');
-    // A read that is submitted within this call needs no turn; one that must wait takes one.
-    const turn = reading && (allocated || !resv.idle) ? resv.enter('read') : undefined;
+    const turn = reading ? resv.enter('read') : undefined;
     // The CPU writes into a range begun only to write: it waits for readers and writers as a writer does.
     const writerWait = !reading && writesBack(dir) && !resv.idle ? resv.waitFor('write') : undefined;
     writerWait?.catch(() => undefined);
@@ -170,7 +170,7 @@ export class CpuPages {
       if (allocated) await allocated;
       this.#context.guard('beginCpuAccess');
       if (reading) refreshes = this.#submitReads(created.map((c) => c.span), shared, coverStart, coverEnd);
-      turn?.done();
+      turn?.done(queueDone(this.#context.device));
       const mapped = [...created.flatMap((c) => (c.span.staging ? [this.#stage(c.span, dir)] : [])), ...refreshes.map((r) => r.staging.mapAsync(GPUMapMode.READ, 0, r.length))];
       if (mapped.length > 0) await Promise.all(mapped);
       if (shared.length > 0) await Promise.all(shared.map((span) => span.staged));
@@ -204,18 +204,20 @@ export class CpuPages {
     let written = 0;
     if (writesBack(dir)) {
       if (this.#refreshing > 0) this.#ended.push({ start, len, epoch: ++this.#epoch });
-      const { resv } = this.#context.buf;
-      // Nothing ahead: written back within the call, so it needs no turn.
-      if (resv.idle) {
+      const turn = this.#context.buf.resv.enter('write');
+      // Nothing ahead: written back within the call.
+      if (!turn.ready) {
         try {
           this.#context.guard('endCpuAccess');
           this.#writeBack(range);
           written = len;
+          turn.done(queueDone(this.#context.device));
         } catch {
           // endCpuAccess always succeeds: with the buffer released or its device lost, the bytes have nowhere to go.
+        } finally {
+          turn.done();
         }
       } else {
-        const turn = resv.enter('write');
         const copy = this.#snapshot(range);
         // endCpuAccess always succeeds: the bytes are written back even when a fence it
         // waited for signalled with an error (that error is the waiting reader's, not ours).
@@ -223,13 +225,14 @@ export class CpuPages {
           try {
             this.#context.guard('endCpuAccess');
             this.#writeSources([copy], start, start + len);
+            turn.done(queueDone(this.#context.device));
           } catch {
             // As above: nowhere to go.
           } finally {
             turn.done();
           }
         };
-        void (turn.ready ?? Promise.resolve()).then(flush, flush);
+        void turn.ready.then(flush, flush);
         written = len;
       }
     }

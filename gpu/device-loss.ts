@@ -52,6 +52,14 @@ export function checkDevice(call: string, device: GPUDevice, role: string): void
 }
 
 /**
+ * Settles once the work queued so far on `device` is done, or the device is lost: what a
+ * runtime fence in a buffer's reservation signals on. Never rejects.
+ */
+export function queueDone(device: GPUDevice): Promise<unknown> {
+  return Promise.race([device.queue.onSubmittedWorkDone().catch(() => undefined), device.lost]);
+}
+
+/**
  * What a failed `mapAsync` or other GPU step means to the caller: the device failed or was
  * destroyed under the operation, so `ENODEV`, keeping the original as `cause`.
  */

@@ -15,7 +15,7 @@ import { DmaBufError } from '../src/error.js';
 import type { DmaBufOps } from '../src/ops.js';
 import type { SgTable } from '../src/sg-table.js';
 import { CpuPages } from './cpu-pages.js';
-import { checkDevice, deviceFailure, onDeviceLost } from './device-loss.js';
+import { checkDevice, deviceFailure, onDeviceLost, queueDone } from './device-loss.js';
 import { IdleMirrors } from './idle-mirrors.js';
 import { Mirrors, type Mirror, type MirrorSource } from './mirror.js';
 import { alignUp, createSegments, destroySegments, segmentBytes, type Segment } from './segments.js';
@@ -310,7 +310,7 @@ export class GpuHeap {
       if (turn) {
         await this.#transfer('map', { device: this.device, segments: storage.segments }, mirror, buf.size, {
           guard: () => { this.#guard('map', buf, device); },
-          sourceDone: () => { turn.done(); },
+          sourceDone: () => { turn.done(queueDone(this.device)); },
         });
       }
       this.#guard('map', buf, device);
@@ -337,6 +337,7 @@ export class GpuHeap {
     try {
       // The guard runs before every write into the storage: a device lost on the way is ENODEV.
       await this.#transfer('unmap', mirror, { device: this.device, segments: storage.segments }, buf.size, { guard, beforeWrite: () => turn.ready });
+      turn.done(queueDone(this.device));
     } finally {
       turn.done();
       mirror.transfers -= 1;

@@ -22,11 +22,11 @@
  *    (`dma_resv_usage_rw`): a read waits for `'kernel'` and `'write'` fences, a write for
  *    `'read'` and below. Reads do not wait for each other. Fences an application imported
  *    count the same; one that signals with an error fails the operation with that error.
- * 3. Its fence signals once its commands are queued on the exporter's device (or it gave
- *    up) and everything it waited for has signalled: from then on the device's queue keeps
- *    the order. So an operation that gives up early lets no later one past an earlier one.
- *    An operation that can queue its work within the call, with nothing to wait for, needs
- *    no fence at all (its work is queued before anything called after it).
+ * 3. Later operations of the exporter wait for it only until its commands are queued on the
+ *    exporter's device (or it gave up) and everything it waited for has done so too: from
+ *    then on the device's queue keeps the order. So an operation that gives up early lets no
+ *    later one past an earlier one. Its fence itself signals when that work is done on the
+ *    device, as a kernel fence does: that is what an application waiting for it sees.
  * 4. When the buffer is released, the reservation is cancelled: an operation that has not
  *    finished fails with `EINVAL` the next time it checks, and submits nothing after that.
  *
@@ -46,7 +46,11 @@ export type DmaResvUsage = 'kernel' | 'write' | 'read' | 'bookkeep';
 export type ResvUsage = 'read' | 'write';
 
 const RANK: Readonly<Record<DmaResvUsage, number>> = { kernel: 0, write: 1, read: 2, bookkeep: 3 };
-const NONE: readonly DmaFence[] = [];
+
+/** Whether a fence still holds operations back: an exporter's own until it is queued, any other until it signals. */
+function blocks(fence: DmaFence): boolean {
+  return fence instanceof OperationFence ? !fence.queued : !fence.signaled;
+}
 
 /**
  * Throws `EINVAL` naming `call` unless `value` is a usage class.
@@ -65,8 +69,13 @@ export interface ResvTurn {
    * the error of a fence it waited for that signalled with one.
    */
   readonly ready: Promise<void> | undefined;
-  /** Signals that the operation's commands are queued, or that it gave up. Safe to call twice. */
-  done(): void;
+  /**
+   * Says that the operation's commands are queued on the exporter's device (later
+   * operations may go ahead from now: the queue keeps the order), or that it gave up. Its
+   * fence signals once `completion` settles (the work done on the device), or at once
+   * without one. Safe to call twice; only the first call counts.
+   */
+  done(completion?: Promise<unknown>): void;
 }
 
 /** Resolves once every fence has signalled; rejects with the first error among them. */
@@ -84,18 +93,39 @@ function whenAll(fences: readonly DmaFence[]): Promise<void> {
   });
 }
 
-/** The fence of an exporter's own operation: it signals itself, through its turn, and no one else may. */
+/**
+ * The fence of an exporter's own operation: it signals itself, through its turn, and no one
+ * else may. Other operations wait only until it is queued (rule 3); applications that wait
+ * for it see it signal when its work is done.
+ */
 class OperationFence extends DmaFence implements ResvTurn {
   ready: Promise<void> | undefined;
+  /** Whether its work is queued (or it gave up): what later operations of the exporter wait for. */
+  queued = false;
+  readonly whenQueued: Promise<void>;
+  #markQueued: () => void = () => undefined;
   #finishing = false;
   #pending = true;
 
-  done(): void {
+  constructor() {
+    super();
+    this.whenQueued = new Promise((resolve) => {
+      this.#markQueued = resolve;
+    });
+  }
+
+  done(completion?: Promise<unknown>): void {
     if (!this.#pending) return;
     this.#pending = false;
-    // With nothing to wait for, it signals at once (the hot path); else once that has settled too.
-    if (this.ready) void this.ready.then(this.#finish, this.#finish);
-    else this.#finish();
+    const queue = () => {
+      this.queued = true;
+      this.#markQueued();
+      if (completion) void completion.then(this.#finish, this.#finish);
+      else this.#finish();
+    };
+    // With nothing to wait for, it is queued at once (the hot path); else once that has settled too.
+    if (this.ready) void this.ready.then(queue, queue);
+    else queue();
   }
 
   readonly #finish = (): void => {
@@ -104,7 +134,7 @@ class OperationFence extends DmaFence implements ResvTurn {
   };
 
   override signal(): void {
-    if (!this.#finishing) throw new DmaBufError('EINVAL', "signal: this fence is the runtime's own; it signals when its operation is queued");
+    if (!this.#finishing) throw new DmaBufError('EINVAL', "signal: this fence is the runtime's own; it signals when its operation's work is done");
     super.signal();
   }
 
@@ -139,7 +169,7 @@ export class DmaResv {
    */
   get idle(): boolean {
     // A plain loop: this runs on every endCpuAccess and CPU begin.
-    for (const entry of this.#entries) if (!entry.fence.signaled && RANK[entry.usage] <= RANK.read) return false;
+    for (const entry of this.#entries) if (RANK[entry.usage] <= RANK.read && blocks(entry.fence)) return false;
     return true;
   }
 
@@ -204,10 +234,10 @@ export class DmaResv {
    * and calls `done()` in every case, errors included.
    */
   enter(usage: ResvUsage): ResvTurn {
-    const waits = this.#unsignaled(usage === 'write' ? 'read' : 'write');
+    const waiting = this.waitFor(usage);
     const fence = usage === 'write' ? fenceAt(OperationFence, this.#writeContext, ++this.#writes) : new OperationFence();
-    if (waits.length > 0) {
-      fence.ready = this.#unlessCancelled(whenAll(waits));
+    if (waiting) {
+      fence.ready = waiting;
       // Whoever gave up without awaiting it must not leave a rejection unhandled.
       fence.ready.catch(() => undefined);
     }
@@ -221,8 +251,18 @@ export class DmaResv {
    * nothing is pending; rejects with the error of a fence that signalled with one.
    */
   waitFor(usage: ResvUsage): Promise<void> | undefined {
-    const waits = this.#unsignaled(usage === 'write' ? 'read' : 'write');
-    return waits.length > 0 ? this.#unlessCancelled(whenAll(waits)) : undefined;
+    const upTo = RANK[usage === 'write' ? 'read' : 'write'];
+    // The hot path (a zero-copy map with nothing pending) allocates nothing.
+    let fences: DmaFence[] | undefined;
+    let queued: Promise<void>[] | undefined;
+    for (const { fence, usage: class_ } of this.#entries) {
+      if (RANK[class_] > upTo || !blocks(fence)) continue;
+      if (fence instanceof OperationFence) (queued ??= []).push(fence.whenQueued);
+      else (fences ??= []).push(fence);
+    }
+    if (!fences && !queued) return undefined;
+    const all = [...(queued ?? []), ...(fences ? [whenAll(fences)] : [])];
+    return this.#unlessCancelled(all.length === 1 && all[0] ? all[0] : Promise.all(all).then(() => undefined));
   }
 
   /**
@@ -252,13 +292,6 @@ export class DmaResv {
     });
     this.#cancellation.catch(() => undefined);
     return Promise.race([waiting, this.#cancellation]);
-  }
-
-  #unsignaled(usage: DmaResvUsage): readonly DmaFence[] {
-    // The hot path (a zero-copy map with nothing pending) allocates nothing.
-    let fences: DmaFence[] | undefined;
-    for (const entry of this.#entries) if (!entry.fence.signaled && RANK[entry.usage] <= RANK[usage]) (fences ??= []).push(entry.fence);
-    return fences ?? NONE;
   }
 
   #add(fence: DmaFence, usage: DmaResvUsage): void {

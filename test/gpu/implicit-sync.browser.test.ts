@@ -99,7 +99,24 @@ describe('endCpuAccess behind a fence', () => {
 });
 
 describe("the runtime's own fences", () => {
-  test("exportSyncFile('write') includes a cross-device map's read until its copy is queued, and is a snapshot", async () => {
+  test('every copy out of the storage and every write-back is a fence until its GPU work is done, even with nothing ahead of it', async () => {
+    const buf = await patternedBuffer(f, PAGE_SIZE, 3);
+    const begin = buf.beginCpuAccess(0, PAGE_SIZE, 'from-device');
+    const readers = buf.exportSyncFile('write');
+    expect(readers.signaled).toBe(false);
+    expect(buf.exportSyncFile('read').signaled).toBe(true); // a read holds no reader back
+    await begin;
+    expect(await readers.wait()).toBe(true);
+    buf.endCpuAccess(0, PAGE_SIZE, 'from-device');
+    await buf.beginCpuAccess(0, PAGE_SIZE, 'to-device');
+    buf.endCpuAccess(0, PAGE_SIZE, 'to-device');
+    const writers = buf.exportSyncFile('read');
+    expect(writers.signaled).toBe(false);
+    expect(await writers.wait()).toBe(true);
+    buf.put();
+  });
+
+  test("exportSyncFile('write') includes a cross-device map's read until its copy is done, and is a snapshot", async () => {
     const buf = await patternedBuffer(f, PAGE_SIZE, 6);
     const holder = new DmaFence();
     buf.importSyncFile(holder, 'write');
