@@ -16,7 +16,6 @@ import type { DmaBufOps } from '../src/ops.js';
 import type { SgTable } from '../src/sg-table.js';
 import { CpuPages } from './cpu-pages.js';
 import { checkDevice, deviceFailure, onDeviceLost, queueDone } from './device-loss.js';
-import { IdleMirrors } from './idle-mirrors.js';
 import { Mirrors, type Mirror, type MirrorSource } from './mirror.js';
 import { alignUp, createSegments, destroySegments, segmentBytes, type Segment } from './segments.js';
 import { StagingPool } from './staging-pool.js';
@@ -119,7 +118,6 @@ export class GpuHeap {
   readonly name: string;
   readonly maxSegmentBytes: number;
   readonly #pool: StagingPool;
-  readonly #idleMirrors: IdleMirrors;
   readonly #mirrors: Mirrors;
   readonly #ops: DmaBufOps<GpuStorage>;
   // What stops following each device's loss; emptied by destroy() so the heap can be collected.
@@ -143,8 +141,7 @@ export class GpuHeap {
     this.chunkBytes = alignUp(numberOption(bag, 'chunkBytes', 8 * MiB, 4), 4);
     this.maxSegmentBytes = numberOption(bag, 'maxSegmentBytes', Number.MAX_SAFE_INTEGER, 256);
     this.#pool = new StagingPool(numberOption(bag, 'stagingCapBytes', 256 * MiB, 0));
-    this.#idleMirrors = new IdleMirrors(numberOption(bag, 'idleMirrorCapBytes', 256 * MiB, 0));
-    this.#mirrors = new Mirrors(this.#idleMirrors, this.maxSegmentBytes);
+    this.#mirrors = new Mirrors(numberOption(bag, 'idleMirrorCapBytes', 256 * MiB, 0), this.maxSegmentBytes);
     const name = bag.name ?? 'gpu-heap';
     if (typeof name !== 'string') throw new DmaBufError('EINVAL', `new GpuHeap: name must be a string, got ${describe(name)}`);
     this.name = name;
@@ -159,7 +156,7 @@ export class GpuHeap {
     this.#unfollow.push(
       onDeviceLost(device, () => {
         this.#pool.purge(device);
-        this.#idleMirrors.purge(device);
+        this.#mirrors.purge(device);
       }),
     );
   }
@@ -244,7 +241,7 @@ export class GpuHeap {
     }
     this.#destroyed = true;
     this.#pool.close();
-    this.#idleMirrors.close();
+    this.#mirrors.close();
     for (const unfollow of this.#unfollow.splice(0)) unfollow();
   }
 

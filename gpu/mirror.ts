@@ -18,7 +18,7 @@
  */
 import type { DmaBufAttachment } from '../src/attachment.js';
 import { movesToDevice, type DmaDirection } from '../src/direction.js';
-import type { IdleMirrors } from './idle-mirrors.js';
+import { IdleMirrors } from './idle-mirrors.js';
 import { createSegments, destroySegments, segmentBytes, type Segment } from './segments.js';
 
 /** One attachment's copy of a dma-buf on the importer's device. */
@@ -50,9 +50,20 @@ export class Mirrors {
   #bytes = 0;
   #created = 0;
 
-  constructor(idle: IdleMirrors, maxSegmentBytes: number) {
-    this.#idle = idle;
+  /** @param idleCapBytes most bytes of idle mirrors kept, over all devices. */
+  constructor(idleCapBytes: number, maxSegmentBytes: number) {
+    this.#idle = new IdleMirrors(idleCapBytes);
     this.#maxSegmentBytes = maxSegmentBytes;
+  }
+
+  /** Destroys the idle mirrors on `device` (it was lost). */
+  purge(device: GPUDevice): void {
+    this.#idle.purge(device);
+  }
+
+  /** Destroys every idle mirror and keeps none from now on (the heap is destroyed). */
+  close(): void {
+    this.#idle.close();
   }
 
   /** Bytes of live mirrors (not idle ones). */

@@ -149,7 +149,7 @@ class OperationFence extends DmaFence implements ResvTurn {
  * it for the work they queue on the storage, applications add and wait for fences.
  */
 export class DmaResv {
-  #entries: { readonly fence: DmaFence; readonly usage: DmaResvUsage }[] = [];
+  readonly #entries: { readonly fence: DmaFence; readonly usage: DmaResvUsage }[] = [];
   // Writes are ordered among themselves (each waits for everything before it): one context.
   readonly #writeContext = allocFenceContext();
   #writes = 0;
@@ -295,9 +295,13 @@ export class DmaResv {
   }
 
   #add(fence: DmaFence, usage: DmaResvUsage): void {
-    this.#entries = this.#entries.filter(
-      (old) => !old.fence.signaled && !(old.fence.context === fence.context && RANK[old.usage] >= RANK[usage] && !old.fence.isLater(fence)),
-    );
+    // Compacted in place: this runs for every operation of the exporter.
+    let kept = 0;
+    for (const old of this.#entries) {
+      const replaced = old.fence.context === fence.context && RANK[old.usage] >= RANK[usage] && !old.fence.isLater(fence);
+      if (!old.fence.signaled && !replaced) this.#entries[kept++] = old;
+    }
+    this.#entries.length = kept;
     this.#entries.push({ fence, usage });
   }
 }

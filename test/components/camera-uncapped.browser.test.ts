@@ -2,25 +2,23 @@
 // frame-rate cap (frames without animation frames), the next frame as soon as the importers
 // take it (never one to wait behind another and be replaced), no frame dropped. Without
 // `uncapped` the pattern keeps its pace of one frame per animation frame. Counts only, never speed.
-import { afterEach, expect, test, vi } from 'vitest';
+import { expect, test, vi } from 'vitest';
 import { FdTable } from 'webgpu-dmabuf';
 import type { DmabufCamera } from '../../components/camera/camera.component.js';
 import '../../components/camera/camera.js';
 import { FrameEvent } from '../../components/frame/frame-event.js';
 import type { FrameLease } from '../../components/frame/frame-info.js';
-import { distinctReds, expectNoBuffers, nextFrame } from './frame-helpers.js';
+import { cameraMounts } from './camera-mounts.js';
+import { distinctReds, nextFrame } from './frame-helpers.js';
 
-const cameras: DmabufCamera[] = [];
+const mountCamera = cameraMounts(160, 120);
 
+/** A camera drawing the test pattern, with or without the frame-rate cap. */
 function mount(uncapped: boolean): DmabufCamera {
-  const camera = document.createElement('dmabuf-camera');
-  camera.source = 'pattern';
-  camera.uncapped = uncapped;
-  camera.width = 160;
-  camera.height = 120;
-  document.body.append(camera);
-  cameras.push(camera);
-  return camera;
+  return mountCamera((camera) => {
+    camera.source = 'pattern';
+    camera.uncapped = uncapped;
+  });
 }
 
 /**
@@ -29,16 +27,6 @@ function mount(uncapped: boolean): DmabufCamera {
  * a slow machine can make the check weaker, never make a correct camera fail it.
  */
 const letLoopRun = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-afterEach(async () => {
-  vi.restoreAllMocks();
-  for (const camera of cameras.splice(0)) {
-    camera.remove();
-    await camera.settled;
-    expect(camera.status).not.toBe('failed');
-  }
-  expectNoBuffers();
-});
 
 test('<dmabuf-camera uncapped> draws frames without animation frames; the default pattern waits for them', async () => {
   // No animation frame ever comes.

@@ -1,35 +1,15 @@
-import { afterEach, expect, test, vi } from 'vitest';
+import { expect, test, vi } from 'vitest';
 import { FdTable } from 'webgpu-dmabuf';
-import type { DmabufCamera } from '../../components/camera/camera.component.js';
 import '../../components/camera/camera.js';
 import { CameraPathEvent } from '../../components/camera/camera-path-event.js';
 import { FrameEvent } from '../../components/frame/frame-event.js';
 import type { FrameLease } from '../../components/frame/frame-info.js';
-import { distinctReds, expectNoBuffers, nextFrame, readFrame } from './frame-helpers.js';
+import { cameraMounts } from './camera-mounts.js';
+import { distinctReds, nextFrame, readFrame } from './frame-helpers.js';
 
 /** The camera's ring: four dma-bufs. */
 const RING_SLOTS = 4;
-const cameras: DmabufCamera[] = [];
-
-function mount(setup: (camera: DmabufCamera) => void = () => undefined): DmabufCamera {
-  const camera = document.createElement('dmabuf-camera');
-  camera.width = 320;
-  camera.height = 240;
-  setup(camera);
-  document.body.append(camera);
-  cameras.push(camera);
-  return camera;
-}
-
-afterEach(async () => {
-  vi.restoreAllMocks();
-  for (const camera of cameras.splice(0)) {
-    camera.remove();
-    await camera.settled;
-    expect(camera.status).not.toBe('failed');
-  }
-  expectNoBuffers();
-});
+const mount = cameraMounts(320, 240);
 
 test('<dmabuf-camera> takes the fastest path and its frames carry the fake camera picture', async () => {
   const paths: CameraPathEvent[] = [];
