@@ -8,15 +8,17 @@
  * (`src/dma-resv.ts`), so operations take effect in call order.
  */
 import type { DmaBufAttachment } from '../src/attachment.js';
-import { checkInteger, checkOptions, describe } from '../src/checks.js';
+import { checkUsage, MAPPABLE_USAGE, usageNames } from '../src/buffer-usage.js';
+import { booleanOption, checkInteger, checkOptions, describe } from '../src/checks.js';
 import { movesFromDevice, movesToDevice, type DmaDirection } from '../src/direction.js';
 import { checkName, exportDmaBuf, type DmaBuf } from '../src/dma-buf.js';
 import { DmaBufError } from '../src/error.js';
 import type { DmaBufOps } from '../src/ops.js';
-import type { SgTable } from '../src/sg-table.js';
+import type { SgList } from '../src/sg-table.js';
 import { CpuPages } from './cpu-pages.js';
 import { checkDevice, deviceFailure, onDeviceLost, queueDone } from './device-loss.js';
 import { Mirrors, type Mirror, type MirrorSource } from './mirror.js';
+import { FREE_LAYOUT, layoutSegmentSize, type SegmentLayout } from './segment-layout.js';
 import { alignUp, createSegments, destroySegments, segmentBytes, type Segment } from './segments.js';
 import { StagingPool } from './staging-pool.js';
 import { transfer, type Copy, type TransferTurns } from './transfer.js';
@@ -44,8 +46,28 @@ export interface GpuHeapOptions {
 export interface GpuAllocateOptions {
   /** The buffer's name in debug listings, at most 32 UTF-8 bytes. */
   readonly name?: string;
-  /** `GPUBufferUsage` flags importers need beyond `STORAGE | COPY_SRC | COPY_DST` (for example `VERTEX`), on the storage and on mirrors. */
+  /**
+   * `GPUBufferUsage` flags beyond `STORAGE | COPY_SRC | COPY_DST` (for example `VERTEX`) on
+   * the storage and on every mirror. Importers on the heap's own device get the storage
+   * itself, so they may ask at attach only for what it has; importers on other devices may
+   * ask at attach for more, which their own mirror gets.
+   */
   readonly usage?: GPUBufferUsageFlags;
+  /**
+   * One segment for the whole buffer, on the heap's device and on every importer's device,
+   * so that it binds as one storage buffer; `allocate` throws `ENOMEM` (naming the device
+   * limit) when it is larger than one binding can be there, and so does `attach` on an
+   * importer's device with a smaller limit. The heap's `maxSegmentBytes` does not apply.
+   */
+  readonly contiguous?: boolean;
+  /**
+   * Segment boundaries fall on multiples of this many bytes (an element's size or stride), on
+   * every device, so that no element straddles two segments. Each boundary is also a multiple
+   * of 256, so segments are cut at multiples of the least common multiple of the two; a
+   * positive integer, `EINVAL` when that multiple is larger than one segment can be and the
+   * buffer needs more than one. Default 1 (no constraint).
+   */
+  readonly segmentAlign?: number;
 }
 
 /** Counts of a heap, for leak checks and for seeing what moved. */
@@ -72,9 +94,14 @@ export interface GpuHeapStats {
   readonly stagingBuffersCreated: number;
 }
 
-/** The exporter's private data of one dma-buf; reached by importers only through the contract. */
+/**
+ * The exporter's private data of one dma-buf (its `priv`): the heap's alone. The buffer does
+ * not show it; the heap's ops receive it, and importers reach the storage only through `map`.
+ */
 export interface GpuStorage {
+  /** The heap that allocated the buffer. */
   readonly heap: GpuHeap;
+  /** The storage on the heap's device, in order. */
   readonly segments: readonly Segment[];
 }
 
@@ -83,6 +110,8 @@ export type GpuDmaBuf = DmaBuf<GpuStorage>;
 
 interface Storage extends GpuStorage {
   readonly usage: GPUBufferUsageFlags;
+  /** What the allocation promised about segments; mirrors keep it too. */
+  readonly layout: SegmentLayout;
   /** What WebGPU reported about the creation of the storage (`out-of-memory` may come late). */
   readonly allocation: Promise<GPUError | null>;
   /** What `allocation` resolved to, once it has. */
@@ -95,8 +124,6 @@ interface Storage extends GpuStorage {
 // GPUBufferUsage's values are fixed by the WebGPU spec; spelled out so that importing the
 // package where WebGPU is absent (Node, a server render) does not throw.
 const BASE_USAGE = 0x0080 | 0x0004 | 0x0008; // STORAGE | COPY_SRC | COPY_DST
-const MAPPABLE = 0x0001 | 0x0002; // MAP_READ | MAP_WRITE
-const ALL_USAGE = 0x3ff;
 const MiB = 1024 * 1024;
 
 function numberOption(options: Readonly<Record<string, unknown>>, key: string, fallback: number, min: number): number {
@@ -112,10 +139,15 @@ function numberOption(options: Readonly<Record<string, unknown>>, key: string, f
  * {@link destroy} once its buffers are released, and the device after that.
  */
 export class GpuHeap {
+  /** The device the storage lives on; the caller's, never destroyed by the heap. */
   readonly device: GPUDevice;
+  /** Bytes of storage the heap allocates at most (`ENOMEM` beyond). */
   readonly budgetBytes: number;
+  /** Bytes a cross-device transfer moves per step, with the next step's copy in flight. */
   readonly chunkBytes: number;
+  /** The exporter's name in debug listings. */
   readonly name: string;
+  /** Bytes of one storage segment at most, within the device's binding and buffer limits. */
   readonly maxSegmentBytes: number;
   readonly #pool: StagingPool;
   readonly #mirrors: Mirrors;
@@ -165,21 +197,28 @@ export class GpuHeap {
    * A new zero-filled dma-buf of `size` bytes, like allocating from a dma-heap. Synchronous;
    * the caller owns the one reference it holds and puts it when done. An out-of-memory that
    * WebGPU reports only later makes the first map or CPU access fail with `ENOMEM`.
+   * `options.contiguous` and `options.segmentAlign` shape the segments that maps return, on
+   * every device.
    * @throws {DmaBufError} `EINVAL` for a size that is not a positive safe integer, unknown or
-   *   mappable usage flags, a bad name, or a destroyed heap; `ENOMEM` beyond the heap's
-   *   budget (nothing is created); `ENODEV` when the heap's device is lost.
+   *   mappable usage flags, a bad name, `contiguous` not a boolean, `segmentAlign` not a
+   *   positive integer or one that cannot be kept on the heap's device, or a destroyed heap;
+   *   `ENOMEM` beyond the heap's budget, or for a contiguous buffer larger than one segment can
+   *   be (the message names the device limit); nothing is created then. `ENODEV` when the
+   *   heap's device is lost.
    */
   allocate(size: number, options?: GpuAllocateOptions): GpuDmaBuf {
     const call = 'allocate';
     if (this.#destroyed) throw new DmaBufError('EINVAL', `${call}: the heap '${this.name}' is destroyed`);
     checkInteger(call, 'size', size, 1);
-    const { name, usage = 0 } = checkOptions(call, options);
+    const bag = checkOptions(call, options);
+    const { name, usage = 0, segmentAlign = 1 } = bag;
     checkName(call, name);
-    checkInteger(call, 'usage', usage, 0);
-    if ((usage & ~ALL_USAGE) !== 0 || (usage & MAPPABLE) !== 0) {
-      throw new DmaBufError('EINVAL', `${call}: usage ${describe(usage)} has mappable or unknown GPUBufferUsage flags; MAP_READ and MAP_WRITE cannot go with STORAGE`);
-    }
+    checkStorageUsage(call, usage);
+    const contiguous = booleanOption(call, bag, 'contiguous', false);
+    checkInteger(call, 'segmentAlign', segmentAlign, 1);
+    const layout: SegmentLayout = contiguous || segmentAlign !== 1 ? { contiguous, align: segmentAlign } : FREE_LAYOUT;
     checkDevice(call, this.device, 'heap');
+    const segmentSize = layoutSegmentSize(call, this.device, size, layout, this.maxSegmentBytes);
     const bytes = alignUp(size, 4);
     if (this.#storageBytes + bytes > this.budgetBytes) {
       throw new DmaBufError('ENOMEM', `${call}: ${size} bytes would take the heap past its budget (${this.#storageBytes} of ${this.budgetBytes} bytes in use)`);
@@ -191,7 +230,7 @@ export class GpuHeap {
     let segments: Segment[] | undefined;
     let thrown: unknown;
     try {
-      segments = createSegments(this.device, size, fullUsage, `dmabuf ${name ?? ''}`.trim(), this.maxSegmentBytes);
+      segments = createSegments(this.device, size, fullUsage, `dmabuf ${name ?? ''}`.trim(), segmentSize);
     } catch (error) {
       thrown = error;
     }
@@ -199,7 +238,7 @@ export class GpuHeap {
     const outOfMemory = this.device.popErrorScope();
     const allocation = Promise.all([outOfMemory, invalid]).then(([oom, other]) => oom ?? other, () => null);
     if (!segments) throw new DmaBufError('ENOMEM', `${call}: creating ${size} bytes of storage failed: ${String(thrown)}`, { cause: thrown });
-    const storage: Storage = { heap: this, segments, usage: fullUsage, allocation, allocated: undefined, mirrors: new Map(), cpu: undefined };
+    const storage: Storage = { heap: this, segments, usage: fullUsage, layout, allocation, allocated: undefined, mirrors: new Map(), cpu: undefined };
     void allocation.then((error) => (storage.allocated = error));
     const buf = exportDmaBuf<GpuStorage>({ priv: storage, ops: this.#ops, size, ...(name === undefined ? {} : { name }), exporter: this.name });
     this.#liveBuffers += 1;
@@ -246,23 +285,50 @@ export class GpuHeap {
   }
 
   #makeOps(): DmaBufOps<GpuStorage> {
-    const storageOf = (buf: DmaBuf<GpuStorage>) => buf.priv as Storage;
+    // Every priv of these ops is a Storage: only allocate exports with them.
+    const own = (priv: GpuStorage) => priv as Storage;
     return {
-      mapDmaBuf: (attachment, dir) => this.#map(storageOf(attachment.dmabuf), attachment, dir),
-      unmapDmaBuf: (attachment, _sgt, dir) => this.#unmap(storageOf(attachment.dmabuf), attachment, dir),
-      attach: (_buf, attachment) => { this.#follow(attachment.device); },
-      detach: (buf, attachment) => { this.#retireMirror(storageOf(buf), attachment); },
-      release: (buf) => { this.#release(storageOf(buf)); },
-      beginCpuAccess: (buf, start, len, dir) => this.#beginCpuAccess(buf, start, len, dir),
-      endCpuAccess: (buf, start, len, dir) => { this.#bytesCopied += storageOf(buf).cpu?.end(start, len, dir) ?? 0; },
-      kmap: (buf, page) => this.#window(storageOf(buf), page),
-      kmapAtomic: (buf, page) => this.#window(storageOf(buf), page),
-      vmap: (buf) => {
-        const pages = storageOf(buf).cpu;
+      mapDmaBuf: (priv, attachment, dir) => this.#map(own(priv), attachment, dir),
+      unmapDmaBuf: (priv, attachment, _sgt, dir) => this.#unmap(own(priv), attachment, dir),
+      attach: (priv, buf, attachment) => { this.#attach(own(priv), buf, attachment); },
+      detach: (priv, _buf, attachment) => { this.#retireMirror(own(priv), attachment); },
+      release: (priv) => { this.#release(own(priv)); },
+      beginCpuAccess: (priv, buf, start, len, dir) => this.#beginCpuAccess(own(priv), buf, start, len, dir),
+      endCpuAccess: (priv, _buf, start, len, dir) => { this.#bytesCopied += own(priv).cpu?.end(start, len, dir) ?? 0; },
+      kmap: (priv, _buf, page) => this.#window(own(priv), page),
+      kmapAtomic: (priv, _buf, page) => this.#window(own(priv), page),
+      vmap: (priv) => {
+        const pages = own(priv).cpu;
         if (!pages) throw new DmaBufError('ERANGE', 'vmap: the buffer has no CPU access under way');
         return pages.wholeView();
       },
     };
+  }
+
+  /**
+   * The attach op: refuses here, never later, what the heap cannot give the importer.
+   * @throws {DmaBufError} `EINVAL` for something that is not a `GPUDevice`, mappable usage,
+   *   usage the storage lacks on the heap's own device (the importer gets the storage
+   *   itself there), or a `segmentAlign` that cannot be kept on the importer's device;
+   *   `ENOMEM` for a contiguous buffer larger than one segment can be on the importer's device.
+   */
+  #attach(storage: Storage, buf: GpuDmaBuf, attachment: DmaBufAttachment<GpuStorage>): void {
+    const call = 'attach';
+    const device: unknown = attachment.device;
+    if (!(device instanceof GPUDevice)) throw new DmaBufError('EINVAL', `${call}: device must be a GPUDevice, got ${describe(device)}`);
+    checkStorageUsage(call, attachment.usage);
+    if (device === this.device) {
+      const missing = attachment.usage & ~storage.usage;
+      if (missing !== 0) {
+        throw new DmaBufError(
+          'EINVAL',
+          `${call}: usage ${usageNames(missing)} is not on the storage (${usageNames(storage.usage)}); on the heap's own device maps return the storage itself, so allocate the buffer with that usage`,
+        );
+      }
+    } else {
+      this.#mirrors.segmentSize(call, device, this.#mirrorSource(buf, storage, attachment));
+    }
+    this.#follow(device);
   }
 
   /** `undefined` once WebGPU has said the storage was created (the hot path: no await); else waits for its answer. @throws ENOMEM/EIO when it was not. */
@@ -282,7 +348,7 @@ export class GpuHeap {
     if (importer) checkDevice(call, importer, 'importer');
   }
 
-  async #map(storage: Storage, attachment: DmaBufAttachment<GpuStorage>, dir: DmaDirection): Promise<SgTable> {
+  async #map(storage: Storage, attachment: DmaBufAttachment<GpuStorage>, dir: DmaDirection): Promise<SgList> {
     const buf = attachment.dmabuf;
     const { device } = attachment;
     if (device === this.device) {
@@ -293,10 +359,10 @@ export class GpuHeap {
       const allocated = this.#allocated('map', storage);
       if (allocated) await allocated;
       this.#guard('map', buf);
-      return tableOf(storage.segments);
+      return listOf(storage.segments, 0);
     }
     this.#guard('map', buf, device);
-    const mirror = this.#mirrors.take(storage.mirrors, attachment, this.#mirrorSource(buf, storage), dir);
+    const mirror = this.#mirrors.take(storage.mirrors, attachment, this.#mirrorSource(buf, storage, attachment), dir);
     const turn = movesToDevice(dir) ? buf.resv.enter('read') : undefined;
     mirror.transfers += 1;
     try {
@@ -312,19 +378,20 @@ export class GpuHeap {
       }
       this.#guard('map', buf, device);
       mirror.tables += 1;
-      return tableOf(mirror.segments);
+      return listOf(mirror.segments, turn ? buf.size : 0);
     } finally {
       turn?.done();
       mirror.transfers -= 1;
     }
   }
 
-  async #unmap(storage: Storage, attachment: DmaBufAttachment<GpuStorage>, dir: DmaDirection): Promise<void> {
+  /** Resolves to the bytes moved back into the storage. */
+  async #unmap(storage: Storage, attachment: DmaBufAttachment<GpuStorage>, dir: DmaDirection): Promise<number> {
     const buf = attachment.dmabuf;
     const mirror = storage.mirrors.get(attachment);
-    if (attachment.device === this.device || !mirror) return;
+    if (attachment.device === this.device || !mirror) return 0;
     mirror.tables -= 1;
-    if (!movesFromDevice(dir)) return;
+    if (!movesFromDevice(dir)) return 0;
     const guard = () => { this.#guard('unmap', buf, attachment.device); };
     guard();
     // The copy out of the mirror is submitted now, behind the importer's own work; the write
@@ -335,6 +402,7 @@ export class GpuHeap {
       // The guard runs before every write into the storage: a device lost on the way is ENODEV.
       await this.#transfer('unmap', mirror, { device: this.device, segments: storage.segments }, buf.size, { guard, beforeWrite: () => turn.ready });
       turn.done(queueDone(this.device));
+      return buf.size;
     } finally {
       turn.done();
       mirror.transfers -= 1;
@@ -350,15 +418,15 @@ export class GpuHeap {
     this.#bytesCopied += size;
   }
 
-  #mirrorSource(buf: GpuDmaBuf, storage: Storage): MirrorSource {
-    return { owner: buf, size: buf.size, usage: storage.usage, name: buf.name ?? String(buf.id) };
+  #mirrorSource(buf: GpuDmaBuf, storage: Storage, attachment: DmaBufAttachment<GpuStorage>): MirrorSource {
+    return { owner: buf, size: buf.size, usage: storage.usage | attachment.usage, layout: storage.layout, name: buf.name ?? String(buf.id) };
   }
 
   #retireMirror(storage: Storage, attachment: DmaBufAttachment<GpuStorage>): void {
     const mirror = storage.mirrors.get(attachment);
     if (!mirror) return;
     storage.mirrors.delete(attachment);
-    this.#mirrors.retire(mirror, this.#mirrorSource(attachment.dmabuf, storage));
+    this.#mirrors.retire(mirror, attachment.dmabuf, attachment.dmabuf.size);
   }
 
   #release(storage: Storage): void {
@@ -370,8 +438,7 @@ export class GpuHeap {
     destroySegments(storage.segments);
   }
 
-  async #beginCpuAccess(buf: GpuDmaBuf, start: number, len: number, dir: DmaDirection): Promise<void> {
-    const storage = buf.priv as Storage;
+  async #beginCpuAccess(storage: Storage, buf: GpuDmaBuf, start: number, len: number, dir: DmaDirection): Promise<void> {
     storage.cpu ??= new CpuPages({
       device: this.device,
       segments: storage.segments,
@@ -395,7 +462,19 @@ export class GpuHeap {
   }
 }
 
-/** A fresh table over segments: each map returns its own table object. */
-function tableOf(segments: readonly Segment[]): SgTable {
-  return { segments: segments.map(({ buffer, length }) => ({ buffer, offset: 0, length })) };
+/** What a map hands the contract: the segments (always the same `GPUBuffer`s for one attachment) and the bytes it moved. */
+function listOf(segments: readonly Segment[], bytesMoved: number): SgList {
+  return { segments: segments.map(({ buffer, start, length }) => ({ buffer, offset: 0, start, length })), bytesMoved };
+}
+
+/**
+ * Throws `EINVAL` naming `call` unless `usage` is known `GPUBufferUsage` flags that a
+ * `STORAGE` buffer may carry (not `MAP_READ` or `MAP_WRITE`).
+ * @throws {DmaBufError} `EINVAL`
+ */
+function checkStorageUsage(call: string, usage: unknown): asserts usage is GPUBufferUsageFlags {
+  checkUsage(call, usage);
+  if ((usage & MAPPABLE_USAGE) !== 0) {
+    throw new DmaBufError('EINVAL', `${call}: usage ${usageNames(usage)} has MAP_READ or MAP_WRITE, which cannot go with STORAGE (the heap's storage and mirrors are storage buffers)`);
+  }
 }

@@ -6,22 +6,29 @@ interface IdleMirror {
   readonly device: GPUDevice;
   readonly size: number;
   readonly usage: GPUBufferUsageFlags;
+  /** How it is cut: the length of its first segment (every one but the last has it). */
+  readonly cut: number;
   /** The dma-buf whose bytes it last held. */
   readonly owner: object;
   readonly segments: readonly Segment[];
 }
 
-/** Whether an idle mirror has this device, size and usage. */
-const shape = (device: GPUDevice, size: number, usage: GPUBufferUsageFlags) => (m: IdleMirror) => m.device === device && m.size === size && m.usage === usage;
+/** Whether an idle mirror has this device, size, usage and cut. */
+const shape = (device: GPUDevice, size: number, usage: GPUBufferUsageFlags, cut: number) => (m: IdleMirror) =>
+  m.device === device && m.size === size && m.usage === usage && m.cut === cut;
 
-/** Most idle mirrors kept for one device, size and usage. */
+/** The cut of segments: the length of the first (a buffer cut every `segmentSize` bytes has `min(segmentSize, size)`). */
+const cutOf = (segments: readonly Segment[]): number => segments[0]?.length ?? 0;
+
+/** Most idle mirrors kept for one shape (device, size, usage and cut). */
 const PER_SHAPE = 4;
 
 /**
  * Mirrors kept after detach, so that an importer that attaches, maps and detaches for every
  * frame (the usual way to take a buffer through an fd) does not create and destroy a
  * `GPUBuffer` each time. A mirror is reused only for a buffer of the same size and usage on
- * the same device; `dirty` says that it holds another buffer's bytes.
+ * the same device, cut the same way (its segment boundaries are part of what the buffer
+ * promises its importers); `dirty` says that it holds another buffer's bytes.
  */
 export class IdleMirrors {
   readonly #capBytes: number;
@@ -39,9 +46,12 @@ export class IdleMirrors {
     return this.#bytes;
   }
 
-  /** An idle mirror of this shape, preferring one `owner` used last; the caller owns it. */
-  take(device: GPUDevice, size: number, usage: GPUBufferUsageFlags, owner: object): { segments: readonly Segment[]; dirty: boolean } | undefined {
-    const fits = shape(device, size, usage);
+  /**
+   * An idle mirror of this shape (cut every `segmentSize` bytes), preferring one `owner` used
+   * last; the caller owns it.
+   */
+  take(device: GPUDevice, size: number, usage: GPUBufferUsageFlags, owner: object, segmentSize: number): { segments: readonly Segment[]; dirty: boolean } | undefined {
+    const fits = shape(device, size, usage, Math.min(segmentSize, size));
     let index = this.#idle.findIndex((m) => fits(m) && m.owner === owner);
     if (index < 0) index = this.#idle.findIndex(fits);
     const [mirror] = index < 0 ? [] : this.#idle.splice(index, 1);
@@ -56,12 +66,13 @@ export class IdleMirrors {
    */
   keep(device: GPUDevice, size: number, usage: GPUBufferUsageFlags, owner: object, segments: readonly Segment[]): void {
     const bytes = segmentBytes(segments);
-    const sameShape = this.#idle.filter(shape(device, size, usage)).length;
+    const cut = cutOf(segments);
+    const sameShape = this.#idle.filter(shape(device, size, usage, cut)).length;
     if (this.#closed || isLost(device) || sameShape >= PER_SHAPE || this.#bytes + bytes > this.#capBytes) {
       destroySegments(segments);
       return;
     }
-    this.#idle.push({ device, size, usage, owner, segments });
+    this.#idle.push({ device, size, usage, cut, owner, segments });
     this.#bytes += bytes;
   }
 

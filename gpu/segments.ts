@@ -6,8 +6,9 @@
 
 /** One `GPUBuffer` holding `length` bytes of the dma-buf from byte `start` on. */
 export interface Segment {
+  /** The buffer, on the device this layout is for. */
   readonly buffer: GPUBuffer;
-  /** Where the segment starts in the dma-buf: a multiple of 256. */
+  /** Where the segment starts in the dma-buf: a multiple of 256 (and of the buffer's `segmentAlign`). */
   readonly start: number;
   /** The dma-buf bytes it holds (the buffer itself is rounded up to a multiple of 4). */
   readonly length: number;
@@ -33,15 +34,6 @@ export function alignDown(value: number, unit: number): number {
   return Math.floor(value / unit) * unit;
 }
 
-/**
- * The largest segment a device can hold and bind whole: at most its
- * `maxStorageBufferBindingSize` and `maxBufferSize`, a multiple of 256 so that every
- * segment starts 256-aligned.
- */
-export function maxSegmentSize(device: GPUDevice, cap = Infinity): number {
-  return alignDown(Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize, cap), 256);
-}
-
 /** How `size` bytes are cut into segments of at most `segmentSize`: `[start, length]` pairs. */
 export function segmentRanges(size: number, segmentSize: number): [start: number, length: number][] {
   const ranges: [number, number][] = [];
@@ -50,15 +42,15 @@ export function segmentRanges(size: number, segmentSize: number): [start: number
 }
 
 /**
- * Creates zero-filled buffers for `size` bytes on `device`, cut at the device's segment size
- * (or `cap`, when smaller).
+ * Creates zero-filled buffers for `size` bytes on `device`, cut every `segmentSize` bytes
+ * (see `layoutSegmentSize` in `segment-layout.ts`).
  * The caller owns them (see {@link destroySegments}). If a creation throws, the buffers made
  * so far are destroyed before the error is rethrown.
  */
-export function createSegments(device: GPUDevice, size: number, usage: GPUBufferUsageFlags, label: string, cap = Infinity): Segment[] {
+export function createSegments(device: GPUDevice, size: number, usage: GPUBufferUsageFlags, label: string, segmentSize: number): Segment[] {
   const segments: Segment[] = [];
   try {
-    for (const [start, length] of segmentRanges(size, maxSegmentSize(device, cap))) {
+    for (const [start, length] of segmentRanges(size, segmentSize)) {
       const buffer = device.createBuffer({ size: alignUp(length, 4), usage, label: `${label} @${start}` });
       segments.push({ buffer, start, length });
     }

@@ -6,23 +6,54 @@ import type { DmaBuf } from './dma-buf.js';
 import { DmaBufError } from './error.js';
 import { awaitExporter } from './exporter-call.js';
 import type { DmaBufOps } from './ops.js';
-import type { SgSegment, SgTable } from './sg-table.js';
+import { tableOfList, type SgList, type SgTable } from './sg-table.js';
+
+/** Options of `DmaBuf.attach`. */
+export interface DmaBufAttachOptions {
+  /**
+   * `GPUBufferUsage` flags the importer needs on the buffers its maps return (for example
+   * `VERTEX` to draw from them), besides what the exporter's runtime adds for itself. Default 0.
+   * The exporter refuses at `attach` (`EINVAL`) what it cannot give, never later.
+   */
+  readonly usage?: GPUBufferUsageFlags;
+}
+
+/** What one attachment has done, for seeing what an importer costs. */
+export interface DmaBufAttachmentStats {
+  /** Maps that succeeded. */
+  readonly maps: number;
+  /** Unmaps that succeeded. */
+  readonly unmaps: number;
+  /** Bytes its maps moved onto its device (0 for zero-copy maps on the exporter's device). */
+  readonly bytesToDevice: number;
+  /** Bytes its unmaps moved back into the exporter's storage. */
+  readonly bytesFromDevice: number;
+}
 
 /**
  * A device's attachment to a dma-buf: the kernel's `struct dma_buf_attachment`. Made by
  * `DmaBuf.attach`, ended by `DmaBuf.detach`; the importer owns it in between.
  *
  * Map and unmap do not hold the buffer's lock (as in Linux 3.4): several attachments may
- * map at once, and one attachment may hold several mappings.
+ * map at once, and one attachment may hold several mappings. Every map of one attachment
+ * returns the same `GPUBuffer`s (the same segments) until it detaches, so the importer makes
+ * its bind groups once. The attachment leads to no storage but through {@link map}.
  */
 export interface DmaBufAttachment<P = unknown> {
+  /** The buffer this attachment is of (the kernel's `attach->dmabuf`). */
   readonly dmabuf: DmaBuf<P>;
+  /** The importer's device, on which the tables its maps return are valid (`attach->dev`). */
   readonly device: GPUDevice;
+  /** The `GPUBufferUsage` flags asked for at attach (0 when none). */
+  readonly usage: GPUBufferUsageFlags;
   /**
    * Makes the buffer available on this attachment's device and returns its segments there;
    * the kernel's `dma_buf_map_attachment`. Pair it with {@link unmap} in the same direction.
+   * Each call returns a new table (owned by the importer until it unmaps it) over the same
+   * `GPUBuffer`s as every other map of this attachment.
    * @throws {DmaBufError} `EINVAL` for an unknown direction, a detached attachment or a
-   *   released buffer; what the exporter's `mapDmaBuf` throws (`ENOMEM`, `ENODEV`, …).
+   *   released buffer; what the exporter's `mapDmaBuf` throws (`ENOMEM`, `ENODEV`, …); `EIO`
+   *   when the exporter returns segments that do not cover the buffer in order.
    */
   map(dir: DmaDirection): Promise<SgTable>;
   /**
@@ -31,39 +62,63 @@ export interface DmaBufAttachment<P = unknown> {
    *   `map`, or `dir` is not the direction it was mapped in.
    */
   unmap(sgt: SgTable, dir: DmaDirection): Promise<void>;
+  /**
+   * What this attachment has moved and how often it mapped, as a new plain object. Works
+   * after detach too (the final counts). Never throws.
+   */
+  stats(): DmaBufAttachmentStats;
 }
 
-/** What an attachment needs from its buffer, handed over by `DmaBuf.attach`. */
+/** What an attachment needs from its buffer: the exporter's map and unmap with its private data bound, and the liveness check. */
 export interface AttachmentHost<P> {
-  readonly ops: DmaBufOps<P>;
+  map(attachment: DmaBufAttachment<P>, dir: DmaDirection): Promise<SgList>;
+  unmap(attachment: DmaBufAttachment<P>, sgt: SgTable, dir: DmaDirection): ReturnType<DmaBufOps<P>['unmapDmaBuf']>;
   /** Throws `EINVAL` naming `call` when the buffer is released. */
   checkLive(call: string): void;
 }
 
-/** The contract's implementation of {@link DmaBufAttachment}. */
-export class Attachment<P> implements DmaBufAttachment<P> {
+/**
+ * The buffer's side of an attachment: what detach, release and the debug listing need.
+ * Only the buffer that made the attachment holds it, so no importer can detach an
+ * attachment behind its buffer's back.
+ */
+export interface AttachmentControl {
+  /** Whether maps are outstanding or a map or unmap is under way: detach must wait. */
+  busy(): boolean;
+  /** Every later call on the attachment throws `EINVAL`. */
+  markDetached(): void;
+  /** The attachment as plain data for the debug listing. */
+  bufInfo(): BufInfoAttachment;
+}
+
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+class Attachment<P> implements DmaBufAttachment<P> {
   readonly dmabuf: DmaBuf<P>;
   readonly device: GPUDevice;
+  readonly usage: GPUBufferUsageFlags;
   readonly #host: AttachmentHost<P>;
   readonly #mappings = new Map<SgTable, DmaDirection>();
   #inFlight = 0;
   #detached = false;
+  #maps = 0;
+  #unmaps = 0;
+  #bytesToDevice = 0;
+  #bytesFromDevice = 0;
 
-  constructor(dmabuf: DmaBuf<P>, device: GPUDevice, host: AttachmentHost<P>) {
+  constructor(dmabuf: DmaBuf<P>, device: GPUDevice, usage: GPUBufferUsageFlags, host: AttachmentHost<P>, give: (control: AttachmentControl) => void) {
     this.dmabuf = dmabuf;
     this.device = device;
+    this.usage = usage;
     this.#host = host;
-  }
-
-  /** Whether maps are outstanding or a map or unmap is under way: detach must wait. */
-  get busy(): boolean {
-    return this.#mappings.size > 0 || this.#inFlight > 0;
-  }
-
-  /** Called by detach and release: every later call on this attachment throws `EINVAL`. */
-  markDetached(): void {
-    this.#detached = true;
-    this.#mappings.clear();
+    give({
+      busy: () => this.#mappings.size > 0 || this.#inFlight > 0,
+      markDetached: () => {
+        this.#detached = true;
+        this.#mappings.clear();
+      },
+      bufInfo: () => ({ device: deviceLabel(this.device), mappings: [...this.#mappings.values()] }),
+    });
   }
 
   async map(dir: DmaDirection): Promise<SgTable> {
@@ -71,11 +126,13 @@ export class Attachment<P> implements DmaBufAttachment<P> {
     checkDirection('map', dir);
     this.#inFlight += 1;
     try {
-      const sgt = await awaitExporter('map', 'mapDmaBuf', () => this.#host.ops.mapDmaBuf(this, dir));
-      this.#checkTable(sgt);
+      const list = await awaitExporter('map', 'mapDmaBuf', () => this.#host.map(this, dir));
+      const { table, bytesMoved } = tableOfList('map', list, this.dmabuf.size);
       this.#checkLive('map');
-      this.#mappings.set(sgt, dir);
-      return sgt;
+      this.#mappings.set(table, dir);
+      this.#maps += 1;
+      this.#bytesToDevice += bytesMoved;
+      return table;
     } finally {
       this.#inFlight -= 1;
     }
@@ -92,29 +149,35 @@ export class Attachment<P> implements DmaBufAttachment<P> {
     this.#mappings.delete(sgt);
     this.#inFlight += 1;
     try {
-      await awaitExporter('unmap', 'unmapDmaBuf', () => this.#host.ops.unmapDmaBuf(this, sgt, dir));
+      const moved = await awaitExporter('unmap', 'unmapDmaBuf', () => this.#host.unmap(this, sgt, dir));
+      if (moved !== undefined && !isCount(moved)) {
+        throw new DmaBufError('EIO', `unmap: the exporter's unmapDmaBuf returned ${describe(moved)}, not a byte count`);
+      }
+      this.#unmaps += 1;
+      this.#bytesFromDevice += moved ?? 0;
     } finally {
       this.#inFlight -= 1;
     }
   }
 
-  /** This attachment as plain data for the debug listing. */
-  bufInfo(): BufInfoAttachment {
-    return { device: deviceLabel(this.device), mappings: [...this.#mappings.values()] };
+  stats(): DmaBufAttachmentStats {
+    return { maps: this.#maps, unmaps: this.#unmaps, bytesToDevice: this.#bytesToDevice, bytesFromDevice: this.#bytesFromDevice };
   }
 
   #checkLive(call: string): void {
     this.#host.checkLive(call);
     if (this.#detached) throw new DmaBufError('EINVAL', `${call}: the attachment is detached`);
   }
+}
 
-  #checkTable(sgt: SgTable): void {
-    const segments: unknown = (sgt as Partial<SgTable> | null | undefined)?.segments;
-    const total = Array.isArray(segments)
-      ? (segments as readonly Partial<SgSegment>[]).reduce((sum, segment) => sum + (segment.length ?? Number.NaN), 0)
-      : Number.NaN;
-    if (total !== this.dmabuf.size || this.#mappings.has(sgt)) {
-      throw new DmaBufError('EIO', `map: the exporter's mapDmaBuf returned a table covering ${total} bytes, not the buffer's ${this.dmabuf.size}, or one already mapped`);
-    }
-  }
+/**
+ * Makes an attachment of `dmabuf` for `device` (checked by the caller) and its control,
+ * which only the caller (the buffer's `attach`) receives.
+ */
+export function createAttachment<P>(dmabuf: DmaBuf<P>, device: GPUDevice, usage: GPUBufferUsageFlags, host: AttachmentHost<P>): { attachment: DmaBufAttachment<P>; control: AttachmentControl } {
+  const given: { control?: AttachmentControl } = {};
+  const attachment = new Attachment(dmabuf, device, usage, host, (control) => (given.control = control));
+  const { control } = given;
+  if (!control) throw new Error('createAttachment: the attachment gave no control');
+  return { attachment, control };
 }

@@ -11,8 +11,11 @@ export interface BufInfoAttachment {
 
 /** One active CPU-access range, as listed by `bufinfo`. */
 export interface BufInfoCpuAccess {
+  /** The range's first byte. */
   readonly start: number;
+  /** The range's length in bytes. */
   readonly len: number;
+  /** The direction `beginCpuAccess` was called with. */
   readonly direction: DmaDirection;
 }
 
@@ -20,7 +23,9 @@ export interface BufInfoCpuAccess {
 export interface BufInfoFence {
   /** The fence's timeline and its place on it. */
   readonly context: number;
+  /** The fence's place on its timeline. */
   readonly seqno: number;
+  /** The class it was added under (`kernel`, `write`, `read` or `bookkeep`). */
   readonly usage: DmaResvUsage;
 }
 
@@ -31,16 +36,21 @@ export interface BufInfoFence {
 export interface BufInfoEntry {
   /** A number unique to the buffer in this realm (the kernel shows the file's inode). */
   readonly id: number;
+  /** The buffer's size in bytes. */
   readonly size: number;
   /** The exporter's name (the kernel's `exp_name`). */
   readonly exporter: string;
   /** The buffer's name, or `'<none>'` when unset (as the kernel prints it). */
   readonly name: string;
+  /** References held, by fds and by callers of `get` (the kernel's file count). */
   readonly refCount: number;
+  /** Its attachments not yet detached. */
   readonly attachments: readonly BufInfoAttachment[];
+  /** Its active CPU-access ranges. */
   readonly cpuAccess: readonly BufInfoCpuAccess[];
   /** Page windows held through `kmap` and `kmapAtomic`. */
   readonly kmaps: number;
+  /** Of those, the ones held through `kmapAtomic` (at most two per realm). */
   readonly atomicKmaps: number;
   /** The fences of its reservation still pending, strongest class first. */
   readonly fences: readonly BufInfoFence[];
@@ -48,5 +58,6 @@ export interface BufInfoEntry {
 
 /** What the live registry holds: anything that can describe itself as an entry. */
 export interface BufInfoSource {
+  /** This buffer's entry, as of now. */
   bufInfo(): BufInfoEntry;
 }

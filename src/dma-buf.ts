@@ -7,7 +7,7 @@
  *    `allocate`). It holds one reference, its creator's.
  * 2. The buffer travels between modules as an fd: `FdTable.install`, `FdTable.send`.
  * 3. An importer takes its own reference: `FdTable.get(fd)` (`dma_buf_get`).
- * 4. It attaches its device: `buf.attach(device)` (`dma_buf_attach`).
+ * 4. It attaches its device: `buf.attach(device, { usage })` (`dma_buf_attach`).
  * 5. It maps for access in a direction: `attachment.map(dir)` (`dma_buf_map_attachment`),
  *    uses the segments on its device, and unmaps in the same direction.
  * 6. It detaches (`dma_buf_detach`) and puts its reference (`dma_buf_put`). The exporter's
@@ -28,9 +28,10 @@
  * (`buf.resv`, `src/dma-resv.ts`): an operation called after another sees its effects,
  * whether or not its caller awaited the first.
  */
-import { Attachment, type AttachmentHost, type DmaBufAttachment } from './attachment.js';
+import { createAttachment, type AttachmentControl, type AttachmentHost, type DmaBufAttachment, type DmaBufAttachOptions } from './attachment.js';
 import { returnAtomicKmapSlot, takeAtomicKmapSlot } from './atomic-kmap-slots.js';
 import type { BufInfoEntry, BufInfoSource } from './bufinfo-entry.js';
+import { checkUsage } from './buffer-usage.js';
 import { checkInteger, checkOptions, checkRange, describe } from './checks.js';
 import { CpuAccessState } from './cpu-access.js';
 import { checkDirection, type DmaDirection } from './direction.js';
@@ -48,7 +49,10 @@ export const DMA_BUF_NAME_MAX = 32;
 
 /** What `exportDmaBuf` takes: the kernel's `dma_buf_export(priv, ops, size, flags)`. */
 export interface DmaBufExportOptions<P> {
-  /** The exporter's private data for this buffer; required, as in the kernel. */
+  /**
+   * The exporter's private data for this buffer; required, as in the kernel. The buffer keeps
+   * it to itself: only the exporter's ops receive it (their first argument).
+   */
   readonly priv: P;
   /** The exporter's operations; the required ones must all be there. */
   readonly ops: DmaBufOps<P>;
@@ -91,8 +95,6 @@ export function checkName(call: string, name: unknown): asserts name is string |
 export class DmaBuf<P = unknown> implements BufInfoSource {
   /** Size in bytes, as asked for at export. */
   readonly size: number;
-  /** The exporter's private data. */
-  readonly priv: P;
   /** The exporter's name, shown in debug listings. */
   readonly exporter: string;
   /** A number unique to this buffer in this realm, shown in debug listings. */
@@ -103,8 +105,11 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    * cancelled at release. See `src/dma-resv.ts`.
    */
   readonly resv = new DmaResv();
+  // The exporter's: handed to its ops only, so no importer reaches the storage but through map.
+  readonly #priv: P;
   readonly #ops: DmaBufOps<P>;
-  readonly #attachments = new Set<Attachment<P>>();
+  // Each attachment with its control, which only this buffer holds.
+  readonly #attachments = new Map<DmaBufAttachment<P>, AttachmentControl>();
   readonly #cpu = new CpuAccessState();
   readonly #host: AttachmentHost<P>;
   #refs = 1;
@@ -129,12 +134,16 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     checkName(call, name);
     if (exporter !== undefined && typeof exporter !== 'string') throw new DmaBufError('EINVAL', `${call}: exporter must be a string, got ${describe(exporter)}`);
     this.size = size;
-    this.priv = priv as P;
+    this.#priv = priv as P;
     this.exporter = exporter ?? '<unnamed exporter>';
     this.#ops = ops as DmaBufOps<P>;
     this.#name = name;
     this.id = nextId++;
-    this.#host = { ops: this.#ops, checkLive: (c) => { this.#checkLive(c); } };
+    this.#host = {
+      map: (attachment, dir) => this.#ops.mapDmaBuf(this.#priv, attachment, dir),
+      unmap: (attachment, sgt, dir) => this.#ops.unmapDmaBuf(this.#priv, attachment, sgt, dir),
+      checkLive: (c) => { this.#checkLive(c); },
+    };
     liveBuffers.add(this);
   }
 
@@ -143,6 +152,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     return this.#name;
   }
 
+  /** Sets the name for debug listings (`undefined` clears it). @throws {DmaBufError} `EINVAL` beyond 32 UTF-8 bytes. */
   set name(name: string | undefined) {
     this.#checkLive('name');
     checkName('name', name);
@@ -157,11 +167,6 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
   /** Whether the last reference is gone. */
   get released(): boolean {
     return this.#refs === 0;
-  }
-
-  /** The attachments not yet detached, for exporters (for example to free mirrors at release). */
-  get attachments(): readonly DmaBufAttachment<P>[] {
-    return [...this.#attachments];
   }
 
   /**
@@ -194,29 +199,35 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     this.#vmap = undefined;
     this.#vmaps = 0;
     try {
-      callExporter('put', 'release', () => { this.#ops.release(this); });
+      callExporter('put', 'release', () => { this.#ops.release(this.#priv, this); });
     } finally {
-      for (const attachment of this.#attachments) attachment.markDetached();
+      for (const control of this.#attachments.values()) control.markDetached();
       this.#attachments.clear();
     }
   }
 
   /**
-   * Attaches an importer's device: the kernel's `dma_buf_attach`. The importer owns the
-   * attachment and ends it with {@link detach}.
-   * @throws {DmaBufError} `EINVAL` for a missing device or a released buffer; whatever the
-   *   exporter's `attach` op throws when it refuses (then nothing is recorded).
+   * Attaches an importer's device: the kernel's `dma_buf_attach`. `options.usage` is the
+   * `GPUBufferUsage` flags the importer needs on the buffers its maps return; the exporter
+   * adds what its runtime needs. The importer owns the attachment and ends it with
+   * {@link detach}.
+   * @throws {DmaBufError} `EINVAL` for a device that is not an object, bad options (usage
+   *   not a non-negative integer of known flags) or a released buffer; whatever the
+   *   exporter's `attach` op throws when it refuses (for `GpuHeap`: `EINVAL` for something
+   *   that is not a `GPUDevice` or usage it cannot give, `ENOMEM` when the buffer's layout
+   *   cannot be kept on that device); then nothing is recorded.
    */
-  attach(device: GPUDevice): DmaBufAttachment<P> {
-    this.#checkLive('attach');
-    // Outside a browser (Node tests with an in-memory exporter) there is no GPUDevice class.
-    const deviceClass = (globalThis as { GPUDevice?: unknown }).GPUDevice;
+  attach(device: GPUDevice, options?: DmaBufAttachOptions): DmaBufAttachment<P> {
+    const call = 'attach';
+    this.#checkLive(call);
+    // Whether it is a GPUDevice is the exporter's to say: the contract never touches WebGPU.
     const candidate: unknown = device;
-    const isDevice = typeof candidate === 'object' && candidate !== null && (typeof deviceClass !== 'function' || candidate instanceof deviceClass);
-    if (!isDevice) throw new DmaBufError('EINVAL', `attach: device must be a GPUDevice, got ${describe(device)}`);
-    const attachment = new Attachment(this, device, this.#host);
-    callExporter('attach', 'attach', () => { this.#ops.attach?.(this, attachment); });
-    this.#attachments.add(attachment);
+    if (typeof candidate !== 'object' || candidate === null) throw new DmaBufError('EINVAL', `${call}: device must be a GPUDevice, got ${describe(device)}`);
+    const { usage = 0 } = checkOptions(call, options);
+    checkUsage(call, usage);
+    const { attachment, control } = createAttachment(this, device, usage, this.#host);
+    callExporter(call, 'attach', () => { this.#ops.attach?.(this.#priv, this, attachment); });
+    this.#attachments.set(attachment, control);
     return attachment;
   }
 
@@ -228,14 +239,14 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    */
   detach(attachment: DmaBufAttachment<P>): void {
     this.#checkLive('detach');
-    if (!(attachment instanceof Attachment) || !this.#attachments.has(attachment as Attachment<P>)) {
+    const control = this.#attachments.get(attachment);
+    if (!control) {
       throw new DmaBufError('EINVAL', `detach: ${describe(attachment)} is not an attachment of this buffer, or it is already detached`);
     }
-    const own = attachment as Attachment<P>;
-    if (own.busy) throw new DmaBufError('EBUSY', 'detach: the attachment still has a mapping outstanding or under way; unmap it first');
-    this.#attachments.delete(own);
-    own.markDetached();
-    callExporter('detach', 'detach', () => { this.#ops.detach?.(this, own); });
+    if (control.busy()) throw new DmaBufError('EBUSY', 'detach: the attachment still has a mapping outstanding or under way; unmap it first');
+    this.#attachments.delete(attachment);
+    control.markDetached();
+    callExporter('detach', 'detach', () => { this.#ops.detach?.(this.#priv, this, attachment); });
   }
 
   /**
@@ -250,7 +261,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     this.#checkLive(call);
     checkRange(call, start, len, this.size);
     checkDirection(call, dir);
-    await awaitExporter(call, 'beginCpuAccess', () => this.#ops.beginCpuAccess?.(this, start, len, dir));
+    await awaitExporter(call, 'beginCpuAccess', () => this.#ops.beginCpuAccess?.(this.#priv, this, start, len, dir));
     this.#checkLive(call);
     this.#cpu.begin({ start, len, direction: dir });
   }
@@ -273,7 +284,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     }
     // A vmap lives only while CPU access covers the whole buffer, as a kmap window lives in its range.
     if (this.#vmap && !this.#cpu.coversRange(0, this.size)) this.#endVmap(call);
-    callExporter(call, 'endCpuAccess', () => { this.#ops.endCpuAccess?.(this, start, len, dir); });
+    callExporter(call, 'endCpuAccess', () => { this.#ops.endCpuAccess?.(this.#priv, this, start, len, dir); });
   }
 
   /**
@@ -300,7 +311,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
       throw new DmaBufError('EINVAL', `kunmap: page ${describe(page)} with that view is not an outstanding kmap of this buffer`);
     }
     // The hot path of page-by-page access: no wrapper when the exporter has no kunmap op.
-    if (this.#ops.kunmap) callExporter('kunmap', 'kunmap', () => { this.#ops.kunmap?.(this, page, view); });
+    if (this.#ops.kunmap) callExporter('kunmap', 'kunmap', () => { this.#ops.kunmap?.(this.#priv, this, page, view); });
   }
 
   /**
@@ -334,7 +345,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
       throw new DmaBufError('EINVAL', `kunmapAtomic: page ${describe(page)} with that view is not an outstanding kmapAtomic of this buffer`);
     }
     returnAtomicKmapSlot();
-    if (this.#ops.kunmapAtomic) callExporter('kunmapAtomic', 'kunmapAtomic', () => { this.#ops.kunmapAtomic?.(this, page, view); });
+    if (this.#ops.kunmapAtomic) callExporter('kunmapAtomic', 'kunmapAtomic', () => { this.#ops.kunmapAtomic?.(this.#priv, this, page, view); });
   }
 
   /**
@@ -389,7 +400,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     }
     const ops = this.#ops;
     if (!ops.vmap) throw new DmaBufError('EINVAL', `${call}: the exporter '${this.exporter}' has no vmap op`);
-    const view = callExporter(call, 'vmap', () => ops.vmap?.(this));
+    const view = callExporter(call, 'vmap', () => ops.vmap?.(this.#priv, this));
     if (!(view instanceof Uint8Array) || view.length !== this.size) {
       throw new DmaBufError('EIO', `${call}: the exporter's vmap op returned ${describe(view)}, not a Uint8Array of ${this.size} bytes`);
     }
@@ -415,7 +426,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     const view = this.#vmap;
     this.#vmap = undefined;
     this.#vmaps = 0;
-    if (view && this.#ops.vunmap) callExporter(call, 'vunmap', () => { this.#ops.vunmap?.(this, view); });
+    if (view && this.#ops.vunmap) callExporter(call, 'vunmap', () => { this.#ops.vunmap?.(this.#priv, this, view); });
   }
 
   /** This buffer as plain data for the debug listing. */
@@ -426,7 +437,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
       exporter: this.exporter,
       name: this.#name ?? '<none>',
       refCount: this.#refs,
-      attachments: [...this.#attachments].map((a) => a.bufInfo()),
+      attachments: [...this.#attachments.values()].map((control) => control.bufInfo()),
       cpuAccess: this.#cpu.ranges(),
       ...this.#cpu.windowCounts(),
       fences: this.resv.pendingFences(),
@@ -448,7 +459,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
   #window(call: 'kmap' | 'kmapAtomic', page: number): Uint8Array {
     let view: Uint8Array;
     try {
-      view = call === 'kmap' ? this.#ops.kmap(this, page) : this.#ops.kmapAtomic(this, page);
+      view = call === 'kmap' ? this.#ops.kmap(this.#priv, this, page) : this.#ops.kmapAtomic(this.#priv, this, page);
     } catch (error) {
       throw exporterError(call, call, error);
     }

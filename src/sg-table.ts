@@ -1,19 +1,102 @@
 /**
- * One contiguous piece of a mapped buffer, valid on the attachment's device: `length` bytes
- * of `buffer` starting at `offset`. The kernel's `struct scatterlist` entry.
+ * Mapped segments, the kernel's `struct scatterlist` and `struct sg_table`. An exporter's
+ * `mapDmaBuf` returns an {@link SgList}; the contract checks it and hands the importer an
+ * {@link SgTable} made from it. Plain objects only: nothing here calls WebGPU, so the contract
+ * stays usable where WebGPU is absent.
+ */
+import { checkInteger, describe } from './checks.js';
+import { DmaBufError } from './error.js';
+
+/**
+ * One contiguous piece of a mapped buffer, valid on the attachment's device: the dma-buf's
+ * bytes `[start, start + length)` are `length` bytes of `buffer` from `offset` on. The
+ * kernel's `struct scatterlist` entry. The buffer holds at least `offset + length` bytes
+ * rounded up to a multiple of 4, so that the segment binds whole as a storage buffer.
  */
 export interface SgSegment {
+  /** The `GPUBuffer` holding the segment, on the attachment's device; the exporter's, never the importer's to destroy. */
   readonly buffer: GPUBuffer;
+  /** Where the segment lies in `buffer`, in bytes. */
   readonly offset: number;
+  /** Where the segment begins in the dma-buf, in bytes: the sum of the lengths before it. */
+  readonly start: number;
+  /** Bytes of the dma-buf it holds. */
   readonly length: number;
 }
 
 /**
+ * What an exporter's `mapDmaBuf` returns: the buffer's bytes as segments in order, whose
+ * lengths add up to the buffer's size, and how many bytes the map moved onto the importer's
+ * device (absent or 0 for zero-copy), for {@link DmaBufAttachmentStats}.
+ */
+export interface SgList {
+  /** The buffer's bytes as segments, in order. */
+  readonly segments: readonly SgSegment[];
+  /** Bytes the map moved onto the importer's device; absent or 0 when it moved none. */
+  readonly bytesMoved?: number;
+}
+
+/**
  * What a map returns: the buffer's bytes as segments in order, valid on the attachment's
- * device; the lengths add up to the buffer's size. The kernel's `struct sg_table`.
- * Owned by the exporter: the importer uses it until it unmaps it, and never destroys its
- * `GPUBuffer`s.
+ * device; `segments[i].start` is where each begins in the dma-buf and the lengths add up to
+ * the buffer's size. The kernel's `struct sg_table`. Frozen. The exporter owns the
+ * `GPUBuffer`s: the importer uses them until it unmaps the table and never destroys them;
+ * every map of one attachment returns the same `GPUBuffer`s until it detaches, so bind
+ * groups made from one table serve every later map of that attachment.
  */
 export interface SgTable {
+  /** The buffer's bytes as segments, in order (frozen). */
   readonly segments: readonly SgSegment[];
+  /**
+   * Bind-group entries for the whole table in one call: one storage-buffer entry per
+   * segment, in order, with bindings `firstBinding`, `firstBinding + 1`, …; each binds its
+   * segment whole (`size` is its length rounded up to 4, as storage bindings require). The
+   * caller owns the returned array (a new one per call); the buffers stay the exporter's.
+   * A shader declares one `array<T>` binding per segment; with `segmentAlign` at allocation
+   * no element straddles two of them.
+   * @throws {DmaBufError} `EINVAL` unless `firstBinding` is a non-negative integer.
+   */
+  entries(firstBinding?: number): GPUBindGroupEntry[];
+}
+
+/** The bytes a storage binding of `length` bytes covers: WebGPU wants a multiple of 4. */
+const bindingSize = (length: number): number => Math.ceil(length / 4) * 4;
+
+class Table implements SgTable {
+  readonly segments: readonly SgSegment[];
+
+  constructor(segments: readonly SgSegment[]) {
+    this.segments = Object.freeze(segments.map(({ buffer, offset, start, length }) => Object.freeze({ buffer, offset, start, length })));
+    Object.freeze(this);
+  }
+
+  entries(firstBinding = 0): GPUBindGroupEntry[] {
+    checkInteger('entries', 'firstBinding', firstBinding, 0);
+    return this.segments.map(({ buffer, offset, length }, i) => ({ binding: firstBinding + i, resource: { buffer, offset, size: bindingSize(length) } }));
+  }
+}
+
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/**
+ * Checks what an exporter's `mapDmaBuf` returned for a buffer of `size` bytes and makes the
+ * importer's {@link SgTable} of it, with the bytes the map moved.
+ * @throws {DmaBufError} `EIO` naming the fault when the list is not segments in order (each
+ *   `start` the sum of the lengths before it, offsets and lengths non-negative integers,
+ *   lengths adding up to `size`) or `bytesMoved` is not a non-negative integer.
+ */
+export function tableOfList(call: string, list: unknown, size: number): { table: SgTable; bytesMoved: number } {
+  const fault = (what: string) => new DmaBufError('EIO', `${call}: the exporter's mapDmaBuf returned ${what}`);
+  const { segments, bytesMoved = 0 } = (typeof list === 'object' && list !== null ? list : {}) as Partial<Record<keyof SgList, unknown>>;
+  if (!Array.isArray(segments)) throw fault('no segments array');
+  let at = 0;
+  for (const [i, segment] of (segments as unknown[]).entries()) {
+    const { buffer, offset, start, length } = (typeof segment === 'object' && segment !== null ? segment : {}) as Partial<Record<keyof SgSegment, unknown>>;
+    if (typeof buffer !== 'object' || buffer === null || !isCount(offset) || !isCount(length) || length === 0) throw fault(`segment ${i} without a buffer, an offset and a positive length`);
+    if (start !== at) throw fault(`segment ${i} starting at ${describe(start)}, not at ${at} where the one before it ends`);
+    at += length;
+  }
+  if (at !== size) throw fault(`segments covering ${at} bytes, not the buffer's ${size}`);
+  if (!isCount(bytesMoved)) throw fault(`bytesMoved ${describe(bytesMoved)}, not a non-negative integer`);
+  return { table: new Table(segments as SgSegment[]), bytesMoved };
 }

@@ -85,7 +85,7 @@ test.each([
     // The fill landed (else the second half proves nothing).
     expect(firstNot(await readTable(f.importer, sgt), 0xff), `buffer ${i} holds 0xff (importer)`).toBe(-1);
   }
-  await Promise.all(attachments.map((a, i) => a.unmap(tables[i] ?? { segments: [] }, 'to-device')));
+  await Promise.all(attachments.map((a, i) => a.unmap(tables[i] ?? { segments: [], entries: () => [] }, 'to-device')));
   for (const [i, buf] of filled.entries()) {
     const attachment = attachments[i];
     if (attachment) buf.detach(attachment);
@@ -114,12 +114,12 @@ test.each([
   }
   // Some of the 32 mirrors were idle ones that held 0xff: the clearing was exercised.
   expect(f.heap.stats().mirrorBuffersCreated - mirrorsBefore).toBeLessThan(BUFFERS);
-  await Promise.all(freshAttachments.map((a, i) => a.unmap(outward[i] ?? { segments: [] }, 'from-device')));
+  await Promise.all(freshAttachments.map((a, i) => a.unmap(outward[i] ?? { segments: [], entries: () => [] }, 'from-device')));
   const inward = await Promise.all(freshAttachments.map((a) => a.map('to-device')));
   for (const [i, sgt] of inward.entries()) {
     expect(firstNot(await readTable(f.importer, sgt), 0), `buffer ${i}, 'to-device' map on the importer`).toBe(-1);
   }
-  await Promise.all(freshAttachments.map((a, i) => a.unmap(inward[i] ?? { segments: [] }, 'to-device')));
+  await Promise.all(freshAttachments.map((a, i) => a.unmap(inward[i] ?? { segments: [], entries: () => [] }, 'to-device')));
   for (const [i, buf] of fresh.entries()) {
     const attachment = freshAttachments[i];
     if (attachment) buf.detach(attachment);

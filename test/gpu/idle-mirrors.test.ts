@@ -10,6 +10,8 @@ import { fake, fakeDevice, flushMicrotasks } from './fake-gpu.js';
 const MiB = 1024 * 1024;
 const STORAGE = 0x0080 | 0x0004 | 0x0008; // STORAGE | COPY_SRC | COPY_DST
 const OTHER_USAGE = 0x0080 | 0x0008;
+/** The segment size takes ask for: the cut of every mirror() below (4096, or the whole of a smaller one). */
+const CUT = 4096;
 
 /** A mirror of `size` bytes on `device`, cut into segments of at most `segmentSize`. */
 function mirror(device: GPUDevice, size: number, segmentSize = size): Segment[] {
@@ -26,7 +28,7 @@ const destroyed = (segments: readonly Segment[]) => segments.map((s) => fake(s.b
 describe('IdleMirrors take and keep', () => {
   test('take of an empty set returns undefined', () => {
     const { device } = fakeDevice();
-    expect(new IdleMirrors(16 * MiB).take(device, 4096, STORAGE, {})).toBeUndefined();
+    expect(new IdleMirrors(16 * MiB).take(device, 4096, STORAGE, {}, CUT)).toBeUndefined();
   });
 
   test('keep then take of the same shape returns the segments, not dirty for the same owner', () => {
@@ -35,12 +37,12 @@ describe('IdleMirrors take and keep', () => {
     const owner = {};
     const segments = mirror(device, 10_000, 4096);
     mirrors.keep(device, 10_000, STORAGE, owner, segments);
-    const taken = mirrors.take(device, 10_000, STORAGE, owner);
+    const taken = mirrors.take(device, 10_000, STORAGE, owner, CUT);
     expect(taken?.segments).toBe(segments);
     expect(taken?.dirty).toBe(false);
     expect(destroyed(segments)).toEqual([0, 0, 0]);
     // Taken: the caller owns it, and the set is empty again.
-    expect(mirrors.take(device, 10_000, STORAGE, owner)).toBeUndefined();
+    expect(mirrors.take(device, 10_000, STORAGE, owner, CUT)).toBeUndefined();
   });
 
   test("take for another owner returns the mirror dirty (it holds another buffer's bytes)", () => {
@@ -48,7 +50,7 @@ describe('IdleMirrors take and keep', () => {
     const mirrors = new IdleMirrors(16 * MiB);
     const segments = mirror(device, 4096);
     mirrors.keep(device, 4096, STORAGE, {}, segments);
-    expect(mirrors.take(device, 4096, STORAGE, {})).toEqual({ segments, dirty: true });
+    expect(mirrors.take(device, 4096, STORAGE, {}, CUT)).toEqual({ segments, dirty: true });
   });
 
   test("take prefers the owner's own mirror over an earlier kept one of another owner", () => {
@@ -60,8 +62,8 @@ describe('IdleMirrors take and keep', () => {
     const ofB = mirror(device, 4096);
     mirrors.keep(device, 4096, STORAGE, ownerA, ofA);
     mirrors.keep(device, 4096, STORAGE, ownerB, ofB);
-    expect(mirrors.take(device, 4096, STORAGE, ownerB)).toEqual({ segments: ofB, dirty: false });
-    expect(mirrors.take(device, 4096, STORAGE, ownerB)).toEqual({ segments: ofA, dirty: true });
+    expect(mirrors.take(device, 4096, STORAGE, ownerB, CUT)).toEqual({ segments: ofB, dirty: false });
+    expect(mirrors.take(device, 4096, STORAGE, ownerB, CUT)).toEqual({ segments: ofA, dirty: true });
   });
 
   test('a different size, usage or device does not match', () => {
@@ -71,11 +73,26 @@ describe('IdleMirrors take and keep', () => {
     const owner = {};
     const segments = mirror(a.device, 4096);
     mirrors.keep(a.device, 4096, STORAGE, owner, segments);
-    expect(mirrors.take(a.device, 4092, STORAGE, owner)).toBeUndefined();
-    expect(mirrors.take(a.device, 4096, OTHER_USAGE, owner)).toBeUndefined();
-    expect(mirrors.take(b.device, 4096, STORAGE, owner)).toBeUndefined();
+    expect(mirrors.take(a.device, 4092, STORAGE, owner, CUT)).toBeUndefined();
+    expect(mirrors.take(a.device, 4096, OTHER_USAGE, owner, CUT)).toBeUndefined();
+    expect(mirrors.take(b.device, 4096, STORAGE, owner, CUT)).toBeUndefined();
     expect(mirrors.bytes).toBe(4096);
-    expect(mirrors.take(a.device, 4096, STORAGE, owner)?.segments).toBe(segments);
+    expect(mirrors.take(a.device, 4096, STORAGE, owner, CUT)?.segments).toBe(segments);
+  });
+
+  test('a mirror cut at other segment boundaries does not match (a segmentAlign promise is kept on every device)', () => {
+    const { device } = fakeDevice();
+    const mirrors = new IdleMirrors(16 * MiB);
+    const owner = {};
+    const segments = mirror(device, 8192, 4096);
+    mirrors.keep(device, 8192, STORAGE, owner, segments);
+    expect(mirrors.take(device, 8192, STORAGE, owner, 3072)).toBeUndefined();
+    expect(mirrors.take(device, 8192, STORAGE, owner, 8192)).toBeUndefined();
+    // A cut of 4096 or any size at least the buffer's, for a one-segment mirror, is the same cut.
+    expect(mirrors.take(device, 8192, STORAGE, owner, 4096)?.segments).toBe(segments);
+    const whole = mirror(device, 4096);
+    mirrors.keep(device, 4096, STORAGE, owner, whole);
+    expect(mirrors.take(device, 4096, STORAGE, owner, 1 << 30)?.segments).toBe(whole);
   });
 });
 
@@ -119,9 +136,9 @@ describe('IdleMirrors limits', () => {
     const small = mirror(device, 256);
     mirrors.keep(device, 256, STORAGE, {}, small);
     expect(mirrors.bytes).toBe(4096 + 908 + 256);
-    mirrors.take(device, 5001, STORAGE, {});
+    mirrors.take(device, 5001, STORAGE, {}, CUT);
     expect(mirrors.bytes).toBe(256);
-    mirrors.take(device, 256, STORAGE, {});
+    mirrors.take(device, 256, STORAGE, {}, CUT);
     expect(mirrors.bytes).toBe(0);
   });
 });
@@ -137,7 +154,7 @@ describe('IdleMirrors device loss, purge and close', () => {
     mirrors.keep(handle.device, 8192, STORAGE, {}, segments);
     expect(destroyed(segments)).toEqual([1, 1]);
     expect(mirrors.bytes).toBe(0);
-    expect(mirrors.take(handle.device, 8192, STORAGE, {})).toBeUndefined();
+    expect(mirrors.take(handle.device, 8192, STORAGE, {}, CUT)).toBeUndefined();
   });
 
   test('purge destroys the mirrors of that device only and recounts bytes', () => {
@@ -152,8 +169,8 @@ describe('IdleMirrors device loss, purge and close', () => {
     expect(destroyed(onA)).toEqual([1, 1]);
     expect(destroyed(onB)).toEqual([0]);
     expect(mirrors.bytes).toBe(4096);
-    expect(mirrors.take(a.device, 8192, STORAGE, {})).toBeUndefined();
-    expect(mirrors.take(b.device, 4096, STORAGE, {})?.segments).toBe(onB);
+    expect(mirrors.take(a.device, 8192, STORAGE, {}, CUT)).toBeUndefined();
+    expect(mirrors.take(b.device, 4096, STORAGE, {}, CUT)?.segments).toBe(onB);
   });
 
   test('close destroys every idle mirror, keeps none afterwards, and is safe twice', () => {
@@ -171,7 +188,7 @@ describe('IdleMirrors device loss, purge and close', () => {
     mirrors.keep(a.device, 4096, STORAGE, {}, late);
     expect(destroyed(late)).toEqual([1]);
     expect(mirrors.bytes).toBe(0);
-    expect(mirrors.take(a.device, 4096, STORAGE, {})).toBeUndefined();
+    expect(mirrors.take(a.device, 4096, STORAGE, {}, CUT)).toBeUndefined();
     mirrors.close();
     expect([...a.buffers, ...b.buffers].every((buffer) => buffer.destroyCount === 1)).toBe(true);
   });

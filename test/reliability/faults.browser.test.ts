@@ -3,7 +3,7 @@
 // test/gpu/faults.browser.test.ts. Every case ends in its documented error, other buffers
 // keep their bytes, and nothing leaks.
 import { expect, test } from 'vitest';
-import { bufinfoEntries, DmaBufError, exportDmaBuf, GpuHeap, PAGE_SIZE, type DmaBufOps, type GpuStorage } from 'webgpu-dmabuf';
+import { bufinfoEntries, DmaBufError, exportDmaBuf, GpuHeap, PAGE_SIZE, type DmaBufOps } from 'webgpu-dmabuf';
 import { heapFixture, expectNoLeaks } from '../gpu/gpu-helpers.js';
 
 const f = heapFixture();
@@ -110,7 +110,7 @@ function faultyExporter(failing: keyof DmaBufOps, how: 'throw' | 'reject' | 'ref
   const ops: DmaBufOps<{ bytes: Uint8Array }> = {
     attach: op('attach', () => undefined),
     detach: op('detach', () => undefined),
-    mapDmaBuf: asyncOp('mapDmaBuf', () => ({ segments: [{ buffer: {} as GPUBuffer, offset: 0, length: PAGE_SIZE }] })),
+    mapDmaBuf: asyncOp('mapDmaBuf', () => ({ segments: [{ buffer: {} as GPUBuffer, offset: 0, start: 0, length: PAGE_SIZE }] })),
     unmapDmaBuf: op('unmapDmaBuf', () => undefined),
     release: op('release', () => undefined),
     beginCpuAccess: asyncOp('beginCpuAccess', () => undefined),
@@ -169,7 +169,7 @@ test("an exporter's release that throws is EIO, and the buffer is released all t
 });
 
 test('heap storage is never handed to a faulty exporter: other buffers keep their bytes', async () => {
-  const keep = f.heap.allocate(PAGE_SIZE) as ReturnType<GpuHeap['allocate']> & { priv: GpuStorage };
+  const keep = f.heap.allocate(PAGE_SIZE);
   await keep.beginCpuAccess(0, PAGE_SIZE, 'to-device');
   keep.kmap(0).fill(7);
   keep.endCpuAccess(0, PAGE_SIZE, 'to-device');

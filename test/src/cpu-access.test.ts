@@ -4,7 +4,7 @@ import { bufinfoEntries } from '../../src/bufinfo.js';
 import { CpuAccessState } from '../../src/cpu-access.js';
 import { DmaBufError } from '../../src/error.js';
 import { PAGE_SIZE } from '../../src/page.js';
-import { memoryDmaBuf } from './memory-exporter.js';
+import { memoryDmaBuf, memoryStorage } from './memory-exporter.js';
 
 afterEach(() => {
   expect(bufinfoEntries()).toEqual([]);
@@ -35,7 +35,7 @@ describe('beginCpuAccess', () => {
   ])('rejects %s with EINVAL, records nothing and does not call the exporter', async (_, start, len) => {
     const buf = memoryDmaBuf(SIZE);
     await expect(buf.beginCpuAccess(start, len, 'from-device')).rejects.toMatchObject({ code: 'EINVAL' });
-    expect(buf.priv.calls).toEqual([]);
+    expect(memoryStorage(buf).calls).toEqual([]);
     expect(bufinfoEntries()[0]?.cpuAccess).toEqual([]);
     buf.put();
   });
@@ -57,7 +57,7 @@ describe('beginCpuAccess', () => {
 describe('kmap and kunmap', () => {
   test('a page of the range maps to its bytes, the last one short, as often as asked', async () => {
     const buf = memoryDmaBuf(SIZE);
-    buf.priv.bytes.fill(7, 3 * PAGE_SIZE);
+    memoryStorage(buf).bytes.fill(7, 3 * PAGE_SIZE);
     await buf.beginCpuAccess(0, SIZE, 'from-device');
     for (let i = 0; i < 3; i++) {
       const view = buf.kmap(3);
@@ -171,7 +171,7 @@ describe('endCpuAccess', () => {
     expect(() => { buf.endCpuAccess(0, PAGE_SIZE - 1, 'to-device'); }).toThrow(/^EINVAL: /);
     buf.endCpuAccess(0, PAGE_SIZE, 'to-device');
     expect(() => { buf.endCpuAccess(0, PAGE_SIZE, 'to-device'); }).toThrow(/^EINVAL: /);
-    expect(buf.priv.calls.filter((c) => c.startsWith('endCpuAccess'))).toEqual([`endCpuAccess 0 ${PAGE_SIZE} to-device`]);
+    expect(memoryStorage(buf).calls.filter((c) => c.startsWith('endCpuAccess'))).toEqual([`endCpuAccess 0 ${PAGE_SIZE} to-device`]);
     buf.put();
   });
 

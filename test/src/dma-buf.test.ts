@@ -4,7 +4,7 @@ import { bufinfoEntries } from '../../src/bufinfo.js';
 import { DmaBufError } from '../../src/error.js';
 import { exportDmaBuf } from '../../src/dma-buf.js';
 import type { DmaBufOps } from '../../src/ops.js';
-import { memoryDmaBuf, standInDevice } from './memory-exporter.js';
+import { memoryDmaBuf, memoryStorage, standInDevice } from './memory-exporter.js';
 
 afterEach(() => {
   expect(bufinfoEntries()).toEqual([]);
@@ -71,9 +71,9 @@ describe('references and release', () => {
     expect(buf.get()).toBe(buf);
     expect(buf.refCount).toBe(2);
     buf.put();
-    expect(buf.priv.calls).not.toContain('release');
+    expect(memoryStorage(buf).calls).not.toContain('release');
     buf.put();
-    expect(buf.priv.calls.filter((c) => c === 'release')).toHaveLength(1);
+    expect(memoryStorage(buf).calls.filter((c) => c === 'release')).toHaveLength(1);
     expect(buf.refCount).toBe(0);
     expect(buf.released).toBe(true);
   });
@@ -90,7 +90,7 @@ describe('references and release', () => {
     const buf = memoryDmaBuf(8);
     buf.put();
     expect(codeOf(() => { run(buf); })).toBe('EINVAL');
-    expect(buf.priv.calls.filter((c) => c === 'release')).toHaveLength(1);
+    expect(memoryStorage(buf).calls.filter((c) => c === 'release')).toHaveLength(1);
   });
 
   test('beginCpuAccess on a released buffer rejects with EINVAL', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import { FdTable } from '../../src/fd-table.js';
-import { memoryDmaBuf } from './memory-exporter.js';
+import { memoryDmaBuf, memoryStorage } from './memory-exporter.js';
 
 afterEach(() => {
   expect(bufinfoEntries()).toEqual([]);
@@ -32,7 +32,7 @@ describe('FdTable', () => {
     table.close(fd);
     expect(buf.refCount).toBe(1);
     got.put();
-    expect(buf.priv.calls).toEqual(['release']);
+    expect(memoryStorage(buf).calls).toEqual(['release']);
   });
 
   test.each([-1, 0, 1, 0.5, Number.NaN, '0', null])('get, close and send of fd %s not open throw EBADF', (fd) => {

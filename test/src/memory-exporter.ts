@@ -1,6 +1,8 @@
 // An honest in-memory exporter for Node tests of the contract: DmaBufOps over an
 // ArrayBuffer. With no GPU here, its tables hold stand-in objects where GPUBuffers would be,
 // and importers' devices are stand-in objects too. It records every op it is called with.
+// As any exporter, it alone reaches its storage: the buffer does not show its priv, so the
+// exporter's module keeps its own way back (memoryStorage), and its ops receive priv.
 import { exportDmaBuf, PAGE_SIZE, type DmaBuf, type DmaBufOps, type DmaDirection } from '../../index.js';
 
 /** The exporter's private data: the bytes and the log of op calls. */
@@ -23,6 +25,16 @@ export function standInDevice(label: string): GPUDevice {
   return { label } as GPUDevice;
 }
 
+// The exporter's own way from its buffers back to their storage.
+const storages = new WeakMap<DmaBuf<MemoryStorage>, MemoryStorage>();
+
+/** The storage of a buffer this exporter made: what the test, as the exporter, inspects. */
+export function memoryStorage(buf: DmaBuf<MemoryStorage>): MemoryStorage {
+  const storage = storages.get(buf);
+  if (!storage) throw new Error('memoryStorage: not a buffer of the memory exporter');
+  return storage;
+}
+
 /** Exports a dma-buf of `size` bytes held in memory. The caller owns its one reference. */
 export function memoryDmaBuf(size: number, options: MemoryExporterOptions = {}): DmaBuf<MemoryStorage> {
   const priv: MemoryStorage = { bytes: new Uint8Array(size), calls: [] };
@@ -30,36 +42,38 @@ export function memoryDmaBuf(size: number, options: MemoryExporterOptions = {}):
     priv.calls.push(`${op}${detail}`);
     if (options.fail && op in options.fail) throw options.fail[op];
   };
-  const page = (buf: DmaBuf<MemoryStorage>, n: number) => buf.priv.bytes.subarray(n * PAGE_SIZE, Math.min(buf.size, (n + 1) * PAGE_SIZE));
+  const page = (storage: MemoryStorage, n: number) => storage.bytes.subarray(n * PAGE_SIZE, Math.min(size, (n + 1) * PAGE_SIZE));
   const ops: DmaBufOps<MemoryStorage> = {
-    attach: (_buf, attachment) => { failing('attach', ` ${attachment.device.label}`); },
-    detach: (_buf, attachment) => { failing('detach', ` ${attachment.device.label}`); },
-    mapDmaBuf: async (attachment, dir: DmaDirection) => {
+    attach: (_priv, _buf, attachment) => { failing('attach', ` ${attachment.device.label}`); },
+    detach: (_priv, _buf, attachment) => { failing('detach', ` ${attachment.device.label}`); },
+    mapDmaBuf: async (_priv, attachment, dir: DmaDirection) => {
       await Promise.resolve();
       failing('mapDmaBuf', ` ${dir}`);
-      return { segments: [{ buffer: { label: 'memory segment' } as GPUBuffer, offset: 0, length: attachment.dmabuf.size }] };
+      return { segments: [{ buffer: { label: 'memory segment' } as GPUBuffer, offset: 0, start: 0, length: attachment.dmabuf.size }] };
     },
-    unmapDmaBuf: async (_attachment, _sgt, dir) => {
+    unmapDmaBuf: async (_priv, _attachment, _sgt, dir) => {
       await Promise.resolve();
       failing('unmapDmaBuf', ` ${dir}`);
     },
     release: () => { failing('release', ''); },
-    beginCpuAccess: async (_buf, start, len, dir) => {
+    beginCpuAccess: async (_priv, _buf, start, len, dir) => {
       await Promise.resolve();
       failing('beginCpuAccess', ` ${start} ${len} ${dir}`);
     },
-    endCpuAccess: (_buf, start, len, dir) => { failing('endCpuAccess', ` ${start} ${len} ${dir}`); },
-    kmap: (buf, n) => {
+    endCpuAccess: (_priv, _buf, start, len, dir) => { failing('endCpuAccess', ` ${start} ${len} ${dir}`); },
+    kmap: (storage, _buf, n) => {
       failing('kmap', ` ${n}`);
-      return page(buf, n);
+      return page(storage, n);
     },
-    kmapAtomic: (buf, n) => {
+    kmapAtomic: (storage, _buf, n) => {
       failing('kmapAtomic', ` ${n}`);
-      return page(buf, n);
+      return page(storage, n);
     },
-    kunmap: (_buf, n) => { failing('kunmap', ` ${n}`); },
-    kunmapAtomic: (_buf, n) => { failing('kunmapAtomic', ` ${n}`); },
+    kunmap: (_priv, _buf, n) => { failing('kunmap', ` ${n}`); },
+    kunmapAtomic: (_priv, _buf, n) => { failing('kunmapAtomic', ` ${n}`); },
   };
   for (const op of options.omit ?? []) Reflect.deleteProperty(ops, op);
-  return exportDmaBuf({ priv, ops, size, exporter: 'memory', ...(options.name === undefined ? {} : { name: options.name }) });
+  const buf = exportDmaBuf({ priv, ops, size, exporter: 'memory', ...(options.name === undefined ? {} : { name: options.name }) });
+  storages.set(buf, priv);
+  return buf;
 }
