@@ -1,6 +1,8 @@
 // Vite and Vitest in one config.
-// - Vite: the demo site (`npm start`, `npm run build`) and, with `--mode lib`, the library
-//   build into dist/.
+// - Vite: the demo site (`npm start`, `npm run build`) and, with `--mode lib`, the package's
+//   JavaScript into dist/: one build of its three entry points, so `webgpu-dmabuf/elements`
+//   imports the very module instances of `webgpu-dmabuf` (one `DmaBufError`, one `FdTable`)
+//   instead of a copy.
 // - Vitest: two projects. `unit` runs in Node (test/**/*.test.ts); `browser` runs in headless
 //   Chromium on a real WebGPU adapter (test/**/*.browser.test.ts). `npm test` runs them in
 //   that order. The Chromium path and flags come from scripts/chromium.mjs, the one place.
@@ -16,9 +18,23 @@ const browserTests = 'test/**/*.browser.test.ts';
 // `SharedArrayBuffer` for modules in workers. Every resource is same-origin, so nothing breaks.
 const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
+/** The package's entry points: output name (dist/NAME.js) → source. */
+const entries = {
+  'webgpu-dmabuf': resolve(root, 'index.ts'),
+  elements: resolve(root, 'components/elements.ts'),
+  'elements-define': resolve(root, 'components/define.ts'),
+};
+
 export default defineConfig(({ mode }) => ({
-  // Pages and components import the library by its package name, as an app would.
-  resolve: { alias: { 'webgpu-dmabuf': resolve(root, 'index.ts') } },
+  // Pages and components import the library by its package names, as an app would. Exact
+  // matches: a plain 'webgpu-dmabuf' key would also catch 'webgpu-dmabuf/elements'.
+  resolve: {
+    alias: [
+      { find: /^webgpu-dmabuf$/, replacement: entries['webgpu-dmabuf'] },
+      { find: /^webgpu-dmabuf\/elements$/, replacement: entries.elements },
+      { find: /^webgpu-dmabuf\/elements\/define$/, replacement: entries['elements-define'] },
+    ],
+  },
   server: { host: '127.0.0.1', headers: isolation },
   preview: { host: '127.0.0.1', headers: isolation },
   build:
@@ -27,8 +43,13 @@ export default defineConfig(({ mode }) => ({
           outDir: 'dist',
           emptyOutDir: false,
           sourcemap: true,
-          lib: { entry: resolve(root, 'index.ts'), formats: ['es'], fileName: 'webgpu-dmabuf' },
-          rolldownOptions: { external: [/^lit($|\/)/, /^@lit\//] },
+          lib: { entry: entries, formats: ['es'], fileName: (_format, name) => `${name}.js` },
+          rolldownOptions: {
+            external: [/^lit($|\/)/, /^@lit\//],
+            // Code the entry points share: named by content, so a build from any folder
+            // gives the same files.
+            output: { chunkFileNames: 'chunks/chunk-[hash].js' },
+          },
         }
       : {
           outDir: 'dist/site',
@@ -40,6 +61,7 @@ export default defineConfig(({ mode }) => ({
               kmapHex: resolve(root, 'examples/kmap-hex/index.html'),
               twoDevices: resolve(root, 'examples/two-devices/index.html'),
               fences: resolve(root, 'examples/fences/index.html'),
+              boids: resolve(root, 'examples/boids/index.html'),
             },
           },
         },

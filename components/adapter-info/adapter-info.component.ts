@@ -1,4 +1,4 @@
-import { css, html, LitElement } from 'lit';
+import { css, html, LitElement, type TemplateResult } from 'lit';
 import { DmaBufError, requestGpuDevice } from 'webgpu-dmabuf';
 
 type AdapterState =
@@ -7,12 +7,15 @@ type AdapterState =
   | { kind: 'failed'; message: string };
 
 /**
- * @summary Shows which WebGPU adapter the browser gave this page, or why there is none.
+ * Shows which WebGPU adapter the browser gave this page, or why there is none.
  *
  * Requests its own device (as every module does), reads the adapter's `info`, and destroys
  * the device again. The adapter's description is in `data-state="ready"` once known.
+ *
+ * @summary Shows which WebGPU adapter the browser gave this page, or why there is none.
  */
 export class DmabufAdapterInfo extends LitElement {
+  /** @internal The element's shadow styles (Lit). */
   static override styles = css`
     :host { display: block; font: 14px/1.5 system-ui, sans-serif; }
     dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; margin: 0; }
@@ -21,8 +24,10 @@ export class DmabufAdapterInfo extends LitElement {
     .error { color: #b00020; }
   `;
 
+  /** @internal Lit's declarations; each property is documented where it is declared. */
   static override properties = { state: { state: true } };
 
+  /** @internal What the element shows: checking, the adapter's info, or why there is none. */
   declare state: AdapterState;
 
   constructor() {
@@ -45,7 +50,7 @@ export class DmabufAdapterInfo extends LitElement {
     }
   }
 
-  override render() {
+  override render(): TemplateResult {
     const { state } = this;
     if (state.kind === 'pending') return html`<p data-state="pending">Asking for a WebGPU adapter…</p>`;
     if (state.kind === 'failed') return html`<p class="error" role="alert" data-state="failed">No WebGPU: ${state.message}</p>`;

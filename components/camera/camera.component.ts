@@ -1,17 +1,12 @@
-import { html } from 'lit';
-import {
-  FdTable,
-  frameBinding,
-  GpuHeap,
-  PlanesToFrame,
-  rgbaFrameLayout,
-  TestPatternKernel,
-  TextureToFrame,
-  type FrameLayout,
-  type GpuHeapStats,
-} from 'webgpu-dmabuf';
+import { html, type TemplateResult } from 'lit';
+import { FdTable, GpuHeap, type GpuHeapStats } from 'webgpu-dmabuf';
 import { FrameRing, type RingSlot } from '../frame/frame-ring.js';
 import { DmabufModule } from '../frame/module-element.js';
+import { frameBinding } from '../kernels/frame-buffer.js';
+import { rgbaFrameLayout, type FrameLayout } from '../kernels/frame-layout.js';
+import { PlanesToFrame } from '../kernels/planes-to-frame.js';
+import { TestPatternKernel } from '../kernels/test-pattern.js';
+import { TextureToFrame } from '../kernels/texture-to-frame.js';
 import { CameraPathEvent } from './camera-path-event.js';
 import { CAMERA_PATHS, isCameraPath, type CameraPath } from './camera-path.js';
 import { cameraStyles } from './camera.styles.js';
@@ -57,7 +52,7 @@ function ringWait(stop: Promise<void>): Promise<void> {
 }
 
 /**
- * @summary The exporter: writes each camera frame into a ring of dma-bufs from its own heap
+ * The exporter: writes each camera frame into a ring of dma-bufs from its own heap
  * and offers it to importers as an fd.
  *
  * Frames are packed RGBA (`FrameLayout`). The camera takes the fastest path the browser
@@ -67,13 +62,22 @@ function ringWait(stop: Promise<void>): Promise<void> {
  *
  * Wire importers by giving them this element's `id` as their `source`.
  *
+ * @summary The exporter: writes each camera frame into a ring of dma-bufs from its own heap and
+ * offers it to importers as an fd.
  * @fires dmabuf-frame - {@link FrameEvent} on this element for each frame (does not bubble).
  * @fires dmabuf-camera-path - {@link CameraPathEvent} once the path is known.
  * @fires dmabuf-module-stats - {@link ModuleStatsEvent} after each frame.
+ * @csspart status - The badge that shows the module's `status`.
+ * @cssprop [--dmabuf-fg=#e8eaf0] - Text colour.
+ * @cssprop [--dmabuf-card=#1b1f2a] - Card background.
+ * @cssprop [--dmabuf-border=#2c3344] - Card border colour.
+ * @cssprop [--dmabuf-muted=#aab3c5] - Secondary text colour.
  */
 export class DmabufCamera extends DmabufModule {
+  /** @internal The element's shadow styles (Lit). */
   static override styles = cameraStyles;
 
+  /** @internal Lit's declarations; each property is documented where it is declared. */
   static override properties = {
     source: { type: String },
     width: { type: Number },
@@ -91,6 +95,7 @@ export class DmabufCamera extends DmabufModule {
   declare source: 'camera' | 'pattern';
   /** The frame size asked of the camera (ideal), and the pattern's size. Default 640 x 480. */
   declare width: number;
+  /** The frame height asked of the camera (ideal), and the pattern's. Default 480. */
   declare height: number;
   /** While set, no frame is made (importers keep showing the last one). */
   declare paused: boolean;
@@ -406,7 +411,7 @@ export class DmabufCamera extends DmabufModule {
     this.paused = !this.paused;
   }
 
-  override render() {
+  override render(): TemplateResult {
     const size = this.layout ? `${this.layout.width} × ${this.layout.height}` : '…';
     return html`
       <div class="title"><h2>Camera <span class="meta">exporter</span></h2><span class="badge" part="status">${this.status}</span></div>

@@ -1,4 +1,4 @@
-import { html, LitElement } from 'lit';
+import { html, LitElement, type TemplateResult } from 'lit';
 import { requestGpuDevice } from 'webgpu-dmabuf';
 import type { DmabufCamera } from '../camera/camera.component.js';
 import type { DmabufFilter } from '../filter/filter.component.js';
@@ -11,17 +11,22 @@ import { DeviceModeEvent } from './device-mode-event.js';
 type GpuCheck = { kind: 'checking' } | { kind: 'ok' } | { kind: 'missing'; why: string };
 
 /**
- * @summary The demo app: camera → filter → view, each an independent module with its own fd
+ * The demo app: camera → filter → view, each an independent module with its own fd
  * table, passing frames as fds; a second view of the raw camera; the inspector; and the
  * switch between one shared `GPUDevice` and a device per module, live.
  *
  * Without WebGPU it shows only a message saying which browser settings enable it.
  *
+ * @summary The demo app: camera → filter → view, each an independent module with its own fd
+ * table, passing frames as fds; a second view of the raw camera; the inspector; and the switch
+ * between one shared `GPUDevice` and a device per module, live.
  * @fires dmabuf-device-mode - {@link DeviceModeEvent} when a device switch is complete.
  */
 export class DmabufDemo extends LitElement {
+  /** @internal The element's shadow styles (Lit). */
   static override styles = demoStyles;
 
+  /** @internal Lit's declarations; each property is documented where it is declared. */
   static override properties = {
     shared: { type: Boolean, reflect: true },
     switching: { state: true },
@@ -32,6 +37,7 @@ export class DmabufDemo extends LitElement {
   declare shared: boolean;
   /** While a device switch is under way. */
   declare switching: boolean;
+  /** @internal Whether the page has WebGPU (until known: checking). */
   declare gpu: GpuCheck;
 
   #sharedDevice: GPUDevice | undefined;
@@ -44,10 +50,12 @@ export class DmabufDemo extends LitElement {
     this.gpu = { kind: 'checking' };
   }
 
+  /** The camera, once rendered. */
   get camera(): DmabufCamera | null {
     return this.renderRoot.querySelector('dmabuf-camera');
   }
 
+  /** The filter, once rendered. */
   get filter(): DmabufFilter | null {
     return this.renderRoot.querySelector('dmabuf-filter');
   }
@@ -62,6 +70,7 @@ export class DmabufDemo extends LitElement {
     return this.renderRoot.querySelector('dmabuf-view#raw');
   }
 
+  /** The inspector, once rendered. */
   get inspector(): DmabufInspector | null {
     return this.renderRoot.querySelector('dmabuf-inspector');
   }
@@ -145,7 +154,7 @@ export class DmabufDemo extends LitElement {
     </section>`;
   }
 
-  override render() {
+  override render(): TemplateResult {
     const { gpu } = this;
     const header = html`<header>
       <h1><span>webgpu-dmabuf</span> · camera → filter → view</h1>

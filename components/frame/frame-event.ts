@@ -9,7 +9,9 @@ import type { FrameInfo, FrameLease } from './frame-info.js';
  * `GPUBuffer`.
  */
 export class FrameEvent extends Event {
+  /** The event's name. */
   static readonly type = 'dmabuf-frame';
+  /** What travels with the frame's fd: its layout and where it came from. */
   readonly frame: FrameInfo;
   readonly #accept: (table: FdTable) => FrameLease;
   #open = true;

@@ -1,4 +1,4 @@
-import type { FrameLayout } from 'webgpu-dmabuf';
+import type { FrameLayout } from '../kernels/frame-layout.js';
 
 /**
  * What travels with a frame's fd: how to read the buffer, and where the frame came from.
@@ -26,6 +26,7 @@ export interface FrameInfo {
 export interface FrameLease {
   /** The frame's fd in the importer's table. */
   readonly fd: number;
+  /** What travels with the fd: the frame's layout and where it came from. */
   readonly frame: FrameInfo;
   /**
    * Aborted when the exporter stops and wants its buffers back. An importer that keeps the

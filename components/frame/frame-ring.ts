@@ -1,4 +1,5 @@
-import { gpuFence, type DmaBufAttachment, type FdTable, type FrameLayout, type GpuDmaBuf, type GpuHeap, type GpuStorage, type SgTable } from 'webgpu-dmabuf';
+import { gpuFence, type DmaBufAttachment, type FdTable, type GpuDmaBuf, type GpuHeap, type GpuStorage, type SgTable } from 'webgpu-dmabuf';
+import type { FrameLayout } from '../kernels/frame-layout.js';
 import { FrameEvent } from './frame-event.js';
 import type { FrameInfo, FrameLease } from './frame-info.js';
 

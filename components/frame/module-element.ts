@@ -15,8 +15,11 @@ export type ModuleStatus = 'idle' | 'starting' | 'running' | 'failed';
  * (or calling {@link useDevice}) restarts it on that device, live: it stops taking and
  * making frames, waits until every frame it lent is given back, frees its buffers, destroys
  * the device if it was its own, and starts again. Steps never overlap.
+ *
+ * @fires dmabuf-module-stats - {@link ModuleStatsEvent} after each frame.
  */
 export abstract class DmabufModule extends LitElement {
+  /** @internal Lit's declarations; each property is documented where it is declared. */
   static override properties: PropertyDeclarations = {
     name: { type: String, reflect: true },
     device: { attribute: false },

@@ -5,7 +5,9 @@ import type { ModuleStats } from './module-stats.js';
  * composed, so an inspector anywhere above (or in the same shadow root) hears every module.
  */
 export class ModuleStatsEvent extends Event {
+  /** The event's name. */
   static readonly type = 'dmabuf-module-stats';
+  /** The module's figures after its latest frame. */
   readonly stats: ModuleStats;
 
   constructor(stats: ModuleStats) {

@@ -1,4 +1,4 @@
-import { html, LitElement } from 'lit';
+import { html, LitElement, type TemplateResult } from 'lit';
 import { bufinfoEntries, type BufInfoEntry } from 'webgpu-dmabuf';
 import { ModuleStatsEvent } from '../frame/module-stats-event.js';
 import type { ModuleStats } from '../frame/module-stats.js';
@@ -15,7 +15,9 @@ export interface ModuleRow extends ModuleStats {
 export interface InspectorTotals {
   /** Bytes copied by every heap since it was made (a heap is made per device). */
   readonly bytesCopied: number;
+  /** Bytes of staging buffers alive now in every heap, idle in its pool or in use. */
   readonly stagingBytes: number;
+  /** Dma-bufs of every heap not yet released. */
   readonly liveBuffers: number;
   /** Bytes copied per frame, summed over the exporters. */
   readonly copiedPerFrame: number;
@@ -30,16 +32,25 @@ interface Sample {
 const WINDOW_MS = 1000;
 
 /**
- * @summary A live table of every dma-buf in the page, like the kernel's debugfs `bufinfo`,
+ * A live table of every dma-buf in the page, like the kernel's debugfs `bufinfo`,
  * and of every pipeline module's frames per second, frame time, bytes copied and staging.
  *
  * Buffers come from `bufinfoEntries()` (plain data: the listing gives no way to a buffer),
  * read every {@link interval} ms. Module figures come from the `dmabuf-module-stats` events
  * that modules in the same document or shadow root fire after each frame.
+ *
+ * @summary A live table of every dma-buf in the page, like the kernel's debugfs `bufinfo`, and
+ * of every pipeline module's frames per second, frame time, bytes copied and staging.
+ * @cssprop [--dmabuf-fg=#e8eaf0] - Text colour.
+ * @cssprop [--dmabuf-card=#1b1f2a] - Card background.
+ * @cssprop [--dmabuf-border=#2c3344] - Card border colour.
+ * @cssprop [--dmabuf-muted=#aab3c5] - Secondary text colour.
  */
 export class DmabufInspector extends LitElement {
+  /** @internal The element's shadow styles (Lit). */
   static override styles = inspectorStyles;
 
+  /** @internal Lit's declarations; each property is documented where it is declared. */
   static override properties = {
     interval: { type: Number },
     entries: { state: true },
@@ -51,6 +62,7 @@ export class DmabufInspector extends LitElement {
   /** The buffer listing at the last reading. */
   declare entries: readonly BufInfoEntry[];
   /** The latest figures of each module, by name, in the order they were first heard. */
+  /** @internal The latest figures of each module, by name. */
   declare rows: ReadonlyMap<string, ModuleRow>;
 
   #history = new Map<string, Sample[]>();
@@ -178,7 +190,7 @@ export class DmabufInspector extends LitElement {
       </div>`;
   }
 
-  override render() {
+  override render(): TemplateResult {
     return html`
       <div class="title"><h2>Inspector <span class="meta">like debugfs dma_buf/bufinfo</span></h2></div>
       ${this.#renderModules()}

@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from 'vitest';
-import { FRAME_EFFECTS, type FrameEffect } from 'webgpu-dmabuf';
+import { FRAME_EFFECTS, type FrameEffect } from '../../components/kernels/frame-effect.js';
 import type { DmabufFilter } from '../../components/filter/filter.component.js';
 import '../../components/filter/filter.js';
 import { expectNoLeaks } from '../gpu/gpu-helpers.js';

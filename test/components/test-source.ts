@@ -1,7 +1,8 @@
 // A stand-in exporter for the importer components' tests: a plain element that offers frames
 // of known bytes from a heap on the test's own device, through the same FrameRing and
 // FrameEvent protocol as <dmabuf-camera>.
-import { FdTable, GpuHeap, rgbaFrameLayout, type FrameLayout } from 'webgpu-dmabuf';
+import { FdTable, GpuHeap } from 'webgpu-dmabuf';
+import { rgbaFrameLayout, type FrameLayout } from '../../components/kernels/frame-layout.js';
 import { FrameRing } from '../../components/frame/frame-ring.js';
 import { newDevice } from '../gpu/gpu-helpers.js';
 

@@ -4,7 +4,8 @@
  * frame-rate cap): the demo's filter and view on one shared device, the same on a device
  * each, and the naive baseline on a device each. All start paused.
  */
-import { requestGpuDevice, type FrameEffect } from 'webgpu-dmabuf';
+import { requestGpuDevice } from 'webgpu-dmabuf';
+import type { FrameEffect } from '../../kernels/frame-effect.js';
 import '../../camera/camera.js';
 import type { DmabufCamera } from '../../camera/camera.component.js';
 import '../../filter/filter.js';

@@ -8,7 +8,7 @@
  * Size by size, each size's three pipelines built, measured in interleaved windows as
  * `camera-pipeline`'s are ({@link measurePipelines}), and torn down before the next.
  */
-import type { FrameEffect } from 'webgpu-dmabuf';
+import type { FrameEffect } from '../../kernels/frame-effect.js';
 import { buildPipelines, PIPELINE_VARIANTS, type PipelineSpec } from '../camera-pipeline/pipelines.js';
 import { measurePipelines, pipelineWindows, type MainThreadClock } from '../camera-pipeline/windows.js';
 import type { MeasureSettings } from '../measure.js';

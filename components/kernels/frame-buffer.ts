@@ -1,4 +1,4 @@
-import type { SgTable } from '../../src/sg-table.js';
+import type { SgTable } from 'webgpu-dmabuf';
 
 /**
  * The one `GPUBuffer` range that holds a mapped frame, for binding it whole in a shader.

@@ -7,7 +7,9 @@
 export interface FrameLayout {
   /** The only format so far: packed 8-bit RGBA. */
   readonly format: 'rgba8';
+  /** Pixels in a row. */
   readonly width: number;
+  /** Rows. */
   readonly height: number;
   /** Bytes from one row to the next: `width * 4`. */
   readonly bytesPerRow: number;

@@ -1,0 +1,32 @@
+/**
+ * The Lit elements of webgpu-dmabuf: a camera, a filter and a view that pass video frames to
+ * each other as dma-buf fds, each on its own `GPUDevice` or one shared; the inspector that
+ * lists every buffer; and the demo that wires them up.
+ *
+ * Importing this module defines no custom element: register the classes under names of your
+ * choosing with `customElements.define`, or import `'webgpu-dmabuf/elements/define'`, which
+ * registers all of them under their `dmabuf-*` names. Needs `lit` (an optional peer
+ * dependency of the package: the core `'webgpu-dmabuf'` does not).
+ *
+ * The frame protocol is exported too, for modules of your own: an exporter fires a
+ * {@link FrameEvent} on itself for each frame, an importer accepts it into its own fd table
+ * and gets a {@link FrameLease}.
+ *
+ * @module webgpu-dmabuf/elements
+ */
+export { DmabufAdapterInfo } from './adapter-info/adapter-info.component.js';
+export { DmabufCamera } from './camera/camera.component.js';
+export { CameraPathEvent } from './camera/camera-path-event.js';
+export { CAMERA_PATHS, isCameraPath, type CameraPath } from './camera/camera-path.js';
+export { DmabufDemo } from './demo/demo.component.js';
+export { DeviceModeEvent } from './demo/device-mode-event.js';
+export { DmabufFilter } from './filter/filter.component.js';
+export { FrameEvent } from './frame/frame-event.js';
+export type { FrameInfo, FrameLease } from './frame/frame-info.js';
+export { DmabufModule, type ModuleStatus } from './frame/module-element.js';
+export { ModuleStatsEvent } from './frame/module-stats-event.js';
+export type { ModuleStats } from './frame/module-stats.js';
+export { DmabufInspector, type InspectorTotals, type ModuleRow } from './inspector/inspector.component.js';
+export { FRAME_EFFECTS, isFrameEffect, type FrameEffect } from './kernels/frame-effect.js';
+export { rgbaFrameLayout, type FrameLayout } from './kernels/frame-layout.js';
+export { DmabufView, type ViewCapture } from './view/view.component.js';

@@ -1,0 +1,31 @@
+// TypeDoc: the API reference of both entry points, 'webgpu-dmabuf' and
+// 'webgpu-dmabuf/elements', from the doc comments, into the site (dist/site/api) by
+// `npm run build`. Warnings name every exported symbol without a doc comment.
+import { OptionDefaults } from 'typedoc';
+
+/** @type {Partial<import('typedoc').TypeDocOptions>} */
+export default {
+  name: 'webgpu-dmabuf',
+  entryPoints: ['index.ts', 'components/elements.ts'],
+  tsconfig: 'tsconfig.build.json',
+  out: 'dist/site/api',
+  readme: 'none',
+  plugin: ['./scripts/typedoc-web-api-links.mjs'],
+  includeVersion: true,
+  // No public repository to link the sources to.
+  disableSources: true,
+  excludePrivate: true,
+  excludeProtected: true,
+  excludeInternal: true,
+  // The custom-elements manifest's tags: TypeDoc shows @fires, @csspart and @cssprop under
+  // the element's description; @summary repeats its first paragraph for the manifest.
+  blockTags: [...OptionDefaults.blockTags, '@fires', '@csspart', '@cssprop', '@attr', '@slot'],
+  excludeTags: [...OptionDefaults.excludeTags, '@summary'],
+  // What the elements inherit from Lit is documented by Lit.
+  externalSymbolLinkMappings: {
+    '@lit/reactive-element': { '*': 'https://lit.dev/docs/api/ReactiveElement/' },
+    'lit-element': { '*': 'https://lit.dev/docs/api/LitElement/' },
+    'lit-html': { '*': 'https://lit.dev/docs/api/templates/' },
+  },
+  validation: { notExported: true, invalidLink: true, invalidPath: true, rewrittenLink: true, notDocumented: true, unusedMergeModuleWith: true },
+};
