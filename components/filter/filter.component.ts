@@ -1,11 +1,12 @@
-import { html } from 'lit';
-import { FdTable, FRAME_EFFECTS, FrameEffectKernel, frameBinding, GpuHeap, isFrameEffect, type FrameEffect, type FrameLayout, type GpuHeapStats } from 'webgpu-dmabuf';
-import type { FrameLease } from '../frame/frame-info.js';
-import { FrameInbox } from '../frame/frame-inbox.js';
+import { html, type TemplateResult } from 'lit';
+import { FdTable, GpuHeap, type GpuHeapStats } from 'webgpu-dmabuf';
+import { FrameInbox, type InboxFrame } from '../frame/frame-inbox.js';
 import { FrameRing } from '../frame/frame-ring.js';
-import { importFrame } from '../frame/import-frame.js';
 import { DmabufModule } from '../frame/module-element.js';
 import { resolveSource } from '../frame/resolve-source.js';
+import { frameBinding } from '../kernels/frame-buffer.js';
+import { FRAME_EFFECTS, FrameEffectKernel, isFrameEffect, type FrameEffect } from '../kernels/frame-effect.js';
+import type { FrameLayout } from '../kernels/frame-layout.js';
 import { filterStyles } from './filter.styles.js';
 
 /** Slots in the ring: one being written, up to three held by a view (on screen, being drawn, waiting). */
@@ -14,16 +15,26 @@ const RING_SLOTS = 4;
 const EFFECT_TEXT: Record<FrameEffect, string> = { none: 'None (copy)', grayscale: 'Grayscale', sobel: 'Sobel edges', invert: 'Invert' };
 
 /**
- * @summary An importer that computes: maps each frame of its source `'to-device'` on its own
+ * An importer that computes: maps each frame of its source `'to-device'` on its own
  * device, runs the selected effect in a compute shader, and writes the result into a
  * dma-buf of its own heap, which it exports in turn.
  *
+ * @summary An importer that computes: maps each frame of its source `'to-device'` on its own
+ * device, runs the selected effect in a compute shader, and writes the result into a dma-buf of
+ * its own heap, which it exports in turn.
  * @fires dmabuf-frame - {@link FrameEvent} on this element for each filtered frame (does not bubble).
  * @fires dmabuf-module-stats - {@link ModuleStatsEvent} after each frame.
+ * @csspart status - The badge that shows the module's `status`.
+ * @cssprop [--dmabuf-fg=#e8eaf0] - Text colour.
+ * @cssprop [--dmabuf-card=#1b1f2a] - Card background.
+ * @cssprop [--dmabuf-border=#2c3344] - Card border colour.
+ * @cssprop [--dmabuf-muted=#aab3c5] - Secondary text colour.
  */
 export class DmabufFilter extends DmabufModule {
+  /** @internal The element's shadow styles (Lit). */
   static override styles = filterStyles;
 
+  /** @internal Lit's declarations; each property is documented where it is declared. */
   static override properties = {
     source: { type: String },
     effect: { type: String, reflect: true },
@@ -60,7 +71,7 @@ export class DmabufFilter extends DmabufModule {
     this.#heap = new GpuHeap(device, { name: this.name });
     this.#kernel = new FrameEffectKernel(device);
     this.#sequence = 0;
-    this.#inbox = new FrameInbox(table, (lease) => this.#process(device, table, lease), () => { this.frameDropped(); }, (error) => { this.fail(error); });
+    this.#inbox = new FrameInbox(table, device, (frame) => this.#process(device, frame), () => { this.frameDropped(); }, (error) => { this.fail(error); });
     this.#inbox.listen(source);
     return Promise.resolve();
   }
@@ -84,7 +95,7 @@ export class DmabufFilter extends DmabufModule {
     this.#heap = undefined;
   }
 
-  async #process(device: GPUDevice, table: FdTable, lease: FrameLease): Promise<boolean> {
+  async #process(device: GPUDevice, { lease, import: frameImport }: InboxFrame): Promise<boolean> {
     const started = performance.now();
     const { layout } = lease.frame;
     const ring = await this.#ringFor(layout);
@@ -95,7 +106,7 @@ export class DmabufFilter extends DmabufModule {
     }
     const effect = this.effect;
     try {
-      await importFrame(table, lease, device, (sgt) => {
+      await frameImport.use((sgt) => {
         const encoder = device.createCommandEncoder({ label: `filter ${effect}` });
         this.#kernel?.encode(encoder, effect, frameBinding(sgt), frameBinding(out.sgt), layout);
         device.queue.submit([encoder.finish()]);
@@ -128,7 +139,7 @@ export class DmabufFilter extends DmabufModule {
     if (isFrameEffect(value)) this.effect = value;
   }
 
-  override render() {
+  override render(): TemplateResult {
     return html`
       <div class="title"><h2>Filter <span class="meta">importer → exporter</span></h2><span class="badge" part="status">${this.status}</span></div>
       <p class="meta">Maps <code>${this.source || '?'}</code>'s buffer <code>'to-device'</code>, runs a compute shader, exports its own.</p>

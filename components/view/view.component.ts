@@ -1,24 +1,43 @@
-import { html } from 'lit';
-import { FdTable, FrameBlit, frameBinding } from 'webgpu-dmabuf';
+import { html, type TemplateResult } from 'lit';
+import { FdTable } from 'webgpu-dmabuf';
 import type { FrameInfo, FrameLease } from '../frame/frame-info.js';
-import { FrameInbox } from '../frame/frame-inbox.js';
-import { importFrame } from '../frame/import-frame.js';
+import { FrameInbox, type InboxFrame } from '../frame/frame-inbox.js';
+import { FrameImport } from '../frame/import-frame.js';
 import { DmabufModule } from '../frame/module-element.js';
 import { resolveSource } from '../frame/resolve-source.js';
+import { FrameBlit } from '../kernels/frame-blit.js';
+import { frameBinding } from '../kernels/frame-buffer.js';
 import { viewStyles } from './view.styles.js';
 
+/** What {@link DmabufView.capture} read back. */
+export interface ViewCapture {
+  /** The frame on screen. */
+  readonly frame: FrameInfo;
+  /** The canvas's pixels, RGBA, rows top to bottom with no padding. */
+  readonly pixels: Uint8Array;
+}
+
 /**
- * @summary An importer that draws: maps each frame of its source `'to-device'` on its own
+ * An importer that draws: maps each frame of its source `'to-device'` on its own
  * device and draws it, pixel for pixel, onto a WebGPU `<canvas>` shown at the frame's
  * aspect ratio.
  *
+ * @summary An importer that draws: maps each frame of its source `'to-device'` on its own device
+ * and draws it, pixel for pixel, onto a WebGPU `<canvas>` shown at the frame's aspect ratio.
  * @fires dmabuf-module-stats - {@link ModuleStatsEvent} after each frame drawn; `frameMs` is
  *   the time from capture to display.
  * @csspart canvas - the WebGPU canvas.
+ * @cssprop [--dmabuf-fg=#e8eaf0] - Text colour.
+ * @cssprop [--dmabuf-card=#1b1f2a] - Card background.
+ * @cssprop [--dmabuf-border=#2c3344] - Card border colour.
+ * @cssprop [--dmabuf-muted=#aab3c5] - Secondary text colour.
+ * @cssprop [--dmabuf-view-max-height=70vh] - The tallest the canvas is drawn.
  */
 export class DmabufView extends DmabufModule {
+  /** @internal The element's shadow styles (Lit). */
   static override styles = viewStyles;
 
+  /** @internal Lit's declarations; each property is documented where it is declared. */
   static override properties = {
     source: { type: String },
     label: { type: String },
@@ -64,7 +83,7 @@ export class DmabufView extends DmabufModule {
     this.#blit = new FrameBlit(device, format);
     const table = new FdTable();
     this.#table = table;
-    this.#inbox = new FrameInbox(table, (lease) => this.#exclusive(() => this.#show(device, table, lease)), () => { this.frameDropped(); }, (error) => { this.fail(error); });
+    this.#inbox = new FrameInbox(table, device, (frame) => this.#exclusive(() => this.#show(device, frame)), () => { this.frameDropped(); }, (error) => { this.fail(error); });
     this.#inbox.listen(resolveSource(this, this.source));
   }
 
@@ -86,7 +105,7 @@ export class DmabufView extends DmabufModule {
    * canvas shows, in RGBA order, with the frame they come from.
    * @throws {Error} when the view is not running or has no frame yet.
    */
-  capture(): Promise<{ frame: FrameInfo; pixels: Uint8Array }> {
+  capture(): Promise<ViewCapture> {
     return this.#exclusive(async () => {
       const device = this.gpu;
       const lease = this.#onScreen;
@@ -95,8 +114,9 @@ export class DmabufView extends DmabufModule {
       const { width, height } = lease.frame.layout;
       const bytesPerRow = Math.ceil((width * 4) / 256) * 256;
       const readback = device.createBuffer({ label: 'view capture', size: bytesPerRow * height, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const frameImport = new FrameImport(table, lease, device);
       try {
-        await this.#draw(device, table, lease, (encoder, texture) => {
+        await this.#draw(device, lease.frame, frameImport, (encoder, texture) => {
           encoder.copyTextureToBuffer({ texture }, { buffer: readback, bytesPerRow }, [width, height]);
         });
         await readback.mapAsync(GPUMapMode.READ);
@@ -116,6 +136,8 @@ export class DmabufView extends DmabufModule {
         return { frame: lease.frame, pixels };
       } finally {
         readback.destroy();
+        // Ends the import when the draw failed before using it.
+        await frameImport.cancel();
       }
     });
   }
@@ -127,9 +149,9 @@ export class DmabufView extends DmabufModule {
     return run;
   }
 
-  async #show(device: GPUDevice, table: FdTable, lease: FrameLease): Promise<boolean> {
+  async #show(device: GPUDevice, { lease, import: frameImport }: InboxFrame): Promise<boolean> {
     const { frame } = lease;
-    await this.#draw(device, table, lease);
+    await this.#draw(device, frame, frameImport);
     this.#keepOnScreen(lease);
     this.shown = frame;
     this.#latency = performance.now() - frame.capturedAt;
@@ -156,9 +178,9 @@ export class DmabufView extends DmabufModule {
     lease.release();
   }
 
-  /** Draws `lease`'s frame onto the canvas; `more` records extra commands on the canvas texture. */
-  async #draw(device: GPUDevice, table: FdTable, lease: FrameLease, more?: (encoder: GPUCommandEncoder, texture: GPUTexture) => void): Promise<void> {
-    const { layout } = lease.frame;
+  /** Draws `frame` onto the canvas through its import; `more` records extra commands on the canvas texture. */
+  async #draw(device: GPUDevice, frame: FrameInfo, frameImport: FrameImport, more?: (encoder: GPUCommandEncoder, texture: GPUTexture) => void): Promise<void> {
+    const { layout } = frame;
     const canvas = this.canvas;
     const context = this.#context;
     const blit = this.#blit;
@@ -167,7 +189,7 @@ export class DmabufView extends DmabufModule {
       canvas.width = layout.width;
       canvas.height = layout.height;
     }
-    await importFrame(table, lease, device, (sgt) => {
+    await frameImport.use((sgt) => {
       const encoder = device.createCommandEncoder({ label: 'view' });
       const texture = context.getCurrentTexture();
       blit.encode(encoder, frameBinding(sgt), layout, texture.createView());
@@ -177,7 +199,7 @@ export class DmabufView extends DmabufModule {
     await device.queue.onSubmittedWorkDone();
   }
 
-  override render() {
+  override render(): TemplateResult {
     const { shown } = this;
     const aspect = shown ? `${shown.layout.width} / ${shown.layout.height}` : '4 / 3';
     return html`

@@ -7,12 +7,14 @@
  * Each module keeps and reuses its own buffers and takes the newest frame while it is busy,
  * through the same mailbox as the dma-buf modules' inboxes, so the stages overlap as theirs do.
  */
-import { FdTable, FrameBlit, FrameEffectKernel, frameBinding, type FrameEffect, type FrameLayout } from 'webgpu-dmabuf';
+import { FdTable } from 'webgpu-dmabuf';
+import { FrameBlit } from '../../kernels/frame-blit.js';
+import { frameBinding } from '../../kernels/frame-buffer.js';
+import { FrameEffectKernel, type FrameEffect } from '../../kernels/frame-effect.js';
+import type { FrameLayout } from '../../kernels/frame-layout.js';
 import type { DmabufCamera } from '../../camera/camera.component.js';
-import { FrameInbox } from '../../frame/frame-inbox.js';
+import { FrameInbox, type InboxFrame } from '../../frame/frame-inbox.js';
 import { NewestMailbox } from '../../frame/newest-mailbox.js';
-import type { FrameLease } from '../../frame/frame-info.js';
-import { importFrame } from '../../frame/import-frame.js';
 
 /** A frame as bytes in CPU memory, on its way from one module to the next. */
 interface CpuFrame {
@@ -114,7 +116,7 @@ export class NaivePipeline {
     const hooks = { onDrop: () => { this.#dropped += 1; }, onError: (error: unknown) => { this.error ??= error; } };
     this.#view = new NewestMailbox((frame) => this.#draw(devices.view, canvas, frame), hooks);
     this.#filter = new NewestMailbox((frame) => this.#applyEffect(devices.filter, effect, frame), hooks);
-    this.#inbox = new FrameInbox(this.#table, (lease) => this.#readCamera(devices.camera, lease), hooks.onDrop, hooks.onError);
+    this.#inbox = new FrameInbox(this.#table, devices.camera, (frame) => this.#readCamera(devices.camera, frame), hooks.onDrop, hooks.onError);
     this.#inbox.listen(camera);
   }
 
@@ -136,12 +138,12 @@ export class NaivePipeline {
   }
 
   /** The camera module: its own frame, on its own device, read back to the CPU. */
-  async #readCamera(device: GPUDevice, lease: FrameLease): Promise<boolean> {
+  async #readCamera(device: GPUDevice, { lease, import: frameImport }: InboxFrame): Promise<boolean> {
     const { layout } = lease.frame;
     const [readback] = this.#cameraBuffers.get(layout.byteLength);
     if (!readback) throw new Error('NaivePipeline: no readback buffer');
     // The copy is submitted before the frame is unmapped; the read resolves after.
-    const bytes = await importFrame(this.#table, lease, device, (sgt) => readBack(device, device.createCommandEncoder({ label: 'naive camera readback' }), frameBinding(sgt), readback, layout.byteLength));
+    const bytes = await frameImport.use((sgt) => readBack(device, device.createCommandEncoder({ label: 'naive camera readback' }), frameBinding(sgt), readback, layout.byteLength));
     this.bytesCopied += layout.byteLength;
     this.#filter.offer({ layout, bytes });
     return false;
