@@ -8,7 +8,7 @@
 // beyond the noise (default 0.2). `npm run bench -- --compare FILE` prints the same table
 // for the run it just made against FILE. Plain Node: the report's types are JSDoc only.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 
@@ -315,15 +315,21 @@ export function comparisonText(base, current, rows, options = {}) {
 
 /**
  * The file name a run is saved under in docs/bench/runs/: `<date>-<vendor>-<architecture>.json`
- * (the date of `startedAt`, UTC), for example `2026-11-26-google-swiftshader.json`.
- * @param {Pick<BenchReport, 'startedAt' | 'adapter'>} report
+ * (the date of `startedAt`, UTC), for example `2026-11-26-google-swiftshader.json`; the
+ * adapter's device name stands in for an architecture it does not report, and a run in Node
+ * on Dawn (`npm run bench:dawn`) ends in `-dawn-node`, so it never takes a page's run's name:
+ * `2026-11-26-nvidia-h100-80gb-hbm3-dawn-node.json`.
+ * @param {Pick<BenchReport, 'startedAt' | 'adapter'> & { userAgent?: string }} report
  */
 export function savedRunName(report) {
   const date = /^\d{4}-\d{2}-\d{2}/.exec(report.startedAt)?.[0] ?? 'undated';
-  const { vendor, architecture, description } = report.adapter;
-  const words = [vendor, architecture].filter(Boolean);
+  const { vendor, architecture, device, description } = report.adapter;
+  const named = device ?? '';
+  const model = architecture || (named.toLowerCase().startsWith(vendor.toLowerCase()) ? named.slice(vendor.length) : named);
+  const words = [vendor, model].filter(Boolean);
   const slug = (words.length > 0 ? words : [description]).join('-').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  return `${date}-${slug || 'unknown-adapter'}.json`;
+  const runtime = /^Node\b/.test(report.userAgent ?? '') ? '-dawn-node' : '';
+  return `${date}-${slug || 'unknown-adapter'}${runtime}.json`;
 }
 
 /**
@@ -389,4 +395,5 @@ function main() {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) process.exitCode = main();
+// Bundled into another script (bench-dawn's bundle), import.meta.url is that script's: the name tells them apart.
+if (process.argv[1] && basename(process.argv[1]) === 'bench-compare.mjs' && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) process.exitCode = main();
