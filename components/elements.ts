@@ -10,7 +10,9 @@
  *
  * The frame protocol is exported too, for modules of your own: an exporter fires a
  * {@link FrameEvent} on itself for each frame, an importer accepts it into its own fd table
- * and gets a {@link FrameLease}.
+ * and gets a {@link FrameLease}. A {@link FrameExporter} is the exporting half the camera and
+ * the filter share (fd table, heap, ring of frame buffers, teardown), for an exporter of your
+ * own.
  *
  * @module webgpu-dmabuf/elements
  */
@@ -22,11 +24,13 @@ export { DmabufDemo } from './demo/demo.component.js';
 export { DeviceModeEvent } from './demo/device-mode-event.js';
 export { DmabufFilter } from './filter/filter.component.js';
 export { FrameEvent } from './frame/frame-event.js';
+export { FrameExporter, type FrameExporterOptions, type FrameOrigin, type OfferedFrame } from './frame/frame-exporter.js';
 export type { FrameInfo, FrameLease } from './frame/frame-info.js';
-export { DmabufModule, type ModuleStatus } from './frame/module-element.js';
-export { ModuleStatsEvent } from './frame/module-stats-event.js';
-export type { ModuleStats } from './frame/module-stats.js';
+export { DmabufModule, type ModuleStatus } from './module/module-element.js';
+export { ModuleStatsEvent } from './module/module-stats-event.js';
+export type { ModuleStats } from './module/module-stats.js';
 export { DmabufInspector, type InspectorTotals, type ModuleRow } from './inspector/inspector.component.js';
 export { FRAME_EFFECTS, isFrameEffect, type FrameEffect } from './kernels/frame-effect.js';
 export { rgbaFrameLayout, type FrameLayout } from './kernels/frame-layout.js';
-export { DmabufView, type ViewCapture } from './view/view.component.js';
+export type { ViewCapture } from './view/view-capture.js';
+export { DmabufView } from './view/view.component.js';

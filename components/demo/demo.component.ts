@@ -2,7 +2,7 @@ import { html, LitElement, type TemplateResult } from 'lit';
 import { requestGpuDevice } from 'webgpu-dmabuf';
 import type { DmabufCamera } from '../camera/camera.component.js';
 import type { DmabufFilter } from '../filter/filter.component.js';
-import type { DmabufModule } from '../frame/module-element.js';
+import type { DmabufModule } from '../module/module-element.js';
 import type { DmabufInspector } from '../inspector/inspector.component.js';
 import type { DmabufView } from '../view/view.component.js';
 import { demoStyles } from './demo.styles.js';

@@ -1,16 +1,10 @@
-import { html, type TemplateResult } from 'lit';
-import { FdTable, GpuHeap, type GpuHeapStats } from 'webgpu-dmabuf';
-import { FrameInbox, type InboxFrame } from '../frame/frame-inbox.js';
-import { FrameRing } from '../frame/frame-ring.js';
-import { DmabufModule } from '../frame/module-element.js';
-import { resolveSource } from '../frame/resolve-source.js';
-import { frameBinding } from '../kernels/frame-buffer.js';
-import { FRAME_EFFECTS, FrameEffectKernel, isFrameEffect, type FrameEffect } from '../kernels/frame-effect.js';
-import type { FrameLayout } from '../kernels/frame-layout.js';
+import { html, type PropertyValues, type TemplateResult } from 'lit';
+import type { GpuHeapStats } from 'webgpu-dmabuf';
+import { resolveSource } from '../module/resolve-source.js';
+import { FRAME_EFFECTS, isFrameEffect, type FrameEffect } from '../kernels/frame-effect.js';
+import { DmabufModule } from '../module/module-element.js';
+import { FilterModule } from './filter-module.js';
 import { filterStyles } from './filter.styles.js';
-
-/** Slots in the ring: one being written, up to three held by a view (on screen, being drawn, waiting). */
-const RING_SLOTS = 4;
 
 const EFFECT_TEXT: Record<FrameEffect, string> = { none: 'None (copy)', grayscale: 'Grayscale', sobel: 'Sobel edges', invert: 'Invert' };
 
@@ -45,13 +39,7 @@ export class DmabufFilter extends DmabufModule {
   /** The effect applied to the next frame. Default `'sobel'`. */
   declare effect: FrameEffect;
 
-  #table: FdTable | undefined;
-  #heap: GpuHeap | undefined;
-  #lastStats: GpuHeapStats | undefined;
-  #kernel: FrameEffectKernel | undefined;
-  #ring: FrameRing | undefined;
-  #inbox: FrameInbox | undefined;
-  #sequence = 0;
+  #module: FilterModule | undefined;
 
   constructor() {
     super('filter');
@@ -61,82 +49,30 @@ export class DmabufFilter extends DmabufModule {
 
   /** The counts of the filter's heap while it runs, or of its last heap after it stopped. */
   get heapStats(): GpuHeapStats | undefined {
-    return this.#heap?.stats() ?? this.#lastStats;
+    return this.#module?.heapStats;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    super.willUpdate(changed);
+    if (changed.has('effect') && this.#module) this.#module.effect = this.effect;
   }
 
   protected override open(device: GPUDevice): Promise<void> {
     const source = resolveSource(this, this.source);
-    const table = new FdTable();
-    this.#table = table;
-    this.#heap = new GpuHeap(device, { name: this.name });
-    this.#kernel = new FrameEffectKernel(device);
-    this.#sequence = 0;
-    this.#inbox = new FrameInbox(table, device, (frame) => this.#process(device, frame), () => { this.frameDropped(); }, (error) => { this.fail(error); });
-    this.#inbox.listen(source);
+    // Its frames are dispatched on the element itself, where importers wired to its id listen.
+    this.#module = new FilterModule(device, { name: this.name, source, target: this, effect: this.effect, host: this.host });
     return Promise.resolve();
   }
 
   protected override async close(): Promise<void> {
-    await this.#inbox?.stop();
-    this.#inbox = undefined;
-    if (this.#ring) {
-      this.#ring.revoke();
-      await this.#ring.idle();
-      this.#ring.dispose();
-      this.#ring = undefined;
-    }
-    this.#kernel?.destroy();
-    this.#kernel = undefined;
-    this.#table?.closeAll();
-    this.#table = undefined;
-    // Every buffer is put by now: free the heap's pools and stop it following the device.
-    this.#heap?.destroy();
-    this.#lastStats = this.#heap?.stats();
-    this.#heap = undefined;
-  }
-
-  async #process(device: GPUDevice, { lease, import: frameImport }: InboxFrame): Promise<boolean> {
-    const started = performance.now();
-    const { layout } = lease.frame;
-    const ring = await this.#ringFor(layout);
-    const out = await ring.acquire();
-    if (!out) {
-      this.frameDropped();
-      return false;
-    }
-    const effect = this.effect;
-    try {
-      await frameImport.use((sgt) => {
-        const encoder = device.createCommandEncoder({ label: `filter ${effect}` });
-        this.#kernel?.encode(encoder, effect, frameBinding(sgt), frameBinding(out.sgt), layout);
-        device.queue.submit([encoder.finish()]);
-      });
-      await device.queue.onSubmittedWorkDone();
-    } catch (error) {
-      await ring.abandon(out);
-      throw error;
-    }
-    this.#sequence += 1;
-    await ring.publish(out, { ...lease.frame, sequence: this.#sequence, exporter: this.name }, this);
-    this.frameDone(performance.now() - started, this.#heap?.stats(), effect);
-    return false;
-  }
-
-  async #ringFor(layout: FrameLayout): Promise<FrameRing> {
-    const current = this.#ring;
-    if (current && current.layout.width === layout.width && current.layout.height === layout.height) return current;
-    if (!this.#heap || !this.#table) throw new Error('<dmabuf-filter>: not running');
-    if (current) {
-      await current.idle();
-      current.dispose();
-    }
-    this.#ring = new FrameRing(this.#heap, this.#table, layout, RING_SLOTS, `${this.name} frame`);
-    return this.#ring;
+    await this.#module?.close();
   }
 
   #choose(event: Event): void {
     const value = (event.target as HTMLSelectElement).value;
-    if (isFrameEffect(value)) this.effect = value;
+    if (!isFrameEffect(value)) return;
+    this.effect = value;
+    if (this.#module) this.#module.effect = value;
   }
 
   override render(): TemplateResult {

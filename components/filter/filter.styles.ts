@@ -1,3 +1,3 @@
-import { cardStyles } from '../frame/card.styles.js';
+import { cardStyles } from '../module/card.styles.js';
 
 export const filterStyles = [cardStyles];

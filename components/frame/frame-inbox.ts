@@ -21,6 +21,8 @@ export interface InboxFrame {
  *
  * Every frame's import is ended (used or cancelled) and then its lease released, after
  * `process` settles, unless `process` keeps the lease (as a view keeps the frame on screen).
+ *
+ * Realm: any realm with WebGPU, the page or a worker (it needs no DOM).
  */
 export class FrameInbox {
   readonly #table: FdTable;

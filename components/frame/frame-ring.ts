@@ -25,6 +25,8 @@ interface Slot {
  * count is back to the ring's own two: the creator's and the fd's), so an importer never
  * sees a frame change under it. Leases are taken through {@link FrameEvent.accept} and
  * given back with `release()`, which closes the importer's fd.
+ *
+ * Realm: any realm with WebGPU, the page or a worker (it needs no DOM).
  */
 export class FrameRing {
   readonly layout: FrameLayout;

@@ -15,6 +15,8 @@ interface Mapped {
  * overlap the importer's work on the frame before. {@link use} then runs the importer's work
  * with the mapping; {@link cancel} gives a frame up unused. Either one unmaps, detaches and
  * puts, in reverse order, whatever happens; the caller releases the lease after.
+ *
+ * Realm: any realm with WebGPU, the page or a worker (it needs no DOM).
  */
 export class FrameImport {
   readonly #mapped: Promise<Mapped>;

@@ -1,7 +1,7 @@
 import { html, LitElement, type TemplateResult } from 'lit';
 import { bufinfoEntries, type BufInfoEntry } from 'webgpu-dmabuf';
-import { ModuleStatsEvent } from '../frame/module-stats-event.js';
-import type { ModuleStats } from '../frame/module-stats.js';
+import { ModuleStatsEvent } from '../module/module-stats-event.js';
+import type { ModuleStats } from '../module/module-stats.js';
 import { formatBytes } from './format.js';
 import { inspectorStyles } from './inspector.styles.js';
 

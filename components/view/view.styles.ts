@@ -1,5 +1,5 @@
 import { css } from 'lit';
-import { cardStyles } from '../frame/card.styles.js';
+import { cardStyles } from '../module/card.styles.js';
 
 export const viewStyles = [
   cardStyles,

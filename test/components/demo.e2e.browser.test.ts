@@ -7,7 +7,7 @@ import '../../components/demo/demo.js';
 import type { DmabufDemo } from '../../components/demo/demo.component.js';
 import { FrameEvent } from '../../components/frame/frame-event.js';
 import type { FrameLease } from '../../components/frame/frame-info.js';
-import type { DmabufModule } from '../../components/frame/module-element.js';
+import type { DmabufModule } from '../../components/module/module-element.js';
 import { applyEffect, compareRgb } from './effect-reference.js';
 import { readFrame } from './frame-helpers.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
 import { DmaFence, FdTable, GpuHeap } from 'webgpu-dmabuf';
-import { ModuleStatsEvent } from '../../components/frame/module-stats-event.js';
+import { ModuleStatsEvent } from '../../components/module/module-stats-event.js';
 import type { DmabufInspector } from '../../components/inspector/inspector.component.js';
 import '../../components/inspector/inspector.js';
 import { expectNoLeaks, newDevice } from '../gpu/gpu-helpers.js';

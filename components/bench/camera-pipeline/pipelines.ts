@@ -9,7 +9,7 @@ import type { FrameEffect } from '../../kernels/frame-effect.js';
 import '../../camera/camera.js';
 import type { DmabufCamera } from '../../camera/camera.component.js';
 import '../../filter/filter.js';
-import type { DmabufModule } from '../../frame/module-element.js';
+import type { DmabufModule } from '../../module/module-element.js';
 import '../../view/view.js';
 import { NaivePipeline } from './naive-pipeline.js';
 

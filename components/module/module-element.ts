@@ -1,5 +1,6 @@
 import { LitElement, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { DmaBufError, requestGpuDevice, type GpuHeapStats } from 'webgpu-dmabuf';
+import type { ModuleHost } from './module-host.js';
 import { ModuleStatsEvent } from './module-stats-event.js';
 import type { ModuleStats } from './module-stats.js';
 import { RateMeter } from './rate-meter.js';
@@ -15,6 +16,11 @@ export type ModuleStatus = 'idle' | 'starting' | 'running' | 'failed';
  * (or calling {@link useDevice}) restarts it on that device, live: it stops taking and
  * making frames, waits until every frame it lent is given back, frees its buffers, destroys
  * the device if it was its own, and starts again. Steps never overlap.
+ *
+ * The element holds the module's life and its figures; what the module does with frames is in
+ * plain classes it hosts (a `FrameExporter`, a `FilterModule`, a `ViewRenderer`), which
+ * report back through a `ModuleHost` and need no element, so that a worker can host them
+ * as well. Lives in the page only (a Lit element).
  *
  * @fires dmabuf-module-stats - {@link ModuleStatsEvent} after each frame.
  */
@@ -44,6 +50,15 @@ export abstract class DmabufModule extends LitElement {
   #rate = new RateMeter();
   #frames = 0;
   #dropped = 0;
+  /**
+   * @internal This module's {@link ModuleHost}, for the plain classes that do its work:
+   * {@link frameDone}, {@link frameDropped} and {@link fail}, bound to the element.
+   */
+  protected readonly host: ModuleHost = {
+    frameDone: (frameMs, heap, detail) => { this.frameDone(frameMs, heap, detail); },
+    frameDropped: () => { this.frameDropped(); },
+    fail: (error) => { this.fail(error); },
+  };
   readonly #onGpuError = (event: GPUUncapturedErrorEvent) => {
     this.fail(new Error(`WebGPU error on ${this.gpu?.label ?? 'device'}: ${event.error.message}`));
   };
