@@ -20,6 +20,10 @@ export { mergeFences } from './src/dma-fence-array.js';
 export { DmaFenceTimeline } from './src/dma-fence-timeline.js';
 export { DmaBufError, type DmaBufErrorCode } from './src/error.js';
 export { FdTable, type FdOptions } from './src/fd-table.js';
+export type { FdReceiveOptions, FdSocketEndpoint, FdSocketOptions, FdSocketTransport } from './src/fd-socket.js';
+export type { RealmLiveness } from './src/remote/liveness.js';
+export type { RemoteBytes, RemoteDeviceAccess, RemoteDeviceOps, RemoteWrite } from './src/remote/device-access.js';
+export type { InheritedFdTable, SpawnedWorker, SpawnWorkerOptions } from './src/spawn-worker.js';
 export type { DmaBufOps } from './src/ops.js';
 export { PAGE_SIZE } from './src/page.js';
 export type { SgList, SgSegment, SgTable } from './src/sg-table.js';
@@ -27,3 +31,4 @@ export { GpuHeap, type GpuAllocateOptions, type GpuDmaBuf, type GpuHeapOptions, 
 export type { Segment as GpuSegment } from './gpu/segments.js';
 export { requestGpuDevice, type GpuDeviceRequest } from './gpu/request-device.js';
 export { gpuFence } from './gpu/gpu-fence.js';
+export { FdSocket, inheritedFdTable, spawnWorker } from './gpu/workers.js';

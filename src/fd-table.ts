@@ -11,6 +11,19 @@ export interface FdOptions {
   readonly cloexec?: boolean;
 }
 
+// Set by FdTable's static block: the one way to open an fd at a given number.
+let installAtHook: (table: FdTable, fd: number, buf: DmaBuf) => void = () => undefined;
+
+/**
+ * Opens `buf` at exactly `fd` in `table`, not close-on-exec, with the table's own reference:
+ * what an exec'd process finds at the numbers its parent left open. For `inheritedFdTable`,
+ * which starts a worker's table as `spawn` starts a child table; not part of the public API.
+ * @throws {DmaBufError} `EINVAL` when `fd` is already open there.
+ */
+export function installInherited(table: FdTable, fd: number, buf: DmaBuf): void {
+  installAtHook(table, fd, buf);
+}
+
 interface FdEntry {
   readonly buf: DmaBuf;
   readonly cloexec: boolean;
@@ -24,6 +37,13 @@ interface FdEntry {
  */
 export class FdTable {
   readonly #entries = new Map<number, FdEntry>();
+
+  static {
+    installAtHook = (table, fd, buf) => {
+      if (table.#entries.has(fd)) throw new DmaBufError('EINVAL', `inherit: fd ${fd} is already open`);
+      table.#entries.set(fd, { buf: buf.get(), cloexec: false });
+    };
+  }
 
   /**
    * Gives `buf` the lowest free fd, starting at 0: the kernel's `dma_buf_fd`. Unlike the

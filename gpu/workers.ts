@@ -1,0 +1,64 @@
+/**
+ * The worker API as `'webgpu-dmabuf'` exports it: the contract's socket, `spawnWorker` and
+ * `inheritedFdTable`, with remote buffers mapping on WebGPU by default
+ * (`remote-mirrors.ts`).
+ */
+import { DmaBufError } from '../src/error.js';
+import type { FdTable } from '../src/fd-table.js';
+import { FdSocket as ContractSocket, type FdSocketEndpoint, type FdSocketOptions } from '../src/fd-socket.js';
+import { inheritedFdTableWith, spawnWorkerWith, type InheritedFdTable, type SpawnedWorker, type SpawnWorkerOptions } from '../src/spawn-worker.js';
+import { gpuRemoteDeviceAccess } from './remote-mirrors.js';
+
+/**
+ * One end of a connection between two realms over a `MessagePort`, a `Worker` or a worker's
+ * global scope: the kernel's UNIX socket passing fds with `SCM_RIGHTS`. As the contract's
+ * socket (`send`, `receive`, `close`, `transport`), with remote buffers that map on the
+ * importing realm's own `GPUDevice` (`options.deviceAccess` replaces that).
+ */
+export class FdSocket extends ContractSocket {
+  /**
+   * Starts this end on `endpoint`; the other realm makes the other end.
+   * @throws {DmaBufError} `EINVAL` for something without `postMessage` and message events,
+   *   or bad options.
+   */
+  constructor(endpoint: FdSocketEndpoint, options?: FdSocketOptions) {
+    super(endpoint, { deviceAccess: gpuRemoteDeviceAccess, ...options });
+  }
+}
+
+const connect = (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => new FdSocket(endpoint, options);
+
+/**
+ * Starts a module worker whose realm begins with the fds of `table` that are not
+ * close-on-exec, at the same numbers, and returns it with a connected socket: `fork` +
+ * `exec`. The fds are taken as they are at the call; the worker gets them when it calls
+ * {@link inheritedFdTable}. `options` are `new Worker`'s (`type: 'module'` unless given),
+ * plus `socket` for the socket's. The caller owns the worker and the socket; terminating
+ * the worker closes its fds (the parent drops the references it held for it).
+ * @throws {DmaBufError} `EINVAL` for a URL that is neither a string nor a `URL`, a table
+ *   that is not an `FdTable`, or bad options; what `new Worker` throws.
+ */
+export function spawnWorker(url: string | URL, table: FdTable, options?: SpawnWorkerOptions): SpawnedWorker<FdSocket> {
+  return spawnWorkerWith(connect, url, table, options);
+}
+
+let inherited: Promise<InheritedFdTable<FdSocket>> | undefined;
+
+/**
+ * In a worker that {@link spawnWorker} started: its fd table (its parent's fds that were not
+ * close-on-exec, at their numbers, each with the worker's own reference) and its end of the
+ * socket to its parent. The same answer on every call. In a worker started otherwise, whose
+ * parent made a plain `FdSocket` on it, the table is empty. The worker owns both.
+ * @throws {DmaBufError} `EINVAL` outside a worker; `ENODEV` when the parent's realm is gone
+ *   before the fds came.
+ */
+export function inheritedFdTable(options?: FdSocketOptions): Promise<InheritedFdTable<FdSocket>> {
+  if (!inherited) {
+    const scope = globalThis as unknown as Partial<FdSocketEndpoint> & { WorkerGlobalScope?: unknown; document?: unknown };
+    if (typeof scope.WorkerGlobalScope !== 'function' || scope.document !== undefined || typeof scope.postMessage !== 'function') {
+      return Promise.reject(new DmaBufError('EINVAL', 'inheritedFdTable: not in a worker; a worker started by spawnWorker calls it'));
+    }
+    inherited = inheritedFdTableWith(connect, scope as FdSocketEndpoint, options);
+  }
+  return inherited;
+}

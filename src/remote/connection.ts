@@ -1,0 +1,555 @@
+/**
+ * DOC: connection
+ *
+ * One end of the link between two realms that an `FdSocket` runs on. It outlives the
+ * socket: once a socket is closed, the buffers that crossed it still need their byte RPCs
+ * and their references, so the connection listens until nothing of either realm is held
+ * across it any more.
+ *
+ * References (the kernel's: each realm's references are its own):
+ * 1. Sending a buffer grants the peer one send of it. The sending realm holds one reference
+ *    on the buffer for all the grants of that buffer on this connection (a "grant" with a
+ *    count of sends), whatever the count.
+ * 2. The receiving realm takes its own reference when the `fd` message arrives, and acks:
+ *    then the sender's `send` resolves. It keeps one proxy per buffer (found by the buffer's
+ *    key): a buffer received again is the same proxy with one more local reference; one that
+ *    comes back to its own realm is the buffer itself. A receipt it does not keep (it had the
+ *    buffer already, by another path) is given back at once with `drop`.
+ * 3. When a proxy's last local reference goes, it gives back all its receipts (`drop` with
+ *    their count); when a grant's count reaches 0 the sending realm puts its reference. So the
+ *    buffer is released in its exporter's realm when the last reference anywhere is gone,
+ *    exactly once.
+ * 4. A realm that sends a proxy on grants its proxy like any buffer: the third realm's
+ *    RPCs go to it and it serves them through its own proxy (a relay). Its proxy lives while
+ *    the third realm holds a grant of it, so the exporter's realm keeps holding one
+ *    reference for it.
+ *
+ * Bytes (a read's answer, a write's data) travel in the message as a transferred
+ * `ArrayBuffer` (`'message'`), or, when both ends offered it in their hello, through each
+ * sender's own `SharedArrayBuffer` ring (`'shared-memory'`, `shared-ring.ts`), reused for
+ * the connection's life. Either way every message keeps the order it was posted in
+ * (`post-queue.ts`): the connection's FIFO is what keeps an importer's call order.
+ *
+ * Death (the kernel closes a dead process's fds): each end watches the peer's liveness
+ * (`liveness.ts`). When the peer dies, this end drops every grant the peer held (RPCs the
+ * peer started run to their end here, answered to no one), fails its own pending RPCs,
+ * sends and receives with `ENODEV`, and its proxies of the peer's buffers fail every
+ * operation with `ENODEV` from then on (`put`, `detach` and `endCpuAccess` still work).
+ */
+import type { DmaBuf } from '../dma-buf.js';
+import { DmaBufError } from '../error.js';
+import type { FdTable } from '../fd-table.js';
+import type { RemoteDeviceAccess } from './device-access.js';
+import { Grants, type Grant } from './grants.js';
+import { PostQueue } from './post-queue.js';
+import { parse, wire, type GrantInfo, type Message, type WireError } from './protocol.js';
+import { createProxy, type ProxyLink, type ProxyRecord } from './proxy.js';
+import type { RealmState } from './realm-state.js';
+import { serveRead, serveWrite } from './serve.js';
+import { newRing, RingReader, RingWriter } from './shared-ring.js';
+
+/**
+ * Anything with `postMessage` and message events: a `MessagePort`, a `Worker`, or a
+ * worker's own global scope.
+ */
+export interface FdSocketEndpoint {
+  /** Posts a message, transferring `transfer`. */
+  postMessage(message: unknown, transfer: Transferable[]): void;
+  /** Adds a listener of incoming messages. */
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+  /** Removes a listener added with `addEventListener`. */
+  removeEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+  /** Starts delivery (a `MessagePort` needs it with `addEventListener`). */
+  start?: () => void;
+}
+
+/** What the socket on top hears of the connection. */
+export interface SocketSink {
+  /** Whether the socket takes fds (it is not closed). */
+  accepting(): boolean;
+  /** An fd arrived: `buf` with one reference, the socket's. */
+  deliver(buf: DmaBuf): void;
+  /** The peer's socket is closed, or the peer's realm is gone. */
+  ended(code: 'EBADF' | 'ENODEV'): void;
+}
+
+/** Who the connection serves. */
+export interface ConnectionOptions {
+  /** The realm this end belongs to. */
+  readonly realm: RealmState;
+  /** How this realm's proxies of the peer's buffers map on a device. */
+  readonly access: RemoteDeviceAccess;
+  /** The socket on top. */
+  readonly sink: SocketSink;
+  /** Whether to offer the `'shared-memory'` transport (it runs when both ends offer it). */
+  readonly offerShared: boolean;
+}
+
+interface PendingAck {
+  readonly resolve: () => void;
+  readonly reject: (error: DmaBufError) => void;
+  readonly grants: readonly Grant[];
+}
+
+interface PendingCall {
+  readonly resolve: (bytes: Uint8Array | undefined) => void;
+  readonly reject: (error: DmaBufError) => void;
+  /** A read's length; `undefined` for a write. */
+  readonly len: number | undefined;
+}
+
+/** The fds a spawned worker begins with, each buffer with one reference the caller owns. */
+export type InheritedFd = { readonly fd: number; readonly buf: DmaBuf };
+
+/** What a `reply` carries for a thrown error. */
+function wireErrorOf(error: unknown): WireError {
+  if (error instanceof DmaBufError) return { code: error.code, message: error.message.replace(/^[A-Z]+: /, '') };
+  return { code: 'EIO', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** One end of a connection: see the DOC block at the top of this file. */
+export class Connection {
+  readonly #endpoint: FdSocketEndpoint;
+  readonly #realm: RealmState;
+  readonly #access: RemoteDeviceAccess;
+  readonly #sink: SocketSink;
+  readonly #inbox: Message[] = [];
+  readonly #outbox: Message[] = [];
+  readonly #grants: Grants;
+  readonly #acks = new Map<number, PendingAck>();
+  readonly #calls = new Map<number, PendingCall>();
+  // This realm's proxies of the peer's buffers, by the peer's grant.
+  readonly #proxies = new Map<number, ProxyRecord>();
+  readonly #link: ProxyLink;
+  #name: string | undefined;
+  #peer: string | undefined;
+  #open = false;
+  #dead = false;
+  #peerClosed = false;
+  #socketClosed = false;
+  #ended = false;
+  #stopWatch: (() => void) | undefined;
+  #nextSeq = 1;
+  #nextCall = 1;
+  // The 'shared-memory' transport: this end's ring (offered in hello), and, once the peer
+  // offered its own, the writer of ours and the reader of theirs.
+  readonly #ownRing: SharedArrayBuffer | undefined;
+  #writer: RingWriter | undefined;
+  #reader: RingReader | undefined;
+  #chunks: Uint8Array[] = [];
+  readonly #posts = new PostQueue();
+  // Rejects when the peer dies: a sender waiting for a ring slot stops waiting.
+  readonly #gone: Promise<never>;
+  #goneReason: (error: DmaBufError) => void = () => undefined;
+  // Parent side of spawnWorker: the fds the child begins with, until sent.
+  #inheritFrom: FdTable | undefined;
+  // Child side: whoever awaits the inherited fds.
+  #inheriting: { resolve: (fds: InheritedFd[]) => void; reject: (error: DmaBufError) => void } | undefined;
+
+  constructor(endpoint: FdSocketEndpoint, options: ConnectionOptions) {
+    this.#endpoint = endpoint;
+    this.#realm = options.realm;
+    this.#access = options.access;
+    this.#sink = options.sink;
+    this.#grants = new Grants(options.realm);
+    this.#ownRing = options.offerShared ? newRing() : undefined;
+    this.#gone = new Promise<never>((_, reject) => {
+      this.#goneReason = reject;
+    });
+    this.#gone.catch(() => undefined);
+    this.#link = {
+      check: (call) => {
+        if (this.#dead) throw new DmaBufError('ENODEV', `${call}: the realm that exports this buffer is gone`);
+      },
+      read: (grant, start, len) =>
+        this.#call(len, (call) => { this.#post({ kind: 'read', call, grant, start, len }); }).then((bytes) => {
+          // #reply resolves a read with its bytes only.
+          if (!bytes) throw new DmaBufError('EIO', 'read: the exporter\'s realm answered no bytes');
+          return bytes;
+        }),
+      write: (grant, start, bytes) => {
+        // A copy of its own: transferring it must not detach the caller's view, nor a later change of it travel.
+        const out = bytes.slice();
+        return this.#call(undefined, (call) => {
+          this.#postBytes(out, (carried) => ({ kind: 'write', call, grant, start, ...carried }));
+        }).then(() => undefined);
+      },
+      released: (proxy) => {
+        this.#proxies.delete(proxy.grant);
+        this.#realm.forgetProxy(proxy.buf);
+        this.#post({ kind: 'drop', grant: proxy.grant, count: proxy.receipts });
+        this.#maybeEnd();
+      },
+    };
+    endpoint.addEventListener('message', this.#onMessage);
+    endpoint.start?.();
+    this.#realm.liveness.ready().then(
+      (name) => {
+        this.#name = name;
+        this.#postNow({ kind: 'hello', realm: name, reply: false, inherit: this.#inheritFrom !== undefined, ring: this.#ownRing ?? null });
+        for (const message of this.#inbox.splice(0)) this.#handle(message);
+      },
+      () => {
+        // Without a name no peer can watch this realm: it cannot take part.
+        this.#die();
+      },
+    );
+  }
+
+  /** Whether the peer's realm is gone. */
+  get dead(): boolean {
+    return this.#dead;
+  }
+
+  /** `'shared-memory'` once both ends offered it (after the handshake), else `'message'`. */
+  get transport(): 'message' | 'shared-memory' {
+    return this.#writer && this.#reader ? 'shared-memory' : 'message';
+  }
+
+  /** Makes this the parent end of `spawnWorker`: the child begins with `snapshot`'s fds (the connection closes it). */
+  inheritFrom(snapshot: FdTable): void {
+    this.#inheritFrom = snapshot;
+  }
+
+  /** The child end: resolves to the fds the parent left open, once they come. */
+  inherited(): Promise<InheritedFd[]> {
+    return new Promise((resolve, reject) => {
+      this.#inheriting = { resolve, reject };
+    });
+  }
+
+  /**
+   * Sends `buf` to the peer (rule 1); resolves once the peer holds its own reference.
+   * @throws {DmaBufError} `ENODEV` when the peer's realm is gone; `EBADF` when its socket is closed.
+   */
+  send(buf: DmaBuf): Promise<void> {
+    if (this.#dead) return Promise.reject(new DmaBufError('ENODEV', "send: the other end's realm is gone"));
+    if (this.#peerClosed) return Promise.reject(new DmaBufError('EBADF', 'send: the other end of the socket is closed'));
+    const grant = this.#grants.take(buf);
+    const seq = this.#nextSeq++;
+    return new Promise((resolve, reject) => {
+      this.#acks.set(seq, { resolve, reject, grants: [grant] });
+      this.#post({ kind: 'fd', seq, info: this.#grants.info(grant) });
+    });
+  }
+
+  /** The socket on top is closed: tell the peer, and end once nothing is held across. */
+  closeSocket(): void {
+    this.#socketClosed = true;
+    this.#post({ kind: 'shutdown' });
+    this.#inheritFrom?.closeAll();
+    this.#inheritFrom = undefined;
+    this.#maybeEnd();
+  }
+
+  readonly #onMessage = (event: MessageEvent): void => {
+    const message = parse(event.data);
+    if (!message || this.#ended) return;
+    if (this.#name === undefined) this.#inbox.push(message);
+    else this.#handle(message);
+  };
+
+  #handle(message: Message): void {
+    if (this.#dead) return;
+    try {
+      this.#dispatch(message);
+    } catch {
+      // A handler never throws into the event loop: a message it cannot act on is ignored.
+    }
+  }
+
+  #dispatch(message: Message): void {
+    if (message.kind === 'hello') {
+      this.#hello(message.realm, message.reply, message.inherit, message.ring);
+      return;
+    }
+    // Nothing but a hello before the peer is known: the protocol never does otherwise.
+    if (!this.#open) return;
+    switch (message.kind) {
+      case 'shutdown':
+        this.#shutdown();
+        return;
+      case 'chunk': {
+        const piece = this.#reader?.take(message.slot, message.len);
+        if (piece) this.#chunks.push(piece);
+        return;
+      }
+      case 'fd':
+        this.#fd(message.seq, message.info);
+        return;
+      case 'inherit':
+        this.#inherit(message.seq, message.fds);
+        return;
+      case 'ack':
+        this.#ack(message.seq, message.ok);
+        return;
+      case 'drop': {
+        const grant = this.#grants.find(message.grant);
+        // Only what was given, never more: a forged or excess drop changes nothing.
+        if (grant && message.count <= grant.count) this.#release(grant, message.count);
+        return;
+      }
+      case 'read':
+        this.#serve(message.call, message.grant, message.start, message.len, undefined);
+        return;
+      case 'write': {
+        const bytes = message.bytes ? new Uint8Array(message.bytes) : this.#shared(message.shared);
+        if (bytes) this.#serve(message.call, message.grant, message.start, bytes.length, bytes);
+        else this.#postNow({ kind: 'reply', call: message.call, bytes: null, shared: 0, error: { code: 'EIO', message: "write: the bytes did not come through the sender's ring" } });
+        return;
+      }
+      case 'reply':
+        this.#reply(message.call, message.bytes ? new Uint8Array(message.bytes) : message.shared > 0 ? this.#shared(message.shared) : null, message.error);
+        return;
+    }
+  }
+
+  #hello(realm: string, reply: boolean, inherit: boolean, ring: SharedArrayBuffer | null): void {
+    if (this.#peer !== undefined && realm !== this.#peer) return;
+    // Our first hello may have gone out before the peer listened: answer every first-hand one.
+    if (!reply) this.#postNow({ kind: 'hello', realm: this.#name ?? '', reply: true, inherit: this.#inheritFrom !== undefined, ring: this.#ownRing ?? null });
+    if (this.#peer !== undefined) return;
+    this.#peer = realm;
+    if (ring && this.#ownRing) {
+      this.#writer = new RingWriter(this.#ownRing);
+      this.#reader = new RingReader(ring);
+    }
+    // A realm cannot outlive itself: there is nothing to watch when both ends are one realm.
+    if (realm !== this.#name) this.#stopWatch = this.#realm.liveness.watch(realm, () => { this.#die(); });
+    this.#open = true;
+    for (const message of this.#outbox.splice(0)) this.#postNow(message);
+    if (this.#inheritFrom) this.#sendInheritance(this.#inheritFrom);
+    else if (this.#inheriting && !inherit) {
+      this.#inheriting.resolve([]);
+      this.#inheriting = undefined;
+    }
+    this.#maybeEnd();
+  }
+
+  #sendInheritance(snapshot: FdTable): void {
+    this.#inheritFrom = undefined;
+    const grants: Grant[] = [];
+    const fds = snapshot.openFds().map((fd) => {
+      const buf = snapshot.get(fd);
+      const grant = this.#grants.take(buf);
+      buf.put();
+      grants.push(grant);
+      return { fd, info: this.#grants.info(grant) };
+    });
+    // The grants hold their own references now.
+    snapshot.closeAll();
+    const seq = this.#nextSeq++;
+    this.#acks.set(seq, { resolve: () => undefined, reject: () => undefined, grants });
+    this.#postNow({ kind: 'inherit', seq, fds });
+  }
+
+  #inherit(seq: number, fds: readonly { readonly fd: number; readonly info: GrantInfo }[]): void {
+    const waiting = this.#inheriting;
+    if (!waiting) {
+      this.#postNow({ kind: 'ack', seq, ok: false });
+      return;
+    }
+    this.#inheriting = undefined;
+    const taken = fds.map(({ fd, info }) => ({ fd, buf: this.#take(info) }));
+    this.#postNow({ kind: 'ack', seq, ok: true });
+    waiting.resolve(taken);
+  }
+
+  #fd(seq: number, info: GrantInfo): void {
+    if (!this.#sink.accepting()) {
+      this.#postNow({ kind: 'ack', seq, ok: false });
+      return;
+    }
+    const buf = this.#take(info);
+    this.#postNow({ kind: 'ack', seq, ok: true });
+    this.#sink.deliver(buf);
+  }
+
+  /** Takes this realm's reference on the buffer a receipt names (rule 2); the caller owns it. */
+  #take(info: GrantInfo): DmaBuf {
+    const known = this.#proxies.get(info.grant);
+    if (known && !known.buf.released) {
+      known.receipts += 1;
+      return known.buf.get();
+    }
+    const found = this.#realm.find(info.key);
+    if (found && found.size === info.size) {
+      this.#postNow({ kind: 'drop', grant: info.grant, count: 1 });
+      return found.get();
+    }
+    const proxy = createProxy(info, this.#link, this.#access);
+    this.#proxies.set(info.grant, proxy);
+    if (!found) this.#realm.addProxy(info.key, proxy.buf);
+    return proxy.buf;
+  }
+
+  #ack(seq: number, ok: boolean): void {
+    const pending = this.#acks.get(seq);
+    if (!pending) return;
+    this.#acks.delete(seq);
+    if (ok) {
+      pending.resolve();
+    } else {
+      for (const grant of pending.grants) this.#release(grant, 1);
+      pending.reject(new DmaBufError('EBADF', 'send: the other end of the socket is closed'));
+    }
+    this.#maybeEnd();
+  }
+
+  #shutdown(): void {
+    this.#peerClosed = true;
+    // The peer takes no more fds: sends still waiting for its answer took nothing there.
+    for (const [seq, pending] of [...this.#acks]) {
+      if (pending.grants.length === 0) continue;
+      this.#acks.delete(seq);
+      for (const grant of pending.grants) this.#release(grant, 1);
+      pending.reject(new DmaBufError('EBADF', 'send: the other end of the socket is closed'));
+    }
+    this.#sink.ended('EBADF');
+    this.#maybeEnd();
+  }
+
+  #serve(call: number, id: number, start: number, len: number, bytes: Uint8Array | undefined): void {
+    const grant = this.#grants.find(id);
+    const fail = (error: unknown) => { this.#postNow({ kind: 'reply', call, bytes: null, shared: 0, error: wireErrorOf(error) }); };
+    const what = bytes ? 'write' : 'read';
+    if (!grant) {
+      fail(new DmaBufError('EBADF', `${what}: no buffer was sent to this realm under ${id}`));
+      return;
+    }
+    if (start + len > grant.buf.size) {
+      fail(new DmaBufError('EINVAL', `${what}: range [${start}, ${start + len}) goes beyond the buffer's ${grant.buf.size} bytes`));
+      return;
+    }
+    // Called now, so that it enters the buffer's reservation in the order the messages came.
+    const served = bytes ? serveWrite(grant.buf, start, bytes).then(() => null) : serveRead(grant.buf, start, len);
+    served.then(
+      (out) => {
+        if (out) this.#postBytes(out, (carried) => ({ kind: 'reply', call, ...carried, error: null }));
+        else this.#postNow({ kind: 'reply', call, bytes: null, shared: 0, error: null });
+      },
+      fail,
+    );
+  }
+
+  /** Starts an RPC: `send` posts its request under the call number it is given. */
+  #call(len: number | undefined, send: (call: number) => void): Promise<Uint8Array | undefined> {
+    if (this.#dead) return Promise.reject(new DmaBufError('ENODEV', `${len === undefined ? 'write' : 'read'}: the realm that exports this buffer is gone`));
+    const call = this.#nextCall++;
+    return new Promise((resolve, reject) => {
+      this.#calls.set(call, { resolve, reject, len });
+      send(call);
+    });
+  }
+
+  #reply(call: number, bytes: Uint8Array | null | undefined, error: WireError | null): void {
+    const pending = this.#calls.get(call);
+    if (!pending) return;
+    this.#calls.delete(call);
+    if (error) pending.reject(new DmaBufError(error.code, error.message));
+    else if (pending.len === undefined) pending.resolve(undefined);
+    else if (bytes?.length === pending.len) pending.resolve(bytes);
+    else pending.reject(new DmaBufError('EIO', `read: the exporter's realm answered ${bytes ? bytes.length : 0} bytes for ${pending.len}`));
+    this.#maybeEnd();
+  }
+
+  /** The `count` bytes the chunks since the last such message carried; `undefined` when they do not add up (nothing is kept). */
+  #shared(count: number): Uint8Array | undefined {
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    if (chunks.reduce((sum, chunk) => sum + chunk.length, 0) !== count) return undefined;
+    if (chunks.length === 1 && chunks[0]) return chunks[0];
+    const bytes = new Uint8Array(count);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    return bytes;
+  }
+
+  /**
+   * Posts a message that carries `bytes`: through the ring with the `'shared-memory'`
+   * transport (the chunks first, then the message), else transferred in the message.
+   */
+  #postBytes(bytes: Uint8Array, build: (carried: { bytes: ArrayBuffer | null; shared: number }) => Message): void {
+    const writer = this.#writer;
+    if (!writer || !this.#open) {
+      const out = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
+      this.#post(build({ bytes: out, shared: 0 }), [out]);
+      return;
+    }
+    this.#posts.enqueue(async () => {
+      await writer.write(bytes, (slot, len) => { this.#postRaw({ kind: 'chunk', slot, len }); }, this.#gone);
+      this.#postRaw(build({ bytes: null, shared: bytes.length }));
+    });
+  }
+
+  #release(grant: Grant, count: number): void {
+    this.#grants.release(grant, count);
+    this.#maybeEnd();
+  }
+
+  /** Posts once the peer is known; before that, keeps messages in order. */
+  #post(message: Message, transfer: Transferable[] = []): void {
+    if (this.#open) this.#postNow(message, transfer);
+    else if (!this.#dead) this.#outbox.push(message);
+  }
+
+  #postNow(message: Message, transfer: Transferable[] = []): void {
+    this.#posts.enqueue(() => { this.#postRaw(message, transfer); });
+  }
+
+  #postRaw(message: Message, transfer: Transferable[] = []): void {
+    if (this.#dead || this.#ended) return;
+    try {
+      this.#endpoint.postMessage(wire(message), transfer);
+    } catch {
+      // A closed port or a terminated worker: the peer's death is told by its liveness.
+    }
+  }
+
+  /** The peer's realm is gone: see "Death" in the DOC block. */
+  #die(): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    this.#stopWatch?.();
+    this.#outbox.length = 0;
+    this.#posts.clear();
+    const gone = (what: string) => new DmaBufError('ENODEV', `${what}: the other end's realm is gone`);
+    this.#goneReason(gone('send'));
+    for (const call of this.#calls.values()) call.reject(gone('read or write'));
+    this.#calls.clear();
+    for (const ack of this.#acks.values()) ack.reject(gone('send'));
+    this.#acks.clear();
+    this.#grants.releaseAll();
+    for (const proxy of this.#proxies.values()) this.#realm.forgetProxy(proxy.buf);
+    this.#inheritFrom?.closeAll();
+    this.#inheritFrom = undefined;
+    this.#inheriting?.reject(gone('inheritedFdTable'));
+    this.#inheriting = undefined;
+    this.#sink.ended('ENODEV');
+    this.#end();
+  }
+
+  #maybeEnd(): void {
+    // Not before the handshake: the peer learns of the shutdown only after it.
+    if (!this.#socketClosed || this.#dead || !this.#open) return;
+    if (this.#grants.size + this.#proxies.size + this.#calls.size + this.#acks.size > 0) return;
+    this.#end();
+  }
+
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#stopWatch?.();
+    this.#endpoint.removeEventListener('message', this.#onMessage);
+  }
+}
+
+/** Whether `value` can be an {@link FdSocketEndpoint}. */
+export function isEndpoint(value: unknown): value is FdSocketEndpoint {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return typeof candidate.postMessage === 'function' && typeof candidate.addEventListener === 'function' && typeof candidate.removeEventListener === 'function';
+}

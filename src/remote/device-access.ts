@@ -1,0 +1,80 @@
+/**
+ * What a remote buffer's proxy needs to map on a device: the contract stays WebGPU-free, so
+ * an {@link FdSocket} is given the device side (`gpu/remote-mirrors.ts` on WebGPU; the
+ * socket that `'webgpu-dmabuf'` exports has it by default).
+ */
+import type { DmaBufAttachment } from '../attachment.js';
+import type { DmaDirection } from '../direction.js';
+import { DmaBufError } from '../error.js';
+import type { SgList, SgTable } from '../sg-table.js';
+
+/**
+ * A remote buffer's bytes, read and written in the exporter's realm. Each call takes its
+ * place in the proxy's call order (its reservation) when it is made.
+ */
+export interface RemoteBytes {
+  /** The buffer's size in bytes. */
+  readonly size: number;
+  /**
+   * Bytes `[start, start + len)` as the exporter's realm holds them once every write called
+   * before this read has reached it. The caller owns the array.
+   * @throws {DmaBufError} `ENODEV` once the exporter's realm is gone; `EINVAL` when the proxy
+   *   is released first; what the exporter's CPU access throws there.
+   */
+  read(start: number, len: number): Promise<Uint8Array>;
+  /**
+   * Takes a write's place in call order now, for bytes that will be known later (an unmap
+   * reads its mirror back first). Call `write` or `cancel` on what it returns, exactly once.
+   */
+  reserveWrite(): RemoteWrite;
+}
+
+/** A write whose place in call order is taken: see {@link RemoteBytes.reserveWrite}. */
+export interface RemoteWrite {
+  /**
+   * Writes `bytes` at `start` in the exporter's realm, exactly those bytes.
+   * @throws {DmaBufError} as {@link RemoteBytes.read}.
+   */
+  write(start: number, bytes: Uint8Array): Promise<void>;
+  /** Gives the place up: nothing is written. */
+  cancel(): void;
+}
+
+/**
+ * The device side of one remote buffer's proxy: its attachments' mirrors on their devices.
+ * Ops as `DmaBufOps`' (the proxy calls them from its own), without `priv`.
+ */
+export interface RemoteDeviceOps {
+  /** Checks what the attachment asks for (its device, its usage); throws to refuse it. */
+  attach(attachment: DmaBufAttachment): void;
+  /** Maps on the attachment's device; every map of one attachment gives the same buffers. */
+  map(attachment: DmaBufAttachment, dir: DmaDirection): Promise<SgList>;
+  /** Ends a map, moving back what `dir` asks for; resolves to the bytes moved back. */
+  unmap(attachment: DmaBufAttachment, sgt: SgTable, dir: DmaDirection): Promise<number>;
+  /** Frees the attachment's mirror. */
+  detach(attachment: DmaBufAttachment): void;
+  /** Frees every mirror: the proxy is released. */
+  release(): void;
+}
+
+/** Makes the device side of each remote buffer a socket receives. */
+export interface RemoteDeviceAccess {
+  /** The device side of a proxy whose bytes are `bytes`; the proxy owns it and releases it. */
+  forBuffer(bytes: RemoteBytes): RemoteDeviceOps;
+}
+
+/**
+ * Device access for a socket given none: CPU access works, and `attach` refuses with
+ * `ENODEV`, naming what to use instead.
+ */
+export const noDeviceAccess: RemoteDeviceAccess = {
+  forBuffer: () => ({
+    attach() {
+      throw new DmaBufError('ENODEV', "attach: this socket was made without device access; use the FdSocket of 'webgpu-dmabuf', which maps on WebGPU");
+    },
+    map: () => Promise.reject(new DmaBufError('ENODEV', 'map: this socket was made without device access')),
+    unmap: () => Promise.resolve(0),
+    detach: () => undefined,
+    release: () => undefined,
+  }),
+};

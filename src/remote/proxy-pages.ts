@@ -1,0 +1,114 @@
+/**
+ * A remote buffer's CPU access in the importing realm: local pages over which `kmap` and
+ * `vmap` hand out views. Nothing stays open in the exporter's realm between messages: a
+ * reading `beginCpuAccess` reads the page cover of its range there (one self-contained
+ * byte RPC), and an `endCpuAccess` that writes sends exactly its range back (another).
+ *
+ * The pages are one `ArrayBuffer` of the buffer's size, made when CPU access begins and
+ * detached when the last range ends, so a view kept past the end reads as empty, as the
+ * stock exporter's do once no range covers them. Overlapping ranges share the pages: a
+ * reading begin refreshes its cover from the exporter except the bytes that an active
+ * writing range covers, which keep the CPU's writes.
+ */
+import type { DmaDirection } from '../direction.js';
+import { PAGE_SIZE } from '../page.js';
+import type { RemoteBytes } from './device-access.js';
+
+interface Range {
+  readonly start: number;
+  readonly len: number;
+  readonly dir: DmaDirection;
+}
+
+/** Whether CPU access in `dir` reads what the devices (the exporter) hold. */
+const reads = (dir: DmaDirection): boolean => dir === 'from-device' || dir === 'bidirectional';
+/** Whether CPU access in `dir` writes for the devices: its range goes back at its end. */
+const writes = (dir: DmaDirection): boolean => dir === 'to-device' || dir === 'bidirectional';
+
+/** Detaches `buffer`, so that every view of it reads as empty. */
+function detach(buffer: ArrayBuffer): void {
+  const transferable = buffer as ArrayBuffer & { transfer?: () => ArrayBuffer };
+  if (typeof transferable.transfer === 'function') transferable.transfer();
+  else structuredClone(buffer, { transfer: [buffer] });
+}
+
+/** The local pages of one proxy. */
+export class ProxyPages {
+  readonly #bytes: RemoteBytes;
+  readonly #ranges: Range[] = [];
+  #pages: Uint8Array | undefined;
+
+  constructor(bytes: RemoteBytes) {
+    this.#bytes = bytes;
+  }
+
+  /** The beginCpuAccess op: fills the cover of a reading range from the exporter's realm. */
+  async begin(start: number, len: number, dir: DmaDirection): Promise<void> {
+    const { size } = this.#bytes;
+    if (reads(dir)) {
+      const from = Math.floor(start / PAGE_SIZE) * PAGE_SIZE;
+      const to = Math.min(size, Math.ceil((start + len) / PAGE_SIZE) * PAGE_SIZE);
+      const fresh = await this.#bytes.read(from, to - from);
+      this.#refresh(from, fresh);
+    }
+    this.#ensure();
+    this.#ranges.push({ start, len, dir });
+  }
+
+  /** The endCpuAccess op: sends a writing range back, exactly; never throws. */
+  end(start: number, len: number, dir: DmaDirection): void {
+    const index = this.#ranges.findIndex((r) => r.start === start && r.len === len && r.dir === dir);
+    if (index >= 0) this.#ranges.splice(index, 1);
+    const pages = this.#pages;
+    if (pages && writes(dir)) {
+      // The bytes as of this call; the write's place in call order is taken now too.
+      const out = pages.slice(start, start + len);
+      this.#bytes.reserveWrite().write(start, out).catch(() => {
+        // endCpuAccess cannot fail: a write that cannot reach a dead exporter is lost with it.
+      });
+    }
+    if (this.#ranges.length === 0 && pages) {
+      this.#pages = undefined;
+      detach(pages.buffer as ArrayBuffer);
+    }
+  }
+
+  /** The kmap and kmapAtomic op: a view of one page (shorter for the last). */
+  page(page: number): Uint8Array {
+    const pages = this.#ensure();
+    return pages.subarray(page * PAGE_SIZE, Math.min(pages.length, (page + 1) * PAGE_SIZE));
+  }
+
+  /** The vmap op: one view of the whole buffer. */
+  whole(): Uint8Array {
+    return this.#ensure();
+  }
+
+  /** Forgets every range (the proxy is released) and detaches the pages. */
+  release(): void {
+    this.#ranges.length = 0;
+    const pages = this.#pages;
+    this.#pages = undefined;
+    if (pages) detach(pages.buffer as ArrayBuffer);
+  }
+
+  #ensure(): Uint8Array {
+    this.#pages ??= new Uint8Array(this.#bytes.size);
+    return this.#pages;
+  }
+
+  /** Copies `fresh` in at `from`, except the bytes active writing ranges cover. */
+  #refresh(from: number, fresh: Uint8Array): void {
+    const pages = this.#ensure();
+    const to = from + fresh.length;
+    const kept = this.#ranges
+      .filter((r) => writes(r.dir) && r.start < to && r.start + r.len > from)
+      .map((r) => {
+        const start = Math.max(r.start, from);
+        const end = Math.min(r.start + r.len, to);
+        return { start, bytes: pages.slice(start, end) };
+      });
+    pages.set(fresh, from);
+    for (const { start, bytes } of kept) pages.set(bytes, start);
+  }
+}

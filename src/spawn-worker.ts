@@ -1,0 +1,80 @@
+/**
+ * `fork` + `exec` for realms: a module worker that begins with its parent's fds, except the
+ * close-on-exec ones, at the same numbers, joined to its parent by an {@link FdSocket}.
+ * The socket class is the caller's (`'webgpu-dmabuf'` passes the one that maps on WebGPU).
+ */
+import { checkOptions, describe } from './checks.js';
+import { DmaBufError } from './error.js';
+import { FdTable, installInherited } from './fd-table.js';
+import { connectionOf, type FdSocket, type FdSocketEndpoint, type FdSocketOptions } from './fd-socket.js';
+
+/** Options of `spawnWorker`: those of `new Worker` (`type` is `'module'` unless given), and the socket's. */
+export interface SpawnWorkerOptions extends WorkerOptions {
+  /** Options of the parent's end of the socket. */
+  readonly socket?: FdSocketOptions;
+}
+
+/** What `spawnWorker` returns; the caller owns both (terminate the worker, close the socket). */
+export interface SpawnedWorker<S extends FdSocket = FdSocket> {
+  /** The worker, started. */
+  readonly worker: Worker;
+  /** The parent's end of the socket to it. */
+  readonly socket: S;
+}
+
+/** What `inheritedFdTable` resolves to in a worker; the worker owns both. */
+export interface InheritedFdTable<S extends FdSocket = FdSocket> {
+  /** The worker's fd table: the parent's non-close-on-exec fds, at their numbers. */
+  readonly table: FdTable;
+  /** The worker's end of the socket to its parent. */
+  readonly socket: S;
+}
+
+/** Makes the socket class of the caller's choice. */
+export type SocketMaker<S extends FdSocket> = (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => S;
+
+/**
+ * `spawnWorker` with the socket made by `connect`: see the public `spawnWorker`.
+ * @throws {DmaBufError} `EINVAL` for a URL that is neither a string nor a `URL`, a table
+ *   that is not an `FdTable`, or bad options; what `new Worker` throws.
+ */
+export function spawnWorkerWith<S extends FdSocket>(connect: SocketMaker<S>, url: string | URL, table: FdTable, options?: SpawnWorkerOptions): SpawnedWorker<S> {
+  const call = 'spawnWorker';
+  if (typeof url !== 'string' && !(url instanceof URL)) throw new DmaBufError('EINVAL', `${call}: url must be a string or a URL, got ${describe(url)}`);
+  if (!(table instanceof FdTable)) throw new DmaBufError('EINVAL', `${call}: table must be an FdTable, got ${describe(table)}`);
+  const { socket: socketOptions, ...workerOptions } = checkOptions(call, options) as SpawnWorkerOptions;
+  // fork: the fds as they are now, each with a reference of its own until the child has them.
+  const snapshot = table.spawn();
+  let worker: Worker;
+  try {
+    worker = new Worker(url, { type: 'module', ...workerOptions });
+  } catch (error) {
+    snapshot.closeAll();
+    throw error;
+  }
+  let socket: S;
+  try {
+    socket = connect(worker, socketOptions);
+  } catch (error) {
+    snapshot.closeAll();
+    worker.terminate();
+    throw error;
+  }
+  connectionOf(socket).inheritFrom(snapshot);
+  return { worker, socket };
+}
+
+/**
+ * `inheritedFdTable` on `endpoint` with the socket made by `connect`: see the public one.
+ * @throws {DmaBufError} `ENODEV` when the parent's realm is gone before the fds came.
+ */
+export async function inheritedFdTableWith<S extends FdSocket>(connect: SocketMaker<S>, endpoint: FdSocketEndpoint, options?: FdSocketOptions): Promise<InheritedFdTable<S>> {
+  const socket = connect(endpoint, options);
+  const fds = await connectionOf(socket).inherited();
+  const table = new FdTable();
+  for (const { fd, buf } of fds) {
+    installInherited(table, fd, buf);
+    buf.put();
+  }
+  return { table, socket };
+}

@@ -1,0 +1,82 @@
+// Several realms in one Node process, for the socket's tests: each realm is a RealmLiveness
+// of its own (the library keeps one registry per liveness object), with its own fd table;
+// realms are joined by Node's MessageChannel, and a test decides when a realm dies (its
+// ports close and its peers' watches fire, as a Web Lock is granted when its holder ends).
+import { FdSocket, type FdSocketOptions } from '../../../src/fd-socket.js';
+import { FdTable } from '../../../src/fd-table.js';
+import type { RealmLiveness } from '../../../src/remote/liveness.js';
+import { memoryDeviceAccess } from './memory-device-access.js';
+
+/** One simulated realm. */
+export interface TestRealm {
+  readonly name: string;
+  readonly liveness: RealmLiveness;
+  readonly table: FdTable;
+  /** Its ends of every channel, closed when it dies. */
+  readonly ports: MessagePort[];
+  /** Its sockets, closed (dropping fds not yet received) when the test ends. */
+  readonly sockets: FdSocket[];
+  alive: boolean;
+}
+
+/** A set of realms whose deaths the test decides. */
+export class TestRealms {
+  // Every watch: who watches whom. A death fires the watches of it and, as the dead realm's
+  // memory is gone with it in a browser, the dead realm's own (so its grants are dropped).
+  readonly #watches = new Set<{ readonly watcher: string; readonly peer: string; readonly onDeath: () => void }>();
+  readonly all: TestRealm[] = [];
+
+  /** A new live realm named `name`. */
+  realm(name: string): TestRealm {
+    const liveness: RealmLiveness = {
+      ready: () => Promise.resolve(name),
+      watch: (peer, onDeath) => {
+        const watch = { watcher: name, peer, onDeath };
+        this.#watches.add(watch);
+        return () => { this.#watches.delete(watch); };
+      },
+    };
+    const realm: TestRealm = { name, liveness, table: new FdTable(), ports: [], sockets: [], alive: true };
+    this.all.push(realm);
+    return realm;
+  }
+
+  /** Joins `a` and `b` by a new channel: a socket at each end. */
+  link(a: TestRealm, b: TestRealm, options: FdSocketOptions = {}): { ab: FdSocket; ba: FdSocket; portA: MessagePort; portB: MessagePort } {
+    const { port1, port2 } = new MessageChannel();
+    a.ports.push(port1);
+    b.ports.push(port2);
+    const access = memoryDeviceAccess();
+    const ab = new FdSocket(port1, { liveness: a.liveness, deviceAccess: access, ...options });
+    const ba = new FdSocket(port2, { liveness: b.liveness, deviceAccess: access, ...options });
+    a.sockets.push(ab);
+    b.sockets.push(ba);
+    return { ab, ba, portA: port1, portB: port2 };
+  }
+
+  /** `realm` dies: its ports close, and every watch of it (and its own) fires. */
+  kill(realm: TestRealm): void {
+    realm.alive = false;
+    for (const port of realm.ports) port.close();
+    const fired = [...this.#watches].filter((watch) => watch.peer === realm.name || watch.watcher === realm.name);
+    for (const watch of fired) {
+      this.#watches.delete(watch);
+      watch.onDeath();
+    }
+  }
+
+  /** Ends the test: closes every realm's fds (a dead realm's too), lets the drops go round, then closes every port. */
+  async closeAll(): Promise<void> {
+    for (const realm of this.all) {
+      for (const socket of realm.sockets) if (!socket.closed) socket.close();
+      realm.table.closeAll();
+    }
+    await quiesce();
+    for (const realm of this.all) for (const port of realm.ports) port.close();
+  }
+}
+
+/** Lets the realms' messages go round: enough event-loop turns for a few hops. */
+export async function quiesce(turns = 30): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+}

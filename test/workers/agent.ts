@@ -1,0 +1,62 @@
+// The page's side of test/workers/fixtures/agent.ts: commands to a worker and its answers.
+import { expect } from 'vitest';
+import { FdTable, spawnWorker, type FdSocket, type SpawnWorkerOptions } from 'webgpu-dmabuf';
+
+/** A worker that runs the agent fixture, with the page's socket to it. */
+export interface Agent {
+  readonly worker: Worker;
+  readonly socket: FdSocket;
+  /** Runs `command` in the worker (transferring `transfer`); rejects with an Error whose message starts with the DmaBufError code. */
+  call<T = unknown>(command: string, args?: Record<string, unknown>, transfer?: Transferable[]): Promise<T>;
+}
+
+const AGENT_URL = new URL('./fixtures/agent.ts', import.meta.url);
+
+// Every agent started and not yet terminated: a failed test leaves none running.
+const running = new Set<Worker>();
+
+/** Terminates every agent still running (a worker's death closes its fds: the page drops what it held for it). */
+export function terminateAgents(): void {
+  for (const worker of running) worker.terminate();
+  running.clear();
+}
+
+/** Starts the agent with spawnWorker from `table` (default: an empty one), once it says it is ready. */
+export async function startAgent(table = new FdTable(), options: SpawnWorkerOptions = {}): Promise<Agent> {
+  const { worker, socket } = spawnWorker(AGENT_URL, table, { name: 'agent', ...options });
+  running.add(worker);
+  let nextId = 1;
+  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.addEventListener('error', (event) => { reject(new Error(`the agent failed to start: ${event.message}`)); });
+    worker.addEventListener('message', (event: MessageEvent) => {
+      const data = event.data as { ready?: unknown; id?: unknown; ok?: unknown; value?: unknown; error?: { code: string; message: string } };
+      if (data.ready === true) resolve();
+      if (typeof data.id !== 'number') return;
+      const pending = waiting.get(data.id);
+      waiting.delete(data.id);
+      if (data.ok === true) pending?.resolve(data.value);
+      else pending?.reject(new Error(`${data.error?.code ?? 'EIO'}: ${data.error?.message ?? 'no message'}`));
+    });
+  });
+  await ready;
+  return {
+    worker,
+    socket,
+    call<T>(command: string, args: Record<string, unknown> = {}, transfer: Transferable[] = []) {
+      const id = nextId++;
+      return new Promise<T>((resolve, reject) => {
+        waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+        worker.postMessage({ id, command, args }, transfer);
+      });
+    },
+  };
+}
+
+/** Ends an agent that is still alive: its fds closed (so nothing of the page is held there), no WebGPU error in it, then terminated. */
+export async function stopAgent(agent: Agent): Promise<void> {
+  expect(await agent.call('gpu-errors')).toEqual([]);
+  await agent.call('close-all');
+  agent.worker.terminate();
+  running.delete(agent.worker);
+}

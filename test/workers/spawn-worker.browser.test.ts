@@ -1,0 +1,55 @@
+// spawnWorker is fork + exec: a worker begins with its parent's fds that are not
+// close-on-exec, at the same numbers, and reaches a close-on-exec buffer of its parent by no
+// route: not by number, not by message (forged grant numbers), not in its listings.
+import { afterEach, expect, test } from 'vitest';
+import { bufinfoEntries, FdTable, inheritedFdTable, spawnWorker, type BufInfoEntry } from 'webgpu-dmabuf';
+import { heapFixture, patternedBuffer, shaderPattern } from '../gpu/gpu-helpers.js';
+import { startAgent, stopAgent, terminateAgents } from './agent.js';
+
+const f = heapFixture();
+const table = new FdTable();
+
+afterEach(async () => {
+  terminateAgents();
+  table.closeAll();
+  await expect.poll(() => bufinfoEntries().length).toBe(0);
+});
+
+test('a spawned worker begins with exactly the fds that are not close-on-exec, at their numbers, and no way to the others', async () => {
+  const secret = f.heap.allocate(64, { name: 'secret' });
+  const shared = await patternedBuffer(f, 4099, 4);
+  shared.name = 'shared';
+  const other = f.heap.allocate(16, { name: 'also-secret' });
+  const secretFd = table.install(secret);
+  const sharedFd = table.install(shared, { cloexec: false });
+  const otherFd = table.install(other, { cloexec: true });
+  for (const buf of [secret, shared, other]) buf.put();
+  // A hole below: the worker's fd keeps its number, not the lowest free one.
+  table.close(secretFd);
+  expect([sharedFd, otherFd]).toEqual([1, 2]);
+  const agent = await startAgent(table);
+  expect(await agent.call('fds')).toEqual([sharedFd]);
+  expect(await agent.call('cloexec')).toEqual([false]);
+  expect(await agent.call('cpu-read', { fd: sharedFd, start: 4090, len: 9 })).toEqual(shaderPattern(4099, 4).subarray(4090));
+  await expect(agent.call('cpu-read', { fd: otherFd, start: 0, len: 1 })).rejects.toThrow(/^EBADF: get: fd 2 is not open/);
+  // Every grant number it could forge: only its own is answered with bytes.
+  const answers = await agent.call<{ bytes: ArrayBuffer | null; error: { code: string } | null }[]>('forge', { count: 6 });
+  expect(answers.map((a) => (a.error ? a.error.code : 'bytes'))).toEqual(['bytes', 'EBADF', 'EBADF', 'EBADF', 'EBADF', 'EBADF']);
+  const listed = await agent.call<BufInfoEntry[]>('bufinfo');
+  expect(listed.map((entry) => entry.name)).toEqual(['shared']);
+  // The parent holds one reference for the worker beside its own fd's; none on the secret.
+  expect(bufinfoEntries().map((entry) => [entry.name, entry.refCount])).toEqual([
+    ['shared', 2],
+    ['also-secret', 1],
+  ]);
+  await stopAgent(agent);
+});
+
+test('spawnWorker and inheritedFdTable refuse bad arguments with EINVAL', async () => {
+  expect(() => spawnWorker(3 as unknown as string, table)).toThrow(/^EINVAL: spawnWorker: url must be a string or a URL, got 3/);
+  expect(() => spawnWorker('x.js', {} as unknown as FdTable)).toThrow(/^EINVAL: spawnWorker: table must be an FdTable/);
+  expect(() => spawnWorker('x.js', table, 5 as never)).toThrow(/^EINVAL: spawnWorker: options must be an object/);
+  // The page is not a worker.
+  await expect(inheritedFdTable()).rejects.toThrow(/^EINVAL: inheritedFdTable: not in a worker/);
+  expect(f.heap.stats().liveBuffers).toBe(0);
+});
