@@ -62,6 +62,7 @@ export default defineConfig(({ mode }) => ({
               twoDevices: resolve(root, 'examples/two-devices/index.html'),
               fences: resolve(root, 'examples/fences/index.html'),
               boids: resolve(root, 'examples/boids/index.html'),
+              workerPipeline: resolve(root, 'examples/worker-pipeline/index.html'),
             },
           },
         },

@@ -1,7 +1,8 @@
 // `npm run bench:dawn`: the benchmark's per-operation scenarios (cpu-read, cpu-write,
 // page-latency, map-same-device, map-cross-device) in Node on Dawn, Chromium's WebGPU, from
 // the `webgpu` npm package: no browser. Same measuring code, same table, same JSON as
-// `npm run bench`; the pipelines need a page and are listed as skipped.
+// `npm run bench`; the pipelines and map-cross-realm (a worker with WebGPU) need a page and
+// are listed as skipped.
 //
 //   npm run bench:dawn [-- --quick] [--out FILE] [--scenarios a,b] [--runs N] [--max-size MIB]
 //                      [--save] [--compare FILE] [--noise N] [--backend NAME]

@@ -2,7 +2,8 @@
  * The per-operation part of the benchmark: two devices of their own (an exporter and an
  * importer, as two modules have), the stock heap on the first, TypeGPU on the first for its
  * baselines, then every chosen scenario size by size, variants interleaved. No DOM: the page
- * (run-bench.ts) and Node on Dawn (dawn/bench-dawn.ts) both run it.
+ * (run-bench.ts) and Node on Dawn (dawn/bench-dawn.ts) both run it, Node without the
+ * `pageOnly` ones (a worker with WebGPU).
  */
 import { tgpu } from 'typegpu';
 import { GpuHeap, requestGpuDevice, type GpuHeapStats } from 'webgpu-dmabuf';
@@ -12,11 +13,12 @@ import { formatSize, type BenchEnv, type Scenario } from './scenario.js';
 import { cpuRead } from './scenarios/cpu-read.js';
 import { cpuWrite } from './scenarios/cpu-write.js';
 import { mapCrossDevice } from './scenarios/map-cross-device.js';
+import { mapCrossRealm } from './scenarios/map-cross-realm.js';
 import { mapSameDevice } from './scenarios/map-same-device.js';
 import { pageLatency } from './scenarios/page-latency.js';
 
 /** The scenarios measured operation by operation, size by size, in order; `camera-pipeline` and `frame-pipeline` run after them. */
-export const SCENARIOS: readonly Scenario[] = [cpuRead, cpuWrite, pageLatency, mapSameDevice, mapCrossDevice];
+export const SCENARIOS: readonly Scenario[] = [cpuRead, cpuWrite, pageLatency, mapSameDevice, mapCrossDevice, mapCrossRealm];
 
 /** Progress of one scenario: `advanced` when one warm-up run or sample is done, not when a size is announced. */
 export type Step = (label: string, advanced: boolean) => void;

@@ -1,15 +1,18 @@
 // The benchmark page must not rot: its quick version runs once on the real adapter and every
 // scenario it can run yields figures for every variant (the pipelines' at every size the quick
 // run measures), and nothing is left alive. Speed is never asserted here, only counts.
+import { tgpu } from 'typegpu';
 import { expect, test } from 'vitest';
 import { cdp } from 'vitest/browser';
+import { bufinfoEntries, GpuHeap, requestGpuDevice } from 'webgpu-dmabuf';
 import { BenchProgressEvent } from '../../components/bench/bench-progress-event.js';
 import '../../components/bench/bench.js';
 import { PIPELINE_VARIANTS } from '../../components/bench/camera-pipeline/pipelines.js';
 import { framePipelineSizes } from '../../components/bench/frame-pipeline/run-frame-pipeline.js';
 import type { PipelineResult } from '../../components/bench/report.js';
 import { SCENARIOS } from '../../components/bench/run-bench.js';
-import { SCENARIO_IDS } from '../../components/bench/scenario.js';
+import { SCENARIO_IDS, type BenchEnv } from '../../components/bench/scenario.js';
+import { mapCrossRealm } from '../../components/bench/scenarios/map-cross-realm.js';
 
 /** The page's main-thread time, from the DevTools protocol, as `npm run bench` gives it. */
 async function mainThreadClock(): Promise<() => Promise<number>> {
@@ -21,6 +24,30 @@ async function mainThreadClock(): Promise<() => Promise<number>> {
     if (seconds === undefined) throw new Error('Performance.getMetrics gave no TaskDuration');
     return seconds;
   };
+}
+
+/** This document's id among the clients of the origin's Web Locks: the holder of a lock it takes. */
+async function ownClientId(): Promise<string | undefined> {
+  const probe = `bench-test:${crypto.randomUUID()}`;
+  return navigator.locks.request(probe, async () => (await navigator.locks.query()).held?.find((lock) => lock.name === probe)?.clientId);
+}
+
+/**
+ * The realm locks (src/remote/liveness.ts) of this document's peers that are alive: each
+ * realm holds its lock for its life, and this document waits on its peers' locks to learn of
+ * their deaths. Other test files' realms, in frames of their own, are not among them.
+ */
+async function livePeerRealms(): Promise<string[]> {
+  const me = await ownClientId();
+  const { held = [], pending = [] } = await navigator.locks.query();
+  const watched = new Set(pending.filter((lock) => lock.clientId === me).map((lock) => lock.name));
+  return held.map((lock) => lock.name ?? '').filter((name) => name.startsWith('webgpu-dmabuf:realm:') && watched.has(name));
+}
+
+/** Whether any of `names` is still held by anyone. */
+async function anyHeld(names: readonly string[]): Promise<boolean> {
+  const { held = [] } = await navigator.locks.query();
+  return held.some((lock) => names.includes(lock.name ?? ''));
 }
 
 /**
@@ -93,6 +120,8 @@ test('<dmabuf-bench> quick run: every scenario yields a median, min and max for 
     expect(steps).toBeGreaterThan(0);
     // Every scenario gave back what it allocated.
     expect(report.heapAfter).toMatchObject({ liveBuffers: 0, storageBytes: 0, mirrorBytes: 0 });
+    // map-cross-realm's workers are terminated: no peer of this page is alive.
+    await expect.poll(livePeerRealms, { timeout: 10_000, interval: 50 }).toEqual([]);
 
     // The page shows a table per scenario and a chart where there is more than one size.
     const root = element.shadowRoot;
@@ -106,5 +135,49 @@ test('<dmabuf-bench> quick run: every scenario yields a median, min and max for 
     expect(element.reportText).toContain(report.adapter.vendor);
   } finally {
     element.remove();
+  }
+});
+
+test('map-cross-realm at each quick size: only its dmabuf variants copy through the heap, every variant runs, and dispose leaves no buffer and no worker', async () => {
+  const exporter = await requestGpuDevice({ label: 'bench exporter' });
+  const importer = await requestGpuDevice({ label: 'bench importer' });
+  const heap = new GpuHeap(exporter, { name: 'bench' });
+  const root = tgpu.initFromDevice({ device: exporter });
+  const env: BenchEnv = { exporter, importer, heap, root };
+  try {
+    for (const size of mapCrossRealm.sizes(true)) {
+      const prepared = await mapCrossRealm.prepare(env, size);
+      let workerRealms: string[] = [];
+      const copied: Record<string, number> = {};
+      try {
+        // The worker is this page's one live peer while the point lasts.
+        workerRealms = await livePeerRealms();
+        expect(workerRealms).toHaveLength(1);
+        expect(prepared.extras?.()).toEqual({ workerTransportShared: 1 });
+        expect([...prepared.ops.keys()]).toEqual(mapCrossRealm.variants.map((v) => v.id));
+        for (const [variant, op] of prepared.ops) {
+          await op(); // the first map makes the worker's mirror; count the second
+          const before = heap.stats().bytesCopied;
+          await op();
+          copied[variant] = heap.stats().bytesCopied - before;
+        }
+      } finally {
+        await prepared.dispose();
+      }
+      // Ours moves the buffer's bytes once, one way, through the exporter's CPU access; the
+      // hand-written transfers never touch the heap.
+      expect(copied['dmabuf-to-device'], `${size} to-device`).toBe(size);
+      expect(copied['dmabuf-from-device'], `${size} from-device`).toBe(size);
+      for (const raw of ['raw-message-to-worker', 'raw-shared-to-worker', 'raw-message-to-page', 'raw-shared-to-page']) expect(copied[raw], `${size} ${raw}`).toBe(0);
+      expect(heap.stats()).toMatchObject({ liveBuffers: 0, storageBytes: 0 });
+      expect(bufinfoEntries()).toEqual([]);
+      // The worker is terminated: its realm's lock is released.
+      await expect.poll(() => anyHeld(workerRealms), { timeout: 10_000, interval: 50 }).toBe(false);
+    }
+  } finally {
+    root.destroy();
+    heap.destroy();
+    exporter.destroy();
+    importer.destroy();
   }
 });

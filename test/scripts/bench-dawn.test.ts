@@ -14,7 +14,7 @@ import { SCENARIO_IDS } from '../../components/bench/scenario.js';
 import { savedRunName } from '../../scripts/bench-compare.mjs';
 import { splitBundleOption } from '../../scripts/bench-dawn.mjs';
 
-/** The scenarios Node runs (run-operations.ts' SCENARIOS, which need Dawn's globals to load). */
+/** The scenarios Node runs (run-operations.ts' SCENARIOS without the page-only ones; they need Dawn's globals to load). */
 const RUNNABLE = ['cpu-read', 'cpu-write', 'page-latency', 'map-same-device', 'map-cross-device'] as const;
 
 describe('parseDawnArgs', () => {
@@ -45,8 +45,9 @@ describe('parseDawnArgs', () => {
   });
 });
 
-test('the page-only scenarios are listed as skipped with the reason, only when asked for', () => {
+test('the page-only scenarios (the pipelines and map-cross-realm, whose worker needs WebGPU) are listed as skipped with the reason, only when asked for', () => {
   expect(pageOnlySkipped(SCENARIO_IDS, RUNNABLE)).toEqual([
+    { id: 'map-cross-realm', reason: PAGE_ONLY_REASON },
     { id: 'camera-pipeline', reason: PAGE_ONLY_REASON },
     { id: 'frame-pipeline', reason: PAGE_ONLY_REASON },
   ]);

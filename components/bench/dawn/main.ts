@@ -77,7 +77,9 @@ async function run(args: DawnBenchArgs, noise: number, base: BenchReport | undef
   const quick = args.quick;
   const preset = quick ? QUICK_SETTINGS : FULL_SETTINGS;
   const settings: MeasureSettings = args.runs === undefined ? preset : { ...preset, runs: args.runs };
-  const chosen = SCENARIOS.filter((s) => args.scenarios.includes(s.id)).map((s) => capped(s, args.maxSize));
+  // A scenario that needs a worker with WebGPU cannot run here: Node's workers have none.
+  const runnable = SCENARIOS.filter((s) => s.pageOnly !== true);
+  const chosen = runnable.filter((s) => args.scenarios.includes(s.id)).map((s) => capped(s, args.maxSize));
   const total = operationSteps(chosen, quick, settings);
   console.log(`webgpu-dmabuf: running ${chosen.map((s) => s.id).join(', ')} in Node on Dawn, adapter ${dawn.adapterName}${quick ? ', quick' : ''} (${total} steps)`);
   const operations = await runOperations(chosen, quick, settings, progressPrinter(total));
@@ -96,7 +98,7 @@ async function run(args: DawnBenchArgs, noise: number, base: BenchReport | undef
     scenarios: operations.scenarios,
     pipeline: null,
     framePipeline: [],
-    skipped: [...operations.failed, ...pageOnlySkipped(args.scenarios, SCENARIOS.map((s) => s.id))],
+    skipped: [...operations.failed, ...pageOnlySkipped(args.scenarios, runnable.map((s) => s.id))],
     heapAfter: operations.heapAfter,
   };
   console.log(`\n${reportText(report)}\n`);

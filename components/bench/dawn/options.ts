@@ -44,8 +44,8 @@ export interface DawnBenchArgs {
   readonly show: string | undefined;
 }
 
-/** Why the scenarios that are not per-operation are not run in Node. */
-export const PAGE_ONLY_REASON = 'needs a page (DOM, canvas): browser only';
+/** Why the scenarios that need a page (the pipelines, and those with a worker on WebGPU) are not run in Node. */
+export const PAGE_ONLY_REASON = 'needs a page (DOM, canvas, or a worker with WebGPU): browser only';
 
 function positiveInteger(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
