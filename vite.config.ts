@@ -26,6 +26,8 @@ const entries = {
 };
 
 export default defineConfig(({ mode }) => ({
+  // The library's module worker is an asset its chunks reach relative to themselves (../assets/…).
+  base: mode === 'lib' ? './' : '/',
   // Pages and components import the library by its package names, as an app would. Exact
   // matches: a plain 'webgpu-dmabuf' key would also catch 'webgpu-dmabuf/elements'.
   resolve: {

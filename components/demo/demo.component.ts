@@ -1,5 +1,5 @@
 import { html, LitElement, type TemplateResult } from 'lit';
-import { requestGpuDevice } from 'webgpu-dmabuf';
+import { requestGpuDevice, type FdSocketTransport } from 'webgpu-dmabuf';
 import type { DmabufCamera } from '../camera/camera.component.js';
 import type { DmabufFilter } from '../filter/filter.component.js';
 import type { DmabufModule } from '../module/module-element.js';
@@ -11,16 +11,25 @@ import { DeviceModeEvent } from './device-mode-event.js';
 type GpuCheck = { kind: 'checking' } | { kind: 'ok' } | { kind: 'missing'; why: string };
 
 /**
+ * Where the modules run: `'own'`, a device per module in the page; `'shared'`, one shared
+ * `GPUDevice` in the page; `'workers'`, the filter and the views each in a module worker of
+ * its own with its own device (the camera stays in the page on a device of its own).
+ */
+export type DeviceMode = 'own' | 'shared' | 'workers';
+
+/**
  * The demo app: camera → filter → view, each an independent module with its own fd
  * table, passing frames as fds; a second view of the raw camera; the inspector; and the
- * switch between one shared `GPUDevice` and a device per module, live.
+ * switch, live, between a device per module, one shared `GPUDevice`, and a worker per module
+ * (the filter and the views in module workers of their own, the camera's frames reaching
+ * them as fds over `FdSocket`s; the page shows the sockets' transport).
  *
  * Without WebGPU it shows only a message saying which browser settings enable it.
  *
  * @summary The demo app: camera → filter → view, each an independent module with its own fd
  * table, passing frames as fds; a second view of the raw camera; the inspector; and the switch
- * between one shared `GPUDevice` and a device per module, live.
- * @fires dmabuf-device-mode - {@link DeviceModeEvent} when a device switch is complete.
+ * between a device per module, one shared `GPUDevice` and a worker per module, live.
+ * @fires dmabuf-device-mode - {@link DeviceModeEvent} when a switch of mode is complete.
  */
 export class DmabufDemo extends LitElement {
   /** @internal The element's shadow styles (Lit). */
@@ -29,12 +38,18 @@ export class DmabufDemo extends LitElement {
   /** @internal Lit's declarations; each property is documented where it is declared. */
   static override properties = {
     shared: { type: Boolean, reflect: true },
+    workers: { type: Boolean, reflect: true },
+    transport: { state: true },
     switching: { state: true },
     gpu: { state: true },
   };
 
   /** Whether the modules share one device (zero-copy). Default: a device each. */
   declare shared: boolean;
+  /** Whether the filter and the views run in module workers of their own (takes precedence over {@link shared}). */
+  declare workers: boolean;
+  /** How buffer bytes travel between the page and its workers, while they run (`socket.transport`). */
+  declare transport: FdSocketTransport | undefined;
   /** While a device switch is under way. */
   declare switching: boolean;
   /** @internal Whether the page has WebGPU (until known: checking). */
@@ -42,10 +57,13 @@ export class DmabufDemo extends LitElement {
 
   #sharedDevice: GPUDevice | undefined;
   #chain: Promise<void> = Promise.resolve();
+  #applied: DeviceMode = 'own';
 
   constructor() {
     super();
     this.shared = false;
+    this.workers = false;
+    this.transport = undefined;
     this.switching = false;
     this.gpu = { kind: 'checking' };
   }
@@ -85,8 +103,22 @@ export class DmabufDemo extends LitElement {
    * each module stops, gives its buffers back and restarts on its new device.
    */
   setShared(shared: boolean): Promise<void> {
-    this.shared = shared;
-    this.#chain = this.#chain.then(() => this.#switch(shared));
+    return this.setMode(shared ? 'shared' : 'own');
+  }
+
+  /** The mode the modules run in (or are switching to). */
+  get mode(): DeviceMode {
+    return this.workers ? 'workers' : this.shared ? 'shared' : 'own';
+  }
+
+  /**
+   * Moves the modules into `mode`, live: each module that moves stops, gets every frame back,
+   * frees its buffers (and terminates its worker) and restarts where the mode puts it.
+   */
+  setMode(mode: DeviceMode): Promise<void> {
+    this.shared = mode === 'shared';
+    this.workers = mode === 'workers';
+    this.#chain = this.#chain.then(() => this.#switch(mode));
     return this.#chain;
   }
 
@@ -113,7 +145,7 @@ export class DmabufDemo extends LitElement {
       if (!adapter) throw new Error('navigator.gpu.requestAdapter() gave no adapter');
       this.gpu = { kind: 'ok' };
       await this.updateComplete;
-      if (this.shared) await this.setShared(true);
+      if (this.mode !== 'own') await this.setMode(this.mode);
     } catch (error) {
       this.gpu = { kind: 'missing', why: error instanceof Error ? error.message : String(error) };
     }
@@ -123,15 +155,36 @@ export class DmabufDemo extends LitElement {
     return [...this.renderRoot.querySelectorAll<DmabufModule>('dmabuf-camera, dmabuf-filter, dmabuf-view')];
   }
 
-  async #switch(shared: boolean): Promise<void> {
+  /** The modules that can run in a worker: the filter and the views. */
+  #importers(): (DmabufFilter | DmabufView)[] {
+    return [...this.renderRoot.querySelectorAll<DmabufFilter | DmabufView>('dmabuf-filter, dmabuf-view')];
+  }
+
+  async #switch(mode: DeviceMode): Promise<void> {
     this.switching = true;
     try {
       const previous = this.#sharedDevice;
-      const device = shared ? await requestGpuDevice({ label: 'shared device' }) : undefined;
+      const device = mode === 'shared' ? await requestGpuDevice({ label: 'shared device' }) : undefined;
       this.#sharedDevice = device;
-      await Promise.all(this.#modules().map((m) => m.useDevice(device)));
+      const camera = this.camera;
+      if (mode === 'workers') {
+        // The camera first, onto a device of its own, then the importers into their workers.
+        await camera?.useDevice(undefined);
+        await Promise.all(this.#importers().map((m) => m.useWorker(true)));
+      } else if (this.#applied === 'workers') {
+        // The workers first: each gives the camera's frames back and is gone before the camera moves.
+        await Promise.all(this.#importers().map((m) => {
+          m.worker = false;
+          return m.useDevice(device);
+        }));
+        await camera?.useDevice(device);
+      } else {
+        await Promise.all(this.#modules().map((m) => m.useDevice(device)));
+      }
+      this.#applied = mode;
+      this.transport = mode === 'workers' ? this.filter?.transport : undefined;
       previous?.destroy();
-      this.dispatchEvent(new DeviceModeEvent(shared));
+      this.dispatchEvent(new DeviceModeEvent(mode === 'shared', mode === 'workers'));
     } finally {
       this.switching = false;
     }
@@ -139,7 +192,8 @@ export class DmabufDemo extends LitElement {
 
   #onMode(event: Event): void {
     const input = event.target as HTMLInputElement;
-    void this.setShared(input.value === 'shared');
+    const mode = input.value;
+    void this.setMode(mode === 'shared' || mode === 'workers' ? mode : 'own');
   }
 
   #renderNoGpu(why: string) {
@@ -162,7 +216,8 @@ export class DmabufDemo extends LitElement {
         Three independent modules, each with its own fd table and, unless you share one, its own
         <code>GPUDevice</code>. The camera exports each frame as a dma-buf; the filter and the views import it
         through an fd (<code>FdTable.send</code>), map it <code>'to-device'</code> and give it back. On one device
-        that is zero-copy; across devices the heap stages only the bytes the direction needs.
+        that is zero-copy; across devices the heap stages only the bytes the direction needs. With a worker per
+        module, the fds cross realms over an <code>FdSocket</code>.
       </p>
       <ol class="pipeline" aria-label="Pipeline">
         <li>camera (exporter)</li><li class="arrow" aria-hidden="true">→ fd →</li>
@@ -176,13 +231,18 @@ export class DmabufDemo extends LitElement {
       <fieldset>
         <legend>GPU devices</legend>
         <div class="choice">
-          <input type="radio" id="mode-own" name="mode" value="own" .checked=${!this.shared} ?disabled=${this.switching} @change=${this.#onMode} />
+          <input type="radio" id="mode-own" name="mode" value="own" .checked=${this.mode === 'own'} ?disabled=${this.switching} @change=${this.#onMode} />
           <label for="mode-own">Independent devices<small>a device per module: maps copy through staging</small></label>
         </div>
         <div class="choice">
-          <input type="radio" id="mode-shared" name="mode" value="shared" .checked=${this.shared} ?disabled=${this.switching} @change=${this.#onMode} />
+          <input type="radio" id="mode-shared" name="mode" value="shared" .checked=${this.mode === 'shared'} ?disabled=${this.switching} @change=${this.#onMode} />
           <label for="mode-shared">One shared GPUDevice<small>every map is zero-copy</small></label>
         </div>
+        <div class="choice">
+          <input type="radio" id="mode-workers" name="mode" value="workers" .checked=${this.mode === 'workers'} ?disabled=${this.switching} @change=${this.#onMode} />
+          <label for="mode-workers">A worker per module<small>filter and views in workers; frames cross as fds</small></label>
+        </div>
+        ${this.mode === 'workers' && this.transport ? html`<span class="transport" data-transport=${this.transport}>fd sockets over <code>${this.transport === 'shared-memory' ? 'shared memory' : 'messages'}</code></span>` : null}
         ${this.switching ? html`<span class="busy" role="status">switching devices…</span>` : null}
       </fieldset>
       <div class="grid">

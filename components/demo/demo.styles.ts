@@ -29,6 +29,8 @@ export const demoStyles = css`
   .choice input:checked + label { border-color: #7aa2ff; background: #1d2a4a; }
   .choice input:focus-visible + label { outline: 2px solid #7aa2ff; outline-offset: 2px; }
   .busy { align-self: center; font-size: 0.8rem; color: #ffd479; }
+  .transport { align-self: center; font-size: 0.8rem; color: #aab3c5; }
+  .transport code { color: #e8eaf0; }
   .grid { display: grid; gap: 1rem; grid-template-columns: minmax(0, 1fr); }
   .side { display: grid; gap: 1rem; align-content: start; }
   @media (min-width: 56rem) {

@@ -4,10 +4,13 @@ export class DeviceModeEvent extends Event {
   static readonly type = 'dmabuf-device-mode';
   /** `true`: one `GPUDevice` shared by every module (zero-copy); `false`: a device each. */
   readonly shared: boolean;
+  /** `true`: the filter and the views run in module workers of their own, each with its own device. */
+  readonly workers: boolean;
 
-  constructor(shared: boolean) {
+  constructor(shared: boolean, workers = false) {
     super(DeviceModeEvent.type, { bubbles: true, composed: true });
     this.shared = shared;
+    this.workers = workers;
   }
 }
 

@@ -2,6 +2,7 @@ import { html, LitElement, type TemplateResult } from 'lit';
 import { bufinfoEntries, type BufInfoEntry } from 'webgpu-dmabuf';
 import { ModuleStatsEvent } from '../module/module-stats-event.js';
 import type { ModuleStats } from '../module/module-stats.js';
+import { workerRealmListings, type RealmListing } from '../worker/worker-realms.js';
 import { formatBytes } from './format.js';
 import { inspectorStyles } from './inspector.styles.js';
 
@@ -32,15 +33,16 @@ interface Sample {
 const WINDOW_MS = 1000;
 
 /**
- * A live table of every dma-buf in the page, like the kernel's debugfs `bufinfo`,
- * and of every pipeline module's frames per second, frame time, bytes copied and staging.
+ * A live table of every dma-buf in the page and in its module workers, labelled by realm,
+ * like the kernel's debugfs `bufinfo`, and of every pipeline module's frames per second, frame time, bytes copied and staging.
  *
  * Buffers come from `bufinfoEntries()` (plain data: the listing gives no way to a buffer),
- * read every {@link interval} ms. Module figures come from the `dmabuf-module-stats` events
+ * read every {@link interval} ms in the page, and from each module worker's, which it
+ * reports over a message when asked. Module figures come from the `dmabuf-module-stats` events
  * that modules in the same document or shadow root fire after each frame.
  *
- * @summary A live table of every dma-buf in the page, like the kernel's debugfs `bufinfo`, and
- * of every pipeline module's frames per second, frame time, bytes copied and staging.
+ * @summary A live table of every dma-buf in the page and its module workers, by realm, like the
+ * kernel's debugfs `bufinfo`, and of every pipeline module's frames per second, frame time, bytes copied and staging.
  * @cssprop [--dmabuf-fg=#e8eaf0] - Text colour.
  * @cssprop [--dmabuf-card=#1b1f2a] - Card background.
  * @cssprop [--dmabuf-border=#2c3344] - Card border colour.
@@ -54,18 +56,25 @@ export class DmabufInspector extends LitElement {
   static override properties = {
     interval: { type: Number },
     entries: { state: true },
+    realms: { state: true },
     rows: { state: true },
   };
 
   /** Milliseconds between readings of the buffer listing. Default 250. */
   declare interval: number;
-  /** The buffer listing at the last reading. */
+  /** The page's buffer listing at the last reading. */
   declare entries: readonly BufInfoEntry[];
+  /**
+   * The listing of every realm at the last reading, labelled by realm: the page's first,
+   * then each module worker's (`worker NAME`) as it answered over a message.
+   */
+  declare realms: readonly RealmListing[];
   /** The latest figures of each module, by name, in the order they were first heard. */
   /** @internal The latest figures of each module, by name. */
   declare rows: ReadonlyMap<string, ModuleRow>;
 
   #history = new Map<string, Sample[]>();
+  #reading = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   #root: Node | undefined;
   readonly #onStats = (event: Event) => {
@@ -76,6 +85,7 @@ export class DmabufInspector extends LitElement {
     super();
     this.interval = 250;
     this.entries = [];
+    this.realms = [];
     this.rows = new Map();
   }
 
@@ -94,9 +104,23 @@ export class DmabufInspector extends LitElement {
     return { bytesCopied, stagingBytes, liveBuffers, copiedPerFrame };
   }
 
-  /** Reads the buffer listing now. */
+  /** Reads the page's buffer listing now, and asks each module worker for its own (see {@link refreshRealms}). */
   refresh(): void {
-    this.entries = bufinfoEntries();
+    void this.refreshRealms();
+  }
+
+  /**
+   * Reads the page's buffer listing now and asks each module worker for its own; resolves
+   * once every worker that runs has answered, with {@link realms} set.
+   */
+  async refreshRealms(): Promise<readonly RealmListing[]> {
+    const entries = bufinfoEntries();
+    this.entries = entries;
+    const reading = ++this.#reading;
+    const realms = [{ realm: 'page', entries }, ...await workerRealmListings()];
+    // A later reading's answers win over an earlier one's that came late.
+    if (reading === this.#reading) this.realms = realms;
+    return realms;
   }
 
   override connectedCallback(): void {
@@ -167,15 +191,21 @@ export class DmabufInspector extends LitElement {
 
   #renderBuffers() {
     const { entries } = this;
-    const bytes = entries.reduce((sum, entry) => sum + entry.size, 0);
+    // The page's listing as read, then each worker's as it answered.
+    const workers = this.realms.filter((listing) => listing.realm !== 'page');
+    const listings: RealmListing[] = [{ realm: 'page', entries }, ...workers];
+    const count = listings.reduce((sum, listing) => sum + listing.entries.length, 0);
+    const bytes = listings.reduce((sum, listing) => sum + listing.entries.reduce((s, entry) => s + entry.size, 0), 0);
+    const realmsText = workers.length > 0 ? html` in ${listings.length} realms: ${listings.map((l) => l.realm).join(', ')}` : '';
     return html`
-      <h3 id="bufinfo-heading">dma-bufs <span class="meta">(bufinfo: Total ${entries.length} objects, ${formatBytes(bytes)})</span></h3>
+      <h3 id="bufinfo-heading">dma-bufs <span class="meta">(bufinfo: Total ${count} objects, ${formatBytes(bytes)}${realmsText})</span></h3>
       <div class="scroll" tabindex="0" role="region" aria-labelledby="bufinfo-heading">
         <table data-table="bufinfo">
-          <thead><tr><th scope="col">id</th><th scope="col" class="left">name</th><th scope="col" class="left">exporter</th><th scope="col">size</th><th scope="col">refs</th><th scope="col" class="left">attached devices (mappings)</th><th scope="col" class="left">CPU access</th><th scope="col" class="left">fences pending</th></tr></thead>
+          <thead><tr><th scope="col" class="left">realm</th><th scope="col">id</th><th scope="col" class="left">name</th><th scope="col" class="left">exporter</th><th scope="col">size</th><th scope="col">refs</th><th scope="col" class="left">attached devices (mappings)</th><th scope="col" class="left">CPU access</th><th scope="col" class="left">fences pending</th></tr></thead>
           <tbody>
-            ${entries.length === 0 ? html`<tr><td class="empty" colspan="8">No dma-buf is alive.</td></tr>` : null}
-            ${entries.map((entry) => html`<tr data-buffer=${entry.id}>
+            ${count === 0 ? html`<tr><td class="empty" colspan="9">No dma-buf is alive.</td></tr>` : null}
+            ${listings.map(({ realm, entries: listed }) => listed.map((entry) => html`<tr data-buffer=${entry.id} data-realm=${realm}>
+              <td class="left">${realm}</td>
               <td>${entry.id}</td>
               <td class="left">${entry.name}</td>
               <td class="left">${entry.exporter}</td>
@@ -184,7 +214,7 @@ export class DmabufInspector extends LitElement {
               <td class="left">${entry.attachments.length === 0 ? '–' : entry.attachments.map((a, i) => html`${i > 0 ? ', ' : ''}${a.device}${a.mappings.length > 0 ? html` <span class="mapped">(${a.mappings.join(', ')})</span>` : ''}`)}</td>
               <td class="left">${entry.cpuAccess.length === 0 ? '–' : entry.cpuAccess.map((r) => `[${r.start}, ${r.start + r.len}) ${r.direction}`).join(', ')}${entry.kmaps + entry.atomicKmaps > 0 ? ` · kmaps ${entry.kmaps}+${entry.atomicKmaps}` : ''}</td>
               <td class="left" data-fences>${entry.fences.length === 0 ? '–' : entry.fences.map((f) => `${f.usage} ${f.context}:${f.seqno}`).join(', ')}</td>
-            </tr>`)}
+            </tr>`))}
           </tbody>
         </table>
       </div>`;

@@ -20,7 +20,9 @@ export type ModuleStatus = 'idle' | 'starting' | 'running' | 'failed';
  * The element holds the module's life and its figures; what the module does with frames is in
  * plain classes it hosts (a `FrameExporter`, a `FilterModule`, a `ViewRenderer`), which
  * report back through a `ModuleHost` and need no element, so that a worker can host them
- * as well. Lives in the page only (a Lit element).
+ * as well: a module that can (the filter, the views) runs in a module worker of its own when
+ * asked, and the element then hosts the worker instead of the logic, with the same life and
+ * figures. Lives in the page only (a Lit element).
  *
  * @fires dmabuf-module-stats - {@link ModuleStatsEvent} after each frame.
  */
@@ -46,6 +48,8 @@ export abstract class DmabufModule extends LitElement {
   protected gpu: GPUDevice | undefined;
   #owned = false;
   #requested: GPUDevice | undefined;
+  #inWorker = false;
+  #running = false;
   #chain: Promise<void> = Promise.resolve();
   #rate = new RateMeter();
   #frames = 0;
@@ -113,6 +117,37 @@ export abstract class DmabufModule extends LitElement {
   /** Stops work: take and make no more frames, wait for lent frames to come back, free everything. */
   protected abstract close(): Promise<void>;
 
+  /**
+   * Whether the module's work should run in a module worker of its own (with its own device
+   * there) rather than in the page; checked at each (re)start. Modules that can (the filter,
+   * the views) answer with their `worker` property; the default is the page.
+   */
+  protected runsInWorker(): boolean {
+    return false;
+  }
+
+  /**
+   * Starts the work in a worker instead of {@link open}: the element hosts the worker, which
+   * reports frames through {@link host}.
+   * @throws {Error} by default: this module cannot run in a worker.
+   */
+  protected openWorker(): Promise<void> {
+    return Promise.reject(new Error(`<${this.localName}> cannot run in a worker`));
+  }
+
+  /** Stops the worker {@link openWorker} started: every frame back, the worker terminated. */
+  protected closeWorker(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** The label of the device the worker runs on, for the stats (set by {@link openWorker}). */
+  protected workerDevice = '';
+
+  /** Restarts the module where it should now run, if that changed (see {@link runsInWorker}); resolves once settled. */
+  protected relocate(): Promise<void> {
+    return this.#sync();
+  }
+
   /** Counts one frame done and fires a {@link ModuleStatsEvent}. */
   protected frameDone(frameMs: number, heap: GpuHeapStats | undefined, detail: string): void {
     this.#frames += 1;
@@ -139,7 +174,7 @@ export abstract class DmabufModule extends LitElement {
     const stats: ModuleStats = {
       module: this.name,
       kind: this.localName.replace(/^dmabuf-/, ''),
-      device: this.gpu?.label ?? '',
+      device: this.#inWorker ? this.workerDevice : this.gpu?.label ?? '',
       sharedDevice: !this.#owned,
       frames: this.#frames,
       dropped: this.#dropped,
@@ -162,20 +197,30 @@ export abstract class DmabufModule extends LitElement {
 
   async #reconcile(): Promise<void> {
     const wanted = this.isConnected ? this.device : null;
-    if (this.gpu && wanted !== this.#requested) await this.#stop();
-    if (this.gpu || wanted === null || this.status === 'failed' && wanted === this.#requested) return;
+    const inWorker = this.runsInWorker();
+    const same = wanted === this.#requested && inWorker === this.#inWorker;
+    if (this.#running && !same) await this.#stop();
+    if (this.#running || wanted === null || this.status === 'failed' && same) return;
     this.status = 'starting';
     this.error = '';
     this.#requested = wanted;
+    this.#inWorker = inWorker;
     try {
-      this.#owned = wanted === undefined;
-      const device = wanted ?? await requestGpuDevice({ label: `${this.name} device` });
-      this.gpu = device;
-      device.addEventListener('uncapturederror', this.#onGpuError);
       this.#frames = 0;
       this.#dropped = 0;
       this.#rate = new RateMeter();
-      await this.open(device);
+      if (inWorker) {
+        this.#owned = true;
+        this.#running = true;
+        await this.openWorker();
+      } else {
+        this.#owned = wanted === undefined;
+        const device = wanted ?? await requestGpuDevice({ label: `${this.name} device` });
+        this.gpu = device;
+        this.#running = true;
+        device.addEventListener('uncapturederror', this.#onGpuError);
+        await this.open(device);
+      }
       // A frame may have failed the module while it opened.
       if ((this.status as ModuleStatus) === 'starting') this.status = 'running';
     } catch (error) {
@@ -184,14 +229,18 @@ export abstract class DmabufModule extends LitElement {
   }
 
   async #stop(): Promise<void> {
+    if (!this.#running) return;
     const device = this.gpu;
-    if (!device) return;
     try {
-      await this.close();
+      if (this.#inWorker) await this.closeWorker();
+      else await this.close();
     } finally {
-      device.removeEventListener('uncapturederror', this.#onGpuError);
-      if (this.#owned) device.destroy();
+      if (device) {
+        device.removeEventListener('uncapturederror', this.#onGpuError);
+        if (this.#owned) device.destroy();
+      }
       this.gpu = undefined;
+      this.#running = false;
       if (this.status !== 'failed') this.status = 'idle';
     }
   }

@@ -1,8 +1,11 @@
-import { html, type TemplateResult } from 'lit';
+import { html, type PropertyValues, type TemplateResult } from 'lit';
+import { keyed } from 'lit/directives/keyed.js';
+import type { FdSocketTransport } from 'webgpu-dmabuf';
 import type { FrameInfo } from '../frame/frame-info.js';
 import { resolveSource } from '../module/resolve-source.js';
 import { DmabufModule } from '../module/module-element.js';
 import type { ViewCapture } from './view-capture.js';
+import { ModuleWorkerClient } from '../worker/module-worker-client.js';
 import { ViewRenderer } from './view-renderer.js';
 import { viewStyles } from './view.styles.js';
 
@@ -30,6 +33,7 @@ export class DmabufView extends DmabufModule {
   static override properties = {
     source: { type: String },
     label: { type: String },
+    worker: { type: Boolean, reflect: true },
     shown: { state: true },
   };
 
@@ -37,17 +41,88 @@ export class DmabufView extends DmabufModule {
   declare source: string;
   /** What the picture is, for its caption and accessible name. */
   declare label: string;
+  /**
+   * Whether the view draws from a module worker of its own, with its own device there, into
+   * its canvas handed over with `transferControlToOffscreen()`; its source's frames reach the
+   * worker as fds over an `FdSocket`. Default: in the page.
+   */
+  declare worker: boolean;
   /** The last frame drawn. */
   declare shown: FrameInfo | undefined;
 
   #renderer: ViewRenderer | undefined;
+  #client: ModuleWorkerClient | undefined;
   #latency = 0;
+  /**
+   * A canvas given to a worker is the worker's for good, and only a canvas without a context
+   * can be given: a new one is rendered for each.
+   */
+  #canvasGeneration = 0;
+  #canvasTransferred = false;
+  #canvasHasContext = false;
 
   constructor() {
     super('view');
     this.source = '';
     this.label = 'Picture';
+    this.worker = false;
     this.shown = undefined;
+  }
+
+  /** How buffer bytes travel between the page and the view's worker, while it runs in one. */
+  get transport(): FdSocketTransport | undefined {
+    return this.#client?.transport;
+  }
+
+  /** Moves the view into a worker of its own (`true`) or back into the page, live; resolves once it runs there. */
+  useWorker(worker: boolean): Promise<void> {
+    this.worker = worker;
+    // A worker's device is its own: a shared page device does not follow it there.
+    if (worker) this.device = undefined;
+    return this.relocate();
+  }
+
+  protected override runsInWorker(): boolean {
+    return this.worker;
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    if (changed.has('worker')) void this.relocate();
+  }
+
+  protected override async openWorker(): Promise<void> {
+    const canvas = await this.#freshCanvas(this.#canvasHasContext);
+    const offscreen = canvas.transferControlToOffscreen();
+    this.#canvasTransferred = true;
+    const onShown = (frame: FrameInfo, latency: number) => {
+      this.shown = frame;
+      this.#latency = latency;
+    };
+    const client = new ModuleWorkerClient({ role: 'view', name: this.name, source: resolveSource(this, this.source), host: this.host, canvas: offscreen, onShown });
+    this.#client = client;
+    await client.start();
+    this.workerDevice = client.device;
+  }
+
+  protected override async closeWorker(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.close();
+  }
+
+  /** The canvas: a new one if the one rendered was handed to a worker, or if `renew`. */
+  async #freshCanvas(renew = false): Promise<HTMLCanvasElement> {
+    if (this.#canvasTransferred || renew) {
+      this.#canvasGeneration += 1;
+      this.#canvasTransferred = false;
+      this.#canvasHasContext = false;
+      this.requestUpdate();
+    }
+    await this.updateComplete;
+    const canvas = this.canvas;
+    if (!canvas) throw new Error('<dmabuf-view>: the canvas gives no WebGPU context');
+    return canvas;
   }
 
   /** The canvas frames are drawn on (once rendered). */
@@ -56,9 +131,8 @@ export class DmabufView extends DmabufModule {
   }
 
   protected override async open(device: GPUDevice): Promise<void> {
-    await this.updateComplete;
-    const canvas = this.canvas;
-    if (!canvas) throw new Error('<dmabuf-view>: the canvas gives no WebGPU context');
+    const canvas = await this.#freshCanvas();
+    this.#canvasHasContext = true;
     const onShown = (frame: FrameInfo, latency: number) => {
       this.shown = frame;
       this.#latency = latency;
@@ -78,7 +152,7 @@ export class DmabufView extends DmabufModule {
    * @throws {Error} when the view is not running or has no frame yet.
    */
   capture(): Promise<ViewCapture> {
-    return this.#renderer?.capture() ?? Promise.reject(new Error('<dmabuf-view>.capture: no frame on screen'));
+    return this.#renderer?.capture() ?? this.#client?.capture() ?? Promise.reject(new Error('<dmabuf-view>.capture: no frame on screen'));
   }
 
   override render(): TemplateResult {
@@ -87,7 +161,7 @@ export class DmabufView extends DmabufModule {
     return html`
       <figure>
         <div class="stage">
-          <canvas part="canvas" role="img" aria-label=${this.label} style="aspect-ratio: ${aspect}"></canvas>
+          ${keyed(this.#canvasGeneration, html`<canvas part="canvas" role="img" aria-label=${this.label} style="aspect-ratio: ${aspect}"></canvas>`)}
         </div>
         <figcaption class="meta">
           <span><strong>${this.label}</strong> · ${this.status === 'running' ? html`from <code>${this.source}</code>` : this.status}</span>

@@ -1,0 +1,280 @@
+// End to end: the demo's third mode, a worker per module, on real WebGPU with Chromium's fake
+// camera. The filter and the views run in module workers of their own, each with its own
+// device; the camera's frames reach them as fds over FdSockets; the filtered view draws into
+// its canvas through transferControlToOffscreen(). The inspector lists every realm, the page
+// says which transport the sockets run on, and switching back gives everything back.
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { bufinfoEntries, FdTable } from 'webgpu-dmabuf';
+import '../../components/demo/demo.js';
+import type { DmabufCamera } from '../../components/camera/camera.component.js';
+import type { DmabufDemo } from '../../components/demo/demo.component.js';
+import { DeviceModeEvent } from '../../components/demo/device-mode-event.js';
+import { FrameEvent } from '../../components/frame/frame-event.js';
+import type { FrameLease } from '../../components/frame/frame-info.js';
+import type { DmabufModule } from '../../components/module/module-element.js';
+import type { DmabufView } from '../../components/view/view.component.js';
+import { workerRealmListings } from '../../components/worker/worker-realms.js';
+import { applyEffect, compareRgb } from './effect-reference.js';
+import { distinctReds, readFrame } from './frame-helpers.js';
+
+const wait = (message: string) => ({ timeout: 60_000, interval: 50, message });
+const problems: string[] = [];
+const onError = (event: ErrorEvent) => { problems.push(`error: ${event.message}`); };
+const onRejection = (event: PromiseRejectionEvent) => { problems.push(`unhandled rejection: ${String(event.reason)}`); };
+
+beforeEach(() => {
+  problems.length = 0;
+  window.addEventListener('error', onError);
+  window.addEventListener('unhandledrejection', onRejection);
+});
+
+afterEach(() => {
+  window.removeEventListener('error', onError);
+  window.removeEventListener('unhandledrejection', onRejection);
+  vi.restoreAllMocks();
+});
+
+function required<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new Error(`the demo has no ${what}`);
+  return value;
+}
+
+async function framesFlow(modules: readonly DmabufModule[], more: number): Promise<void> {
+  const start = modules.map((m) => m.frames);
+  const state = () => modules.map((m) => `${m.name}: ${m.status} ${m.frames} frames, ${m.dropped} dropped`).join('; ');
+  await expect.poll(() => modules.every((m, i) => m.frames >= (start[i] ?? 0) + more), wait(`frames flow (${state()})`)).toBe(true);
+}
+
+/**
+ * Pauses the camera on a frame every view in `views` shows, and returns the test's own lease on
+ * it. A worker's inbox drops the newest frame when one already waits, so the frame the camera
+ * paused on may never be shown: then the camera runs on and pauses again.
+ */
+async function pauseOnShownFrame(camera: DmabufCamera, views: readonly DmabufView[], table: FdTable): Promise<FrameLease> {
+  const box: { held: FrameLease | undefined } = { held: undefined };
+  const hold = (event: FrameEvent) => {
+    box.held?.release();
+    box.held = event.accept(table);
+  };
+  // Read through a call: the listener sets it between awaits, which narrowing does not see.
+  const current = (): FrameLease | undefined => box.held;
+  camera.addEventListener(FrameEvent.type, hold);
+  try {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      box.held?.release();
+      box.held = undefined;
+      camera.paused = false;
+      await expect.poll(() => box.held !== undefined, wait('a camera frame to hold')).toBe(true);
+      camera.paused = true;
+      const shown = () => views.every((view) => view.shown !== undefined && view.shown.origin === box.held?.frame.sequence);
+      const ok = await expect.poll(shown, { timeout: 3000, interval: 50 }).toBe(true).then(() => true, () => false);
+      const lease = current();
+      // Otherwise dropped on the way: the camera runs on and pauses on the next frame.
+      if (ok && lease) {
+        box.held = undefined;
+        return lease;
+      }
+    }
+    throw new Error('no frame the camera paused on was shown by every view');
+  } finally {
+    camera.removeEventListener(FrameEvent.type, hold);
+    box.held?.release();
+  }
+}
+
+test('demo, a worker per module: the filtered camera reaches the canvas from a worker, the inspector lists each realm, the transport is shown, and switching back gives every buffer back', async () => {
+  const consoleErrors = vi.spyOn(console, 'error');
+  const terminate = vi.spyOn(Worker.prototype, 'terminate');
+  const demo: DmabufDemo = document.createElement('dmabuf-demo');
+  document.body.append(demo);
+  const table = new FdTable();
+  let held: FrameLease | undefined;
+  try {
+    await expect.poll(() => demo.view?.shown?.origin ?? 0, wait('first frames shown')).toBeGreaterThan(2);
+    const camera = required(demo.camera, 'camera');
+    const filter = required(demo.filter, 'filter');
+    const view = required(demo.view, 'view');
+    const preview = required(demo.preview, 'raw view');
+    const inspector = required(demo.inspector, 'inspector');
+    const modules = [camera, filter, view, preview];
+
+    required(demo.shadowRoot?.querySelector<HTMLInputElement>('#mode-workers'), 'workers radio').click();
+    await demo.settled;
+    expect(demo.mode).toBe('workers');
+    expect([filter.worker, view.worker, preview.worker]).toEqual([true, true, true]);
+    expect(modules.map((m) => m.status)).toEqual(['running', 'running', 'running', 'running']);
+    // Stats come from the workers, each on a device of its own there.
+    await framesFlow(modules, 5);
+    await expect.poll(() => inspector.rows.get('filter')?.device, wait('the filter reports its worker device')).toBe('filter device (worker)');
+    expect(inspector.rows.get('view')?.device).toBe('view device (worker)');
+    // Capture to screen across realms, on the clock they share: a worker's performance.now() starts later.
+    const latency = inspector.rows.get('view')?.frameMs ?? -1;
+    expect(latency).toBeGreaterThanOrEqual(0);
+    expect(latency).toBeLessThan(10_000);
+    expect(view.shown?.capturedAt ?? Infinity).toBeLessThanOrEqual(performance.now());
+    expect(inspector.rows.get('raw view')?.fps).toBeGreaterThan(0);
+
+    // The page says which transport the sockets run on: shared memory, the page being cross-origin isolated.
+    expect(demo.transport).toBe(crossOriginIsolated ? 'shared-memory' : 'message');
+    expect(demo.transport).toBe(filter.transport);
+    await demo.updateComplete;
+    expect(demo.shadowRoot?.querySelector('[data-transport]')?.getAttribute('data-transport')).toBe(demo.transport);
+
+    // The filtered canvas shows frames that advance: read back in the worker from the canvas's own texture.
+    const first = await view.capture();
+    await expect.poll(() => (view.shown?.origin ?? 0) > first.frame.origin, wait('the filtered view advances')).toBe(true);
+    const second = await view.capture();
+    expect(second.frame.origin).toBeGreaterThan(first.frame.origin);
+    expect(distinctReds(second.pixels)).toBeGreaterThan(1);
+
+    // And what it shows is the camera's frame, filtered: hold a camera frame, pause, compare with Sobel on the CPU.
+    held = await pauseOnShownFrame(camera, [view, preview], table);
+    const frame = held;
+    const { width, height } = frame.frame.layout;
+    const cameraBytes = await readFrame(table, frame.fd);
+    const onScreen = await view.capture();
+    expect(onScreen.frame.origin).toBe(frame.frame.sequence);
+    const shown = compareRgb(onScreen.pixels, applyEffect('sobel', cameraBytes, width, height), 3);
+    expect(shown.mean).toBeLessThan(0.5);
+    expect(shown.offShare).toBeLessThan(0.005);
+    expect(compareRgb((await preview.capture()).pixels, cameraBytes, 1).offShare).toBe(0);
+    frame.release();
+    held = undefined;
+    camera.paused = false;
+
+    // The inspector lists each realm's buffers: the page's and each worker's, labelled.
+    const realms = await inspector.refreshRealms();
+    expect(realms.map((r) => r.realm).sort()).toEqual(['page', 'worker filter', 'worker raw view', 'worker view']);
+    const filterRealm = required(realms.find((r) => r.realm === 'worker filter'), 'filter realm');
+    expect(filterRealm.entries.map((e) => e.name).filter((n) => n.startsWith('filter frame')).sort()).toEqual(['filter frame 0', 'filter frame 1', 'filter frame 2', 'filter frame 3']);
+    const pageRealm = required(realms.find((r) => r.realm === 'page'), 'page realm');
+    expect(pageRealm.entries.map((e) => e.name).filter((n) => n.startsWith('camera frame')).sort()).toEqual(['camera frame 0', 'camera frame 1', 'camera frame 2', 'camera frame 3']);
+    await inspector.updateComplete;
+    const listed = new Set([...inspector.shadowRoot?.querySelectorAll('[data-table="bufinfo"] tr[data-realm]') ?? []].map((row) => row.getAttribute('data-realm')));
+    expect(listed).toEqual(new Set(['page', 'worker filter', 'worker raw view', 'worker view']));
+
+    // Back to a device each in the page: every worker stops, gives its frames back and is terminated.
+    required(demo.shadowRoot?.querySelector<HTMLInputElement>('#mode-own'), 'own radio').click();
+    await demo.settled;
+    expect(demo.mode).toBe('own');
+    expect(terminate).toHaveBeenCalledTimes(3);
+    expect(await workerRealmListings()).toEqual([]);
+    expect([filter.worker, view.worker, preview.worker]).toEqual([false, false, false]);
+    await framesFlow(modules, 5);
+    expect(modules.map((m) => m.status)).toEqual(['running', 'running', 'running', 'running']);
+    // Only the page's own rings are left: nothing received from a worker.
+    expect(bufinfoEntries().map((e) => e.name).sort()).toEqual(['camera frame 0', 'camera frame 1', 'camera frame 2', 'camera frame 3', 'filter frame 0', 'filter frame 1', 'filter frame 2', 'filter frame 3']);
+    expect(bufinfoEntries().every((e) => e.exporter !== 'remote')).toBe(true);
+    // The page's view draws again, on a fresh canvas of its own.
+    const again = await view.capture();
+    expect(distinctReds(again.pixels)).toBeGreaterThan(1);
+
+    demo.remove();
+    await demo.settled;
+    expect(bufinfoEntries()).toEqual([]);
+  } finally {
+    held?.release();
+    table.closeAll();
+    demo.remove();
+    await demo.settled;
+  }
+  expect(consoleErrors).not.toHaveBeenCalled();
+  expect(problems).toEqual([]);
+}, 240_000);
+
+test('demo, from one shared device to a worker per module and back: the effect chosen reaches the worker, and the shared device is zero-copy again after', async () => {
+  const consoleErrors = vi.spyOn(console, 'error');
+  const demo: DmabufDemo = document.createElement('dmabuf-demo');
+  demo.shared = true;
+  const modes: [boolean, boolean][] = [];
+  demo.addEventListener(DeviceModeEvent.type, (event) => { modes.push([event.shared, event.workers]); });
+  document.body.append(demo);
+  const table = new FdTable();
+  let held: FrameLease | undefined;
+  try {
+    await expect.poll(() => demo.view?.shown?.origin ?? 0, wait('first frames shown')).toBeGreaterThan(2);
+    await demo.settled;
+    const camera = required(demo.camera, 'camera');
+    const filter = required(demo.filter, 'filter');
+    const view = required(demo.view, 'view');
+    const preview = required(demo.preview, 'raw view');
+    const modules = [camera, filter, view, preview];
+    expect(modules.every((m) => m.device !== undefined && m.device === camera.device)).toBe(true);
+
+    await demo.setMode('workers');
+    expect(camera.device).toBeUndefined();
+    await framesFlow(modules, 3);
+    filter.effect = 'invert';
+    // The effect applies from the next frame the worker takes.
+    await framesFlow([filter], 2);
+    held = await pauseOnShownFrame(camera, [view], table);
+    const frame = held;
+    const { width, height } = frame.frame.layout;
+    const onScreen = await view.capture();
+    expect(compareRgb(onScreen.pixels, applyEffect('invert', await readFrame(table, frame.fd), width, height), 1).offShare).toBe(0);
+    frame.release();
+    held = undefined;
+    camera.paused = false;
+
+    await demo.setMode('shared');
+    expect(modules.every((m) => m.device !== undefined && m.device === camera.device)).toBe(true);
+    expect([filter.worker, view.worker, preview.worker]).toEqual([false, false, false]);
+    await framesFlow(modules, 5);
+    expect(camera.heapStats?.bytesCopied).toBe(0);
+    expect(filter.heapStats?.bytesCopied).toBe(0);
+    expect(bufinfoEntries().every((e) => e.exporter !== 'remote')).toBe(true);
+    expect(modes).toEqual([[true, false], [false, true], [true, false]]);
+
+    demo.remove();
+    await demo.settled;
+    expect(bufinfoEntries()).toEqual([]);
+  } finally {
+    held?.release();
+    table.closeAll();
+    demo.remove();
+    await demo.settled;
+  }
+  expect(consoleErrors).not.toHaveBeenCalled();
+  expect(problems).toEqual([]);
+}, 240_000);
+
+test('demo, a worker per module: a module worker that dies gives every frame it held back, its element fails (and an importer caught reading its frame with ENODEV), and switching mode starts them again', async () => {
+  const consoleErrors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  const posts = vi.spyOn(Worker.prototype, 'postMessage');
+  const demo: DmabufDemo = document.createElement('dmabuf-demo');
+  document.body.append(demo);
+  try {
+    await expect.poll(() => demo.view?.shown?.origin ?? 0, wait('first frames shown')).toBeGreaterThan(2);
+    const camera = required(demo.camera, 'camera');
+    const filter = required(demo.filter, 'filter');
+    const view = required(demo.view, 'view');
+    const preview = required(demo.preview, 'raw view');
+    await demo.setMode('workers');
+    await framesFlow([camera, filter, preview], 3);
+    // The filter's worker is the one the page told to start a filter.
+    const index = posts.mock.calls.findIndex(([message]) => (message as { worker?: unknown; role?: unknown }).worker === 'start' && (message as { role?: unknown }).role === 'filter');
+    const filterWorker = required(posts.mock.contexts[index] as Worker | undefined, 'filter worker');
+    filterWorker.terminate();
+
+    await expect.poll(() => filter.status, wait('the filter fails when its worker is gone')).toBe('failed');
+    expect(filter.error).toBe('worker filter is gone');
+    // The camera got back what the dead worker held: it goes on making frames for the raw view
+    // (and, once every module is stopped below, nothing is left alive).
+    await framesFlow([camera, preview], 8);
+
+    await demo.setMode('own');
+    expect([filter.status, view.status]).toEqual(['running', 'running']);
+    await framesFlow([camera, filter, view, preview], 3);
+    demo.remove();
+    await demo.settled;
+    expect(bufinfoEntries()).toEqual([]);
+  } finally {
+    demo.remove();
+    await demo.settled;
+  }
+  const errors = consoleErrors.mock.calls.map(([message]) => String(message));
+  expect(errors).toContain('<dmabuf-filter name="filter">: worker filter is gone');
+  // The filtered view's worker may have been reading a frame of the dead realm: ENODEV there, nothing else.
+  expect(errors.filter((message) => !message.startsWith('<dmabuf-filter')).every((message) => message.startsWith('<dmabuf-view name="view">: worker view: ENODEV: '))).toBe(true);
+  expect(problems).toEqual([]);
+}, 240_000);
