@@ -1,8 +1,8 @@
 import { html, type PropertyValues, type TemplateResult } from 'lit';
-import type { FdSocketTransport, GpuHeapStats } from 'webgpu-dmabuf';
+import type { GpuHeapStats } from 'webgpu-dmabuf';
 import { resolveSource } from '../module/resolve-source.js';
 import { FRAME_EFFECTS, isFrameEffect, type FrameEffect } from '../kernels/frame-effect.js';
-import { DmabufModule } from '../module/module-element.js';
+import { WorkerHostedModule } from '../module/worker-hosted-module.js';
 import { ModuleWorkerClient } from '../worker/module-worker-client.js';
 import { FilterModule } from './filter-module.js';
 import { filterStyles } from './filter.styles.js';
@@ -25,7 +25,7 @@ const EFFECT_TEXT: Record<FrameEffect, string> = { none: 'None (copy)', grayscal
  * @cssprop [--dmabuf-border=#2c3344] - Card border colour.
  * @cssprop [--dmabuf-muted=#aab3c5] - Secondary text colour.
  */
-export class DmabufFilter extends DmabufModule {
+export class DmabufFilter extends WorkerHostedModule<ModuleWorkerClient> {
   /** @internal The element's shadow styles (Lit). */
   static override styles = filterStyles;
 
@@ -33,7 +33,6 @@ export class DmabufFilter extends DmabufModule {
   static override properties = {
     source: { type: String },
     effect: { type: String, reflect: true },
-    worker: { type: Boolean, reflect: true },
   };
 
   /** The `id` of the element whose frames it filters (a camera, or another filter). */
@@ -41,75 +40,36 @@ export class DmabufFilter extends DmabufModule {
   /** The effect applied to the next frame. Default `'sobel'`. */
   declare effect: FrameEffect;
 
-  /**
-   * Whether the filter runs in a module worker of its own, with its own device there: its
-   * source's frames reach it as fds over an `FdSocket`, and its frames come back to this
-   * element as `FrameEvent`s, so importers wire to it as always. Default: in the page.
-   */
-  declare worker: boolean;
-
   #module: FilterModule | undefined;
-  #client: ModuleWorkerClient | undefined;
   #workerHeap: GpuHeapStats | undefined;
 
   constructor() {
     super('filter');
     this.source = '';
     this.effect = 'sobel';
-    this.worker = false;
   }
 
   /** The counts of the filter's heap while it runs, or of its last heap after it stopped (in a worker: as of its last frame). */
   get heapStats(): GpuHeapStats | undefined {
-    return this.#client || this.worker ? this.#workerHeap : this.#module?.heapStats;
-  }
-
-  /** How buffer bytes travel between the page and the filter's worker, while it runs in one. */
-  get transport(): FdSocketTransport | undefined {
-    return this.#client?.transport;
-  }
-
-  /** Moves the filter into a worker of its own (`true`) or back into the page, live; resolves once it runs there. */
-  useWorker(worker: boolean): Promise<void> {
-    this.worker = worker;
-    // A worker's device is its own: a shared page device does not follow it there.
-    if (worker) this.device = undefined;
-    return this.relocate();
-  }
-
-  protected override runsInWorker(): boolean {
-    return this.worker;
+    return this.hostedWorker || this.worker ? this.#workerHeap : this.#module?.heapStats;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     super.willUpdate(changed);
     if (changed.has('effect')) {
       if (this.#module) this.#module.effect = this.effect;
-      this.#client?.setEffect(this.effect);
+      this.hostedWorker?.setEffect(this.effect);
     }
   }
 
-  protected override updated(changed: PropertyValues<this>): void {
-    super.updated(changed);
-    if (changed.has('worker')) void this.relocate();
-  }
-
-  protected override async openWorker(): Promise<void> {
+  // In a worker, its frames come back to this element as FrameEvents: importers wire to it as always.
+  protected override openWorker(): Promise<void> {
     const source = resolveSource(this, this.source);
     this.#workerHeap = undefined;
-    const client = new ModuleWorkerClient({
+    return this.startWorker(new ModuleWorkerClient({
       role: 'filter', name: this.name, source, host: this.host, effect: this.effect, output: this,
       onHeap: (heap) => { this.#workerHeap = heap; },
-    });
-    this.#client = client;
-    await client.start();
-    this.workerDevice = client.device;
-  }
-
-  protected override async closeWorker(): Promise<void> {
-    const client = this.#client;
-    this.#client = undefined;
-    await client?.close();
+    }));
   }
 
   protected override open(device: GPUDevice): Promise<void> {
@@ -128,7 +88,7 @@ export class DmabufFilter extends DmabufModule {
     if (!isFrameEffect(value)) return;
     this.effect = value;
     if (this.#module) this.#module.effect = value;
-    this.#client?.setEffect(value);
+    this.hostedWorker?.setEffect(value);
   }
 
   override render(): TemplateResult {

@@ -2,6 +2,7 @@ import { gpuFence, type DmaBufAttachment, type FdTable, type GpuDmaBuf, type Gpu
 import type { FrameLayout } from '../kernels/frame-layout.js';
 import { FrameEvent } from './frame-event.js';
 import type { FrameInfo, FrameLease } from './frame-info.js';
+import { lendFrame } from './lend-frame.js';
 
 /** One buffer of the ring, while its exporter writes it. */
 export interface RingSlot {
@@ -141,26 +142,12 @@ export class FrameRing {
   }
 
   #lease(slot: Slot, frame: FrameInfo, table: FdTable): FrameLease {
-    const fd = this.#table.send(slot.fd, table);
+    const lease = lendFrame(this.#table, slot.fd, slot.buf, table, frame, this.#revoke.signal, () => {
+      slot.holders -= 1;
+      this.#wake();
+    });
     slot.holders += 1;
-    let released = false;
-    return {
-      fd,
-      frame,
-      signal: this.#revoke.signal,
-      release: () => {
-        if (released) return;
-        released = true;
-        // Close the importer's fd only if it still names this buffer (it may have closed it itself).
-        const open = table.openFds().includes(fd) ? table.get(fd) : undefined;
-        if (open) {
-          open.put();
-          if (open === slot.buf) table.close(fd);
-        }
-        slot.holders -= 1;
-        this.#wake();
-      },
-    };
+    return lease;
   }
 
   #slot(ring: RingSlot): Slot {

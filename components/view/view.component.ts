@@ -1,9 +1,8 @@
-import { html, type PropertyValues, type TemplateResult } from 'lit';
+import { html, type TemplateResult } from 'lit';
 import { keyed } from 'lit/directives/keyed.js';
-import type { FdSocketTransport } from 'webgpu-dmabuf';
 import type { FrameInfo } from '../frame/frame-info.js';
 import { resolveSource } from '../module/resolve-source.js';
-import { DmabufModule } from '../module/module-element.js';
+import { WorkerHostedModule } from '../module/worker-hosted-module.js';
 import type { ViewCapture } from './view-capture.js';
 import { ModuleWorkerClient } from '../worker/module-worker-client.js';
 import { ViewRenderer } from './view-renderer.js';
@@ -25,7 +24,7 @@ import { viewStyles } from './view.styles.js';
  * @cssprop [--dmabuf-muted=#aab3c5] - Secondary text colour.
  * @cssprop [--dmabuf-view-max-height=70vh] - The tallest the canvas is drawn.
  */
-export class DmabufView extends DmabufModule {
+export class DmabufView extends WorkerHostedModule<ModuleWorkerClient> {
   /** @internal The element's shadow styles (Lit). */
   static override styles = viewStyles;
 
@@ -33,7 +32,6 @@ export class DmabufView extends DmabufModule {
   static override properties = {
     source: { type: String },
     label: { type: String },
-    worker: { type: Boolean, reflect: true },
     shown: { state: true },
   };
 
@@ -41,17 +39,10 @@ export class DmabufView extends DmabufModule {
   declare source: string;
   /** What the picture is, for its caption and accessible name. */
   declare label: string;
-  /**
-   * Whether the view draws from a module worker of its own, with its own device there, into
-   * its canvas handed over with `transferControlToOffscreen()`; its source's frames reach the
-   * worker as fds over an `FdSocket`. Default: in the page.
-   */
-  declare worker: boolean;
   /** The last frame drawn. */
   declare shown: FrameInfo | undefined;
 
   #renderer: ViewRenderer | undefined;
-  #client: ModuleWorkerClient | undefined;
   #latency = 0;
   /**
    * A canvas given to a worker is the worker's for good, and only a canvas without a context
@@ -65,30 +56,7 @@ export class DmabufView extends DmabufModule {
     super('view');
     this.source = '';
     this.label = 'Picture';
-    this.worker = false;
     this.shown = undefined;
-  }
-
-  /** How buffer bytes travel between the page and the view's worker, while it runs in one. */
-  get transport(): FdSocketTransport | undefined {
-    return this.#client?.transport;
-  }
-
-  /** Moves the view into a worker of its own (`true`) or back into the page, live; resolves once it runs there. */
-  useWorker(worker: boolean): Promise<void> {
-    this.worker = worker;
-    // A worker's device is its own: a shared page device does not follow it there.
-    if (worker) this.device = undefined;
-    return this.relocate();
-  }
-
-  protected override runsInWorker(): boolean {
-    return this.worker;
-  }
-
-  protected override updated(changed: PropertyValues<this>): void {
-    super.updated(changed);
-    if (changed.has('worker')) void this.relocate();
   }
 
   protected override async openWorker(): Promise<void> {
@@ -99,16 +67,7 @@ export class DmabufView extends DmabufModule {
       this.shown = frame;
       this.#latency = latency;
     };
-    const client = new ModuleWorkerClient({ role: 'view', name: this.name, source: resolveSource(this, this.source), host: this.host, canvas: offscreen, onShown });
-    this.#client = client;
-    await client.start();
-    this.workerDevice = client.device;
-  }
-
-  protected override async closeWorker(): Promise<void> {
-    const client = this.#client;
-    this.#client = undefined;
-    await client?.close();
+    await this.startWorker(new ModuleWorkerClient({ role: 'view', name: this.name, source: resolveSource(this, this.source), host: this.host, canvas: offscreen, onShown }));
   }
 
   /** The canvas: a new one if the one rendered was handed to a worker, or if `renew`. */
@@ -152,7 +111,7 @@ export class DmabufView extends DmabufModule {
    * @throws {Error} when the view is not running or has no frame yet.
    */
   capture(): Promise<ViewCapture> {
-    return this.#renderer?.capture() ?? this.#client?.capture() ?? Promise.reject(new Error('<dmabuf-view>.capture: no frame on screen'));
+    return this.#renderer?.capture() ?? this.hostedWorker?.capture() ?? Promise.reject(new Error('<dmabuf-view>.capture: no frame on screen'));
   }
 
   override render(): TemplateResult {

@@ -1,6 +1,7 @@
 import { FdTable, type DmaBuf, type FdSocket } from 'webgpu-dmabuf';
 import { FrameEvent } from '../frame/frame-event.js';
 import type { FrameInfo, FrameLease } from '../frame/frame-info.js';
+import { lendFrame } from '../frame/lend-frame.js';
 import { fromSharedClock, frameLinkMessage, type FrameLinkEndpoint } from './frame-link.js';
 
 interface Received {
@@ -93,26 +94,12 @@ export class FrameReceiver {
   }
 
   #lease(id: number, received: Received, frame: FrameInfo, table: FdTable): FrameLease {
-    const fd = this.#table.send(received.fd, table);
+    const lease = lendFrame(this.#table, received.fd, received.buf, table, frame, received.revoke.signal, () => {
+      received.holders -= 1;
+      this.#maybeDone(id, received);
+    });
     received.holders += 1;
-    let released = false;
-    return {
-      fd,
-      frame,
-      signal: received.revoke.signal,
-      release: () => {
-        if (released) return;
-        released = true;
-        // Close the importer's fd only if it still names this frame (it may have closed it itself).
-        const open = table.openFds().includes(fd) ? table.get(fd) : undefined;
-        if (open) {
-          open.put();
-          if (open === received.buf) table.close(fd);
-        }
-        received.holders -= 1;
-        this.#maybeDone(id, received);
-      },
-    };
+    return lease;
   }
 
   #maybeDone(id: number, received: Received): void {

@@ -3,7 +3,7 @@
 // device; the camera's frames reach them as fds over FdSockets; the filtered view draws into
 // its canvas through transferControlToOffscreen(). The inspector lists every realm, the page
 // says which transport the sockets run on, and switching back gives everything back.
-import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { expect, test, vi } from 'vitest';
 import { bufinfoEntries, FdTable } from 'webgpu-dmabuf';
 import '../../components/demo/demo.js';
 import type { DmabufCamera } from '../../components/camera/camera.component.js';
@@ -11,39 +11,13 @@ import type { DmabufDemo } from '../../components/demo/demo.component.js';
 import { DeviceModeEvent } from '../../components/demo/device-mode-event.js';
 import { FrameEvent } from '../../components/frame/frame-event.js';
 import type { FrameLease } from '../../components/frame/frame-info.js';
-import type { DmabufModule } from '../../components/module/module-element.js';
 import type { DmabufView } from '../../components/view/view.component.js';
 import { workerRealmListings } from '../../components/worker/worker-realms.js';
+import { framesFlow, pageProblems, required, wait } from './demo-helpers.js';
 import { applyEffect, compareRgb } from './effect-reference.js';
 import { distinctReds, readFrame } from './frame-helpers.js';
 
-const wait = (message: string) => ({ timeout: 60_000, interval: 50, message });
-const problems: string[] = [];
-const onError = (event: ErrorEvent) => { problems.push(`error: ${event.message}`); };
-const onRejection = (event: PromiseRejectionEvent) => { problems.push(`unhandled rejection: ${String(event.reason)}`); };
-
-beforeEach(() => {
-  problems.length = 0;
-  window.addEventListener('error', onError);
-  window.addEventListener('unhandledrejection', onRejection);
-});
-
-afterEach(() => {
-  window.removeEventListener('error', onError);
-  window.removeEventListener('unhandledrejection', onRejection);
-  vi.restoreAllMocks();
-});
-
-function required<T>(value: T | null | undefined, what: string): T {
-  if (value === null || value === undefined) throw new Error(`the demo has no ${what}`);
-  return value;
-}
-
-async function framesFlow(modules: readonly DmabufModule[], more: number): Promise<void> {
-  const start = modules.map((m) => m.frames);
-  const state = () => modules.map((m) => `${m.name}: ${m.status} ${m.frames} frames, ${m.dropped} dropped`).join('; ');
-  await expect.poll(() => modules.every((m, i) => m.frames >= (start[i] ?? 0) + more), wait(`frames flow (${state()})`)).toBe(true);
-}
+const problems = pageProblems();
 
 /**
  * Pauses the camera on a frame every view in `views` shows, and returns the test's own lease on

@@ -1,44 +1,17 @@
 // End to end: the demo page's own element, on real WebGPU with Chromium's fake camera.
 // camera -> filter -> view, the inspector, the live device switch, and no console error.
-import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { expect, test, vi } from 'vitest';
 import { page } from 'vitest/browser';
 import { bufinfoEntries, FdTable } from 'webgpu-dmabuf';
 import '../../components/demo/demo.js';
 import type { DmabufDemo } from '../../components/demo/demo.component.js';
 import { FrameEvent } from '../../components/frame/frame-event.js';
 import type { FrameLease } from '../../components/frame/frame-info.js';
-import type { DmabufModule } from '../../components/module/module-element.js';
+import { framesFlow, pageProblems, required, wait } from './demo-helpers.js';
 import { applyEffect, compareRgb } from './effect-reference.js';
 import { readFrame } from './frame-helpers.js';
 
-const wait = (message: string) => ({ timeout: 60_000, interval: 50, message });
-const problems: string[] = [];
-const onError = (event: ErrorEvent) => { problems.push(`error: ${event.message}`); };
-const onRejection = (event: PromiseRejectionEvent) => { problems.push(`unhandled rejection: ${String(event.reason)}`); };
-
-beforeEach(() => {
-  problems.length = 0;
-  window.addEventListener('error', onError);
-  window.addEventListener('unhandledrejection', onRejection);
-});
-
-afterEach(() => {
-  window.removeEventListener('error', onError);
-  window.removeEventListener('unhandledrejection', onRejection);
-  vi.restoreAllMocks();
-});
-
-function required<T>(value: T | null | undefined, what: string): T {
-  if (value === null || value === undefined) throw new Error(`the demo has no ${what}`);
-  return value;
-}
-
-/** Resolves once every module has drawn or made `more` frames after now, on the devices it has now. */
-async function framesFlow(modules: readonly DmabufModule[], more: number): Promise<void> {
-  const start = modules.map((m) => m.frames);
-  const state = () => modules.map((m) => `${m.name}: ${m.status} ${m.frames} frames, ${m.dropped} dropped`).join('; ');
-  await expect.poll(() => modules.every((m, i) => m.frames >= (start[i] ?? 0) + more), wait(`frames flow (${state()})`)).toBe(true);
-}
+const problems = pageProblems();
 
 test('demo: the camera, filtered on the GPU, reaches the canvas; the inspector counts; the device switch works both ways', async () => {
   const consoleErrors = vi.spyOn(console, 'error');

@@ -1,0 +1,79 @@
+import type { PropertyDeclarations, PropertyValues } from 'lit';
+import type { FdSocketTransport } from 'webgpu-dmabuf';
+import { DmabufModule } from './module-element.js';
+
+/** What a {@link WorkerHostedModule} needs of the worker it hosts. */
+export interface HostedWorker {
+  /** The label of the worker's device, for the stats. */
+  readonly device: string;
+  /** How buffer bytes travel between the page and the worker. */
+  readonly transport: FdSocketTransport;
+  /** Starts the worker and its module; resolves once it runs. */
+  start(): Promise<void>;
+  /** Stops the module, gets every frame back and terminates the worker. */
+  close(): Promise<void>;
+}
+
+/**
+ * A module that can run in a module worker of its own (the filter, the views): the `worker`
+ * property moves it there and back, live, and the element then hosts the worker (a `W`,
+ * made by the subclass's `openWorker` and started with {@link startWorker}) instead of the
+ * module's logic.
+ *
+ * Realm: the page (an element).
+ */
+export abstract class WorkerHostedModule<W extends HostedWorker> extends DmabufModule {
+  /** @internal Lit's declarations; each property is documented where it is declared. */
+  static override properties: PropertyDeclarations = {
+    worker: { type: Boolean, reflect: true },
+  };
+
+  /**
+   * Whether the module runs in a module worker of its own, with its own device there; its
+   * source's frames reach the worker as fds over an `FdSocket`. Default: in the page.
+   */
+  declare worker: boolean;
+
+  /** The worker the module runs in, while it runs in one. */
+  protected hostedWorker: W | undefined;
+
+  constructor(name: string) {
+    super(name);
+    this.worker = false;
+  }
+
+  /** How buffer bytes travel between the page and the module's worker, while it runs in one. */
+  get transport(): FdSocketTransport | undefined {
+    return this.hostedWorker?.transport;
+  }
+
+  /** Moves the module into a worker of its own (`true`) or back into the page, live; resolves once it runs there. */
+  useWorker(worker: boolean): Promise<void> {
+    this.worker = worker;
+    // A worker's device is its own: a shared page device does not follow it there.
+    if (worker) this.device = undefined;
+    return this.relocate();
+  }
+
+  protected override runsInWorker(): boolean {
+    return this.worker;
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    if (changed.has('worker')) void this.relocate();
+  }
+
+  /** Starts `worker` as the one this element hosts; `openWorker` calls it with the worker it made. */
+  protected async startWorker(worker: W): Promise<void> {
+    this.hostedWorker = worker;
+    await worker.start();
+    this.workerDevice = worker.device;
+  }
+
+  protected override async closeWorker(): Promise<void> {
+    const worker = this.hostedWorker;
+    this.hostedWorker = undefined;
+    await worker?.close();
+  }
+}

@@ -1,0 +1,41 @@
+// Helpers for the demo's end-to-end tests: the page's own errors collected per test, and
+// waits on modules that are running.
+import { afterEach, beforeEach, expect, vi } from 'vitest';
+import type { DmabufModule } from '../../components/module/module-element.js';
+
+/** Options of `expect.poll` for the demo's waits: long (SwiftShader), with a message. */
+export const wait = (message: string) => ({ timeout: 60_000, interval: 50, message });
+
+/**
+ * Collects every uncaught error and unhandled rejection of the page during each test of the
+ * file (and restores spies after each): the returned list is emptied before each test.
+ */
+export function pageProblems(): string[] {
+  const problems: string[] = [];
+  const onError = (event: ErrorEvent) => { problems.push(`error: ${event.message}`); };
+  const onRejection = (event: PromiseRejectionEvent) => { problems.push(`unhandled rejection: ${String(event.reason)}`); };
+  beforeEach(() => {
+    problems.length = 0;
+    window.addEventListener('error', onError);
+    window.addEventListener('unhandledrejection', onRejection);
+  });
+  afterEach(() => {
+    window.removeEventListener('error', onError);
+    window.removeEventListener('unhandledrejection', onRejection);
+    vi.restoreAllMocks();
+  });
+  return problems;
+}
+
+/** `value`, or an error naming the part of the demo that is missing. */
+export function required<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new Error(`the demo has no ${what}`);
+  return value;
+}
+
+/** Resolves once every module has drawn or made `more` frames after now, on the devices it has now. */
+export async function framesFlow(modules: readonly DmabufModule[], more: number): Promise<void> {
+  const start = modules.map((m) => m.frames);
+  const state = () => modules.map((m) => `${m.name}: ${m.status} ${m.frames} frames, ${m.dropped} dropped`).join('; ');
+  await expect.poll(() => modules.every((m, i) => m.frames >= (start[i] ?? 0) + more), wait(`frames flow (${state()})`)).toBe(true);
+}
