@@ -62,6 +62,49 @@ export function checkUsage(call: string, value: unknown): asserts value is DmaRe
   }
 }
 
+/**
+ * Who is told of the fences added to a reservation: a connection to another realm keeps the
+ * reservations of the buffers it shares in step there. `operation` says whether the fence
+ * is an exporter's own operation's ({@link DmaResv.enter}) or one added with `addFence`;
+ * `origin` is what {@link addedFor} named while it was added (`undefined` otherwise).
+ */
+export type ResvWatcher = (fence: DmaFence, usage: DmaResvUsage, operation: boolean, origin: unknown) => void;
+
+// Kept beside the class, not in it: watching is the remote connections' business, not the API's.
+const watchers = new WeakMap<DmaResv, Set<ResvWatcher>>();
+let addingFor: unknown;
+
+/**
+ * Calls `watcher` for every fence added to `resv` from now on, synchronously, as it is
+ * added. Returns the function that stops it.
+ */
+export function watchResv(resv: DmaResv, watcher: ResvWatcher): () => void {
+  let set = watchers.get(resv);
+  if (!set) {
+    set = new Set();
+    watchers.set(resv, set);
+  }
+  set.add(watcher);
+  const mine = set;
+  return () => {
+    mine.delete(watcher);
+  };
+}
+
+/**
+ * Runs `run`, and tells watchers that the fences it adds synchronously come from `origin`:
+ * so a connection that adds a fence for its peer does not send it back there.
+ */
+export function addedFor<T>(origin: unknown, run: () => T): T {
+  const before = addingFor;
+  addingFor = origin;
+  try {
+    return run();
+  } finally {
+    addingFor = before;
+  }
+}
+
 /** One operation's place in the reservation: its fence, added with `dma_resv_add_fence`. */
 export interface ResvTurn {
   /**
@@ -184,6 +227,7 @@ export class DmaResv {
     checkUsage('addFence', usage);
     this.check('addFence');
     this.#add(fence, usage);
+    this.#tell(fence, usage, false);
   }
 
   /**
@@ -242,6 +286,7 @@ export class DmaResv {
       fence.ready.catch(() => undefined);
     }
     this.#add(fence, usage);
+    this.#tell(fence, usage, true);
     return fence;
   }
 
@@ -292,6 +337,12 @@ export class DmaResv {
     });
     this.#cancellation.catch(() => undefined);
     return Promise.race([waiting, this.#cancellation]);
+  }
+
+  #tell(fence: DmaFence, usage: DmaResvUsage, operation: boolean): void {
+    const set = watchers.get(this);
+    if (!set) return;
+    for (const watcher of [...set]) watcher(fence, usage, operation, addingFor);
   }
 
   #add(fence: DmaFence, usage: DmaResvUsage): void {

@@ -40,6 +40,7 @@ import type { DmaBuf } from '../dma-buf.js';
 import { DmaBufError } from '../error.js';
 import type { FdTable } from '../fd-table.js';
 import type { RemoteDeviceAccess } from './device-access.js';
+import { FenceLink } from './fence-link.js';
 import { Grants, type Grant } from './grants.js';
 import { PostQueue } from './post-queue.js';
 import { parse, wire, type GrantInfo, type Message, type WireError } from './protocol.js';
@@ -116,6 +117,9 @@ export class Connection {
   readonly #inbox: Message[] = [];
   readonly #outbox: Message[] = [];
   readonly #grants: Grants;
+  readonly #fences: FenceLink;
+  // Stops sending the fences of this realm's proxies, by the peer's grant.
+  readonly #proxyWatches = new Map<number, () => void>();
   readonly #acks = new Map<number, PendingAck>();
   readonly #calls = new Map<number, PendingCall>();
   // This realm's proxies of the peer's buffers, by the peer's grant.
@@ -151,7 +155,14 @@ export class Connection {
     this.#realm = options.realm;
     this.#access = options.access;
     this.#sink = options.sink;
-    this.#grants = new Grants(options.realm);
+    this.#fences = new FenceLink({
+      fence: (grant, mine, fence) => { this.#post({ kind: 'fence', grant, mine, fence }); },
+      signal: (id, error) => {
+        this.#post({ kind: 'signal', id, error });
+        this.#maybeEnd();
+      },
+    });
+    this.#grants = new Grants(options.realm, (buf, id) => this.#fences.watch(buf.resv, id, false));
     this.#ownRing = options.offerShared ? newRing() : undefined;
     this.#gone = new Promise<never>((_, reject) => {
       this.#goneReason = reject;
@@ -176,6 +187,8 @@ export class Connection {
       },
       released: (proxy) => {
         this.#proxies.delete(proxy.grant);
+        this.#proxyWatches.get(proxy.grant)?.();
+        this.#proxyWatches.delete(proxy.grant);
         this.#realm.forgetProxy(proxy.buf);
         this.#post({ kind: 'drop', grant: proxy.grant, count: proxy.receipts });
         this.#maybeEnd();
@@ -229,7 +242,7 @@ export class Connection {
     const seq = this.#nextSeq++;
     return new Promise((resolve, reject) => {
       this.#acks.set(seq, { resolve, reject, grants: [grant] });
-      this.#post({ kind: 'fd', seq, info: this.#grants.info(grant) });
+      this.#post({ kind: 'fd', seq, info: this.#info(grant) });
     });
   }
 
@@ -301,7 +314,22 @@ export class Connection {
       case 'reply':
         this.#reply(message.call, message.bytes ? new Uint8Array(message.bytes) : message.shared > 0 ? this.#shared(message.shared) : null, message.error);
         return;
+      case 'fence': {
+        // `mine`: the sender's grant, which this realm holds a proxy of; else one this realm granted.
+        const buf = message.mine ? this.#proxies.get(message.grant)?.buf : this.#grants.find(message.grant)?.buf;
+        if (buf) this.#fences.add(buf.resv, message.fence);
+        return;
+      }
+      case 'signal':
+        this.#fences.signalled(message.id, message.error);
+        this.#maybeEnd();
+        return;
     }
+  }
+
+  /** What the peer learns of a grant's buffer, with the fences pending on it. */
+  #info(grant: Grant): GrantInfo {
+    return this.#grants.info(grant, this.#fences.pendingIn(grant.buf.resv));
   }
 
   #hello(realm: string, reply: boolean, inherit: boolean, ring: SharedArrayBuffer | null): void {
@@ -334,7 +362,7 @@ export class Connection {
       const grant = this.#grants.take(buf);
       buf.put();
       grants.push(grant);
-      return { fd, info: this.#grants.info(grant) };
+      return { fd, info: this.#info(grant) };
     });
     // The grants hold their own references now.
     snapshot.closeAll();
@@ -370,6 +398,7 @@ export class Connection {
     const known = this.#proxies.get(info.grant);
     if (known && !known.buf.released) {
       known.receipts += 1;
+      for (const fence of info.fences) this.#fences.add(known.buf.resv, fence);
       return known.buf.get();
     }
     const found = this.#realm.find(info.key);
@@ -379,6 +408,8 @@ export class Connection {
     }
     const proxy = createProxy(info, this.#link, this.#access);
     this.#proxies.set(info.grant, proxy);
+    for (const fence of info.fences) this.#fences.add(proxy.buf.resv, fence);
+    this.#proxyWatches.set(info.grant, this.#fences.watch(proxy.buf.resv, info.grant, true));
     if (!found) this.#realm.addProxy(info.key, proxy.buf);
     return proxy.buf;
   }
@@ -422,7 +453,7 @@ export class Connection {
       return;
     }
     // Called now, so that it enters the buffer's reservation in the order the messages came.
-    const served = bytes ? serveWrite(grant.buf, start, bytes).then(() => null) : serveRead(grant.buf, start, len);
+    const served = bytes ? serveWrite(grant.buf, start, bytes, this.#fences).then(() => null) : serveRead(grant.buf, start, len, this.#fences);
     served.then(
       (out) => {
         if (out) this.#postBytes(out, (carried) => ({ kind: 'reply', call, ...carried, error: null }));
@@ -523,6 +554,9 @@ export class Connection {
     for (const ack of this.#acks.values()) ack.reject(gone('send'));
     this.#acks.clear();
     this.#grants.releaseAll();
+    this.#fences.die();
+    for (const stop of this.#proxyWatches.values()) stop();
+    this.#proxyWatches.clear();
     for (const proxy of this.#proxies.values()) this.#realm.forgetProxy(proxy.buf);
     this.#inheritFrom?.closeAll();
     this.#inheritFrom = undefined;
@@ -535,7 +569,7 @@ export class Connection {
   #maybeEnd(): void {
     // Not before the handshake: the peer learns of the shutdown only after it.
     if (!this.#socketClosed || this.#dead || !this.#open) return;
-    if (this.#grants.size + this.#proxies.size + this.#calls.size + this.#acks.size > 0) return;
+    if (this.#grants.size + this.#proxies.size + this.#calls.size + this.#acks.size + this.#fences.pending > 0) return;
     this.#end();
   }
 

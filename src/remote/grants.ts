@@ -19,17 +19,22 @@ export interface Grant {
   readonly buf: DmaBuf;
   /** Sends of it the peer has not given back. */
   count: number;
+  /** Ends what began with the grant (`Grants`' `opened`). */
+  readonly closed: () => void;
 }
 
 /** The grants of one connection. */
 export class Grants {
   readonly #realm: RealmState;
+  readonly #opened: (buf: DmaBuf, id: number) => () => void;
   readonly #byId = new Map<number, Grant>();
   readonly #byBuf = new Map<DmaBuf, Grant>();
   #next = 1;
 
-  constructor(realm: RealmState) {
+  /** `opened` is called as each grant begins; what it returns, as it ends. */
+  constructor(realm: RealmState, opened: (buf: DmaBuf, id: number) => () => void) {
     this.#realm = realm;
+    this.#opened = opened;
   }
 
   /** How many buffers are granted. */
@@ -46,7 +51,8 @@ export class Grants {
   take(buf: DmaBuf): Grant {
     let grant = this.#byBuf.get(buf);
     if (!grant) {
-      grant = { id: this.#next++, buf: buf.get(), count: 0 };
+      const id = this.#next++;
+      grant = { id, buf: buf.get(), count: 0, closed: this.#opened(buf, id) };
       this.#byId.set(grant.id, grant);
       this.#byBuf.set(buf, grant);
       this.#realm.granted(buf);
@@ -62,6 +68,7 @@ export class Grants {
     this.#byId.delete(grant.id);
     this.#byBuf.delete(grant.buf);
     this.#realm.ungranted(grant.buf);
+    grant.closed();
     try {
       grant.buf.put();
     } catch {
@@ -74,9 +81,9 @@ export class Grants {
     for (const grant of [...this.#byId.values()]) this.release(grant, grant.count);
   }
 
-  /** What the peer learns of a grant's buffer. */
-  info(grant: Grant): GrantInfo {
+  /** What the peer learns of a grant's buffer, with the fences pending on it as `fences`. */
+  info(grant: Grant, fences: GrantInfo['fences']): GrantInfo {
     const { buf } = grant;
-    return { grant: grant.id, key: this.#realm.keyOf(buf), size: buf.size, name: buf.name ?? null, exporter: buf.exporter.slice(0, MAX_EXPORTER) };
+    return { grant: grant.id, key: this.#realm.keyOf(buf), size: buf.size, name: buf.name ?? null, exporter: buf.exporter.slice(0, MAX_EXPORTER), fences };
   }
 }

@@ -17,12 +17,17 @@
  *   and `drop` (it gives back `count` of the sends of a grant it took);
  * - an importer's proxy: `read` and `write` (byte RPCs on a granted buffer), answered by
  *   `reply` with the bytes or an error. Bytes travel in the message (a transferred
- *   `ArrayBuffer`) or, with shared memory, as the `shared` bytes of the `chunk`s before it.
+ *   `ArrayBuffer`) or, with shared memory, as the `shared` bytes of the `chunk`s before it;
+ * - both ends, for the buffers they share: `fence` (a fence joined the buffer's reservation;
+ *   `mine` says the grant is the sender's) and `signal` (a fence sent before signalled), as
+ *   `fence-link.ts` says. A buffer sent carries the fences pending on it (`GrantInfo.fences`).
  *
  * @module
  */
 import { DMA_BUF_NAME_MAX } from '../dma-buf.js';
 import type { DmaBufErrorCode } from '../error.js';
+import type { DmaResvUsage } from '../dma-resv.js';
+import type { WireFence } from './fence-link.js';
 import { RING_BYTES, RING_SLOTS, SLOT_BYTES } from './shared-ring.js';
 
 /** The marker every message of the library carries, with the protocol's version. */
@@ -32,6 +37,9 @@ export const MARKER = 'webgpu-dmabuf/fd-socket@1';
 const MAX_NAME = 128;
 /** The most fds one `inherit` may carry (a process's usual fd limit). */
 const MAX_INHERITED = 1024;
+/** The most pending fences one buffer sent may carry. */
+const MAX_FENCES = 1024;
+const USAGES: ReadonlySet<string> = new Set<DmaResvUsage>(['kernel', 'write', 'read', 'bookkeep']);
 
 const CODES: ReadonlySet<string> = new Set<DmaBufErrorCode>(['EINVAL', 'EBADF', 'EBUSY', 'ERANGE', 'ENOMEM', 'ENODEV', 'EIO']);
 
@@ -47,6 +55,8 @@ export interface GrantInfo {
   readonly name: string | null;
   /** Its exporter's name for debug listings. */
   readonly exporter: string;
+  /** The fences pending in its reservation when it was sent. */
+  readonly fences: readonly WireFence[];
 }
 
 /** The error a `reply` carries. */
@@ -68,7 +78,9 @@ export type Message =
   | { readonly kind: 'drop'; readonly grant: number; readonly count: number }
   | { readonly kind: 'read'; readonly call: number; readonly grant: number; readonly start: number; readonly len: number }
   | { readonly kind: 'write'; readonly call: number; readonly grant: number; readonly start: number; readonly bytes: ArrayBuffer | null; readonly shared: number }
-  | { readonly kind: 'reply'; readonly call: number; readonly bytes: ArrayBuffer | null; readonly shared: number; readonly error: WireError | null };
+  | { readonly kind: 'reply'; readonly call: number; readonly bytes: ArrayBuffer | null; readonly shared: number; readonly error: WireError | null }
+  | { readonly kind: 'fence'; readonly grant: number; readonly mine: boolean; readonly fence: WireFence }
+  | { readonly kind: 'signal'; readonly id: number; readonly error: DmaBufErrorCode | null };
 
 /** A message as posted: the marker beside the fields. */
 export type Wire = Message & { readonly dmabuf: typeof MARKER };
@@ -84,13 +96,31 @@ const isRecord = (value: unknown): value is Fields => typeof value === 'object' 
 const isInt = (value: unknown, min: number): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
 const isName = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= MAX_NAME;
 
+function wireFence(value: unknown): WireFence | undefined {
+  if (!isRecord(value)) return undefined;
+  const { id, usage, back } = value;
+  return isInt(id, 1) && typeof usage === 'string' && USAGES.has(usage) && typeof back === 'boolean' ? { id, usage: usage as DmaResvUsage, back } : undefined;
+}
+
+function wireFences(value: unknown): WireFence[] | undefined {
+  if (!Array.isArray(value) || value.length > MAX_FENCES) return undefined;
+  const fences: WireFence[] = [];
+  for (const entry of value as unknown[]) {
+    const fence = wireFence(entry);
+    if (!fence) return undefined;
+    fences.push(fence);
+  }
+  return fences;
+}
+
 function grantInfo(value: unknown): GrantInfo | undefined {
   if (!isRecord(value)) return undefined;
   const { grant, key, size, name, exporter } = value;
   if (!isInt(grant, 1) || !isName(key) || !isInt(size, 1)) return undefined;
   if (name !== null && (typeof name !== 'string' || new TextEncoder().encode(name).length > DMA_BUF_NAME_MAX)) return undefined;
   if (typeof exporter !== 'string' || exporter.length > MAX_NAME) return undefined;
-  return { grant, key, size, name, exporter };
+  const fences = wireFences(value.fences);
+  return fences ? { grant, key, size, name, exporter, fences } : undefined;
 }
 
 function wireError(value: unknown): WireError | undefined {
@@ -177,6 +207,16 @@ function parseFields(data: Fields): Message | undefined {
       // Bytes (a read's answer, in the message or shared), an error, or neither (a write's answer); never two.
       if ([bytes !== null, shared > 0, error !== null].filter(Boolean).length > 1) return undefined;
       return { kind: 'reply', call, bytes, shared, error };
+    }
+    case 'fence': {
+      const { grant, mine } = data;
+      const fence = wireFence(data.fence);
+      return isInt(grant, 1) && typeof mine === 'boolean' && fence ? { kind: 'fence', grant, mine, fence } : undefined;
+    }
+    case 'signal': {
+      const { id, error } = data;
+      const ok = isInt(id, 1) && (error === null || (typeof error === 'string' && CODES.has(error)));
+      return ok ? { kind: 'signal', id, error: error as DmaBufErrorCode | null } : undefined;
     }
     default:
       return undefined;

@@ -56,9 +56,10 @@ export function createProxy(info: GrantInfo, link: ProxyLink, access: RemoteDevi
           if (turn.ready) await turn.ready;
           buf.resv.check(usage);
           link.check(usage);
-          // Posted within this turn: the connection's FIFO keeps the order from here.
+          // Posted within this turn: the connection's FIFO keeps the order from here. Its
+          // fence signals with the answer: the work is done in the exporter's realm then.
           const answer = run();
-          turn.done();
+          turn.done(answer);
           return await answer;
         } finally {
           turn.done();

@@ -12,6 +12,7 @@
  * meanwhile does not release the buffer under it.
  */
 import type { DmaBuf } from '../dma-buf.js';
+import { addedFor } from '../dma-resv.js';
 import { PAGE_SIZE } from '../page.js';
 
 /** Copies between `buf`'s pages and `bytes` over `[start, start + bytes.length)`, CPU access being active there. */
@@ -50,15 +51,16 @@ function copyPages(buf: DmaBuf, start: number, bytes: Uint8Array, into: 'buffer'
 const writesEnded = new WeakMap<DmaBuf, Promise<void>>();
 
 /**
- * Reads `[start, start + len)` of `buf` through CPU access. The caller owns the bytes.
+ * Reads `[start, start + len)` of `buf` through CPU access. The caller owns the bytes. The
+ * fences the access adds are `origin`'s (see `addedFor`).
  * @throws {DmaBufError} what `beginCpuAccess` throws.
  */
-export async function serveRead(buf: DmaBuf, start: number, len: number): Promise<Uint8Array> {
+export async function serveRead(buf: DmaBuf, start: number, len: number, origin: unknown): Promise<Uint8Array> {
   buf.get();
   try {
     const writes = writesEnded.get(buf);
     if (writes) await writes;
-    await buf.beginCpuAccess(start, len, 'from-device');
+    await addedFor(origin, () => buf.beginCpuAccess(start, len, 'from-device'));
     const bytes = new Uint8Array(len);
     try {
       copyPages(buf, start, bytes, 'bytes');
@@ -72,10 +74,11 @@ export async function serveRead(buf: DmaBuf, start: number, len: number): Promis
 }
 
 /**
- * Writes `bytes` into `buf` at `start` through CPU access: exactly those bytes.
+ * Writes `bytes` into `buf` at `start` through CPU access: exactly those bytes. The fences
+ * the access adds are `origin`'s (see `addedFor`).
  * @throws {DmaBufError} what `beginCpuAccess` throws.
  */
-export async function serveWrite(buf: DmaBuf, start: number, bytes: Uint8Array): Promise<void> {
+export async function serveWrite(buf: DmaBuf, start: number, bytes: Uint8Array, origin: unknown): Promise<void> {
   buf.get();
   const before = writesEnded.get(buf);
   let ended: () => void = () => undefined;
@@ -85,11 +88,11 @@ export async function serveWrite(buf: DmaBuf, start: number, bytes: Uint8Array):
   writesEnded.set(buf, mine);
   try {
     if (before) await before;
-    await buf.beginCpuAccess(start, bytes.length, 'to-device');
+    await addedFor(origin, () => buf.beginCpuAccess(start, bytes.length, 'to-device'));
     try {
       copyPages(buf, start, bytes, 'buffer');
     } finally {
-      buf.endCpuAccess(start, bytes.length, 'to-device');
+      addedFor(origin, () => { buf.endCpuAccess(start, bytes.length, 'to-device'); });
     }
   } finally {
     ended();
