@@ -2,9 +2,10 @@
  * Device access for remote buffers on WebGPU: each attachment of a proxy gets a mirror on
  * its own device (no `GPUDevice` or `GPUBuffer` can cross realms), kept in step per
  * direction as the stock exporter keeps its mirrors: a map that moves bytes to the device
- * reads the buffer from the exporter's realm and writes it with `writeBuffer`; an unmap that
- * moves bytes back copies the mirror into a `MAP_READ` staging buffer, maps it and sends the
- * bytes to the exporter's realm. Every map of one attachment returns the same `GPUBuffer`s
+ * reads the buffer from the exporter's realm and writes each piece with `writeBuffer` as it
+ * comes; an unmap that moves bytes back copies the mirror into a `MAP_READ` staging buffer
+ * (one per attachment, reused), maps it and sends the bytes to the exporter's realm from the
+ * mapped range. Every map of one attachment returns the same `GPUBuffer`s
  * until it detaches.
  */
 import type { DmaBufAttachment } from '../src/attachment.js';
@@ -24,10 +25,34 @@ const MAP_READ = 0x0001;
 const COPY_DST = 0x0008;
 const READ_MODE = 0x0001;
 
+/**
+ * Writes `chunk`, bytes `[at, at + chunk.length)` of the buffer, into the segments that hold
+ * them. `writeBuffer` moves whole words: chunks start at a multiple of 4 and only the
+ * buffer's last one may end off a word, which is padded.
+ */
+function upload(device: GPUDevice, segments: readonly Segment[], at: number, chunk: Uint8Array): void {
+  const end = at + chunk.length;
+  for (const segment of segments) {
+    const from = Math.max(at, segment.start);
+    const to = Math.min(end, segment.start + segment.length);
+    if (from >= to) continue;
+    const len = to - from;
+    if (len % 4 === 0) {
+      device.queue.writeBuffer(segment.buffer, from - segment.start, chunk, from - at, len);
+    } else {
+      const padded = new Uint8Array(alignUp(len, 4));
+      padded.set(chunk.subarray(from - at, to - at));
+      device.queue.writeBuffer(segment.buffer, from - segment.start, padded);
+    }
+  }
+}
+
 /** The mirrors of one proxy's attachments. */
 class RemoteMirrors implements RemoteDeviceOps {
   readonly #bytes: RemoteBytes;
   readonly #mirrors = new Map<DmaBufAttachment, readonly Segment[]>();
+  // One MAP_READ staging buffer per attachment, reused from one unmap to the next.
+  readonly #staging = new Map<DmaBufAttachment, GPUBuffer>();
   #released = false;
 
   constructor(bytes: RemoteBytes) {
@@ -54,19 +79,13 @@ class RemoteMirrors implements RemoteDeviceOps {
     const segments = this.#mirror(attachment);
     let moved = 0;
     if (movesToDevice(dir)) {
-      const bytes = await this.#bytes.read(0, this.#bytes.size);
+      // Each piece goes to the mirror as it comes, straight from where it lies (a slot of
+      // shared memory): no copy of the whole buffer is ever put together in this realm.
+      await this.#bytes.read(0, this.#bytes.size, (at, chunk) => {
+        this.#guard(call, device);
+        upload(device, segments, at, chunk);
+      });
       this.#guard(call, device);
-      for (const segment of segments) {
-        const words = alignUp(segment.length, 4);
-        if (words === segment.length) {
-          device.queue.writeBuffer(segment.buffer, 0, bytes, segment.start, segment.length);
-        } else {
-          // writeBuffer moves whole words: the buffer's last bytes, padded.
-          const padded = new Uint8Array(words);
-          padded.set(bytes.subarray(segment.start, segment.start + segment.length));
-          device.queue.writeBuffer(segment.buffer, 0, padded);
-        }
-      }
       moved = this.#bytes.size;
     }
     return { segments: segments.map(({ buffer, start, length }) => ({ buffer, offset: 0, start, length })), bytesMoved: moved };
@@ -85,19 +104,19 @@ class RemoteMirrors implements RemoteDeviceOps {
     let staging: GPUBuffer | undefined;
     try {
       // Submitted now: behind the importer's own work on the mirror, in queue order.
-      staging = device.createBuffer({ size, usage: MAP_READ | COPY_DST, label: 'dmabuf remote unmap' });
+      staging = this.#takeStaging(attachment, size);
       const encoder = device.createCommandEncoder({ label: 'dmabuf remote unmap' });
       for (const segment of segments) encoder.copyBufferToBuffer(segment.buffer, 0, staging, segment.start, alignUp(segment.length, 4));
       device.queue.submit([encoder.finish()]);
       await staging.mapAsync(READ_MODE);
-      const bytes = new Uint8Array(staging.getMappedRange(0, size).slice(0, this.#bytes.size));
-      await place.write(0, bytes);
+      // Sent from the mapped range itself, which stays mapped until the write is done.
+      await place.write(0, new Uint8Array(staging.getMappedRange(0, size), 0, this.#bytes.size));
       return this.#bytes.size;
     } catch (error) {
       place.cancel();
       throw deviceFailure(call, error);
     } finally {
-      staging?.destroy();
+      if (staging) this.#giveStaging(attachment, staging);
     }
   }
 
@@ -105,12 +124,33 @@ class RemoteMirrors implements RemoteDeviceOps {
     const segments = this.#mirrors.get(attachment);
     this.#mirrors.delete(attachment);
     if (segments) destroySegments(segments);
+    this.#staging.get(attachment)?.destroy();
+    this.#staging.delete(attachment);
   }
 
   release(): void {
     this.#released = true;
     for (const segments of this.#mirrors.values()) destroySegments(segments);
     this.#mirrors.clear();
+    for (const staging of this.#staging.values()) staging.destroy();
+    this.#staging.clear();
+  }
+
+  /** The attachment's kept `MAP_READ` staging buffer when it is free, else a new one. */
+  #takeStaging(attachment: DmaBufAttachment, size: number): GPUBuffer {
+    const kept = this.#staging.get(attachment);
+    if (kept) {
+      this.#staging.delete(attachment);
+      return kept;
+    }
+    return attachment.device.createBuffer({ size, usage: MAP_READ | COPY_DST, label: 'dmabuf remote unmap' });
+  }
+
+  /** Keeps `staging` for the attachment's next unmap, unless one is kept already or the mirror is gone. */
+  #giveStaging(attachment: DmaBufAttachment, staging: GPUBuffer): void {
+    if (staging.mapState === 'mapped') staging.unmap();
+    if (this.#released || !this.#mirrors.has(attachment) || this.#staging.has(attachment) || staging.mapState !== 'unmapped') staging.destroy();
+    else this.#staging.set(attachment, staging);
   }
 
   /** The attachment's mirror, made at its first map: the same buffers for every later map. */

@@ -92,12 +92,32 @@ interface PendingAck {
   readonly grants: readonly Grant[];
 }
 
-interface PendingCall {
-  readonly resolve: (bytes: Uint8Array | undefined) => void;
-  readonly reject: (error: DmaBufError) => void;
-  /** A read's length; `undefined` for a write. */
-  readonly len: number | undefined;
+/** A read under way: where its bytes go as they come. */
+interface IncomingRead {
+  readonly len: number;
+  readonly into: (at: number, chunk: Uint8Array) => void;
+  received: number;
+  /** Why the read fails once its reply comes (bytes that do not add up, or `into` threw). */
+  failure: unknown;
 }
+
+interface PendingCall {
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+  /** A read's; `undefined` for a write. */
+  readonly read: IncomingRead | undefined;
+}
+
+/** A peer's write whose bytes are coming through the ring. */
+interface IncomingWrite {
+  /** `undefined` when no array of the announced size could be made: the write fails. */
+  readonly bytes: Uint8Array | undefined;
+  at: number;
+  bad: boolean;
+}
+
+/** The largest array kept for the peer's next write (a 1080p RGBA frame is 8 MiB). */
+const SPARE_MAX = 16 * 1024 * 1024;
 
 /** The fds a spawned worker begins with, each buffer with one reference the caller owns. */
 export type InheritedFd = { readonly fd: number; readonly buf: DmaBuf };
@@ -140,7 +160,11 @@ export class Connection {
   readonly #ownRing: SharedArrayBuffer | undefined;
   #writer: RingWriter | undefined;
   #reader: RingReader | undefined;
-  #chunks: Uint8Array[] = [];
+  // The peer's writes whose bytes are coming through the ring, by the peer's call number.
+  readonly #incoming = new Map<number, IncomingWrite>();
+  // An array for the next such write, kept from the last one: a steady stream of writes
+  // does not allocate (and fault in) a new one each time.
+  #spare: Uint8Array | undefined;
   readonly #posts = new PostQueue();
   // Rejects when the peer dies: a sender waiting for a ring slot stops waiting.
   readonly #gone: Promise<never>;
@@ -172,19 +196,12 @@ export class Connection {
       check: (call) => {
         if (this.#dead) throw new DmaBufError('ENODEV', `${call}: the realm that exports this buffer is gone`);
       },
-      read: (grant, start, len) =>
-        this.#call(len, (call) => { this.#post({ kind: 'read', call, grant, start, len }); }).then((bytes) => {
-          // #reply resolves a read with its bytes only.
-          if (!bytes) throw new DmaBufError('EIO', 'read: the exporter\'s realm answered no bytes');
-          return bytes;
+      read: (grant, start, len, into) =>
+        this.#call({ len, into, received: 0, failure: undefined }, (call) => { this.#post({ kind: 'read', call, grant, start, len }); }),
+      write: (grant, start, bytes) =>
+        this.#call(undefined, (call) => {
+          void this.#postBytes(bytes, false, call, false, (carried) => ({ kind: 'write', call, grant, start, ...carried }));
         }),
-      write: (grant, start, bytes) => {
-        // A copy of its own: transferring it must not detach the caller's view, nor a later change of it travel.
-        const out = bytes.slice();
-        return this.#call(undefined, (call) => {
-          this.#postBytes(out, (carried) => ({ kind: 'write', call, grant, start, ...carried }));
-        }).then(() => undefined);
-      },
       released: (proxy) => {
         this.#proxies.delete(proxy.grant);
         this.#proxyWatches.get(proxy.grant)?.();
@@ -282,11 +299,9 @@ export class Connection {
       case 'shutdown':
         this.#shutdown();
         return;
-      case 'chunk': {
-        const piece = this.#reader?.take(message.slot, message.len);
-        if (piece) this.#chunks.push(piece);
+      case 'chunk':
+        this.#chunk(message.slot, message.len, message.call, message.reply, message.total);
         return;
-      }
       case 'fd':
         this.#fd(message.seq, message.info);
         return;
@@ -303,16 +318,20 @@ export class Connection {
         return;
       }
       case 'read':
-        this.#serve(message.call, message.grant, message.start, message.len, undefined);
+        void this.#serve(message.call, message.grant, message.start, message.len, undefined);
         return;
       case 'write': {
-        const bytes = message.bytes ? new Uint8Array(message.bytes) : this.#shared(message.shared);
-        if (bytes) this.#serve(message.call, message.grant, message.start, bytes.length, bytes);
+        const bytes = message.bytes ? new Uint8Array(message.bytes) : this.#assembled(message.call, message.shared);
+        if (bytes) {
+          const served = this.#serve(message.call, message.grant, message.start, bytes.length, bytes);
+          // The bytes are copied into the buffer once it has been served: the array may serve the next write.
+          if (!message.bytes) void served.then(() => { this.#keepSpare(bytes); });
+        }
         else this.#postNow({ kind: 'reply', call: message.call, bytes: null, shared: 0, error: { code: 'EIO', message: "write: the bytes did not come through the sender's ring" } });
         return;
       }
       case 'reply':
-        this.#reply(message.call, message.bytes ? new Uint8Array(message.bytes) : message.shared > 0 ? this.#shared(message.shared) : null, message.error);
+        this.#reply(message.call, message.bytes ? new Uint8Array(message.bytes) : null, message.error);
         return;
       case 'fence': {
         // `mine`: the sender's grant, which this realm holds a proxy of; else one this realm granted.
@@ -440,80 +459,149 @@ export class Connection {
     this.#maybeEnd();
   }
 
-  #serve(call: number, id: number, start: number, len: number, bytes: Uint8Array | undefined): void {
+  /** Keeps `bytes`' array for the next write through the ring, up to {@link SPARE_MAX} bytes. */
+  #keepSpare(bytes: Uint8Array): void {
+    const whole = new Uint8Array(bytes.buffer, 0, bytes.buffer.byteLength);
+    if (whole.length <= SPARE_MAX && (!this.#spare || this.#spare.length < whole.length)) this.#spare = whole;
+  }
+
+  /** Serves a byte RPC of the peer; resolves once it has run (answered or failed). */
+  #serve(call: number, id: number, start: number, len: number, bytes: Uint8Array | undefined): Promise<void> {
     const grant = this.#grants.find(id);
     const fail = (error: unknown) => { this.#postNow({ kind: 'reply', call, bytes: null, shared: 0, error: wireErrorOf(error) }); };
     const what = bytes ? 'write' : 'read';
     if (!grant) {
       fail(new DmaBufError('EBADF', `${what}: no buffer was sent to this realm under ${id}`));
-      return;
+      return Promise.resolve();
     }
     if (start + len > grant.buf.size) {
       fail(new DmaBufError('EINVAL', `${what}: range [${start}, ${start + len}) goes beyond the buffer's ${grant.buf.size} bytes`));
-      return;
+      return Promise.resolve();
     }
     // Called now, so that it enters the buffer's reservation in the order the messages came.
-    const served = bytes ? serveWrite(grant.buf, start, bytes, this.#fences).then(() => null) : serveRead(grant.buf, start, len, this.#fences);
-    served.then(
-      (out) => {
-        if (out) this.#postBytes(out, (carried) => ({ kind: 'reply', call, ...carried, error: null }));
-        else this.#postNow({ kind: 'reply', call, bytes: null, shared: 0, error: null });
-      },
-      fail,
-    );
+    const served = bytes
+      ? serveWrite(grant.buf, start, bytes, this.#fences).then(() => { this.#postNow({ kind: 'reply', call, bytes: null, shared: 0, error: null }); })
+      : serveRead(grant.buf, start, len, this.#fences, (out, owned) => this.#postBytes(out, owned, call, true, (carried) => ({ kind: 'reply', call, ...carried, error: null })));
+    // A read that fails after its bytes went out answers twice: the peer takes the first.
+    return served.catch(fail);
   }
 
   /** Starts an RPC: `send` posts its request under the call number it is given. */
-  #call(len: number | undefined, send: (call: number) => void): Promise<Uint8Array | undefined> {
-    if (this.#dead) return Promise.reject(new DmaBufError('ENODEV', `${len === undefined ? 'write' : 'read'}: the realm that exports this buffer is gone`));
+  #call(read: IncomingRead | undefined, send: (call: number) => void): Promise<void> {
+    if (this.#dead) return Promise.reject(new DmaBufError('ENODEV', `${read ? 'read' : 'write'}: the realm that exports this buffer is gone`));
     const call = this.#nextCall++;
     return new Promise((resolve, reject) => {
-      this.#calls.set(call, { resolve, reject, len });
+      this.#calls.set(call, { resolve, reject, read });
       send(call);
     });
   }
 
-  #reply(call: number, bytes: Uint8Array | null | undefined, error: WireError | null): void {
+  /** The answer to `call`: a read's bytes came before it through the ring, or come in it (`bytes`). */
+  #reply(call: number, bytes: Uint8Array | null, error: WireError | null): void {
     const pending = this.#calls.get(call);
     if (!pending) return;
     this.#calls.delete(call);
-    if (error) pending.reject(new DmaBufError(error.code, error.message));
-    else if (pending.len === undefined) pending.resolve(undefined);
-    else if (bytes?.length === pending.len) pending.resolve(bytes);
-    else pending.reject(new DmaBufError('EIO', `read: the exporter's realm answered ${bytes ? bytes.length : 0} bytes for ${pending.len}`));
+    const { read } = pending;
+    if (error) {
+      pending.reject(new DmaBufError(error.code, error.message));
+    } else if (!read) {
+      pending.resolve();
+    } else {
+      if (bytes) this.#feed(read, bytes, bytes.length);
+      if (read.failure !== undefined) pending.reject(read.failure);
+      else if (read.received === read.len) pending.resolve();
+      else pending.reject(new DmaBufError('EIO', `read: the exporter's realm answered ${read.received} bytes for ${read.len}`));
+    }
     this.#maybeEnd();
   }
 
-  /** The `count` bytes the chunks since the last such message carried; `undefined` when they do not add up (nothing is kept). */
-  #shared(count: number): Uint8Array | undefined {
-    const chunks = this.#chunks;
-    this.#chunks = [];
-    if (chunks.reduce((sum, chunk) => sum + chunk.length, 0) !== count) return undefined;
-    if (chunks.length === 1 && chunks[0]) return chunks[0];
-    const bytes = new Uint8Array(count);
-    let at = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, at);
-      at += chunk.length;
+  /** Hands the next piece of a read's bytes (`total` in all) over; bytes that do not add up fail the read instead. */
+  #feed(read: IncomingRead, chunk: Uint8Array, total: number): void {
+    if (read.failure !== undefined) return;
+    if (total !== read.len || read.received + chunk.length > read.len) {
+      read.failure = new DmaBufError('EIO', `read: the exporter's realm sent ${total} bytes for ${read.len}`);
+      return;
     }
-    return bytes;
+    try {
+      read.into(read.received, chunk);
+    } catch (error) {
+      read.failure = error;
+    }
+    read.received += chunk.length;
+  }
+
+  /** A chunk in the peer's ring: a piece of the reply to this end's read `call`, or of the peer's write `call`. */
+  #chunk(slot: number, len: number, call: number, reply: boolean, total: number): void {
+    const reader = this.#reader;
+    if (!reader) return;
+    if (reply) {
+      const read = this.#calls.get(call)?.read;
+      reader.take(slot, len, (chunk) => {
+        if (read) this.#feed(read, chunk, total);
+      });
+      return;
+    }
+    reader.take(slot, len, (chunk) => {
+      const into = this.#incoming.get(call) ?? this.#newIncoming(call, total);
+      if (!into.bytes || total !== into.bytes.length || into.at + chunk.length > total) into.bad = true;
+      else into.bytes.set(chunk, into.at);
+      into.at += chunk.length;
+    });
+  }
+
+  /** Where the peer's write `call` of `total` bytes is put together: the spare array when it is large enough. */
+  #newIncoming(call: number, total: number): IncomingWrite {
+    let bytes: Uint8Array | undefined;
+    if (this.#spare && this.#spare.length >= total) {
+      bytes = this.#spare.subarray(0, total);
+      this.#spare = undefined;
+    } else {
+      try {
+        bytes = new Uint8Array(total);
+      } catch {
+        bytes = undefined;
+      }
+    }
+    const incoming: IncomingWrite = { bytes, at: 0, bad: bytes === undefined };
+    this.#incoming.set(call, incoming);
+    return incoming;
+  }
+
+  /** The `count` bytes the peer's write `call` sent through the ring; `undefined` when they do not add up (nothing is kept). */
+  #assembled(call: number, count: number): Uint8Array | undefined {
+    const incoming = this.#incoming.get(call);
+    this.#incoming.delete(call);
+    if (!incoming?.bytes || incoming.bad || incoming.at !== count || count !== incoming.bytes.length) return undefined;
+    return incoming.bytes;
   }
 
   /**
-   * Posts a message that carries `bytes`: through the ring with the `'shared-memory'`
-   * transport (the chunks first, then the message), else transferred in the message.
+   * Posts a message that carries `bytes` for `call` (its request, or the `reply` to it):
+   * through the ring with the `'shared-memory'` transport (the chunks first, then the
+   * message), else transferred in the message (`bytes` themselves when `owned`, else a copy).
+   * Resolves once `bytes` are no longer read: copied out, or the peer is gone.
    */
-  #postBytes(bytes: Uint8Array, build: (carried: { bytes: ArrayBuffer | null; shared: number }) => Message): void {
+  #postBytes(bytes: Uint8Array, owned: boolean, call: number, reply: boolean, build: (carried: { bytes: ArrayBuffer | null; shared: number }) => Message): Promise<void> {
     const writer = this.#writer;
     if (!writer || !this.#open) {
-      const out = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
+      const whole = owned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      const out = whole ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
       this.#post(build({ bytes: out, shared: 0 }), [out]);
-      return;
+      return Promise.resolve();
     }
-    this.#posts.enqueue(async () => {
-      await writer.write(bytes, (slot, len) => { this.#postRaw({ kind: 'chunk', slot, len }); }, this.#gone);
-      this.#postRaw(build({ bytes: null, shared: bytes.length }));
+    const total = bytes.length;
+    const streamed = new Promise<void>((resolve) => {
+      this.#posts.enqueue(async () => {
+        try {
+          await writer.write(bytes, (slot, len) => { this.#postRaw({ kind: 'chunk', slot, len, call, reply, total }); }, this.#gone);
+          this.#postRaw(build({ bytes: null, shared: total }));
+        } finally {
+          resolve();
+        }
+      });
     });
+    // A task the peer's death dropped from the queue never runs: stop waiting for it then.
+    return Promise.race([streamed, this.#gone.catch(() => undefined)]);
   }
 
   #release(grant: Grant, count: number): void {
@@ -547,6 +635,7 @@ export class Connection {
     this.#stopWatch?.();
     this.#outbox.length = 0;
     this.#posts.clear();
+    this.#incoming.clear();
     const gone = (what: string) => new DmaBufError('ENODEV', `${what}: the other end's realm is gone`);
     this.#goneReason(gone('send'));
     for (const call of this.#calls.values()) call.reject(gone('read or write'));

@@ -16,12 +16,15 @@ export interface RemoteBytes {
   /** The buffer's size in bytes. */
   readonly size: number;
   /**
-   * Bytes `[start, start + len)` as the exporter's realm holds them once every write called
-   * before this read has reached it. The caller owns the array.
+   * Streams bytes `[start, start + len)` as the exporter's realm holds them once every write
+   * called before this read has reached it: `into(at, chunk)` is called for consecutive
+   * pieces, `at` counted from `start`, each `chunk` a view valid only during the call (a
+   * slot of shared memory, or the message's bytes). Resolves once all came. When `into`
+   * throws, the later pieces are not handed over and the read rejects with that error.
    * @throws {DmaBufError} `ENODEV` once the exporter's realm is gone; `EINVAL` when the proxy
    *   is released first; what the exporter's CPU access throws there.
    */
-  read(start: number, len: number): Promise<Uint8Array>;
+  read(start: number, len: number, into: (at: number, chunk: Uint8Array) => void): Promise<void>;
   /**
    * Takes a write's place in call order now, for bytes that will be known later (an unmap
    * reads its mirror back first). Call `write` or `cancel` on what it returns, exactly once.
@@ -32,7 +35,8 @@ export interface RemoteBytes {
 /** A write whose place in call order is taken: see {@link RemoteBytes.reserveWrite}. */
 export interface RemoteWrite {
   /**
-   * Writes `bytes` at `start` in the exporter's realm, exactly those bytes.
+   * Writes `bytes` at `start` in the exporter's realm, exactly those bytes. They are read
+   * from `bytes` while the call is under way: keep them unchanged until it settles.
    * @throws {DmaBufError} as {@link RemoteBytes.read}.
    */
   write(start: number, bytes: Uint8Array): Promise<void>;

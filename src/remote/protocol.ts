@@ -10,7 +10,8 @@
  * - both ends: `hello` (the realm's liveness name and, offering the `'shared-memory'`
  *   transport, the ring its bytes will come through; answered once with `reply: true`),
  *   `shutdown` (this end's socket is closed: no more fds will be received there) and `chunk`
- *   (a piece of the next message's bytes, in a slot of the sender's ring);
+ *   (the next piece of the bytes of call `call`'s request, or of its `reply`, `total` bytes
+ *   in all, in a slot of the sender's ring);
  * - the sender of an fd: `fd` (a grant of one reference on a buffer to the peer) and, from
  *   `spawnWorker`'s parent, `inherit` (the child's starting fds, at their numbers);
  * - the receiver: `ack` (it holds its own reference now, or refused: then it took nothing)
@@ -71,7 +72,7 @@ export interface WireError {
 export type Message =
   | { readonly kind: 'hello'; readonly realm: string; readonly reply: boolean; readonly inherit: boolean; readonly ring: SharedArrayBuffer | null }
   | { readonly kind: 'shutdown' }
-  | { readonly kind: 'chunk'; readonly slot: number; readonly len: number }
+  | { readonly kind: 'chunk'; readonly slot: number; readonly len: number; readonly call: number; readonly reply: boolean; readonly total: number }
   | { readonly kind: 'fd'; readonly seq: number; readonly info: GrantInfo }
   | { readonly kind: 'inherit'; readonly seq: number; readonly fds: readonly { readonly fd: number; readonly info: GrantInfo }[] }
   | { readonly kind: 'ack'; readonly seq: number; readonly ok: boolean }
@@ -168,8 +169,9 @@ function parseFields(data: Fields): Message | undefined {
     case 'shutdown':
       return { kind: 'shutdown' };
     case 'chunk': {
-      const { slot, len } = data;
-      return isInt(slot, 0) && slot < RING_SLOTS && isInt(len, 1) && len <= SLOT_BYTES ? { kind: 'chunk', slot, len } : undefined;
+      const { slot, len, call, reply, total } = data;
+      const ok = isInt(slot, 0) && slot < RING_SLOTS && isInt(len, 1) && len <= SLOT_BYTES && isInt(call, 1) && typeof reply === 'boolean' && isInt(total, len);
+      return ok ? { kind: 'chunk', slot, len, call, reply, total } : undefined;
     }
     case 'fd': {
       const { seq } = data;

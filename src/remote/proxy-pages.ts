@@ -48,7 +48,8 @@ export class ProxyPages {
     if (reads(dir)) {
       const from = Math.floor(start / PAGE_SIZE) * PAGE_SIZE;
       const to = Math.min(size, Math.ceil((start + len) / PAGE_SIZE) * PAGE_SIZE);
-      const fresh = await this.#bytes.read(from, to - from);
+      const fresh = new Uint8Array(to - from);
+      await this.#bytes.read(from, to - from, (at, chunk) => { fresh.set(chunk, at); });
       this.#refresh(from, fresh);
     }
     this.#ensure();

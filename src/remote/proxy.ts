@@ -16,9 +16,9 @@ import { ProxyPages } from './proxy-pages.js';
 export interface ProxyLink {
   /** Throws `ENODEV` naming `call` once the exporter's realm is gone. */
   check(call: string): void;
-  /** The read RPC on grant `grant`. */
-  read(grant: number, start: number, len: number): Promise<Uint8Array>;
-  /** The write RPC on grant `grant`. */
+  /** The read RPC on grant `grant`, streamed as {@link RemoteBytes.read} says. */
+  read(grant: number, start: number, len: number, into: (at: number, chunk: Uint8Array) => void): Promise<void>;
+  /** The write RPC on grant `grant`; `bytes` are read until it settles. */
   write(grant: number, start: number, bytes: Uint8Array): Promise<void>;
   /** The proxy's last local reference is gone: give its receipts of the grant back. */
   released(proxy: ProxyRecord): void;
@@ -72,7 +72,7 @@ export function createProxy(info: GrantInfo, link: ProxyLink, access: RemoteDevi
   };
   const bytes: RemoteBytes = {
     size: info.size,
-    read: (start, len) => ordered('read', () => link.read(info.grant, start, len)).turn(),
+    read: (start, len, into) => ordered('read', () => link.read(info.grant, start, len, into)).turn(),
     reserveWrite: (): RemoteWrite => {
       let data: { start: number; bytes: Uint8Array } | undefined;
       const place = ordered('write', () => (data ? link.write(info.grant, data.start, data.bytes) : Promise.resolve()));

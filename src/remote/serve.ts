@@ -1,6 +1,7 @@
 /**
  * The exporter's realm's side of the byte RPCs: each is self-contained CPU access on the
- * real buffer (begin, copy, end), so nothing stays open between messages. They take effect
+ * real buffer (begin, copy or stream the bytes out, end), so nothing stays open once its
+ * bytes are sent. They take effect
  * in the order their messages came (the connection's FIFO keeps the importer's call order):
  * a read begins, and enters the buffer's reservation, when it arrives unless a write that
  * came before it has not ended yet, in which case it begins right after that end; writes end
@@ -12,26 +13,28 @@
  * meanwhile does not release the buffer under it.
  */
 import type { DmaBuf } from '../dma-buf.js';
-import { addedFor } from '../dma-resv.js';
+import { addedFor, type ResvTurn } from '../dma-resv.js';
 import { PAGE_SIZE } from '../page.js';
+
+/** The whole buffer as one view, CPU access covering it; `undefined` where the exporter holds it in pieces. */
+function vmapOf(buf: DmaBuf): Uint8Array | undefined {
+  try {
+    return buf.vmap();
+  } catch {
+    return undefined;
+  }
+}
 
 /** Copies between `buf`'s pages and `bytes` over `[start, start + bytes.length)`, CPU access being active there. */
 function copyPages(buf: DmaBuf, start: number, bytes: Uint8Array, into: 'buffer' | 'bytes'): void {
   const end = start + bytes.length;
-  if (start === 0 && end === buf.size) {
-    // One copy where the exporter can hand out the whole buffer at once.
-    let whole: Uint8Array | undefined;
-    try {
-      whole = buf.vmap();
-    } catch {
-      whole = undefined;
-    }
-    if (whole) {
-      if (into === 'buffer') whole.set(bytes);
-      else bytes.set(whole);
-      buf.vunmap(whole);
-      return;
-    }
+  // One copy where the exporter can hand out the whole buffer at once.
+  const whole = start === 0 && end === buf.size ? vmapOf(buf) : undefined;
+  if (whole) {
+    if (into === 'buffer') whole.set(bytes);
+    else bytes.set(whole);
+    buf.vunmap(whole);
+    return;
   }
   for (let page = Math.floor(start / PAGE_SIZE); page * PAGE_SIZE < end; page++) {
     const view = buf.kmap(page);
@@ -51,24 +54,51 @@ function copyPages(buf: DmaBuf, start: number, bytes: Uint8Array, into: 'buffer'
 const writesEnded = new WeakMap<DmaBuf, Promise<void>>();
 
 /**
- * Reads `[start, start + len)` of `buf` through CPU access. The caller owns the bytes. The
- * fences the access adds are `origin`'s (see `addedFor`).
+ * Takes bytes a read serves: `owned` says the caller may keep (transfer) them; otherwise
+ * they are a view of the buffer's pages, read until the returned promise settles.
+ */
+export type ServeDelivery = (bytes: Uint8Array, owned: boolean) => Promise<void>;
+
+/**
+ * Reads `[start, start + len)` of `buf` through CPU access and hands the bytes to `deliver`
+ * before the access ends. A read of the whole buffer hands over the pages themselves (its
+ * `vmap` view, no copy) and keeps later writers of the exporter's realm waiting (a `'read'`
+ * turn in its reservation, entered with the access) until `deliver` settles, so the bytes
+ * do not change under it. The fences the access adds are `origin`'s (see `addedFor`).
  * @throws {DmaBufError} what `beginCpuAccess` throws.
  */
-export async function serveRead(buf: DmaBuf, start: number, len: number, origin: unknown): Promise<Uint8Array> {
+export async function serveRead(buf: DmaBuf, start: number, len: number, origin: unknown, deliver: ServeDelivery): Promise<void> {
   buf.get();
+  let hold: ResvTurn | undefined;
   try {
     const writes = writesEnded.get(buf);
     if (writes) await writes;
-    await addedFor(origin, () => buf.beginCpuAccess(start, len, 'from-device'));
-    const bytes = new Uint8Array(len);
+    const whole = start === 0 && len === buf.size;
+    const begun = addedFor(origin, () => {
+      // Entered with the access, in its place in call order: nothing written after it goes first.
+      if (whole) hold = buf.resv.enter('read');
+      return buf.beginCpuAccess(start, len, 'from-device');
+    });
+    await begun;
     try {
-      copyPages(buf, start, bytes, 'bytes');
+      const pages = whole ? vmapOf(buf) : undefined;
+      if (pages) {
+        try {
+          await deliver(pages, false);
+        } finally {
+          buf.vunmap(pages);
+        }
+      } else {
+        const bytes = new Uint8Array(len);
+        copyPages(buf, start, bytes, 'bytes');
+        hold?.done();
+        await deliver(bytes, true);
+      }
     } finally {
       buf.endCpuAccess(start, len, 'from-device');
     }
-    return bytes;
   } finally {
+    hold?.done();
     buf.put();
   }
 }

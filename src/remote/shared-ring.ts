@@ -2,9 +2,10 @@
  * The `'shared-memory'` transport's staging: each end of a connection owns one
  * `SharedArrayBuffer` for the bytes it sends (a read's answer, a write's data), made once
  * and reused for the connection's life. It is cut into a few slots; the sender copies a
- * chunk into a free slot and posts a small `chunk` message naming it; the receiver copies
- * the chunk out when the message comes and frees the slot, waking a sender that waits for
- * it with `Atomics.waitAsync`. So a payload of any size streams through a fixed amount of
+ * chunk into a free slot and posts a small `chunk` message naming it; the receiver uses the
+ * chunk where it lies (a map's `writeBuffer` reads it straight from the slot) or copies it
+ * out, when the message comes, and frees the slot, waking a sender that waits for it with
+ * `Atomics.waitAsync`. So a payload of any size streams through a fixed amount of
  * shared memory, and no `ArrayBuffer` is allocated and transferred per message.
  */
 
@@ -78,14 +79,19 @@ export class RingReader {
   }
 
   /**
-   * Copies chunk `slot` (`len` bytes) out and frees the slot, waking the sender. `undefined`
-   * when the slot holds no chunk or `len` is out of range: a message that lies changes nothing.
+   * Hands chunk `slot` (`len` bytes) to `use` as a view of the shared memory, valid only
+   * during the call, then frees the slot, waking the sender. `false`, and `use` is not
+   * called, when the slot holds no chunk or `len` is out of range: a message that lies
+   * changes nothing.
    */
-  take(slot: number, len: number): Uint8Array | undefined {
-    if (slot >= RING_SLOTS || len > SLOT_BYTES || Atomics.load(this.#states, slot) !== FULL) return undefined;
-    const chunk = this.#data.slice(slot * SLOT_BYTES, slot * SLOT_BYTES + len);
-    Atomics.store(this.#states, slot, FREE);
-    Atomics.notify(this.#states, slot);
-    return chunk;
+  take(slot: number, len: number, use: (chunk: Uint8Array) => void): boolean {
+    if (slot >= RING_SLOTS || len > SLOT_BYTES || Atomics.load(this.#states, slot) !== FULL) return false;
+    try {
+      use(this.#data.subarray(slot * SLOT_BYTES, slot * SLOT_BYTES + len));
+    } finally {
+      Atomics.store(this.#states, slot, FREE);
+      Atomics.notify(this.#states, slot);
+    }
+    return true;
   }
 }

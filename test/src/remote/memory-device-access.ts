@@ -32,7 +32,10 @@ export function memoryDeviceAccess(): RemoteDeviceAccess {
         attach: () => undefined,
         map: async (attachment, dir) => {
           const buffer = mirror(attachment);
-          if (movesToDevice(dir)) mirrorBytes(buffer).set(await bytes.read(0, bytes.size));
+          if (movesToDevice(dir)) {
+            const mirror = mirrorBytes(buffer);
+            await bytes.read(0, bytes.size, (at, chunk) => { mirror.set(chunk, at); });
+          }
           return { segments: [{ buffer, offset: 0, start: 0, length: bytes.size }], bytesMoved: movesToDevice(dir) ? bytes.size : 0 };
         },
         unmap: async (attachment, _sgt, dir) => {

@@ -81,9 +81,11 @@ describe('transports', () => {
     const { buf, remote, portB } = await remoteOf(64, ['shared-memory', 'shared-memory']);
     const replies: unknown[] = [];
     portB.addEventListener('message', (event) => { replies.push(event.data); });
-    portB.postMessage({ dmabuf: MARKER, kind: 'chunk', slot: 0, len: 8 });
-    portB.postMessage({ dmabuf: MARKER, kind: 'chunk', slot: 9, len: 8 });
-    portB.postMessage({ dmabuf: MARKER, kind: 'chunk', slot: 0, len: SLOT_BYTES + 1 });
+    const chunk = { dmabuf: MARKER, kind: 'chunk', call: 4242, reply: false, total: 8 };
+    portB.postMessage({ ...chunk, slot: 0, len: 8 });
+    portB.postMessage({ ...chunk, slot: 9, len: 8 });
+    portB.postMessage({ ...chunk, slot: 0, len: SLOT_BYTES + 1, total: SLOT_BYTES + 1 });
+    portB.postMessage({ ...chunk, slot: 0, len: 8, total: 4 });
     portB.postMessage({ dmabuf: MARKER, kind: 'write', call: 4242, grant: 1, start: 0, bytes: null, shared: 8 });
     await quiesce();
     expect(replies).toContainEqual(expect.objectContaining({ kind: 'reply', call: 4242, error: expect.objectContaining({ code: 'EIO' }) as unknown }));
