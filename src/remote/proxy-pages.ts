@@ -6,9 +6,10 @@
  *
  * The pages are one `ArrayBuffer` of the buffer's size, made when CPU access begins and
  * detached when the last range ends, so a view kept past the end reads as empty, as the
- * stock exporter's do once no range covers them. Overlapping ranges share the pages: a
- * reading begin refreshes its cover from the exporter except the bytes that an active
- * writing range covers, which keep the CPU's writes.
+ * stock exporter's do once no range covers them; its memory moves to a new `ArrayBuffer`
+ * (`transfer`, no copy) kept for the next access. Overlapping ranges share the pages: a
+ * reading begin refreshes its cover from the exporter, piece by piece as the bytes come,
+ * except the bytes that an active writing range covers, which keep the CPU's writes.
  */
 import type { DmaDirection } from '../direction.js';
 import { PAGE_SIZE } from '../page.js';
@@ -25,11 +26,15 @@ const reads = (dir: DmaDirection): boolean => dir === 'from-device' || dir === '
 /** Whether CPU access in `dir` writes for the devices: its range goes back at its end. */
 const writes = (dir: DmaDirection): boolean => dir === 'to-device' || dir === 'bidirectional';
 
-/** Detaches `buffer`, so that every view of it reads as empty. */
-function detach(buffer: ArrayBuffer): void {
+/**
+ * Detaches `buffer`, so that every view of it reads as empty; returns its memory as a new
+ * `ArrayBuffer` (`transfer` moves it without a copy) where the realm has `transfer`.
+ */
+function detach(buffer: ArrayBuffer): ArrayBuffer | undefined {
   const transferable = buffer as ArrayBuffer & { transfer?: () => ArrayBuffer };
-  if (typeof transferable.transfer === 'function') transferable.transfer();
-  else structuredClone(buffer, { transfer: [buffer] });
+  if (typeof transferable.transfer === 'function') return transferable.transfer();
+  structuredClone(buffer, { transfer: [buffer] });
+  return undefined;
 }
 
 /** The local pages of one proxy. */
@@ -37,6 +42,10 @@ export class ProxyPages {
   readonly #bytes: RemoteBytes;
   readonly #ranges: Range[] = [];
   #pages: Uint8Array | undefined;
+  // The last pages' memory, for the next access once they are detached.
+  #spare: ArrayBuffer | undefined;
+  // Reading begins whose bytes are still coming: the pages stay while they do.
+  #reading = 0;
 
   constructor(bytes: RemoteBytes) {
     this.#bytes = bytes;
@@ -48,9 +57,16 @@ export class ProxyPages {
     if (reads(dir)) {
       const from = Math.floor(start / PAGE_SIZE) * PAGE_SIZE;
       const to = Math.min(size, Math.ceil((start + len) / PAGE_SIZE) * PAGE_SIZE);
-      const fresh = new Uint8Array(to - from);
-      await this.#bytes.read(from, to - from, (at, chunk) => { fresh.set(chunk, at); });
-      this.#refresh(from, fresh);
+      this.#reading += 1;
+      try {
+        await this.#bytes.read(from, to - from, (at, chunk) => { this.#refresh(from + at, chunk); });
+      } catch (error) {
+        this.#reading -= 1;
+        this.#detachIfUnused();
+        throw error;
+      }
+      // The range is recorded below, in the same turn: the pages stay for it.
+      this.#reading -= 1;
     }
     this.#ensure();
     this.#ranges.push({ start, len, dir });
@@ -68,10 +84,7 @@ export class ProxyPages {
         // endCpuAccess cannot fail: a write that cannot reach a dead exporter is lost with it.
       });
     }
-    if (this.#ranges.length === 0 && pages) {
-      this.#pages = undefined;
-      detach(pages.buffer as ArrayBuffer);
-    }
+    this.#detachIfUnused();
   }
 
   /** The kmap and kmapAtomic op: a view of one page (shorter for the last). */
@@ -88,17 +101,31 @@ export class ProxyPages {
   /** Forgets every range (the proxy is released) and detaches the pages. */
   release(): void {
     this.#ranges.length = 0;
+    this.#spare = undefined;
     const pages = this.#pages;
     this.#pages = undefined;
     if (pages) detach(pages.buffer as ArrayBuffer);
   }
 
   #ensure(): Uint8Array {
-    this.#pages ??= new Uint8Array(this.#bytes.size);
+    if (!this.#pages) {
+      // This buffer's own earlier pages: a write-only window may show its own earlier CPU bytes, as the stock exporter's may.
+      const spare = this.#spare;
+      this.#spare = undefined;
+      this.#pages = spare ? new Uint8Array(spare) : new Uint8Array(this.#bytes.size);
+    }
     return this.#pages;
   }
 
-  /** Copies `fresh` in at `from`, except the bytes active writing ranges cover. */
+  /** Detaches the pages once no range is active and no read is filling them, keeping their memory. */
+  #detachIfUnused(): void {
+    const pages = this.#pages;
+    if (!pages || this.#ranges.length > 0 || this.#reading > 0) return;
+    this.#pages = undefined;
+    this.#spare = detach(pages.buffer as ArrayBuffer);
+  }
+
+  /** Copies `fresh` in at `from`, except the bytes writing ranges active now cover. */
   #refresh(from: number, fresh: Uint8Array): void {
     const pages = this.#ensure();
     const to = from + fresh.length;
