@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 /** @typedef {import('../components/bench/report.js').ScenarioResult} ScenarioResult */
 /** @typedef {import('../components/bench/report.js').PipelineResult} PipelineResult */
 /** @typedef {import('../components/bench/measure.js').Figure} Figure */
+/** @typedef {import('../components/bench/targets.js').TargetResult} TargetResult */
 
 /** The run-to-run noise of one ratio on the README's machine: 0.1x to 0.2x. */
 export const DEFAULT_NOISE = 0.2;
@@ -79,6 +80,41 @@ function isPipeline(value) {
 }
 
 /**
+ * The pipelines of a run, found by their shape wherever they are in the report (`pipeline`,
+ * or an array of them).
+ * @param {BenchReport} report
+ * @returns {PipelineResult[]}
+ */
+function reportPipelines(report) {
+  return Object.values(report).flatMap((value) => /** @type {unknown[]} */ (Array.isArray(value) ? value : [value])).filter(isPipeline);
+}
+
+/**
+ * One target in either run: its id and words, and each run's verdict and figures (`null`
+ * where that run did not judge it: a run saved before targets were judged, or without the
+ * scenario).
+ * @typedef {{ id: string, target: string, base: TargetResult | null, current: TargetResult | null }} TargetRow
+ */
+
+/**
+ * The targets either run judged (its pipelines' `targets`), in the order the base run has
+ * them, then any only the current run has. Runs saved before targets were judged have none.
+ * @param {BenchReport} base
+ * @param {BenchReport} current
+ * @returns {TargetRow[]}
+ */
+export function compareTargets(base, current) {
+  const targets = (/** @type {BenchReport} */ report) => reportPipelines(report).flatMap((p) => (Array.isArray(p.targets) ? p.targets : []));
+  const was = new Map(targets(base).map((t) => [t.id, t]));
+  const now = new Map(targets(current).map((t) => [t.id, t]));
+  const ids = [...new Set([...was.keys(), ...now.keys()])];
+  return ids.map((id) => {
+    const either = /** @type {TargetResult} */ (now.get(id) ?? was.get(id));
+    return { id, target: either.target, base: was.get(id) ?? null, current: now.get(id) ?? null };
+  });
+}
+
+/**
  * Every figure of a run, in the order its tables show them. Pipelines are found by their
  * shape wherever they are in the report (`pipeline`, or an array of them).
  * @param {BenchReport} report
@@ -110,8 +146,7 @@ export function reportEntries(report) {
       }
     }
   }
-  const pipelines = Object.values(report).flatMap((value) => /** @type {unknown[]} */ (Array.isArray(value) ? value : [value])).filter(isPipeline);
-  for (const pipeline of pipelines) {
+  for (const pipeline of reportPipelines(report)) {
     const variants = new Map((pipeline.variants ?? []).map((v) => [v.id, v]));
     const size = pipeline.frame ? `${pipeline.frame.width}x${pipeline.frame.height}` : 'no frame';
     const sizeOrder = pipeline.frame ? pipeline.frame.width * pipeline.frame.height : 0;
@@ -302,6 +337,8 @@ export function comparisonText(base, current, rows, options = {}) {
     });
     return [`${scenario}${oneFigure ? ` (${oneFigure})` : ''}`, table([heading, ...lines], oneFigure ? 2 : 3)].join('\n');
   });
+  const verdict = (/** @type {TargetResult | null} */ t) => (t ? t.verdict : 'not judged (not in the run)');
+  const targets = compareTargets(base, current).map((t) => `target ${t.id}: ${a} ${verdict(t.base)}, ${b} ${verdict(t.current)}${t.current ? ` (${t.current.detail})` : ''}`);
   const compared = rows.filter((r) => r.only === null);
   const count = (/** @type {string} */ flag) => rows.filter((r) => r.flags.includes(flag)).length;
   const onlyBase = rows.filter((r) => r.only === 'base').length;
@@ -310,7 +347,7 @@ export function comparisonText(base, current, rows, options = {}) {
     `${compared.length} figures in both runs: ${count('slower')} slower and ${count('faster')} faster beyond ${noise}; ratios: ${count('ratio down')} down and ${count('ratio up')} up beyond ${noise}.`,
     ...(onlyBase + onlyCurrent > 0 ? [`${onlyBase} figures only in ${a}, ${onlyCurrent} only in ${b}.`] : []),
   ];
-  return [header.join('\n'), ...sections, summary.join('\n')].join('\n\n');
+  return [header.join('\n'), ...sections, ...(targets.length > 0 ? [targets.join('\n')] : []), summary.join('\n')].join('\n\n');
 }
 
 /**

@@ -6,6 +6,7 @@ import { benchStyles } from './bench.styles.js';
 import { drawChart } from './chart.js';
 import type { BenchReport, PipelineResult, ScenarioResult } from './report.js';
 import { figureText, framePipelineNotes, framePipelineRows, mainThreadNote, pipelineRows, ratioHeading, ratioText, reportText, sourceRate, type TableRows } from './report-text.js';
+import { targetText } from './targets.js';
 import { runBench, type BenchOptions, type BenchProgress } from './run-bench.js';
 import { formatSize, SCENARIO_IDS, type ScenarioId } from './scenario.js';
 
@@ -214,6 +215,7 @@ export class DmabufBench extends LitElement {
         Frames ${pipeline.frame ? `${pipeline.frame.width} × ${pipeline.frame.height}` : '?'} from camera path ${pipeline.cameraPath ?? '?'}, camera rate ${sourceRate(pipeline)}.
         ${mainThreadNote(pipeline)}
       </div>
+      ${(pipeline.targets ?? []).map((t) => html`<div class="extras" data-target=${t.id} data-verdict=${t.verdict}>Target ${targetText(t)}</div>`)}
     </section>`;
   }
 

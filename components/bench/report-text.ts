@@ -4,6 +4,7 @@
 import type { Figure } from './measure.js';
 import type { BenchReport, PipelineResult, PipelineVariantResult, ScenarioResult, VariantResult } from './report.js';
 import { formatSize } from './scenario.js';
+import { targetText } from './targets.js';
 
 /** `x` with three significant digits, no exponent for the ranges a bench shows. */
 export function sig3(x: number): string {
@@ -119,13 +120,19 @@ export function framePipelineNotes(sizes: readonly PipelineResult[]): string[] {
   return sizes.map((p) => `${frameSizeText(p)}: ${p.mainThreadMeasured ? `main thread with every pipeline paused ${p.restingMainThreadMsPerSecond.toFixed(1)} ms/s, taken off` : 'main-thread time needs the DevTools protocol (`npm run bench`)'}; dma-bufs left alive after teardown: ${p.buffersLeftAlive}`);
 }
 
-/** The camera pipeline as a text table. */
+/** A pipeline's targets, one line each (`target met: …`); none for a run saved before targets were judged. */
+export function targetLines(pipeline: PipelineResult): string[] {
+  return (pipeline.targets ?? []).map((t) => `target ${targetText(t)}`);
+}
+
+/** The camera pipeline as a text table, with its notes and its targets met or missed. */
 export function pipelineText(pipeline: PipelineResult): string {
   const { heading, rows } = pipelineRows(pipeline);
   const frame = pipeline.frame ? `${pipeline.frame.width} x ${pipeline.frame.height} RGBA` : 'no frame';
   const notes = [
     `  frames: ${frame}, camera path ${pipeline.cameraPath ?? '?'}, camera rate ${sourceRate(pipeline)}; dma-bufs left alive after teardown: ${pipeline.buffersLeftAlive}`,
     `  ${mainThreadNote(pipeline)}`,
+    ...targetLines(pipeline).map((line) => `  ${line}`),
   ];
   return [`${pipeline.id}: ${pipeline.title}`, `  ${pipeline.measures}`, table([heading, ...rows], 1), ...notes].join('\n');
 }

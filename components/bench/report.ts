@@ -5,6 +5,7 @@
 import type { GpuHeapStats } from 'webgpu-dmabuf';
 import type { Figure, MeasureSettings } from './measure.js';
 import type { RatioBasis, ScenarioId, VariantInfo } from './scenario.js';
+import type { TargetResult } from './targets.js';
 
 /** One variant at one size. */
 export interface VariantResult {
@@ -50,8 +51,9 @@ export interface PipelineVariantResult {
   /** Frames per second the camera delivers (its track's settings): the rate to keep up with; `null` for the test pattern. */
   readonly cameraSourceFps: number | null;
   /**
-   * Main-thread ms per frame shown, one sample per window, beyond the page's own main-thread
-   * time with every pipeline paused; `null` when the page had no main-thread clock.
+   * Main-thread ms per frame shown, one sample per window that showed frames, beyond the
+   * page's own main-thread time with every pipeline paused; `null` when the page had no
+   * main-thread clock (or no window showed a frame).
    */
   readonly mainThreadMsPerFrame: Figure | null;
   readonly framesShown: number;
@@ -81,8 +83,18 @@ export interface PipelineResult {
   /** The page's main-thread ms per second with every pipeline paused (median), taken off the per-frame figures. */
   readonly restingMainThreadMsPerSecond: number;
   readonly results: readonly PipelineVariantResult[];
-  /** Dma-bufs of the pipelines' heaps still alive after teardown: 0 when nothing leaked. */
+  /**
+   * Dma-bufs of the pipelines still alive after teardown: 0 when nothing leaked. Their heaps'
+   * live buffers; with a worker per module, also what each worker still held when it stopped
+   * (one for a worker terminated without saying) and the page's proxies of its buffers.
+   */
   readonly buffersLeftAlive: number;
+  /**
+   * The scenario's targets judged on these figures (`camera-pipeline`'s: see
+   * `cameraPipelineTargets`); absent in runs saved before targets were judged, and where a
+   * scenario has none.
+   */
+  readonly targets?: readonly TargetResult[];
 }
 
 /** A scenario that did not run, and why. */

@@ -1,5 +1,5 @@
 import type { PropertyDeclarations, PropertyValues } from 'lit';
-import type { FdSocketTransport } from 'webgpu-dmabuf';
+import type { BufInfoEntry, FdSocketTransport } from 'webgpu-dmabuf';
 import { DmabufModule } from './module-element.js';
 
 /** What a {@link WorkerHostedModule} needs of the worker it hosts. */
@@ -12,6 +12,11 @@ export interface HostedWorker {
   start(): Promise<void>;
   /** Stops the module, gets every frame back and terminates the worker. */
   close(): Promise<void>;
+  /**
+   * The dma-bufs the worker still listed once its module had stopped: empty when it freed
+   * everything; `undefined` until it stopped, or when it was terminated without saying so.
+   */
+  readonly leftAlive: readonly BufInfoEntry[] | undefined;
 }
 
 /**
@@ -37,6 +42,8 @@ export abstract class WorkerHostedModule<W extends HostedWorker> extends DmabufM
   /** The worker the module runs in, while it runs in one. */
   protected hostedWorker: W | undefined;
 
+  #workerLeftAlive: number | undefined;
+
   constructor(name: string) {
     super(name);
     this.worker = false;
@@ -45,6 +52,16 @@ export abstract class WorkerHostedModule<W extends HostedWorker> extends DmabufM
   /** How buffer bytes travel between the page and the module's worker, while it runs in one. */
   get transport(): FdSocketTransport | undefined {
     return this.hostedWorker?.transport;
+  }
+
+  /**
+   * How many dma-bufs the module's last worker still held when it stopped (0 when it gave
+   * everything back: what a leak check reads after the module stopped); `undefined` while a
+   * worker runs, when none has run, or when the last one was terminated without answering
+   * (it died or hung: its realm, and whatever it held, are gone with it).
+   */
+  get workerBuffersLeftAlive(): number | undefined {
+    return this.#workerLeftAlive;
   }
 
   /** Moves the module into a worker of its own (`true`) or back into the page, live; resolves once it runs there. */
@@ -67,6 +84,7 @@ export abstract class WorkerHostedModule<W extends HostedWorker> extends DmabufM
   /** Starts `worker` as the one this element hosts; `openWorker` calls it with the worker it made. */
   protected async startWorker(worker: W): Promise<void> {
     this.hostedWorker = worker;
+    this.#workerLeftAlive = undefined;
     await worker.start();
     this.workerDevice = worker.device;
   }
@@ -75,5 +93,6 @@ export abstract class WorkerHostedModule<W extends HostedWorker> extends DmabufM
     const worker = this.hostedWorker;
     this.hostedWorker = undefined;
     await worker?.close();
+    this.#workerLeftAlive = worker?.leftAlive?.length;
   }
 }

@@ -55,6 +55,7 @@ export class ModuleWorkerClient implements ListedRealm {
   readonly #died: Promise<void>;
   #nextCall = 1;
   #device = '';
+  #leftAlive: readonly BufInfoEntry[] | undefined;
   #closing: Promise<void> | undefined;
   #onReady: ((device: string) => void) | undefined;
   #onStartFailed: ((error: Error) => void) | undefined;
@@ -84,6 +85,15 @@ export class ModuleWorkerClient implements ListedRealm {
   /** The label of the worker's own device, once it runs. */
   get device(): string {
     return this.#device;
+  }
+
+  /**
+   * The dma-bufs the worker still listed once it had stopped its module and given every frame
+   * back (its `bufinfoEntries()` then): empty when it freed everything, a leak otherwise.
+   * `undefined` until it said it stopped, and for good when it died or hung instead.
+   */
+  get leftAlive(): readonly BufInfoEntry[] | undefined {
+    return this.#leftAlive;
   }
 
   /** How buffer bytes travel on its socket (known once it runs). */
@@ -222,6 +232,7 @@ export class ModuleWorkerClient implements ListedRealm {
         break;
       }
       case 'stopped':
+        this.#leftAlive = message.entries;
         // Everything of a stopped worker was given back: what it still lists is a leak.
         if (message.entries.length > 0) console.error(`${this.realm} stopped with ${message.entries.length} dma-buf(s) alive: ${message.entries.map((e) => `${e.name} (${e.refCount} refs)`).join(', ')}`);
         this.#onStopped?.();

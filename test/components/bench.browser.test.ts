@@ -2,17 +2,19 @@
 // scenario it can run yields figures for every variant (the pipelines' at every size the quick
 // run measures), and nothing is left alive. Speed is never asserted here, only counts.
 import { tgpu } from 'typegpu';
-import { expect, test } from 'vitest';
+import { expect, test, vi } from 'vitest';
 import { cdp } from 'vitest/browser';
 import { bufinfoEntries, GpuHeap, requestGpuDevice } from 'webgpu-dmabuf';
 import { BenchProgressEvent } from '../../components/bench/bench-progress-event.js';
 import '../../components/bench/bench.js';
-import { PIPELINE_VARIANTS } from '../../components/bench/camera-pipeline/pipelines.js';
-import { framePipelineSizes } from '../../components/bench/frame-pipeline/run-frame-pipeline.js';
+import { buildPipelines, CAMERA_PIPELINE_SPEC, pipelineVariants } from '../../components/bench/camera-pipeline/pipelines.js';
+import { FRAME_PIPELINE_VARIANTS, framePipelineSizes } from '../../components/bench/frame-pipeline/run-frame-pipeline.js';
 import type { PipelineResult } from '../../components/bench/report.js';
 import { SCENARIOS } from '../../components/bench/run-bench.js';
 import { SCENARIO_IDS, type BenchEnv } from '../../components/bench/scenario.js';
 import { mapCrossRealm } from '../../components/bench/scenarios/map-cross-realm.js';
+import type { DmabufFilter } from '../../components/filter/filter.component.js';
+import type { DmabufView } from '../../components/view/view.component.js';
 
 /** The page's main-thread time, from the DevTools protocol, as `npm run bench` gives it. */
 async function mainThreadClock(): Promise<() => Promise<number>> {
@@ -51,14 +53,16 @@ async function anyHeld(names: readonly string[]): Promise<boolean> {
 }
 
 /**
- * A pipeline scenario's figures: frames shown and main-thread time for every variant, counts
- * (never speed): the shared device moves 0 bytes, the others more; no dma-buf left alive.
+ * A pipeline scenario's figures: frames shown and main-thread time for each of `variants`,
+ * counts (never speed): the shared device moves 0 bytes, the others more; no dma-buf left alive.
  */
-function expectPipelineFigures(pipeline: PipelineResult | null | undefined, runs: number, where: string): void {
-  expect(pipeline?.results.map((r) => r.variant), where).toEqual(PIPELINE_VARIANTS.map((v) => v.id));
+function expectPipelineFigures(pipeline: PipelineResult | null | undefined, variants: readonly string[], runs: number, where: string): void {
+  expect(pipeline?.results.map((r) => r.variant), where).toEqual(variants);
+  expect(pipeline?.variants.map((v) => v.id), where).toEqual(variants);
   for (const r of pipeline?.results ?? []) {
     expect(r.fps.samples.length, `${where} ${r.variant}`).toBe(runs);
-    expect(r.fps.min, `${where} ${r.variant}`).toBeGreaterThan(0);
+    // Frames over the run, not in every window: a 300 ms window of a loaded machine may show none.
+    expect(r.framesShown, `${where} ${r.variant}`).toBeGreaterThan(0);
     expect(r.cameraFps.median, `${where} ${r.variant}`).toBeGreaterThan(0);
     expect(r.mainThreadMsPerFrame?.median, `${where} ${r.variant}`).toBeGreaterThan(0);
   }
@@ -66,6 +70,7 @@ function expectPipelineFigures(pipeline: PipelineResult | null | undefined, runs
   expect(perFrame.get('shared'), where).toBe(0);
   expect(perFrame.get('independent'), where).toBeGreaterThan(0);
   expect(perFrame.get('naive'), where).toBeGreaterThan(0);
+  if (variants.includes('workers')) expect(perFrame.get('workers'), where).toBeGreaterThan(0);
   expect(pipeline?.buffersLeftAlive, where).toBe(0);
 }
 
@@ -100,15 +105,24 @@ test('<dmabuf-bench> quick run: every scenario yields a median, min and max for 
     }
     // The camera pipeline: frames shown and main-thread time for every variant, and nothing left alive.
     const pipeline = report.pipeline;
-    expectPipelineFigures(pipeline, report.settings.runs, 'camera-pipeline');
+    const cameraVariants = pipelineVariants(CAMERA_PIPELINE_SPEC).map((v) => v.id);
+    expect(cameraVariants).toContain('workers');
+    expectPipelineFigures(pipeline, cameraVariants, report.settings.runs, 'camera-pipeline');
     expect(pipeline?.frame?.width).toBeGreaterThan(0);
+    // With a worker per module every frame shown was read out of the camera's heap into the filter's worker at least once.
+    const cameraFrameBytes = (pipeline?.frame?.width ?? 0) * (pipeline?.frame?.height ?? 0) * 4;
+    expect(pipeline?.results.find((r) => r.variant === 'workers')?.bytesCopiedPerFrame).toBeGreaterThanOrEqual(cameraFrameBytes);
+    // Issue 13's target is judged (met or missed: speed is not this test's to say), in the JSON and the text.
+    expect(pipeline?.targets?.map((t) => [t.id, t.verdict === 'met' || t.verdict === 'missed'])).toEqual([['camera-pipeline/workers-main-thread', true]]);
+    expect(element.reportText).toMatch(/target (met|missed): a worker per module: main-thread ms per frame <= 0\.25 x/);
+    expect(element.shadowRoot?.querySelector('[data-target="camera-pipeline/workers-main-thread"]')?.getAttribute('data-verdict')).toMatch(/^(met|missed)$/);
 
     // The frame pipeline: the same figures at each size of the quick run (640 x 480 only), from the uncapped test pattern.
     const sizes = report.framePipeline ?? [];
     expect(sizes.map((p) => p.frame)).toEqual(framePipelineSizes(true));
     for (const framePipeline of sizes) {
       const where = `frame-pipeline ${framePipeline.frame?.width ?? '?'}x${framePipeline.frame?.height ?? '?'}`;
-      expectPipelineFigures(framePipeline, report.settings.runs, where);
+      expectPipelineFigures(framePipeline, FRAME_PIPELINE_VARIANTS, report.settings.runs, where);
       expect(framePipeline.cameraPath, where).toBe('pattern');
       // Every frame shown crossed two devices (camera -> filter -> view) with a device per module and naive: at least a frame's bytes per frame.
       const frameBytes = (framePipeline.frame?.width ?? 0) * (framePipeline.frame?.height ?? 0) * 4;
@@ -120,7 +134,7 @@ test('<dmabuf-bench> quick run: every scenario yields a median, min and max for 
     expect(steps).toBeGreaterThan(0);
     // Every scenario gave back what it allocated.
     expect(report.heapAfter).toMatchObject({ liveBuffers: 0, storageBytes: 0, mirrorBytes: 0 });
-    // map-cross-realm's workers are terminated: no peer of this page is alive.
+    // map-cross-realm's workers and camera-pipeline's module workers are terminated: no peer of this page is alive.
     await expect.poll(livePeerRealms, { timeout: 10_000, interval: 50 }).toEqual([]);
 
     // The page shows a table per scenario and a chart where there is more than one size.
@@ -135,6 +149,58 @@ test('<dmabuf-bench> quick run: every scenario yields a median, min and max for 
     expect(element.reportText).toContain(report.adapter.vendor);
   } finally {
     element.remove();
+  }
+});
+
+test('camera-pipeline, a worker per module: the filter and the view run in workers of their own, their counts reach the page, and dispose terminates them and leaves no buffer', async () => {
+  const consoleErrors = vi.spyOn(console, 'error');
+  const stage = document.body.appendChild(document.createElement('div'));
+  const spec = { ...CAMERA_PIPELINE_SPEC, prefix: 'wtest', variants: ['workers'] as const };
+  let disposed = false;
+  const [pipeline, ...others] = await buildPipelines(stage, spec);
+  try {
+    expect(others).toEqual([]);
+    if (!pipeline) throw new Error('no pipeline built');
+    expect(pipeline.id).toBe('workers');
+    const filter = stage.querySelector<DmabufFilter>('dmabuf-filter');
+    const view = stage.querySelector<DmabufView>('dmabuf-view');
+    // Both run in module workers (with a transport to them); the camera stays in the page.
+    expect([filter?.worker, filter?.status, view?.worker, view?.status]).toEqual([true, 'running', true, 'running']);
+    expect(filter?.transport).toBeDefined();
+    expect(view?.transport).toBeDefined();
+    expect(await livePeerRealms()).toHaveLength(2);
+
+    const before = pipeline.counts();
+    pipeline.camera.paused = false;
+    await expect.poll(() => pipeline.counts().shown - before.shown, { timeout: 20_000, interval: 50 }).toBeGreaterThanOrEqual(5);
+    pipeline.camera.paused = true;
+    // What is in flight drains: the counts stop moving.
+    let last = -1;
+    await expect.poll(() => { const shown = pipeline.counts().shown; const still = shown === last; last = shown; return still; }, { timeout: 5000, interval: 300 }).toBe(true);
+    const counts = pipeline.counts();
+    // Frames shown are those the view drew in its worker; the camera made at least as many.
+    expect(counts.shown).toBe(view?.frames);
+    expect(counts.made).toBeGreaterThanOrEqual(counts.shown);
+    expect(counts.dropped).toBe((pipeline.camera.dropped) + (filter?.dropped ?? 0) + (view?.dropped ?? 0));
+    // Bytes: each frame shown was read out of the camera's heap (in the page) into the filter's worker,
+    // and the filter's frames out of its heap (in its worker, reported with its frames) towards the view's.
+    const frameBytes = (pipeline.camera.layout?.width ?? 0) * (pipeline.camera.layout?.height ?? 0) * 4;
+    expect(frameBytes).toBeGreaterThan(0);
+    expect(pipeline.camera.heapStats?.bytesCopied).toBeGreaterThanOrEqual(counts.shown * frameBytes);
+    expect(filter?.heapStats?.bytesCopied).toBeGreaterThan(0);
+    expect(counts.bytesCopied).toBe((pipeline.camera.heapStats?.bytesCopied ?? 0) + (filter?.heapStats?.bytesCopied ?? 0));
+
+    disposed = true;
+    expect(await pipeline.dispose()).toBe(0);
+    // Each worker said it stopped with nothing alive, and is terminated: its realm's lock is released.
+    expect([filter?.workerBuffersLeftAlive, view?.workerBuffersLeftAlive]).toEqual([0, 0]);
+    await expect.poll(livePeerRealms, { timeout: 10_000, interval: 50 }).toEqual([]);
+    expect(bufinfoEntries().filter((e) => e.name.startsWith('wtest '))).toEqual([]);
+    expect(consoleErrors).not.toHaveBeenCalled();
+  } finally {
+    if (!disposed) await pipeline?.dispose();
+    stage.remove();
+    consoleErrors.mockRestore();
   }
 });
 

@@ -9,7 +9,8 @@ import { describe, expect, test } from 'vitest';
 import type { Figure } from '../../components/bench/measure.js';
 import type { BenchReport, PipelineResult, PipelineVariantResult, ScenarioResult } from '../../components/bench/report.js';
 import type { RatioBasis, ScenarioId, VariantInfo } from '../../components/bench/scenario.js';
-import { compareReports, comparisonText, readReport, savedRunName } from '../../scripts/bench-compare.mjs';
+import { compareReports, compareTargets, comparisonText, readReport, savedRunName } from '../../scripts/bench-compare.mjs';
+import { cameraPipelineTargets } from '../../components/bench/targets.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -253,6 +254,49 @@ describe('a run against itself', () => {
     expect(cli.stderr).toBe('');
     expect(cli.status).toBe(0);
     expect(cli.stdout).toContain('0 slower and 0 faster beyond 0.2');
+  });
+});
+
+describe('camera-pipeline with a worker per module, and its target', () => {
+  const saved = readdirSync(runsDir).filter((name) => name.endsWith('.json'));
+  const workersLabel = { id: 'workers', label: 'dmabuf, a worker per module', role: 'ours' } as const;
+  /** This run: a device per module, a worker per module and naive, with issue 13's target judged. */
+  function withWorkers(workersMainMs: number, workersFps: number): PipelineResult {
+    const results = [pipelineVariant('independent', 20, 12, 1), pipelineVariant('workers', workersFps, workersMainMs, workersFps / 20), pipelineVariant('naive', 20, 14, 1)];
+    const base = pipeline(results);
+    return { ...base, variants: [{ id: 'independent', label: 'dmabuf, a device per module', role: 'ours' }, workersLabel, ...base.variants], targets: cameraPipelineTargets(results) };
+  }
+
+  test('the target: main thread at most a quarter of a device per module\'s, at fps no lower; not judged without main-thread time or the variant', () => {
+    const verdict = (results: PipelineVariantResult[]) => cameraPipelineTargets(results).map((t) => [t.id, t.verdict]);
+    const independent = pipelineVariant('independent', 20, 12, 1);
+    expect(verdict([independent, pipelineVariant('workers', 20, 3, 1)])).toEqual([['camera-pipeline/workers-main-thread', 'met']]);
+    expect(verdict([independent, pipelineVariant('workers', 20, 3.1, 1)])).toEqual([['camera-pipeline/workers-main-thread', 'missed']]);
+    expect(verdict([independent, pipelineVariant('workers', 19.9, 2, 1)])).toEqual([['camera-pipeline/workers-main-thread', 'missed']]);
+    expect(verdict([independent, pipelineVariant('workers', 20, null, 1)])).toEqual([['camera-pipeline/workers-main-thread', 'not judged']]);
+    expect(verdict([independent])).toEqual([['camera-pipeline/workers-main-thread', 'not judged']]);
+    expect(cameraPipelineTargets([independent, pipelineVariant('workers', 20, 3, 1)])[0]?.detail).toBe('main thread 3.00 ms/frame against 12.00 (0.25x), limit 3.00: within; fps 20.0 against 20.0: no lower');
+  });
+
+  test('a saved run without the variant or targets: its rows are only in this run, and the target is not judged there', () => {
+    const before = report([], pipeline([pipelineVariant('shared', 10, 8, 1), pipelineVariant('naive', 10, 12, 1)]));
+    const after = report([], withWorkers(2, 21));
+    const rows = compareReports(before, after);
+    expect(row(rows, 'camera-pipeline', 'workers', 'fps').only).toBe('current');
+    expect(row(rows, 'camera-pipeline', 'workers', 'main-thread ms/frame').only).toBe('current');
+    expect(compareTargets(before, after).map((t) => [t.id, t.base, t.current?.verdict])).toEqual([['camera-pipeline/workers-main-thread', null, 'met']]);
+    const text = comparisonText(before, after, rows, { baseName: 'saved', currentName: 'this run' });
+    expect(text).toContain('target camera-pipeline/workers-main-thread: saved not judged (not in the run), this run met (main thread 2.00 ms/frame against 12.00');
+  });
+
+  test.each(saved)('saved run %s against a run with a worker per module and its target: compared, nothing lost', (name) => {
+    const old = readReport(join(runsDir, name));
+    const current = report([], withWorkers(5, 19));
+    const rows = compareReports(old, current);
+    expect(row(rows, 'camera-pipeline', 'workers', 'fps').only).toBe('current');
+    // Every figure of the saved run is still there, compared or its own row.
+    expect(rows.filter((r) => r.base !== null).length).toBe(compareReports(old, old).length);
+    expect(comparisonText(old, current, rows)).toMatch(/^target camera-pipeline\/workers-main-thread: A not judged \(not in the run\), B missed \(/m);
   });
 });
 

@@ -1,24 +1,34 @@
 /**
- * The three pipelines the `camera-pipeline` and `frame-pipeline` scenarios compare, each
- * built from the demo's own `<dmabuf-camera>` (its camera, or its test pattern without a
+ * The pipelines the `camera-pipeline` and `frame-pipeline` scenarios compare, each built
+ * from the demo's own `<dmabuf-camera>` (its camera, or its test pattern without a
  * frame-rate cap): the demo's filter and view on one shared device, the same on a device
- * each, and the naive baseline on a device each. All start paused.
+ * each, the same with the filter and the view each in a module worker of its own (the camera
+ * stays in the page), and the naive baseline on a device each. A scenario's spec says which
+ * of them it builds. All start paused.
  */
-import { requestGpuDevice } from 'webgpu-dmabuf';
+import { bufinfoEntries, requestGpuDevice } from 'webgpu-dmabuf';
 import type { FrameEffect } from '../../kernels/frame-effect.js';
 import '../../camera/camera.js';
 import type { DmabufCamera } from '../../camera/camera.component.js';
 import '../../filter/filter.js';
 import type { DmabufModule } from '../../module/module-element.js';
+import type { WorkerHostedModule, HostedWorker } from '../../module/worker-hosted-module.js';
 import '../../view/view.js';
+import type { VariantInfo } from '../scenario.js';
 import { NaivePipeline } from './naive-pipeline.js';
 
-/** The variants of the scenario. */
+/**
+ * Every variant a pipeline scenario can build, in the order they are built and shown. The
+ * `workers` variant is the demo's third mode: the filter and the view each in a module worker
+ * of its own, with its own device (the view drawing through an `OffscreenCanvas` there), the
+ * camera in the page.
+ */
 export const PIPELINE_VARIANTS = [
   { id: 'shared', label: 'dmabuf, one shared device', role: 'ours' },
   { id: 'independent', label: 'dmabuf, a device per module', role: 'ours' },
+  { id: 'workers', label: 'dmabuf, a worker per module', role: 'ours' },
   { id: 'naive', label: 'naive: read back, upload again', role: 'raw' },
-] as const;
+] as const satisfies readonly VariantInfo[];
 
 /** One variant's id. */
 export type PipelineVariantId = (typeof PIPELINE_VARIANTS)[number]['id'];
@@ -40,10 +50,20 @@ export interface PipelineSpec {
    * as fast as the pipeline takes frames (`uncapped`); at `width` x `height`.
    */
   readonly source: { readonly kind: 'camera' | 'uncapped-pattern'; readonly width: number; readonly height: number };
+  /** The variants built, by id; they are built and shown in {@link PIPELINE_VARIANTS}' order whatever the order here. */
+  readonly variants: readonly PipelineVariantId[];
 }
 
-/** `camera-pipeline`'s pipelines: the demo's camera at 640 x 480 and its default effect. */
-export const CAMERA_PIPELINE_SPEC: PipelineSpec = { prefix: 'bench', effect: PIPELINE_EFFECT, source: { kind: 'camera', width: 640, height: 480 } };
+/** `camera-pipeline`'s pipelines: the demo's camera at 640 x 480 and its default effect, every variant. */
+export const CAMERA_PIPELINE_SPEC: PipelineSpec = { prefix: 'bench', effect: PIPELINE_EFFECT, source: { kind: 'camera', width: 640, height: 480 }, variants: PIPELINE_VARIANTS.map((v) => v.id) };
+
+/** One entry of {@link PIPELINE_VARIANTS}. */
+export type PipelineVariant = (typeof PIPELINE_VARIANTS)[number];
+
+/** The variants `spec` builds, in the order they are built and reported. */
+export function pipelineVariants(spec: PipelineSpec): PipelineVariant[] {
+  return PIPELINE_VARIANTS.filter((v) => spec.variants.includes(v.id));
+}
 
 /** What the scenario reads of a running pipeline. */
 export interface PipelineCounts {
@@ -53,11 +73,11 @@ export interface PipelineCounts {
   readonly shown: number;
   /** Frames let go anywhere on the way. */
   readonly dropped: number;
-  /** Bytes moved between devices. */
+  /** Bytes moved between devices (and realms), as the exporters' heaps count them. */
   readonly bytesCopied: number;
 }
 
-/** A pipeline under test: its camera (to pause and resume it), its counts, its teardown. */
+/** A pipeline under test: its camera (to pause and resume it), its counts, its teardown. Owned by whoever built it (see {@link buildPipelines}). */
 export interface Pipeline {
   readonly id: PipelineVariantId;
   readonly camera: DmabufCamera;
@@ -98,8 +118,28 @@ async function removeAll(modules: readonly DmabufModule[]): Promise<void> {
   await Promise.all(modules.map((m) => m.settled));
 }
 
-/** camera -> filter -> view of the demo, in `stage`, on `device` (shared) or a device each (`undefined`). */
-async function dmabufPipeline(stage: HTMLElement, spec: PipelineSpec, id: 'shared' | 'independent', device: GPUDevice | undefined): Promise<Pipeline> {
+/** How many dma-bufs `module`'s last worker held when it stopped; one for a worker terminated without saying (what it held is unknown). */
+function workerLeftAlive(module: WorkerHostedModule<HostedWorker>): number {
+  return module.workerBuffersLeftAlive ?? 1;
+}
+
+/** The page's own dma-bufs named after `name`'s buffers (`NAME frame 3`): proxies of a worker's buffers, alive in the page. */
+function pageBuffersOf(name: string): number {
+  return bufinfoEntries().filter((entry) => entry.name.startsWith(`${name} `)).length;
+}
+
+/**
+ * camera -> filter -> view of the demo, in `stage`: on `device` (`shared`), on a device each
+ * (`independent`, `device` undefined), or with the filter and the view each in a module worker
+ * of its own with its own device there (`workers`, as the demo's third mode: the view draws
+ * through an `OffscreenCanvas` in its worker, the camera stays in the page on a device of its
+ * own). A module in a worker reports to its element in the page: frames done (the view's
+ * `frames` are frames drawn in its worker) and dropped, and, with each frame the filter makes,
+ * its heap's counts (the filter's `heapStats`); so the counts read the same properties
+ * wherever the modules run.
+ */
+async function dmabufPipeline(stage: HTMLElement, spec: PipelineSpec, id: 'shared' | 'independent' | 'workers', device: GPUDevice | undefined): Promise<Pipeline> {
+  const inWorkers = id === 'workers';
   const cam = camera(`${spec.prefix}-${id}`, device, spec);
   const filter = element('dmabuf-filter', `${spec.prefix}-${id}-filter`, device);
   filter.source = cam.id;
@@ -107,12 +147,23 @@ async function dmabufPipeline(stage: HTMLElement, spec: PipelineSpec, id: 'share
   const view = element('dmabuf-view', `${spec.prefix}-${id}-view`, device);
   view.source = filter.id;
   view.label = PIPELINE_VARIANTS.find((v) => v.id === id)?.label ?? id;
+  // Set before they connect: they start in their workers.
+  filter.worker = inWorkers;
+  view.worker = inWorkers;
   const modules = [cam, filter, view];
   stage.append(...modules);
   const dispose = async () => {
-    await removeAll(modules);
-    device?.destroy();
-    return (cam.heapStats?.liveBuffers ?? 0) + (filter.heapStats?.liveBuffers ?? 0);
+    if (!inWorkers) {
+      await removeAll(modules);
+      device?.destroy();
+      return (cam.heapStats?.liveBuffers ?? 0) + (filter.heapStats?.liveBuffers ?? 0);
+    }
+    // As the demo leaves its worker mode: the workers first, each giving the camera's frames
+    // back and terminated, then the camera. The filter's heap lived in its worker: what it left
+    // is what its worker still listed when it stopped, and any proxy of its frames left here.
+    await removeAll([view, filter]);
+    await removeAll([cam]);
+    return (cam.heapStats?.liveBuffers ?? 0) + workerLeftAlive(filter) + workerLeftAlive(view) + pageBuffersOf(filter.name);
   };
   try {
     await started(modules);
@@ -127,6 +178,7 @@ async function dmabufPipeline(stage: HTMLElement, spec: PipelineSpec, id: 'share
       made: cam.frames,
       shown: view.frames,
       dropped: cam.dropped + filter.dropped + view.dropped,
+      // Importers' maps copy in the exporter's heap: the camera's (in the page) and the filter's (in its worker, as of its last frame with workers).
       bytesCopied: (cam.heapStats?.bytesCopied ?? 0) + (filter.heapStats?.bytesCopied ?? 0),
     }),
     dispose,
@@ -173,15 +225,22 @@ async function naivePipeline(stage: HTMLElement, spec: PipelineSpec): Promise<Pi
 }
 
 /**
- * Builds the three pipelines of `spec` in `stage`, paused. The caller disposes of each.
- * @throws {Error} when a module does not start (no WebGPU device, no canvas context).
+ * Builds the pipelines of `spec` (its `variants`, in {@link PIPELINE_VARIANTS}' order) in
+ * `stage`, paused. The caller owns them and disposes of each; a `workers` pipeline's dispose
+ * also terminates its workers.
+ * @throws {Error} when a module does not start (no WebGPU device, no canvas context, a worker
+ *   that fails to start); what was built is disposed of first.
  */
 export async function buildPipelines(stage: HTMLElement, spec: PipelineSpec): Promise<Pipeline[]> {
   const built: Pipeline[] = [];
+  const build: Record<PipelineVariantId, () => Promise<Pipeline>> = {
+    shared: async () => dmabufPipeline(stage, spec, 'shared', await requestGpuDevice({ label: 'bench shared device' })),
+    independent: () => dmabufPipeline(stage, spec, 'independent', undefined),
+    workers: () => dmabufPipeline(stage, spec, 'workers', undefined),
+    naive: () => naivePipeline(stage, spec),
+  };
   try {
-    built.push(await dmabufPipeline(stage, spec, 'shared', await requestGpuDevice({ label: 'bench shared device' })));
-    built.push(await dmabufPipeline(stage, spec, 'independent', undefined));
-    built.push(await naivePipeline(stage, spec));
+    for (const { id } of pipelineVariants(spec)) built.push(await build[id]());
     return built;
   } catch (error) {
     for (const pipeline of built) await pipeline.dispose();

@@ -1,23 +1,27 @@
 /**
  * The `camera-pipeline` scenario: the demo's camera -> filter (Sobel) -> view, live, on one
- * shared device, on a device per module, and naive; measured by {@link measurePipelines}.
+ * shared device, on a device per module, with a worker per module (the filter and the view
+ * each in a module worker of its own) and naive; measured by {@link measurePipelines}, and
+ * judged against its targets ({@link cameraPipelineTargets}).
  */
 import type { MeasureSettings } from '../measure.js';
 import type { PipelineResult } from '../report.js';
-import { buildPipelines, CAMERA_PIPELINE_SPEC, PIPELINE_VARIANTS } from './pipelines.js';
+import { buildPipelines, CAMERA_PIPELINE_SPEC, pipelineVariants } from './pipelines.js';
+import { cameraPipelineTargets } from '../targets.js';
 import { measurePipelines, pipelineWindows, type MainThreadClock } from './windows.js';
 
 export type { MainThreadClock } from './windows.js';
 
 /** Steps of {@link runCameraPipeline}: one per window. */
 export function cameraPipelineSteps(settings: MeasureSettings): number {
-  return pipelineWindows(PIPELINE_VARIANTS.length, settings);
+  return pipelineWindows(pipelineVariants(CAMERA_PIPELINE_SPEC).length, settings);
 }
 
 /**
- * Builds the three pipelines in `stage`, measures `settings.warmup` untimed and
- * `settings.runs` timed windows of `settings.windowMs` each per pipeline, interleaved, and
- * frees everything. `step` is called after every window.
+ * Builds the four pipelines in `stage`, measures `settings.warmup` untimed and
+ * `settings.runs` timed windows of `settings.windowMs` each per pipeline, interleaved, frees
+ * everything (terminating the workers), and judges the figures against the scenario's targets.
+ * `step` is called after every window.
  * @throws {Error} when a pipeline does not start or stops showing frames; nothing is left behind.
  */
 export async function runCameraPipeline(stage: HTMLElement, settings: MeasureSettings, clock: MainThreadClock | undefined, step: (label: string) => void): Promise<PipelineResult> {
@@ -26,8 +30,8 @@ export async function runCameraPipeline(stage: HTMLElement, settings: MeasureSet
   return {
     id: 'camera-pipeline',
     title: 'Camera -> filter -> view, live',
-    measures: `The demo's <dmabuf-camera> -> <dmabuf-filter> (${spec.effect}) -> <dmabuf-view>, frames shown per second over ${settings.windowMs} ms windows of steady running, and main-thread time per frame shown (beyond the page's own while every pipeline is paused); the naive baseline reads each frame back to the CPU and uploads it again at every module.`,
-    variants: PIPELINE_VARIANTS,
+    measures: `The demo's <dmabuf-camera> -> <dmabuf-filter> (${spec.effect}) -> <dmabuf-view>, frames shown per second over ${settings.windowMs} ms windows of steady running, and main-thread time per frame shown (beyond the page's own while every pipeline is paused); with a worker per module the filter and the view each run in a module worker of their own (their time there is not the page's), the camera in the page; the naive baseline reads each frame back to the CPU and uploads it again at every module.`,
+    variants: pipelineVariants(spec),
     frame: measured.frame,
     cameraPath: measured.cameraPath,
     windowMs: settings.windowMs,
@@ -35,5 +39,6 @@ export async function runCameraPipeline(stage: HTMLElement, settings: MeasureSet
     restingMainThreadMsPerSecond: measured.restingMainThreadMsPerSecond,
     results: measured.results,
     buffersLeftAlive: measured.buffersLeftAlive,
+    targets: cameraPipelineTargets(measured.results),
   };
 }

@@ -5,11 +5,12 @@
  * a pass-through filter (`none`: one copy on the GPU) to the view, so that what is left to
  * measure is how frames move between the modules: on one shared device (zero-copy), on a
  * device per module (the heap's copies), and naive (read back to the CPU, upload again).
- * Size by size, each size's three pipelines built, measured in interleaved windows as
+ * Size by size, each size's three pipelines (no worker per module: see
+ * {@link FRAME_PIPELINE_VARIANTS}) built, measured in interleaved windows as
  * `camera-pipeline`'s are ({@link measurePipelines}), and torn down before the next.
  */
 import type { FrameEffect } from '../../kernels/frame-effect.js';
-import { buildPipelines, PIPELINE_VARIANTS, type PipelineSpec } from '../camera-pipeline/pipelines.js';
+import { buildPipelines, pipelineVariants, type PipelineSpec, type PipelineVariantId } from '../camera-pipeline/pipelines.js';
 import { measurePipelines, pipelineWindows, type MainThreadClock } from '../camera-pipeline/windows.js';
 import type { MeasureSettings } from '../measure.js';
 import type { PipelineResult } from '../report.js';
@@ -30,6 +31,19 @@ export const FRAME_PIPELINE_SIZES: readonly FrameSize[] = [
 /** The filter's effect: `none`, a pass-through copy, so the modules' GPU work is as small as it gets. */
 export const FRAME_PIPELINE_EFFECT: FrameEffect = 'none';
 
+/**
+ * The variants it builds: where sharing is the cost, on one shared device, a device per
+ * module and naive. The worker per module of `camera-pipeline` is left out: `camera-pipeline`
+ * judges it (its issue's target is there), and here it would add a third more windows at
+ * every size.
+ */
+export const FRAME_PIPELINE_VARIANTS: readonly PipelineVariantId[] = ['shared', 'independent', 'naive'];
+
+/** The pipelines of one size. */
+function frameSpec(width: number, height: number): PipelineSpec {
+  return { prefix: 'frame', effect: FRAME_PIPELINE_EFFECT, source: { kind: 'uncapped-pattern', width, height }, variants: FRAME_PIPELINE_VARIANTS };
+}
+
 /** The sizes a run measures. */
 export function framePipelineSizes(quick: boolean): readonly FrameSize[] {
   return quick ? FRAME_PIPELINE_SIZES.slice(0, 1) : FRAME_PIPELINE_SIZES;
@@ -37,7 +51,7 @@ export function framePipelineSizes(quick: boolean): readonly FrameSize[] {
 
 /** Steps of {@link runFramePipeline}: one per window, at every size. */
 export function framePipelineSteps(settings: MeasureSettings, quick: boolean): number {
-  return framePipelineSizes(quick).length * pipelineWindows(PIPELINE_VARIANTS.length, settings);
+  return framePipelineSizes(quick).length * pipelineWindows(FRAME_PIPELINE_VARIANTS.length, settings);
 }
 
 /**
@@ -50,14 +64,14 @@ export async function runFramePipeline(stage: HTMLElement, settings: MeasureSett
   const sizes = framePipelineSizes(quick);
   const sizesText = sizes.map((s) => `${s.width} x ${s.height}`).join(', ');
   for (const { width, height } of sizes) {
-    const spec: PipelineSpec = { prefix: 'frame', effect: FRAME_PIPELINE_EFFECT, source: { kind: 'uncapped-pattern', width, height } };
+    const spec = frameSpec(width, height);
     const size = `${width}x${height}`;
     const measured = await measurePipelines(() => buildPipelines(stage, spec), settings, clock, (pipeline) => { step(`frame-pipeline ${size} ${pipeline.id}`); });
     done({
       id: 'frame-pipeline',
       title: 'GPU pattern -> pass-through filter -> view, uncapped',
       measures: `The demo's <dmabuf-camera source="pattern" uncapped> (no frame-rate cap: the next frame as soon as the filter takes it) -> <dmabuf-filter> (${spec.effect}) -> <dmabuf-view> at ${sizesText}, one size after the other: frames shown per second over ${settings.windowMs} ms windows of steady running, main-thread time per frame shown (beyond the page's own while every pipeline is paused) and bytes moved between devices per frame shown; the naive baseline reads each frame back to the CPU and uploads it again at every module.`,
-      variants: PIPELINE_VARIANTS,
+      variants: pipelineVariants(spec),
       frame: measured.frame ?? { width, height },
       cameraPath: measured.cameraPath,
       windowMs: settings.windowMs,
