@@ -1,6 +1,6 @@
 // The page's side of test/workers/fixtures/agent.ts: commands to a worker and its answers.
-import { expect } from 'vitest';
-import { FdTable, spawnWorker, type FdSocket, type SpawnWorkerOptions } from 'webgpu-dmabuf';
+import { afterEach, expect } from 'vitest';
+import { bufinfoEntries, FdTable, spawnWorker, type FdSocket, type SpawnWorkerOptions } from 'webgpu-dmabuf';
 
 /** A worker that runs the agent fixture, with the page's socket to it. */
 export interface Agent {
@@ -59,4 +59,32 @@ export async function stopAgent(agent: Agent): Promise<void> {
   await agent.call('close-all');
   agent.worker.terminate();
   running.delete(agent.worker);
+}
+
+/**
+ * A test file's agent set-up: the page's fd table, and after each test the agent `use`d in
+ * it stopped (its fds closed, no WebGPU error in it), every agent terminated, the table
+ * closed and every dma-buf of the page gone (the worker's references come back by message).
+ * `forget()` when a test terminates its agent itself.
+ */
+export function agentFixture(): { readonly table: FdTable; use(agent: Agent): Agent; forget(): void } {
+  const table = new FdTable();
+  let current: Agent | undefined;
+  afterEach(async () => {
+    try {
+      if (current) await stopAgent(current);
+    } finally {
+      current = undefined;
+      terminateAgents();
+    }
+    table.closeAll();
+    await expect.poll(() => bufinfoEntries().length).toBe(0);
+  });
+  return {
+    table,
+    use: (agent) => (current = agent),
+    forget: () => {
+      current = undefined;
+    },
+  };
 }

@@ -1,25 +1,14 @@
 // Fences cross realms, on real WebGPU with a real worker: a fence in the page's reservation
 // of a buffer signals in the worker that imported it, and a worker's importSyncFile holds
 // the page's own accesses to the buffer back until the worker signals (or dies).
-import { afterEach, expect, test } from 'vitest';
-import { bufinfoEntries, DmaFence, FdTable, PAGE_SIZE } from 'webgpu-dmabuf';
+import { expect, test } from 'vitest';
+import { DmaFence, PAGE_SIZE } from 'webgpu-dmabuf';
 import { heapFixture, patternedBuffer, settledAfterRoundTrip, shaderPattern } from '../gpu/gpu-helpers.js';
-import { startAgent, stopAgent, terminateAgents, type Agent } from './agent.js';
+import { agentFixture, startAgent } from './agent.js';
 
 const f = heapFixture();
-const table = new FdTable();
-let agent: Agent | undefined;
-
-afterEach(async () => {
-  try {
-    if (agent) await stopAgent(agent);
-  } finally {
-    agent = undefined;
-    terminateAgents();
-  }
-  table.closeAll();
-  await expect.poll(() => bufinfoEntries().length).toBe(0);
-});
+const agents = agentFixture();
+const { table } = agents;
 
 const SIZE = 2 * PAGE_SIZE + 5;
 
@@ -28,7 +17,7 @@ async function sharedWithWorker() {
   const fd = table.install(buf);
   buf.put();
   const started = await startAgent();
-  agent = started;
+  agents.use(started);
   const theirs = started.call<number>('receive');
   await started.socket.send(table, fd);
   return { buf, agent: started, theirs: await theirs };
@@ -87,7 +76,7 @@ test('a worker terminated with its fence pending fails the page\'s waiting reade
   await worker.call<number>('import-fence', { fd: theirs, flags: 'write' });
   await expect.poll(() => buf.resv.testSignaled('write')).toBe(false);
   const read = cpuRead(buf);
-  agent = undefined;
+  agents.forget();
   worker.worker.terminate();
   await expect(read).rejects.toMatchObject({ code: 'ENODEV' });
   expect(buf.resv.testSignaled('bookkeep')).toBe(true);

@@ -1,26 +1,14 @@
 // Every operation from a worker on a page's buffer, and the other way round, on real
 // WebGPU: each realm has its own device; only fds cross, and bytes are compared exactly at
 // odd edges (sizes not a multiple of 4, ranges across pages).
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { bufinfoEntries, FdTable, PAGE_SIZE, type BufInfoEntry, type FdSocketTransport } from 'webgpu-dmabuf';
 import { heapFixture, patternedBuffer, readTable, shaderPattern } from '../gpu/gpu-helpers.js';
-import { startAgent, stopAgent, terminateAgents, type Agent } from './agent.js';
+import { agentFixture, startAgent, type Agent } from './agent.js';
 
 const f = heapFixture();
-let agent: Agent | undefined;
-const table = new FdTable();
-
-afterEach(async () => {
-  try {
-    if (agent) await stopAgent(agent);
-  } finally {
-    agent = undefined;
-    terminateAgents();
-  }
-  table.closeAll();
-  // The worker's references are given back by message: wait for them before the leak checks.
-  await expect.poll(() => bufinfoEntries().length).toBe(0);
-});
+const agents = agentFixture();
+const { table } = agents;
 
 /** The bytes of a page buffer's storage, read on its own device (a zero-copy map). */
 async function storageBytes(fd: number): Promise<Uint8Array> {
@@ -47,7 +35,7 @@ async function pageBufferInWorker(size: number, seed: number, transport?: FdSock
   const fd = table.install(buf);
   buf.put();
   const started = await startAgent(new FdTable(), transport ? { socket: { transport } } : {});
-  agent = started;
+  agents.use(started);
   const theirs = started.call<number>('receive');
   await started.socket.send(table, fd);
   return { fd, theirs: await theirs, agent: started };
@@ -112,7 +100,7 @@ test.each(['shared-memory', 'message'] as const)('over %s, a buffer larger than 
 });
 
 test('the other way round: the page maps and CPU-accesses a worker\'s buffer, bytes exact; the worker\'s heap ends with nothing live', async () => {
-  agent = await startAgent();
+  const agent = agents.use(await startAgent());
   const size = PAGE_SIZE + 5;
   const workerFd = await agent.call<number>('export', { size });
   const pattern = Uint8Array.from({ length: size }, (_, i) => (i * 17 + 9) & 0xff);
@@ -166,5 +154,5 @@ test('the other way round: the page maps and CPU-accesses a worker\'s buffer, by
   remote.put();
   table.close(fd);
   await agent.call('close', { fd: workerFd });
-  await expect.poll(() => agent?.call<{ liveBuffers: number }>('heap-stats').then((s) => s.liveBuffers)).toBe(0);
+  await expect.poll(() => agent.call<{ liveBuffers: number }>('heap-stats').then((s) => s.liveBuffers)).toBe(0);
 });

@@ -1,26 +1,15 @@
 // Bytes that stream across realms in pieces never tear: a worker's map of a page's buffer
 // larger than the shared ring sees the buffer as of one moment, whatever the page writes
 // while the pieces are on their way.
-import { afterEach, expect, test } from 'vitest';
-import { bufinfoEntries, FdTable, type DmaBuf } from 'webgpu-dmabuf';
+import { expect, test } from 'vitest';
+import type { DmaBuf } from 'webgpu-dmabuf';
 import { heapFixture } from '../gpu/gpu-helpers.js';
 import { SLOT_BYTES } from '../../src/remote/shared-ring.js';
-import { startAgent, stopAgent, terminateAgents, type Agent } from './agent.js';
+import { agentFixture, startAgent } from './agent.js';
 
 const f = heapFixture();
-const table = new FdTable();
-let agent: Agent | undefined;
-
-afterEach(async () => {
-  try {
-    if (agent) await stopAgent(agent);
-  } finally {
-    agent = undefined;
-    terminateAgents();
-  }
-  table.closeAll();
-  await expect.poll(() => bufinfoEntries().length).toBe(0);
-});
+const agents = agentFixture();
+const { table } = agents;
 
 /** Writes per round at most: the page's writes must not hold the worker's read back for ever either. */
 const MAX_WRITES = 200;
@@ -47,18 +36,18 @@ test('a worker\'s map of a page buffer larger than the ring sees one moment of i
   await fill(buf, 0);
   const fd = table.install(buf);
   buf.put();
-  agent = await startAgent();
+  const agent = agents.use(await startAgent());
   const theirs = agent.call<number>('receive');
   await agent.socket.send(table, fd);
   const remote = await theirs;
   const page = table.get(fd);
   try {
     for (let round = 1; round <= 4; round++) {
-      let answered = false;
-      const mapped = agent.call<{ bytes: Uint8Array }>('map-read', { fd: remote }).finally(() => { answered = true; });
+      const read = { answered: false };
+      const mapped = agent.call<{ bytes: Uint8Array }>('map-read', { fd: remote }).finally(() => { read.answered = true; });
       // The page writes again and again until the worker has its bytes: before, during and after the read streams out.
       let writes = 0;
-      while (!answered && writes < MAX_WRITES) await fill(page, round * 10 + (writes++ % 10));
+      while (!read.answered && writes < MAX_WRITES) await fill(page, round * 10 + (writes++ % 10));
       const { bytes } = await mapped;
       expect(writes).toBeGreaterThan(1);
       expect(bytes.length).toBe(size);
