@@ -182,7 +182,7 @@ export class Connection {
     this.#fences = new FenceLink({
       fence: (grant, mine, fence) => { this.#post({ kind: 'fence', grant, mine, fence }); },
       signal: (id, error) => {
-        this.#post({ kind: 'signal', id, error });
+        this.#post({ kind: 'signal', fence: id, error });
         this.#maybeEnd();
       },
     });
@@ -340,7 +340,7 @@ export class Connection {
         return;
       }
       case 'signal':
-        this.#fences.signalled(message.id, message.error);
+        this.#fences.signalled(message.fence, message.error);
         this.#maybeEnd();
         return;
     }

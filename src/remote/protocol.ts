@@ -81,7 +81,7 @@ export type Message =
   | { readonly kind: 'write'; readonly call: number; readonly grant: number; readonly start: number; readonly bytes: ArrayBuffer | null; readonly shared: number }
   | { readonly kind: 'reply'; readonly call: number; readonly bytes: ArrayBuffer | null; readonly shared: number; readonly error: WireError | null }
   | { readonly kind: 'fence'; readonly grant: number; readonly mine: boolean; readonly fence: WireFence }
-  | { readonly kind: 'signal'; readonly id: number; readonly error: DmaBufErrorCode | null };
+  | { readonly kind: 'signal'; readonly fence: number; readonly error: DmaBufErrorCode | null };
 
 /** A message as posted: the marker beside the fields. */
 export type Wire = Message & { readonly dmabuf: typeof MARKER };
@@ -216,9 +216,9 @@ function parseFields(data: Fields): Message | undefined {
       return isInt(grant, 1) && typeof mine === 'boolean' && fence ? { kind: 'fence', grant, mine, fence } : undefined;
     }
     case 'signal': {
-      const { id, error } = data;
-      const ok = isInt(id, 1) && (error === null || (typeof error === 'string' && CODES.has(error)));
-      return ok ? { kind: 'signal', id, error: error as DmaBufErrorCode | null } : undefined;
+      const { fence, error } = data;
+      const ok = isInt(fence, 1) && (error === null || (typeof error === 'string' && CODES.has(error)));
+      return ok ? { kind: 'signal', fence, error: error as DmaBufErrorCode | null } : undefined;
     }
     default:
       return undefined;

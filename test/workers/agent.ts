@@ -1,13 +1,16 @@
-// The page's side of test/workers/fixtures/agent.ts: commands to a worker and its answers.
+// The page's side of the worker fixtures' command channel (fixtures/command-server.ts):
+// commands to a worker (fixtures/agent.ts by default) and its answers.
 import { afterEach, expect } from 'vitest';
 import { bufinfoEntries, FdTable, spawnWorker, type FdSocket, type SpawnWorkerOptions } from 'webgpu-dmabuf';
 
-/** A worker that runs the agent fixture, with the page's socket to it. */
+/** A worker that runs a command fixture, with the page's socket to it. */
 export interface Agent {
   readonly worker: Worker;
   readonly socket: FdSocket;
   /** Runs `command` in the worker (transferring `transfer`); rejects with an Error whose message starts with the DmaBufError code. */
   call<T = unknown>(command: string, args?: Record<string, unknown>, transfer?: Transferable[]): Promise<T>;
+  /** Terminates the worker at once; calls still waiting for an answer reject with `ENODEV`. */
+  terminate(): void;
 }
 
 const AGENT_URL = new URL('./fixtures/agent.ts', import.meta.url);
@@ -21,9 +24,12 @@ export function terminateAgents(): void {
   running.clear();
 }
 
-/** Starts the agent with spawnWorker from `table` (default: an empty one), once it says it is ready. */
-export async function startAgent(table = new FdTable(), options: SpawnWorkerOptions = {}): Promise<Agent> {
-  const { worker, socket } = spawnWorker(AGENT_URL, table, { name: 'agent', ...options });
+/**
+ * Starts the command fixture at `url` (default: the agent) with spawnWorker from `table`
+ * (default: an empty one), once it says it is ready.
+ */
+export async function startAgent(table = new FdTable(), options: SpawnWorkerOptions = {}, url: URL = AGENT_URL): Promise<Agent> {
+  const { worker, socket } = spawnWorker(url, table, { name: 'agent', ...options });
   running.add(worker);
   let nextId = 1;
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
@@ -32,10 +38,11 @@ export async function startAgent(table = new FdTable(), options: SpawnWorkerOpti
     worker.addEventListener('message', (event: MessageEvent) => {
       const data = event.data as { ready?: unknown; id?: unknown; ok?: unknown; value?: unknown; error?: { code: string; message: string } };
       if (data.ready === true) resolve();
-      if (typeof data.id !== 'number') return;
+      // An answer has a numeric id and a boolean ok: the library's own messages on the channel (a fence's `signal` has an id too) are not answers.
+      if (typeof data.id !== 'number' || typeof data.ok !== 'boolean') return;
       const pending = waiting.get(data.id);
       waiting.delete(data.id);
-      if (data.ok === true) pending?.resolve(data.value);
+      if (data.ok) pending?.resolve(data.value);
       else pending?.reject(new Error(`${data.error?.code ?? 'EIO'}: ${data.error?.message ?? 'no message'}`));
     });
   });
@@ -49,6 +56,12 @@ export async function startAgent(table = new FdTable(), options: SpawnWorkerOpti
         waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
         worker.postMessage({ id, command, args }, transfer);
       });
+    },
+    terminate() {
+      worker.terminate();
+      running.delete(worker);
+      for (const pending of waiting.values()) pending.reject(new Error('ENODEV: the worker was terminated'));
+      waiting.clear();
     },
   };
 }

@@ -156,8 +156,8 @@ describe('fences across realms', () => {
     // A grant never given, a fence of the receiver's it never sent, and signals of fences never sent.
     portB.postMessage({ dmabuf: MARKER, kind: 'fence', grant: 99, mine: false, fence: { id: 1, usage: 'write', back: false } });
     portB.postMessage({ dmabuf: MARKER, kind: 'fence', grant: 1, mine: false, fence: { id: 77, usage: 'write', back: true } });
-    portB.postMessage({ dmabuf: MARKER, kind: 'signal', id: 1, error: null });
-    portB.postMessage({ dmabuf: MARKER, kind: 'signal', id: 5, error: 'NOPE' });
+    portB.postMessage({ dmabuf: MARKER, kind: 'signal', fence: 1, error: null });
+    portB.postMessage({ dmabuf: MARKER, kind: 'signal', fence: 5, error: 'NOPE' });
     portB.postMessage({ dmabuf: MARKER, kind: 'fence', grant: 1, mine: false, fence: { id: 3, usage: 'everything', back: false } });
     await quiesce();
     expect(buf.resv.getFences('bookkeep')).toEqual(before);
