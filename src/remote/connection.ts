@@ -30,11 +30,16 @@
  * the connection's life. Either way every message keeps the order it was posted in
  * (`post-queue.ts`): the connection's FIFO is what keeps an importer's call order.
  *
+ * Fences: the reservations of the buffers shared across the connection are kept in step
+ * both ways (`fence-link.ts`): a buffer sent carries the fences pending on it, and each
+ * fence added later, and its signal, follow as messages.
+ *
  * Death (the kernel closes a dead process's fds): each end watches the peer's liveness
  * (`liveness.ts`). When the peer dies, this end drops every grant the peer held (RPCs the
  * peer started run to their end here, answered to no one), fails its own pending RPCs,
- * sends and receives with `ENODEV`, and its proxies of the peer's buffers fail every
- * operation with `ENODEV` from then on (`put`, `detach` and `endCpuAccess` still work).
+ * sends and receives with `ENODEV`, its proxies of the peer's buffers fail every
+ * operation with `ENODEV` from then on (`put`, `detach` and `endCpuAccess` still work), and
+ * the mirrors of the peer's fences signal with `ENODEV`.
  */
 import type { DmaBuf } from '../dma-buf.js';
 import { DmaBufError } from '../error.js';
@@ -326,8 +331,9 @@ export class Connection {
           const served = this.#serve(message.call, message.grant, message.start, bytes.length, bytes);
           // The bytes are copied into the buffer once it has been served: the array may serve the next write.
           if (!message.bytes) void served.then(() => { this.#keepSpare(bytes); });
+        } else {
+          this.#postNow({ kind: 'reply', call: message.call, bytes: null, shared: 0, error: { code: 'EIO', message: "write: the bytes did not come through the sender's ring" } });
         }
-        else this.#postNow({ kind: 'reply', call: message.call, bytes: null, shared: 0, error: { code: 'EIO', message: "write: the bytes did not come through the sender's ring" } });
         return;
       }
       case 'reply':
