@@ -36,7 +36,8 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { bufinfoEntries, FdTable, GpuHeap, PAGE_SIZE, type DmaDirection, type FdSocketTransport, type GpuDmaBuf, type GpuHeapStats } from 'webgpu-dmabuf';
 import { expectNoLeaks, newDevice } from '../gpu/gpu-helpers.js';
-import { cpuByte, shaderByte, type RealmReport } from '../workers/realm-commands.js';
+import { shaderByte } from '../gpu/shader-pattern.js';
+import { cpuByte, type RealmReport } from '../workers/realm-commands.js';
 import { terminateAgents } from '../workers/agent.js';
 import { pageRealm, spawnRealmWorker, type Realm, type RealmName, type RealmWorker } from '../workers/realms.js';
 

@@ -6,6 +6,7 @@
 // chooses (a CPU access, an attachment), so the page can issue the next step before the
 // answer to the last one comes. No vitest here: a worker imports it too.
 import { bufinfoEntries, PAGE_SIZE, type BufInfoEntry, type DmaBuf, type DmaBufAttachment, type DmaDirection, type FdSocket, type FdTable, type GpuHeap, type GpuHeapStats, type SgTable } from 'webgpu-dmabuf';
+import { fillWithShader } from '../gpu/shader-pattern.js';
 
 /** What a realm's commands work on: its fd table, its socket to the other realm, its devices and its heap (on `devices[0]`). */
 export interface RealmContext {
@@ -33,10 +34,6 @@ export function cpuByte(i: number, seed: number): number {
   return (i * 31 + seed) & 0xff;
 }
 
-/** What `fill` (a compute shader) writes at dma-buf offset `i` with `seed`. */
-export function shaderByte(i: number, seed: number): number {
-  return (i * 7 + seed) & 0xff;
-}
 
 /** Every byte of a mapped table, read back on `device` by hand (a staging copy per segment). */
 export async function readTable(device: GPUDevice, sgt: SgTable): Promise<Uint8Array> {
@@ -55,40 +52,6 @@ export async function readTable(device: GPUDevice, sgt: SgTable): Promise<Uint8A
   return out;
 }
 
-/** A compute shader on `device` writes {@link shaderByte} over every segment (whole words; a segment's tail bytes past the buffer are padding). */
-function fillTable(device: GPUDevice, sgt: SgTable, seed: number): void {
-  const module = device.createShaderModule({
-    code: `@group(0) @binding(0) var<storage, read_write> words: array<u32>;
-           @group(0) @binding(1) var<uniform> base: vec2u;
-           fn b(i: u32) -> u32 { return (i * 7u + base.y) & 0xffu; }
-           @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3u) {
-             if (id.x >= arrayLength(&words)) { return; }
-             let i = base.x + id.x * 4u;
-             words[id.x] = b(i) | (b(i + 1u) << 8u) | (b(i + 2u) << 16u) | (b(i + 3u) << 24u);
-           }`,
-  });
-  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-  for (const segment of sgt.segments) {
-    const words = Math.ceil(segment.length / 4);
-    const uniform = device.createBuffer({ size: 8, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(uniform, 0, new Uint32Array([segment.start, seed]));
-    const bindGroup = device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: segment.buffer, offset: segment.offset, size: words * 4 } },
-        { binding: 1, resource: { buffer: uniform } },
-      ],
-    });
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(Math.ceil(words / 64));
-    pass.end();
-    device.queue.submit([encoder.finish()]);
-    uniform.destroy();
-  }
-}
 
 interface Access {
   readonly buf: DmaBuf;
@@ -241,7 +204,7 @@ export function realmCommands(ctx: RealmContext): RealmCommands {
       const mapped = entry.mapped;
       if (!mapped) throw new Error('not mapped');
       entry.mapped = undefined;
-      if (typeof args.seed === 'number') fillTable(entry.device, mapped.sgt, args.seed);
+      if (typeof args.seed === 'number') fillWithShader(entry.device, mapped.sgt, args.seed);
       return entry.attachment.unmap(mapped.sgt, mapped.dir);
     },
     detach: (args) => {
