@@ -168,15 +168,20 @@ export class DmabufDemo extends LitElement {
       this.#sharedDevice = device;
       const camera = this.camera;
       if (mode === 'workers') {
-        // The camera first, onto a device of its own, then the importers into their workers.
+        // The camera first, onto a device of its own, then the filter into its worker, then
+        // the views into theirs: a view whose source's worker runs takes its frames from there.
         await camera?.useDevice(undefined);
-        await Promise.all(this.#importers().map((m) => m.useWorker(true)));
+        await this.filter?.useWorker(true);
+        await Promise.all(this.#importers().filter((m) => m !== this.filter).map((m) => m.useWorker(true)));
       } else if (this.#applied === 'workers') {
-        // The workers first: each gives the camera's frames back and is gone before the camera moves.
-        await Promise.all(this.#importers().map((m) => {
+        // The workers first, the views before the filter whose frames they take: each gives
+        // its frames back and is gone before the module it takes them from moves.
+        const back = (m: DmabufFilter | DmabufView) => {
           m.worker = false;
           return m.useDevice(device);
-        }));
+        };
+        await Promise.all(this.#importers().filter((m) => m !== this.filter).map(back));
+        if (this.filter) await back(this.filter);
         await camera?.useDevice(device);
       } else {
         await Promise.all(this.#modules().map((m) => m.useDevice(device)));

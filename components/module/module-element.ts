@@ -9,6 +9,13 @@ import { RateMeter } from './rate-meter.js';
 export type ModuleStatus = 'idle' | 'starting' | 'running' | 'failed';
 
 /**
+ * The event (`dmabuf-module-started`, not bubbling) a module fires on itself each time it
+ * runs after a (re)start, in the page or in a worker: an importer whose worker takes the
+ * module's frames straight from the module's worker must link to it anew.
+ */
+export const MODULE_STARTED = 'dmabuf-module-started';
+
+/**
  * The common life of a pipeline module (camera, filter, view): an independent module with
  * its own fd table and, unless given a shared {@link device}, its own `GPUDevice`.
  *
@@ -50,6 +57,8 @@ export abstract class DmabufModule extends LitElement {
   #requested: GPUDevice | undefined;
   #inWorker = false;
   #running = false;
+  // Set by restart(): start again even where nothing else changed.
+  #stale = false;
   #chain: Promise<void> = Promise.resolve();
   #rate = new RateMeter();
   #frames = 0;
@@ -148,6 +157,12 @@ export abstract class DmabufModule extends LitElement {
     return this.#sync();
   }
 
+  /** Stops the module and starts it again where it runs (an importer that must take its frames anew); resolves once settled. */
+  protected restart(): Promise<void> {
+    this.#stale = true;
+    return this.#sync();
+  }
+
   /** Counts one frame done and fires a {@link ModuleStatsEvent}. */
   protected frameDone(frameMs: number, heap: GpuHeapStats | undefined, detail: string): void {
     this.#frames += 1;
@@ -198,7 +213,8 @@ export abstract class DmabufModule extends LitElement {
   async #reconcile(): Promise<void> {
     const wanted = this.isConnected ? this.device : null;
     const inWorker = this.runsInWorker();
-    const same = wanted === this.#requested && inWorker === this.#inWorker;
+    const same = wanted === this.#requested && inWorker === this.#inWorker && !this.#stale;
+    this.#stale = false;
     if (this.#running && !same) await this.#stop();
     if (this.#running || wanted === null || this.status === 'failed' && same) return;
     this.status = 'starting';
@@ -222,7 +238,10 @@ export abstract class DmabufModule extends LitElement {
         await this.open(device);
       }
       // A frame may have failed the module while it opened.
-      if ((this.status as ModuleStatus) === 'starting') this.status = 'running';
+      if ((this.status as ModuleStatus) === 'starting') {
+        this.status = 'running';
+        this.dispatchEvent(new Event(MODULE_STARTED));
+      }
     } catch (error) {
       this.fail(error);
     }

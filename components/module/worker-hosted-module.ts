@@ -17,6 +17,10 @@ export interface HostedWorker {
    * everything; `undefined` until it stopped, or when it was terminated without saying so.
    */
   readonly leftAlive: readonly BufInfoEntry[] | undefined;
+  /** Whether it takes its frames straight from its source's worker. */
+  readonly linked: boolean;
+  /** A port on which it sends its frames too, for another module's worker; `undefined` when it exports none. */
+  openFrameLink(): MessagePort | undefined;
 }
 
 /**
@@ -62,6 +66,25 @@ export abstract class WorkerHostedModule<W extends HostedWorker> extends DmabufM
    */
   get workerBuffersLeftAlive(): number | undefined {
     return this.#workerLeftAlive;
+  }
+
+  /**
+   * How the module's frames reach it while it runs in a worker: `'direct'` from its source's
+   * worker (the page introduced the two over a `MessageChannel`), `'page'` through the page
+   * (its source runs there); `undefined` while it runs in the page.
+   */
+  get frameRoute(): 'direct' | 'page' | undefined {
+    const worker = this.hostedWorker;
+    return worker ? (worker.linked ? 'direct' : 'page') : undefined;
+  }
+
+  /**
+   * A port on which the module's worker sends its frames too, so that an importer's worker
+   * takes them from there rather than through the page; `undefined` unless the module runs
+   * in a worker and exports frames. The port is the caller's to hand to that worker.
+   */
+  openFrameLink(): MessagePort | undefined {
+    return this.hostedWorker?.openFrameLink();
   }
 
   /** Moves the module into a worker of its own (`true`) or back into the page, live; resolves once it runs there. */

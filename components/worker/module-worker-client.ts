@@ -1,4 +1,4 @@
-import { FdSocket, FdTable, type BufInfoEntry, type FdSocketTransport, type GpuHeapStats } from 'webgpu-dmabuf';
+import { DmaBufError, FdSocket, FdTable, type BufInfoEntry, type FdSocketTransport, type GpuHeapStats } from 'webgpu-dmabuf';
 import type { FrameInfo } from '../frame/frame-info.js';
 import type { FrameEffect } from '../kernels/frame-effect.js';
 import type { ModuleHost } from '../module/module-host.js';
@@ -32,6 +32,12 @@ export interface ModuleWorkerClientOptions {
   readonly onShown?: (frame: FrameInfo, latencyMs: number) => void;
   /** Called with the heap counts of each frame a filter made. */
   readonly onHeap?: (heap: GpuHeapStats) => void;
+  /**
+   * A view's way to its source's worker: a port on which that worker sends its frames
+   * (`openFrameLink` of the source's client), or `undefined` when the source runs in the page.
+   * With a port the view's worker takes its frames from there, and the page relays none.
+   */
+  readonly link?: () => MessagePort | undefined;
 }
 
 /**
@@ -55,6 +61,8 @@ export class ModuleWorkerClient implements ListedRealm {
   readonly #died: Promise<void>;
   #nextCall = 1;
   #device = '';
+  #linked = false;
+  #markDied: () => void = () => undefined;
   #leftAlive: readonly BufInfoEntry[] | undefined;
   #closing: Promise<void> | undefined;
   #onReady: ((device: string) => void) | undefined;
@@ -70,6 +78,7 @@ export class ModuleWorkerClient implements ListedRealm {
     this.#worker.addEventListener('message', this.#onMessage);
     let died: () => void = () => undefined;
     this.#died = new Promise((resolve) => { died = resolve; });
+    this.#markDied = died;
     this.#worker.addEventListener('error', (event) => {
       options.host.fail(new Error(`${this.realm}: ${event.message || 'the worker failed to run'}`));
       died();
@@ -96,6 +105,23 @@ export class ModuleWorkerClient implements ListedRealm {
     return this.#leftAlive;
   }
 
+  /** Whether the worker takes its frames straight from its source's worker (else the page relays them). */
+  get linked(): boolean {
+    return this.#linked;
+  }
+
+  /**
+   * A port on which a filter's running worker sends its frames too, for the worker of a
+   * module that imports them (the other end of the port goes to that worker); `undefined`
+   * unless this is a filter's worker that runs. The port is the caller's.
+   */
+  openFrameLink(): MessagePort | undefined {
+    if (this.#options.role !== 'filter' || !this.#device || this.#closing) return undefined;
+    const { port1, port2 } = new MessageChannel();
+    this.#post({ worker: 'link', port: port1 }, [port1]);
+    return port2;
+  }
+
   /** How buffer bytes travel on its socket (known once it runs). */
   get transport(): FdSocketTransport {
     return this.#socket.transport;
@@ -112,12 +138,38 @@ export class ModuleWorkerClient implements ListedRealm {
       this.#onReady = resolve;
       this.#onStartFailed = reject;
     });
-    this.#post({ worker: 'start', role, name, effect, canvas: canvas ?? null }, canvas ? [canvas] : []);
+    const frames = this.#options.link?.();
+    this.#linked = frames !== undefined;
+    this.#post({ worker: 'start', role, name, effect, canvas: canvas ?? null, frames: frames ?? null }, [...(canvas ? [canvas] : []), ...(frames ? [frames] : [])]);
     const device = await Promise.race([ready, this.#died.then(() => { throw new Error(`${this.realm} died before it ran`); })]);
     this.#onStartFailed = undefined;
     this.#device = device;
     listRealm(this);
-    this.#sender.listen(this.#options.source);
+    if (frames) this.#watchRealm();
+    else this.#sender.listen(this.#options.source);
+  }
+
+  /**
+   * A worker the page sends no frames to is not found gone by a failed send: the socket's
+   * watch of its realm says so instead (a receive on it fails `ENODEV`; the worker sends the
+   * page no fds, so nothing else ends it before `close`).
+   */
+  #watchRealm(): void {
+    const scratch = new FdTable();
+    const watch = (): void => {
+      this.#socket.receive(scratch).then(
+        (fd) => {
+          scratch.close(fd);
+          watch();
+        },
+        (error: unknown) => {
+          if (!(error instanceof DmaBufError) || error.code !== 'ENODEV') return;
+          this.#markDied();
+          if (!this.#closing) this.#options.host.fail(new Error(`${this.realm} is gone`));
+        },
+      );
+    };
+    watch();
   }
 
   /** Sets the filter's effect in the worker. */

@@ -1,8 +1,10 @@
 // A module worker's entry: it hosts one pipeline module's logic (the filter's FilterModule or
 // a view's ViewRenderer) on a GPUDevice of its own, taking its frames as fds from the page
-// over an FdSocket (FrameReceiver) and, for the filter, giving its own frames back the same
-// way (FrameSender). Realm: a module worker the page starts (ModuleWorkerClient).
-import { bufinfoEntries, inheritedFdTable, requestGpuDevice } from 'webgpu-dmabuf';
+// over an FdSocket (FrameReceiver), or, for a view whose source runs in a worker too, from
+// that worker over a port the page handed both; a filter gives its own frames back to the
+// page the same way (FrameSender), and sends them on every such port too. Realm: a module
+// worker the page starts (ModuleWorkerClient).
+import { bufinfoEntries, FdSocket, inheritedFdTable, requestGpuDevice } from 'webgpu-dmabuf';
 import { FilterModule } from '../filter/filter-module.js';
 import type { FrameInfo } from '../frame/frame-info.js';
 import type { ModuleHost } from '../module/module-host.js';
@@ -24,9 +26,17 @@ const post = (message: FromModuleWorker, transfer: Transferable[] = []) => { sco
 // waits for the socket to the page, which is made at once so that no fd the page sends is missed.
 const inherited = inheritedFdTable();
 
+/** A frame link on a port to another worker: its sender (a filter's) or its receiver (a view's), and its socket. */
+interface PortLink {
+  readonly end: { close(): void };
+  readonly socket: FdSocket;
+}
+
 interface Running {
   readonly device: GPUDevice;
   readonly receiver: FrameReceiver;
+  /** Links on ports to other workers, closed after the module. */
+  readonly links: PortLink[];
   readonly filter: FilterModule | undefined;
   readonly renderer: ViewRenderer | undefined;
   readonly sender: FrameSender | undefined;
@@ -50,19 +60,36 @@ async function start(message: Extract<ToModuleWorker, { worker: 'start' }>): Pro
   const { socket } = await inherited;
   const device = await requestGpuDevice({ label: `${message.name} device (worker)` });
   device.addEventListener('uncapturederror', (event) => { host.fail(new Error(`WebGPU error on ${device.label}: ${event.error.message}`)); });
-  const receiver = new FrameReceiver(scope, socket);
+  const links: PortLink[] = [];
+  // A view whose source runs in a worker takes its frames from there; the page sends it none.
+  const framesSocket = message.frames ? new FdSocket(message.frames) : undefined;
+  const receiver = message.frames && framesSocket ? new FrameReceiver(message.frames, framesSocket) : new FrameReceiver(scope, socket);
+  if (framesSocket) links.push({ end: receiver, socket: framesSocket });
   if (message.role === 'filter') {
     const filter = new FilterModule(device, { name: message.name, source: receiver.target, effect: message.effect, host });
     const sender = new FrameSender(scope, socket);
     sender.listen(filter.target);
-    running = { device, receiver, filter, renderer: undefined, sender };
+    running = { device, receiver, links, filter, renderer: undefined, sender };
   } else {
     if (!message.canvas) throw new Error('module worker: a view needs its OffscreenCanvas');
     const onShown = (frame: FrameInfo, latencyMs: number) => { post({ worker: 'shown', frame: toSharedClock(frame), latencyMs }); };
     const renderer = new ViewRenderer(device, { canvas: message.canvas, source: receiver.target, host, onShown, label: `<dmabuf-view name="${message.name}"> (worker)` });
-    running = { device, receiver, filter: undefined, renderer, sender: undefined };
+    running = { device, receiver, links, filter: undefined, renderer, sender: undefined };
   }
   post({ worker: 'ready', device: device.label });
+}
+
+/** A filter's frames go on `port` too, to the worker of a module that imports them. */
+function link(port: MessagePort): void {
+  const filter = running?.filter;
+  if (!running || !filter) {
+    port.close();
+    return;
+  }
+  const socket = new FdSocket(port);
+  const sender = new FrameSender(port, socket);
+  sender.listen(filter.target);
+  running.links.push({ end: sender, socket });
 }
 
 async function stop(): Promise<void> {
@@ -76,6 +103,10 @@ async function stop(): Promise<void> {
     } finally {
       current.receiver.close();
       current.sender?.close();
+      for (const { end, socket } of current.links) {
+        end.close();
+        socket.close();
+      }
       current.device.destroy();
     }
   }
@@ -100,6 +131,11 @@ function handle(event: MessageEvent): void {
     case 'start':
       steps = steps.then(() => start(message)).catch((error: unknown) => { host.fail(error); });
       break;
+    case 'link': {
+      const { port } = message;
+      steps = steps.then(() => { link(port); }).catch((error: unknown) => { host.fail(error); });
+      break;
+    }
     case 'effect':
       if (running?.filter) running.filter.effect = message.effect;
       break;

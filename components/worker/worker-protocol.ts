@@ -7,7 +7,10 @@ export type WorkerRole = 'filter' | 'view';
 
 /** What the page tells a module worker (plain messages beside the frame link's and the socket's). */
 export type ToModuleWorker =
-  | { readonly worker: 'start'; readonly role: WorkerRole; readonly name: string; readonly effect: FrameEffect; readonly canvas: OffscreenCanvas | null }
+  /** `frames`: a view takes its frames from this port (its source's worker) instead of the page. */
+  | { readonly worker: 'start'; readonly role: WorkerRole; readonly name: string; readonly effect: FrameEffect; readonly canvas: OffscreenCanvas | null; readonly frames: MessagePort | null }
+  /** A filter sends its frames on this port too, to another module's worker. */
+  | { readonly worker: 'link'; readonly port: MessagePort }
   | { readonly worker: 'effect'; readonly effect: FrameEffect }
   | { readonly worker: 'capture'; readonly call: number }
   | { readonly worker: 'bufinfo'; readonly call: number }

@@ -168,6 +168,8 @@ test('camera-pipeline, a worker per module: the filter and the view run in worke
     expect([filter?.worker, filter?.status, view?.worker, view?.status]).toEqual([true, 'running', true, 'running']);
     expect(filter?.transport).toBeDefined();
     expect(view?.transport).toBeDefined();
+    // The view's worker takes the filter's frames from the filter's worker, not through the page.
+    expect(view?.frameRoute).toBe('direct');
     expect(await livePeerRealms()).toHaveLength(2);
 
     const before = pipeline.counts();

@@ -77,6 +77,8 @@ test('demo, a worker per module: the filtered camera reaches the canvas from a w
     expect(demo.mode).toBe('workers');
     expect([filter.worker, view.worker, preview.worker]).toEqual([true, true, true]);
     expect(modules.map((m) => m.status)).toEqual(['running', 'running', 'running', 'running']);
+    // The filtered view takes the filter's frames from the filter's worker; the others take the camera's from the page.
+    expect([filter.frameRoute, view.frameRoute, preview.frameRoute]).toEqual(['page', 'direct', 'page']);
     // Stats come from the workers, each on a device of its own there.
     await framesFlow(modules, 5);
     await expect.poll(() => inspector.rows.get('filter')?.device, wait('the filter reports its worker device')).toBe('filter device (worker)');
@@ -209,6 +211,72 @@ test('demo, from one shared device to a worker per module and back: the effect c
     await demo.settled;
   }
   expect(consoleErrors).not.toHaveBeenCalled();
+  expect(problems).toEqual([]);
+}, 240_000);
+
+test('demo, a worker per module: the filtered view takes its frames from the filter\'s worker, and follows the filter when it moves to the page and back', async () => {
+  const consoleErrors = vi.spyOn(console, 'error');
+  const demo: DmabufDemo = document.createElement('dmabuf-demo');
+  document.body.append(demo);
+  try {
+    await expect.poll(() => demo.view?.shown?.origin ?? 0, wait('first frames shown')).toBeGreaterThan(2);
+    const camera = required(demo.camera, 'camera');
+    const filter = required(demo.filter, 'filter');
+    const view = required(demo.view, 'view');
+    await demo.setMode('workers');
+    expect(view.frameRoute).toBe('direct');
+    await framesFlow([camera, filter, view], 3);
+    // The filter alone back in the page: the view's worker starts again and takes its frames through the page.
+    await filter.useWorker(false);
+    await expect.poll(() => view.frameRoute, wait('the view relinks through the page')).toBe('page');
+    await framesFlow([camera, filter, view], 3);
+    // And into a worker again: straight from there.
+    await filter.useWorker(true);
+    await expect.poll(() => view.frameRoute, wait('the view relinks to the filter\'s worker')).toBe('direct');
+    await framesFlow([camera, filter, view], 3);
+    expect([filter.status, view.status]).toEqual(['running', 'running']);
+    demo.remove();
+    await demo.settled;
+    await expect.poll(workerRealmListings).toEqual([]);
+    expect(bufinfoEntries()).toEqual([]);
+  } finally {
+    demo.remove();
+    await demo.settled;
+  }
+  expect(consoleErrors).not.toHaveBeenCalled();
+  expect(problems).toEqual([]);
+}, 240_000);
+
+test('demo, a worker per module: a view\'s worker that takes its frames from the filter\'s and dies: the view fails, the filter gets its frames back and goes on', async () => {
+  const consoleErrors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  const posts = vi.spyOn(Worker.prototype, 'postMessage');
+  const demo: DmabufDemo = document.createElement('dmabuf-demo');
+  document.body.append(demo);
+  try {
+    await expect.poll(() => demo.view?.shown?.origin ?? 0, wait('first frames shown')).toBeGreaterThan(2);
+    const camera = required(demo.camera, 'camera');
+    const filter = required(demo.filter, 'filter');
+    const view = required(demo.view, 'view');
+    await demo.setMode('workers');
+    expect(view.frameRoute).toBe('direct');
+    await framesFlow([camera, filter, view], 3);
+    const index = posts.mock.calls.findIndex(([message]) => (message as { worker?: unknown; name?: unknown }).worker === 'start' && (message as { name?: unknown }).name === 'view');
+    required(posts.mock.contexts[index] as Worker | undefined, 'view worker').terminate();
+
+    await expect.poll(() => view.status, wait('the view fails when its worker is gone')).toBe('failed');
+    expect(view.error).toBe('worker view is gone');
+    // The filter's worker got back what the dead one held: its ring keeps turning.
+    await framesFlow([camera, filter], 8);
+    await demo.setMode('own');
+    await framesFlow([camera, filter, view], 3);
+    demo.remove();
+    await demo.settled;
+    expect(bufinfoEntries()).toEqual([]);
+  } finally {
+    demo.remove();
+    await demo.settled;
+  }
+  expect(consoleErrors.mock.calls.map(([message]) => String(message))).toEqual(['<dmabuf-view name="view">: worker view is gone']);
   expect(problems).toEqual([]);
 }, 240_000);
 

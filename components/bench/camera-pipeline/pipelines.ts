@@ -151,7 +151,8 @@ async function dmabufPipeline(stage: HTMLElement, spec: PipelineSpec, id: 'share
   filter.worker = inWorkers;
   view.worker = inWorkers;
   const modules = [cam, filter, view];
-  stage.append(...modules);
+  // With workers the view comes once the filter's worker runs: it takes its frames from there.
+  stage.append(...(inWorkers ? [cam, filter] : modules));
   const dispose = async () => {
     if (!inWorkers) {
       await removeAll(modules);
@@ -166,6 +167,10 @@ async function dmabufPipeline(stage: HTMLElement, spec: PipelineSpec, id: 'share
     return (cam.heapStats?.liveBuffers ?? 0) + workerLeftAlive(filter) + workerLeftAlive(view) + pageBuffersOf(filter.name);
   };
   try {
+    if (inWorkers) {
+      await started([cam, filter]);
+      stage.append(view);
+    }
     await started(modules);
   } catch (error) {
     await dispose();
