@@ -87,9 +87,15 @@ function link(port: MessagePort): void {
     return;
   }
   const socket = new FdSocket(port);
-  const sender = new FrameSender(port, socket);
+  const { links } = running;
+  // The importer's worker gone (it starts again to link anew): this link goes with it.
+  const sender: FrameSender = new FrameSender(port, socket, () => {
+    socket.close();
+    const at = links.findIndex((l) => l.end === sender);
+    if (at >= 0) links.splice(at, 1);
+  });
   sender.listen(filter.target);
-  running.links.push({ end: sender, socket });
+  links.push({ end: sender, socket });
 }
 
 async function stop(): Promise<void> {
