@@ -342,7 +342,7 @@ export class DmaResv {
   #tell(fence: DmaFence, usage: DmaResvUsage, operation: boolean): void {
     const set = watchers.get(this);
     if (!set) return;
-    for (const watcher of [...set]) watcher(fence, usage, operation, addingFor);
+    for (const watcher of set) watcher(fence, usage, operation, addingFor);
   }
 
   #add(fence: DmaFence, usage: DmaResvUsage): void {

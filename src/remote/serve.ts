@@ -74,12 +74,11 @@ export async function serveRead(buf: DmaBuf, start: number, len: number, origin:
     const writes = writesEnded.get(buf);
     if (writes) await writes;
     const whole = start === 0 && len === buf.size;
-    const begun = addedFor(origin, () => {
+    await addedFor(origin, () => {
       // Entered with the access, in its place in call order: nothing written after it goes first.
       if (whole) hold = buf.resv.enter('read');
       return buf.beginCpuAccess(start, len, 'from-device');
     });
-    await begun;
     try {
       const pages = whole ? vmapOf(buf) : undefined;
       if (pages) {

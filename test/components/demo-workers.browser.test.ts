@@ -3,13 +3,14 @@
 // device; the camera's frames reach them as fds over FdSockets; the filtered view draws into
 // its canvas through transferControlToOffscreen(). The inspector lists every realm, the page
 // says which transport the sockets run on, and switching back gives everything back.
-import { expect, test, vi } from 'vitest';
+import { expect, test, vi, type MockInstance } from 'vitest';
 import { bufinfoEntries, FdTable } from 'webgpu-dmabuf';
 import '../../components/demo/demo.js';
 import type { DmabufCamera } from '../../components/camera/camera.component.js';
 import type { DmabufDemo } from '../../components/demo/demo.component.js';
 import { DeviceModeEvent } from '../../components/demo/device-mode-event.js';
 import { FrameEvent } from '../../components/frame/frame-event.js';
+import type { DmabufFilter } from '../../components/filter/filter.component.js';
 import type { FrameLease } from '../../components/frame/frame-info.js';
 import type { DmabufView } from '../../components/view/view.component.js';
 import { workerRealmListings } from '../../components/worker/worker-realms.js';
@@ -56,6 +57,21 @@ async function pauseOnShownFrame(camera: DmabufCamera, views: readonly DmabufVie
   }
 }
 
+/** The demo's modules, once its filtered view shows frames. */
+async function showingModules(demo: DmabufDemo): Promise<{ camera: DmabufCamera; filter: DmabufFilter; view: DmabufView; preview: DmabufView }> {
+  await expect.poll(() => demo.view?.shown?.origin ?? 0, wait('first frames shown')).toBeGreaterThan(2);
+  return { camera: required(demo.camera, 'camera'), filter: required(demo.filter, 'filter'), view: required(demo.view, 'view'), preview: required(demo.preview, 'raw view') };
+}
+
+/** The worker the page told to start its module with `fields` (a role, a name), among the `postMessage` calls `posts` spied on. */
+function startedWorker(posts: MockInstance<Worker['postMessage']>, fields: { readonly role?: string; readonly name?: string }): Worker {
+  const index = posts.mock.calls.findIndex(([message]) => {
+    const start = message as { worker?: unknown; role?: unknown; name?: unknown };
+    return start.worker === 'start' && (fields.role === undefined || start.role === fields.role) && (fields.name === undefined || start.name === fields.name);
+  });
+  return required(posts.mock.contexts[index] as Worker | undefined, `the worker of ${JSON.stringify(fields)}`);
+}
+
 test('demo, a worker per module: the filtered camera reaches the canvas from a worker, the inspector lists each realm, the transport is shown, and switching back gives every buffer back', async () => {
   const consoleErrors = vi.spyOn(console, 'error');
   const terminate = vi.spyOn(Worker.prototype, 'terminate');
@@ -64,11 +80,7 @@ test('demo, a worker per module: the filtered camera reaches the canvas from a w
   const table = new FdTable();
   let held: FrameLease | undefined;
   try {
-    await expect.poll(() => demo.view?.shown?.origin ?? 0, wait('first frames shown')).toBeGreaterThan(2);
-    const camera = required(demo.camera, 'camera');
-    const filter = required(demo.filter, 'filter');
-    const view = required(demo.view, 'view');
-    const preview = required(demo.preview, 'raw view');
+    const { camera, filter, view, preview } = await showingModules(demo);
     const inspector = required(demo.inspector, 'inspector');
     const modules = [camera, filter, view, preview];
 
@@ -168,12 +180,8 @@ test('demo, from one shared device to a worker per module and back: the effect c
   const table = new FdTable();
   let held: FrameLease | undefined;
   try {
-    await expect.poll(() => demo.view?.shown?.origin ?? 0, wait('first frames shown')).toBeGreaterThan(2);
+    const { camera, filter, view, preview } = await showingModules(demo);
     await demo.settled;
-    const camera = required(demo.camera, 'camera');
-    const filter = required(demo.filter, 'filter');
-    const view = required(demo.view, 'view');
-    const preview = required(demo.preview, 'raw view');
     const modules = [camera, filter, view, preview];
     expect(modules.every((m) => m.device !== undefined && m.device === camera.device)).toBe(true);
 
@@ -219,10 +227,7 @@ test('demo, a worker per module: the filtered view takes its frames from the fil
   const demo: DmabufDemo = document.createElement('dmabuf-demo');
   document.body.append(demo);
   try {
-    await expect.poll(() => demo.view?.shown?.origin ?? 0, wait('first frames shown')).toBeGreaterThan(2);
-    const camera = required(demo.camera, 'camera');
-    const filter = required(demo.filter, 'filter');
-    const view = required(demo.view, 'view');
+    const { camera, filter, view } = await showingModules(demo);
     await demo.setMode('workers');
     expect(view.frameRoute).toBe('direct');
     await framesFlow([camera, filter, view], 3);
@@ -253,15 +258,11 @@ test('demo, a worker per module: a view\'s worker that takes its frames from the
   const demo: DmabufDemo = document.createElement('dmabuf-demo');
   document.body.append(demo);
   try {
-    await expect.poll(() => demo.view?.shown?.origin ?? 0, wait('first frames shown')).toBeGreaterThan(2);
-    const camera = required(demo.camera, 'camera');
-    const filter = required(demo.filter, 'filter');
-    const view = required(demo.view, 'view');
+    const { camera, filter, view } = await showingModules(demo);
     await demo.setMode('workers');
     expect(view.frameRoute).toBe('direct');
     await framesFlow([camera, filter, view], 3);
-    const index = posts.mock.calls.findIndex(([message]) => (message as { worker?: unknown; name?: unknown }).worker === 'start' && (message as { name?: unknown }).name === 'view');
-    required(posts.mock.contexts[index] as Worker | undefined, 'view worker').terminate();
+    startedWorker(posts, { name: 'view' }).terminate();
 
     await expect.poll(() => view.status, wait('the view fails when its worker is gone')).toBe('failed');
     expect(view.error).toBe('worker view is gone');
@@ -286,17 +287,11 @@ test('demo, a worker per module: a module worker that dies gives every frame it 
   const demo: DmabufDemo = document.createElement('dmabuf-demo');
   document.body.append(demo);
   try {
-    await expect.poll(() => demo.view?.shown?.origin ?? 0, wait('first frames shown')).toBeGreaterThan(2);
-    const camera = required(demo.camera, 'camera');
-    const filter = required(demo.filter, 'filter');
-    const view = required(demo.view, 'view');
-    const preview = required(demo.preview, 'raw view');
+    const { camera, filter, view, preview } = await showingModules(demo);
     await demo.setMode('workers');
     await framesFlow([camera, filter, preview], 3);
     // The filter's worker is the one the page told to start a filter.
-    const index = posts.mock.calls.findIndex(([message]) => (message as { worker?: unknown; role?: unknown }).worker === 'start' && (message as { role?: unknown }).role === 'filter');
-    const filterWorker = required(posts.mock.contexts[index] as Worker | undefined, 'filter worker');
-    filterWorker.terminate();
+    startedWorker(posts, { role: 'filter' }).terminate();
 
     await expect.poll(() => filter.status, wait('the filter fails when its worker is gone')).toBe('failed');
     expect(filter.error).toBe('worker filter is gone');

@@ -364,6 +364,17 @@ class CpuRead implements Cmd {
   toString = () => `${this.realm}.cpuRead(fd #${this.pick}, ${this.a}, ${this.b})`;
 }
 
+/** Runs `use` with an attachment (numbered `id`) of `fd` in `realm` to its device `device`, detached afterwards in every case. */
+async function attached(w: World, realm: Realm, fd: number, device: number, use: (id: number) => Promise<void>): Promise<void> {
+  const id = w.nextId++;
+  await realm.call('attach', { id, fd, device });
+  try {
+    await use(id);
+  } finally {
+    await realm.call('detach', { id });
+  }
+}
+
 /**
  * The realm attaches its own device, maps in `dir` (the mapping shows the model when `dir`
  * moves bytes to the device), a shader writes every byte, and it unmaps and detaches. The
@@ -376,15 +387,11 @@ class DeviceWrite implements Cmd {
   async run(m: Model, w: World): Promise<void> {
     const { fd, buffer } = pickFd(m, this.realm, this.pick);
     const realm = w.realms[this.realm];
-    const id = w.nextId++;
-    await realm.call('attach', { id, fd, device: this.device });
-    try {
+    await attached(w, realm, fd, this.device, async (id) => {
       await realm.call('map', { id, dir: this.dir });
       if (movesToDevice(this.dir)) expectBytes(await realm.call<Uint8Array>('read-mapping', { id }), buffer.bytes, `${String(this)}: the mapping`);
       await realm.call('unmap', { id, seed: this.seed });
-    } finally {
-      await realm.call('detach', { id });
-    }
+    });
     if ((this.realm === buffer.exporter && this.device === 0) || movesFromDevice(this.dir)) buffer.bytes = Uint8Array.from({ length: buffer.size }, (_, i) => shaderByte(i, this.seed));
     // Read back where the buffer lives when that realm has it open, else where it was written.
     const there = lowestFdOf(m, buffer);
@@ -407,18 +414,14 @@ class DeviceRead implements Cmd {
   async run(m: Model, w: World): Promise<void> {
     const { fd, buffer } = pickFd(m, this.realm, this.pick);
     const realm = w.realms[this.realm];
-    const id = w.nextId++;
-    await realm.call('attach', { id, fd, device: this.device });
-    try {
+    await attached(w, realm, fd, this.device, async (id) => {
       // Twice: every map of one attachment shows the buffer as it is.
       for (let n = 0; n < 2; n++) {
         await realm.call('map', { id, dir: 'to-device' });
         expectBytes(await realm.call<Uint8Array>('read-mapping', { id }), buffer.bytes, `${String(this)}: mapping ${n + 1}`);
         await realm.call('unmap', { id });
       }
-    } finally {
-      await realm.call('detach', { id });
-    }
+    });
     await settle(m, w);
   }
   toString = () => `${this.realm}.deviceRead(fd #${this.pick}, device ${this.device})`;
