@@ -7,10 +7,11 @@ import tseslint from 'typescript-eslint';
 
 /** Folder layering: each zone lists what a folder must not import. */
 const layering = [
-  { target: './src', from: ['./gpu', './components', './examples', './index.ts'], message: 'src/ is the WebGPU-free contract: it imports neither gpu/ nor components/.' },
-  { target: './gpu', from: ['./components', './examples', './index.ts'], message: 'gpu/ builds on src/ only: it does not import components/.' },
-  { target: './components', from: ['./src', './gpu', './examples'], message: "components/ use the public API only: import from 'webgpu-dmabuf'." },
-  { target: './examples', from: ['./src', './gpu'], message: "examples/ use the public API only: import from 'webgpu-dmabuf'." },
+  { target: './src', from: ['./remote', './gpu', './components', './examples', './index.ts'], message: 'src/ is the WebGPU-free contract: it imports neither remote/, gpu/ nor components/.' },
+  { target: './remote', from: ['./gpu', './components', './examples', './index.ts'], message: 'remote/ (realms) builds on src/ only: it imports neither gpu/ nor components/.' },
+  { target: './gpu', from: ['./components', './examples', './index.ts'], message: 'gpu/ builds on src/ and remote/: it does not import components/.' },
+  { target: './components', from: ['./src', './remote', './gpu', './examples'], message: "components/ use the public API only: import from 'webgpu-dmabuf'." },
+  { target: './examples', from: ['./src', './remote', './gpu'], message: "examples/ use the public API only: import from 'webgpu-dmabuf'." },
 ];
 
 export default tseslint.config(

@@ -13,7 +13,7 @@ import { MAPPABLE_USAGE, usageNames } from '../src/buffer-usage.js';
 import { describe } from '../src/checks.js';
 import { movesFromDevice, movesToDevice, type DmaDirection } from '../src/direction.js';
 import { DmaBufError } from '../src/error.js';
-import type { RemoteBytes, RemoteDeviceAccess, RemoteDeviceOps } from '../src/remote/device-access.js';
+import type { RemoteBytes, RemoteDeviceAccess, RemoteDeviceOps } from '../remote/device-access.js';
 import type { SgList } from '../src/sg-table.js';
 import { checkDevice, deviceFailure, watchDevice } from './device-loss.js';
 import { FREE_LAYOUT, layoutSegmentSize } from './segment-layout.js';

@@ -5,8 +5,8 @@
  */
 import { DmaBufError } from '../src/error.js';
 import type { FdTable } from '../src/fd-table.js';
-import { FdSocket as ContractSocket, type FdSocketEndpoint, type FdSocketOptions } from '../src/fd-socket.js';
-import { inheritedFdTableWith, spawnWorkerWith, type InheritedFdTable, type SpawnedWorker, type SpawnWorkerOptions } from '../src/spawn-worker.js';
+import { FdSocket as ContractSocket, type FdSocketEndpoint, type FdSocketOptions } from '../remote/fd-socket.js';
+import { inheritedFdTableWith, spawnWorkerWith, type InheritedFdTable, type SpawnedWorker, type SpawnWorkerOptions } from '../remote/spawn-worker.js';
 import { gpuRemoteDeviceAccess } from './remote-mirrors.js';
 
 /**

@@ -13,7 +13,7 @@ async function ownClientId(): Promise<string | undefined> {
 }
 
 /**
- * The realm locks (src/remote/liveness.ts) of this document's peers that are alive: each
+ * The realm locks (remote/liveness.ts) of this document's peers that are alive: each
  * realm holds its lock for its life, and this document waits on its peers' locks to learn of
  * their deaths. Other test files' realms, in frames of their own, are not among them.
  */

@@ -17,7 +17,7 @@
 // 2. Steps from both realms issued without awaiting each other, in an order fast-check's
 //    scheduler (`fc.scheduler()`) picks: device access (map, shader, unmap, each direction),
 //    CPU writes and reads, and either realm closing its fd in the middle. Only what the
-//    contract promises is asserted (README Workers, src/remote/serve.ts and connection.ts):
+//    contract promises is asserted (README Workers, remote/serve.ts and connection.ts):
 //    calls on one buffer take effect in each realm's own call order; across realms an effect
 //    is known to have happened only through an answer the page awaited (the exporting realm's
 //    call was made; the importing realm's write was answered: an unmap that moved bytes back
@@ -527,7 +527,7 @@ function covers(w: Write, offset: number): boolean {
   return w.start <= offset && offset < w.start + w.len;
 }
 
-/** A CPU-access range, for the reads it may disturb (the stock exporter's shared pages; src/remote/proxy-pages.ts). */
+/** A CPU-access range, for the reads it may disturb (the stock exporter's shared pages; remote/proxy-pages.ts). */
 interface CpuRange {
   readonly realm: RealmName;
   readonly start: number;

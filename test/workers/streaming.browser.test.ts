@@ -4,7 +4,7 @@
 import { expect, test } from 'vitest';
 import type { DmaBuf } from 'webgpu-dmabuf';
 import { heapFixture } from '../gpu/gpu-helpers.js';
-import { SLOT_BYTES } from '../../src/remote/shared-ring.js';
+import { SLOT_BYTES } from '../../remote/shared-ring.js';
 import { agentFixture, startAgent } from './agent.js';
 
 const f = heapFixture();

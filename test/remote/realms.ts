@@ -2,9 +2,9 @@
 // of its own (the library keeps one registry per liveness object), with its own fd table;
 // realms are joined by Node's MessageChannel, and a test decides when a realm dies (its
 // ports close and its peers' watches fire, as a Web Lock is granted when its holder ends).
-import { FdSocket, type FdSocketOptions } from '../../../src/fd-socket.js';
-import { FdTable } from '../../../src/fd-table.js';
-import type { RealmLiveness } from '../../../src/remote/liveness.js';
+import { FdSocket, type FdSocketOptions } from '../../remote/fd-socket.js';
+import { FdTable } from '../../src/fd-table.js';
+import type { RealmLiveness } from '../../remote/liveness.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
 
 /** One simulated realm. */

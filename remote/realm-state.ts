@@ -4,7 +4,7 @@
  * realm answers to a key. So a buffer received twice, by any path, is one proxy with more
  * local references, and a realm's own buffer coming back to it is the buffer itself.
  */
-import type { DmaBuf } from '../dma-buf.js';
+import type { DmaBuf } from '../src/dma-buf.js';
 import { randomName, type RealmLiveness } from './liveness.js';
 
 /** One realm's registry of buffers by key. */

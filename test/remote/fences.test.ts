@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../../src/bufinfo.js';
-import type { DmaBuf } from '../../../src/dma-buf.js';
-import { DmaFence } from '../../../src/dma-fence.js';
-import { MARKER } from '../../../src/remote/protocol.js';
-import { memoryDmaBuf, type MemoryStorage } from '../memory-exporter.js';
+import { bufinfoEntries } from '../../src/bufinfo.js';
+import type { DmaBuf } from '../../src/dma-buf.js';
+import { DmaFence } from '../../src/dma-fence.js';
+import { MARKER } from '../../remote/protocol.js';
+import { memoryDmaBuf, type MemoryStorage } from '../src/memory-exporter.js';
 import { quiesce, TestRealms, type TestRealm } from './realms.js';
 
 let realms = new TestRealms();

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../../src/bufinfo.js';
-import { exportDmaBuf } from '../../../src/dma-buf.js';
-import type { DmaBufOps } from '../../../src/ops.js';
-import { PAGE_SIZE } from '../../../src/page.js';
+import { bufinfoEntries } from '../../src/bufinfo.js';
+import { exportDmaBuf } from '../../src/dma-buf.js';
+import type { DmaBufOps } from '../../src/ops.js';
+import { PAGE_SIZE } from '../../src/page.js';
 import { quiesce, TestRealms } from './realms.js';
 
 let realms = new TestRealms();

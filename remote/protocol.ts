@@ -25,9 +25,9 @@
  *
  * @module
  */
-import { DMA_BUF_NAME_MAX } from '../dma-buf.js';
-import type { DmaBufErrorCode } from '../error.js';
-import type { DmaResvUsage } from '../dma-resv.js';
+import { DMA_BUF_NAME_MAX } from '../src/dma-buf.js';
+import type { DmaBufErrorCode } from '../src/error.js';
+import type { DmaResvUsage } from '../src/dma-resv.js';
 import type { WireFence } from './fence-link.js';
 import { RING_BYTES, RING_SLOTS, SLOT_BYTES } from './shared-ring.js';
 

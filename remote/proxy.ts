@@ -5,9 +5,9 @@
  * its own reservation, the debug listing). CPU access keeps local pages (`proxy-pages.ts`);
  * maps keep a mirror per attachment on the importer's device (the socket's device access).
  */
-import type { DmaDirection } from '../direction.js';
-import { exportDmaBuf, type DmaBuf } from '../dma-buf.js';
-import type { DmaBufOps } from '../ops.js';
+import type { DmaDirection } from '../src/direction.js';
+import { exportDmaBuf, type DmaBuf } from '../src/dma-buf.js';
+import type { DmaBufOps } from '../src/ops.js';
 import type { RemoteBytes, RemoteDeviceAccess, RemoteWrite } from './device-access.js';
 import type { GrantInfo } from './protocol.js';
 import { ProxyPages } from './proxy-pages.js';

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../../src/bufinfo.js';
-import type { FdSocketTransport } from '../../../src/fd-socket.js';
-import { PAGE_SIZE } from '../../../src/page.js';
-import { MARKER } from '../../../src/remote/protocol.js';
-import { SLOT_BYTES } from '../../../src/remote/shared-ring.js';
-import { memoryDmaBuf, memoryStorage } from '../memory-exporter.js';
+import { bufinfoEntries } from '../../src/bufinfo.js';
+import type { FdSocketTransport } from '../../remote/fd-socket.js';
+import { PAGE_SIZE } from '../../src/page.js';
+import { MARKER } from '../../remote/protocol.js';
+import { SLOT_BYTES } from '../../remote/shared-ring.js';
+import { memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
 import { quiesce, TestRealms } from './realms.js';
 
 let realms = new TestRealms();
@@ -29,7 +29,7 @@ async function remoteOf(size: number, offers: [FdSocketTransport, FdSocketTransp
   const { port1, port2 } = new MessageChannel();
   a.ports.push(port1);
   b.ports.push(port2);
-  const { FdSocket } = await import('../../../src/fd-socket.js');
+  const { FdSocket } = await import('../../remote/fd-socket.js');
   const ab = new FdSocket(port1, { liveness: a.liveness, transport: offers[0] });
   const ba = new FdSocket(port2, { liveness: b.liveness, transport: offers[1] });
   a.sockets.push(ab);
@@ -119,7 +119,7 @@ describe('transports', () => {
 
   test('an unknown transport is EINVAL', () => {
     const { port1, port2 } = new MessageChannel();
-    return import('../../../src/fd-socket.js').then(({ FdSocket }) => {
+    return import('../../remote/fd-socket.js').then(({ FdSocket }) => {
       expect(() => new FdSocket(port1, { transport: 'pigeon' as FdSocketTransport })).toThrow(/^EINVAL: new FdSocket: transport must be 'message' or 'shared-memory', got "pigeon"/);
       port1.close();
       port2.close();

@@ -2,19 +2,19 @@
  * Passing fds between realms (a page and its workers, or any two realms joined by a
  * `MessagePort`): the kernel's UNIX socket with `SCM_RIGHTS`. Only the fd crosses; the
  * receiving realm gets a dma-buf of its own that behaves like any other, whose operations
- * run in the exporter's realm (see `src/remote/connection.ts` for references and death).
+ * run in the exporter's realm (see `remote/connection.ts` for references and death).
  */
-import { checkOptions, booleanOption, describe } from './checks.js';
-import type { DmaBuf } from './dma-buf.js';
-import { DmaBufError } from './error.js';
-import { FdTable } from './fd-table.js';
-import { Connection, isEndpoint, type FdSocketEndpoint, type SocketSink } from './remote/connection.js';
-import { noDeviceAccess, type RemoteDeviceAccess } from './remote/device-access.js';
-import { defaultLiveness, type RealmLiveness } from './remote/liveness.js';
-import { realmOf } from './remote/realm-state.js';
-import { canShareMemory } from './remote/shared-ring.js';
+import { checkOptions, booleanOption, describe } from '../src/checks.js';
+import type { DmaBuf } from '../src/dma-buf.js';
+import { DmaBufError } from '../src/error.js';
+import { FdTable } from '../src/fd-table.js';
+import { Connection, isEndpoint, type FdSocketEndpoint, type SocketSink } from './connection.js';
+import { noDeviceAccess, type RemoteDeviceAccess } from './device-access.js';
+import { defaultLiveness, type RealmLiveness } from './liveness.js';
+import { realmOf } from './realm-state.js';
+import { canShareMemory } from './shared-ring.js';
 
-export type { FdSocketEndpoint } from './remote/connection.js';
+export type { FdSocketEndpoint } from './connection.js';
 
 /**
  * How the bytes of remote buffers travel between two realms: `'message'` (a transferred

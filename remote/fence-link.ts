@@ -18,9 +18,9 @@
  * A realm that dies signals the mirrors of its fences with `ENODEV`: what they stood for
  * will never be done, and no one waits for ever.
  */
-import { addedFor, watchResv, type DmaResv, type DmaResvUsage } from '../dma-resv.js';
-import { DmaFence } from '../dma-fence.js';
-import type { DmaBufErrorCode } from '../error.js';
+import { addedFor, watchResv, type DmaResv, type DmaResvUsage } from '../src/dma-resv.js';
+import { DmaFence } from '../src/dma-fence.js';
+import type { DmaBufErrorCode } from '../src/error.js';
 
 /** A fence as a message names it. */
 export interface WireFence {

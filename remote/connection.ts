@@ -41,9 +41,9 @@
  * operation with `ENODEV` from then on (`put`, `detach` and `endCpuAccess` still work), and
  * the mirrors of the peer's fences signal with `ENODEV`.
  */
-import type { DmaBuf } from '../dma-buf.js';
-import { DmaBufError } from '../error.js';
-import type { FdTable } from '../fd-table.js';
+import type { DmaBuf } from '../src/dma-buf.js';
+import { DmaBufError } from '../src/error.js';
+import type { FdTable } from '../src/fd-table.js';
 import type { RemoteDeviceAccess } from './device-access.js';
 import { FenceLink } from './fence-link.js';
 import { Grants, type Grant } from './grants.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../../src/bufinfo.js';
-import { memoryDmaBuf, memoryStorage, standInDevice } from '../memory-exporter.js';
+import { bufinfoEntries } from '../../src/bufinfo.js';
+import { memoryDmaBuf, memoryStorage, standInDevice } from '../src/memory-exporter.js';
 import { quiesce, TestRealms, type TestRealm } from './realms.js';
 
 let realms = new TestRealms();

@@ -11,8 +11,8 @@
  * reading begin refreshes its cover from the exporter, piece by piece as the bytes come,
  * except the bytes that an active writing range covers, which keep the CPU's writes.
  */
-import type { DmaDirection } from '../direction.js';
-import { PAGE_SIZE } from '../page.js';
+import type { DmaDirection } from '../src/direction.js';
+import { PAGE_SIZE } from '../src/page.js';
 import type { RemoteBytes } from './device-access.js';
 
 interface Range {

@@ -4,7 +4,7 @@
  * buffer for all of them. Grant numbers mean something only on this connection and only to
  * its peer, so a number forged anywhere else names nothing.
  */
-import type { DmaBuf } from '../dma-buf.js';
+import type { DmaBuf } from '../src/dma-buf.js';
 import type { GrantInfo } from './protocol.js';
 import type { RealmState } from './realm-state.js';
 

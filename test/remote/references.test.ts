@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../../src/bufinfo.js';
-import type { DmaBuf } from '../../../src/dma-buf.js';
-import type { FdSocket } from '../../../src/fd-socket.js';
-import { memoryDmaBuf, memoryStorage, type MemoryStorage } from '../memory-exporter.js';
+import { bufinfoEntries } from '../../src/bufinfo.js';
+import type { DmaBuf } from '../../src/dma-buf.js';
+import type { FdSocket } from '../../remote/fd-socket.js';
+import { memoryDmaBuf, memoryStorage, type MemoryStorage } from '../src/memory-exporter.js';
 import { quiesce, TestRealms, type TestRealm } from './realms.js';
 
 let realms = new TestRealms();

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../../src/bufinfo.js';
-import type { DmaBuf } from '../../../src/dma-buf.js';
-import { FdSocket } from '../../../src/fd-socket.js';
-import type { FdTable } from '../../../src/fd-table.js';
-import { PAGE_SIZE } from '../../../src/page.js';
-import { memoryDmaBuf, memoryStorage, standInDevice, type MemoryStorage } from '../memory-exporter.js';
+import { bufinfoEntries } from '../../src/bufinfo.js';
+import type { DmaBuf } from '../../src/dma-buf.js';
+import { FdSocket } from '../../remote/fd-socket.js';
+import type { FdTable } from '../../src/fd-table.js';
+import { PAGE_SIZE } from '../../src/page.js';
+import { memoryDmaBuf, memoryStorage, standInDevice, type MemoryStorage } from '../src/memory-exporter.js';
 import { mirrorBytes } from './memory-device-access.js';
 import { TestRealms } from './realms.js';
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../../src/bufinfo.js';
-import { MARKER } from '../../../src/remote/protocol.js';
-import { memoryDmaBuf, memoryStorage } from '../memory-exporter.js';
+import { bufinfoEntries } from '../../src/bufinfo.js';
+import { MARKER } from '../../remote/protocol.js';
+import { memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
 import { quiesce, TestRealms } from './realms.js';
 
 let realms = new TestRealms();

@@ -1,9 +1,9 @@
 // Device access for remote buffers in Node tests: a "mirror" per attachment is plain memory
 // behind a stand-in GPUBuffer, filled at a map that moves bytes to the device and sent back
 // at an unmap that moves them back, through the same RemoteBytes the WebGPU one uses.
-import type { DmaBufAttachment } from '../../../src/attachment.js';
-import { movesFromDevice, movesToDevice } from '../../../src/direction.js';
-import type { RemoteDeviceAccess } from '../../../src/remote/device-access.js';
+import type { DmaBufAttachment } from '../../src/attachment.js';
+import { movesFromDevice, movesToDevice } from '../../src/direction.js';
+import type { RemoteDeviceAccess } from '../../remote/device-access.js';
 
 const mirrors = new WeakMap<object, Uint8Array>();
 

@@ -12,9 +12,9 @@
  * for its answer. Each holds a reference of its own while it runs, so a grant dropped
  * meanwhile does not release the buffer under it.
  */
-import type { DmaBuf } from '../dma-buf.js';
-import { addedFor, type ResvTurn } from '../dma-resv.js';
-import { PAGE_SIZE } from '../page.js';
+import type { DmaBuf } from '../src/dma-buf.js';
+import { addedFor, type ResvTurn } from '../src/dma-resv.js';
+import { PAGE_SIZE } from '../src/page.js';
 
 /** The whole buffer as one view, CPU access covering it; `undefined` where the exporter holds it in pieces. */
 function vmapOf(buf: DmaBuf): Uint8Array | undefined {

@@ -3,10 +3,10 @@
  * an {@link FdSocket} is given the device side (`gpu/remote-mirrors.ts` on WebGPU; the
  * socket that `'webgpu-dmabuf'` exports has it by default).
  */
-import type { DmaBufAttachment } from '../attachment.js';
-import type { DmaDirection } from '../direction.js';
-import { DmaBufError } from '../error.js';
-import type { SgList, SgTable } from '../sg-table.js';
+import type { DmaBufAttachment } from '../src/attachment.js';
+import type { DmaDirection } from '../src/direction.js';
+import { DmaBufError } from '../src/error.js';
+import type { SgList, SgTable } from '../src/sg-table.js';
 
 /**
  * A remote buffer's bytes, read and written in the exporter's realm. Each call takes its

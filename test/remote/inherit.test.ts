@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../../src/bufinfo.js';
-import { connectionOf, FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../../src/fd-socket.js';
-import { inheritedFdTableWith } from '../../../src/spawn-worker.js';
-import { memoryDmaBuf } from '../memory-exporter.js';
+import { bufinfoEntries } from '../../src/bufinfo.js';
+import { connectionOf, FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
+import { inheritedFdTableWith } from '../../remote/spawn-worker.js';
+import { memoryDmaBuf } from '../src/memory-exporter.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
 import { quiesce, TestRealms } from './realms.js';
 

@@ -3,9 +3,9 @@
  * close-on-exec ones, at the same numbers, joined to its parent by an {@link FdSocket}.
  * The socket class is the caller's (`'webgpu-dmabuf'` passes the one that maps on WebGPU).
  */
-import { checkOptions, describe } from './checks.js';
-import { DmaBufError } from './error.js';
-import { FdTable, installInherited } from './fd-table.js';
+import { checkOptions, describe } from '../src/checks.js';
+import { DmaBufError } from '../src/error.js';
+import { FdTable, installInherited } from '../src/fd-table.js';
 import { connectionOf, type FdSocket, type FdSocketEndpoint, type FdSocketOptions } from './fd-socket.js';
 
 /** Options of `spawnWorker`: those of `new Worker` (`type` is `'module'` unless given), and the socket's. */
