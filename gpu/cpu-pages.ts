@@ -73,8 +73,8 @@ interface Span {
   readonly staged: Promise<void>;
   /** Ranges that use the span, active or beginning. */
   users: number;
-  /** The reading begin whose storage read the bytes show, by entry order (0: none). */
-  fresh: number;
+  /** Per page of the span: the reading begin whose storage read the page shows, by entry order (0: none). */
+  readonly fresh: Uint32Array;
   released: boolean;
 }
 
@@ -293,7 +293,8 @@ export class CpuPages {
     let staging: GPUBuffer | undefined;
     let dirty = false;
     if (!plain) ({ buffer: staging, dirty } = pool.acquireFor(owner, device, reading ? 'read' : 'write', length));
-    const span: Span = { at, length, staging, writeStaging: !plain && !reading, dirty: !plain && !reading && dirty, bytes: undefined, staged, users: 1, fresh: read, released: false };
+    const fresh = new Uint32Array(Math.ceil(length / PAGE_SIZE)).fill(read);
+    const span: Span = { at, length, staging, writeStaging: !plain && !reading, dirty: !plain && !reading && dirty, bytes: undefined, staged, users: 1, fresh, released: false };
     // A write-only window may show this buffer's own earlier CPU bytes (rule 2); 'none' shows zeros.
     if (plain) span.bytes = pool.acquireHost(length, owner, dir === 'to-device');
     return { span, finish };
@@ -331,19 +332,26 @@ export class CpuPages {
     return refreshes;
   }
 
-  /** Rule 3: copies freshly read bytes into a shared span, except over writing ranges active since `since`, unless a newer read got there first. */
+  /**
+   * Rule 3: copies freshly read bytes into a shared span, page by page, except over writing
+   * ranges active since `since`, and except pages a newer read has refreshed already (reads
+   * begun together over different parts of a span may finish in any order).
+   */
   #refresh(span: Span, at: number, fresh: ArrayBuffer, read: number, since: number): void {
     const bytes = span.bytes;
-    if (!bytes || span.released || read < span.fresh) return;
-    span.fresh = read;
+    if (!bytes || span.released) return;
     const target = new Uint8Array(bytes);
     const source = new Uint8Array(fresh);
     const end = at + fresh.byteLength;
     const writers = [...this.#active.filter((r) => writesBack(r.dir)), ...this.#ended.filter((e) => e.epoch > since)];
     const kept = writers
       .filter((r) => r.start < end && r.start + r.len > at)
-      .map((r) => [Math.max(r.start, at), Math.min(r.start + r.len, end)] as const)
-      .sort((a, b) => a[0] - b[0]);
+      .map((r) => [Math.max(r.start, at), Math.min(r.start + r.len, end)] as const);
+    for (let page = (at - span.at) / PAGE_SIZE; span.at + page * PAGE_SIZE < end; page++) {
+      if (read < (span.fresh[page] ?? 0)) kept.push([span.at + page * PAGE_SIZE, span.at + (page + 1) * PAGE_SIZE]);
+      else span.fresh[page] = read;
+    }
+    kept.sort((a, b) => a[0] - b[0]);
     let from = at;
     for (const [a, b] of [...kept, [end, end] as const]) {
       if (a > from) target.set(source.subarray(from - at, a - at), from - span.at);

@@ -79,3 +79,39 @@ describe('two overlapping CPU ranges (A begun, the storage rewritten, then B beg
     buf.put();
   });
 });
+
+/** Every byte of `range` as its kmap windows show it now. */
+function shownBytes(buf: GpuDmaBuf, range: { start: number; len: number }): Uint8Array {
+  const shown = new Uint8Array(range.len);
+  visit(buf, range, (view, k, i) => (shown[i - range.start] = view[k] ?? -1));
+  return shown;
+}
+
+describe('refreshes of shared pages (rule 3): a reading range sees every write-back called before it', () => {
+  // An importer on another device writes the buffer while pages 1 and 2 stay staged; two reads
+  // begun in one task then refresh those pages, each over its own part. Whichever refresh is
+  // applied last, each page shows the bytes its own newest read saw.
+  test.each([
+    ['pages 0-1 then page 2', [{ start: 0, len: 2 * PAGE_SIZE }, { start: 2 * PAGE_SIZE, len: PAGE_SIZE }]],
+    ['page 2 then pages 0-1', [{ start: 2 * PAGE_SIZE, len: PAGE_SIZE }, { start: 0, len: 2 * PAGE_SIZE }]],
+    ['pages 1-2 then page 1', [{ start: PAGE_SIZE, len: 2 * PAGE_SIZE }, { start: PAGE_SIZE, len: PAGE_SIZE }]],
+  ] as const)("two 'from-device' reads begun in one task over parts of a staged range (%s) both show the importer's write", async (_name, reads) => {
+    const written = shaderPattern(SIZE, 9);
+    const buf = await patternedBuffer(f, SIZE, 5);
+    const staged = { start: PAGE_SIZE, len: 2 * PAGE_SIZE };
+    await buf.beginCpuAccess(staged.start, staged.len, 'from-device');
+
+    const attachment = buf.attach(f.importer);
+    const sgt = await attachment.map('from-device');
+    fillWithShader(f.importer, sgt, 9);
+    await attachment.unmap(sgt, 'from-device');
+    buf.detach(attachment);
+
+    await Promise.all(reads.map((r) => buf.beginCpuAccess(r.start, r.len, 'from-device')));
+    for (const r of reads) expect(shownBytes(buf, r)).toEqual(written.subarray(r.start, r.start + r.len));
+    expect(shownBytes(buf, staged)).toEqual(written.subarray(staged.start, staged.start + staged.len));
+
+    for (const r of [...reads, staged]) buf.endCpuAccess(r.start, r.len, 'from-device');
+    buf.put();
+  });
+});
