@@ -9,7 +9,7 @@
  */
 import type { DmaBufAttachment } from '../src/attachment.js';
 import { checkUsage, MAPPABLE_USAGE, usageNames } from '../src/buffer-usage.js';
-import { booleanOption, checkInteger, checkOptions, describe } from '../src/checks.js';
+import { booleanOption, checkBrand, checkInteger, checkOptions, describe, RECEIVER, type Brand } from '../src/checks.js';
 import { movesFromDevice, movesToDevice, type DmaDirection } from '../src/direction.js';
 import { checkName, exportDmaBuf, type DmaBuf } from '../src/dma-buf.js';
 import { DmaBufError } from '../src/error.js';
@@ -132,11 +132,16 @@ function numberOption(options: Readonly<Record<string, unknown>>, key: string, f
   return value;
 }
 
+// Set by GpuHeap's static block: whether a value is a heap itself (see Brand).
+let isHeap: (value: unknown) => boolean = () => false;
+
 /**
  * A heap of dma-bufs on one `GPUDevice`: the stock exporter. Storage is zero-filled
  * `GPUBuffer`s with `STORAGE | COPY_SRC | COPY_DST` usage, cut into segments that can each
  * be bound whole. The heap does not own the device; the caller destroys the heap with
- * {@link destroy} once its buffers are released, and the device after that.
+ * {@link destroy} once its buffers are released, and the device after that. Its methods
+ * throw `EINVAL` when called on a look-alike (a Proxy or `Object.create` of a heap), before
+ * they do anything.
  */
 export class GpuHeap {
   /** The device the storage lives on; the caller's, never destroyed by the heap. */
@@ -159,6 +164,10 @@ export class GpuHeap {
   #liveBuffers = 0;
   #storageBytes = 0;
   #bytesCopied = 0;
+
+  static {
+    isHeap = (value) => typeof value === 'object' && value !== null && #pool in value;
+  }
 
   /**
    * @throws {DmaBufError} `EINVAL` when `device` is not a `GPUDevice` or an option is not a
@@ -208,6 +217,7 @@ export class GpuHeap {
    */
   allocate(size: number, options?: GpuAllocateOptions): GpuDmaBuf {
     const call = 'allocate';
+    checkHeap(call, this);
     if (this.#destroyed) throw new DmaBufError('EINVAL', `${call}: the heap '${this.name}' is destroyed`);
     checkInteger(call, 'size', size, 1);
     const bag = checkOptions(call, options);
@@ -248,6 +258,7 @@ export class GpuHeap {
 
   /** The heap's counts now. */
   stats(): GpuHeapStats {
+    checkHeap('stats', this);
     return {
       liveBuffers: this.#liveBuffers,
       storageBytes: this.#storageBytes,
@@ -262,6 +273,7 @@ export class GpuHeap {
 
   /** Whether {@link destroy} has been called. */
   get destroyed(): boolean {
+    checkHeap('destroyed', this);
     return this.#destroyed;
   }
 
@@ -274,6 +286,7 @@ export class GpuHeap {
    * @throws {DmaBufError} `EBUSY` while the heap has live buffers (nothing is freed then).
    */
   destroy(): void {
+    checkHeap('destroy', this);
     if (this.#destroyed) return;
     if (this.#liveBuffers > 0) {
       throw new DmaBufError('EBUSY', `destroy: the heap '${this.name}' still has ${this.#liveBuffers} live buffer(s); put them first`);
@@ -477,4 +490,11 @@ function checkStorageUsage(call: string, usage: unknown): asserts usage is GPUBu
   if ((usage & MAPPABLE_USAGE) !== 0) {
     throw new DmaBufError('EINVAL', `${call}: usage ${usageNames(usage)} has MAP_READ or MAP_WRITE, which cannot go with STORAGE (the heap's storage and mirrors are storage buffers)`);
   }
+}
+
+const HEAP: Brand<GpuHeap> = { noun: 'a GpuHeap', variable: 'heap', prototype: GpuHeap.prototype, has: (value): value is GpuHeap => isHeap(value) };
+
+/** Throws `EINVAL` naming `call` unless the heap a method was called on is one itself, not a look-alike. */
+function checkHeap(call: string, self: unknown): void {
+  checkBrand(call, self, HEAP, RECEIVER);
 }

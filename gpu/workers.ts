@@ -3,6 +3,7 @@
  * `inheritedFdTable`, with remote buffers mapping on WebGPU by default
  * (`remote-mirrors.ts`).
  */
+import { checkOptions } from '../src/checks.js';
 import { DmaBufError } from '../src/error.js';
 import type { FdTable } from '../src/fd-table.js';
 import { FdSocket as ContractSocket, type FdSocketEndpoint, type FdSocketOptions } from '../remote/fd-socket.js';
@@ -19,10 +20,11 @@ export class FdSocket extends ContractSocket {
   /**
    * Starts this end on `endpoint`; the other realm makes the other end.
    * @throws {DmaBufError} `EINVAL` for something without `postMessage` and message events,
-   *   or bad options.
+   *   or bad options (one that is not an object included); nothing listens on `endpoint` then.
    */
   constructor(endpoint: FdSocketEndpoint, options?: FdSocketOptions) {
-    super(endpoint, { deviceAccess: gpuRemoteDeviceAccess, ...options });
+    // Checked before the spread, which would turn a number or an array into an empty bag.
+    super(endpoint, { deviceAccess: gpuRemoteDeviceAccess, ...(checkOptions('new FdSocket', options) as FdSocketOptions) });
   }
 }
 
@@ -36,7 +38,8 @@ const connect = (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => new F
  * plus `socket` for the socket's. The caller owns the worker and the socket; terminating
  * the worker closes its fds (the parent drops the references it held for it).
  * @throws {DmaBufError} `EINVAL` for a URL that is neither a string nor a `URL`, a table
- *   that is not an `FdTable`, or bad options; what `new Worker` throws.
+ *   that is not an `FdTable` itself (a Proxy or `Object.create` of one included), or bad
+ *   options; what `new Worker` throws. Nothing is started then.
  */
 export function spawnWorker(url: string | URL, table: FdTable, options?: SpawnWorkerOptions): SpawnedWorker<FdSocket> {
   return spawnWorkerWith(connect, url, table, options);

@@ -4,10 +4,10 @@
  * receiving realm gets a dma-buf of its own that behaves like any other, whose operations
  * run in the exporter's realm (see `remote/connection.ts` for references and death).
  */
-import { checkOptions, booleanOption, describe } from '../src/checks.js';
+import { booleanOption, checkBrand, checkOptions, describe, RECEIVER, type Brand } from '../src/checks.js';
 import type { DmaBuf } from '../src/dma-buf.js';
 import { DmaBufError } from '../src/error.js';
-import { FdTable } from '../src/fd-table.js';
+import { checkFdTable, type FdTable } from '../src/fd-table.js';
 import { Connection, isEndpoint, type FdSocketEndpoint, type SocketSink } from './connection.js';
 import { noDeviceAccess, type RemoteDeviceAccess } from './device-access.js';
 import { defaultLiveness, type RealmLiveness } from './liveness.js';
@@ -63,9 +63,12 @@ const connections = new WeakMap<FdSocket, Connection>();
 /** The connection under `socket`: for `spawnWorker` and `inheritedFdTable` only. */
 export function connectionOf(socket: FdSocket): Connection {
   const connection = connections.get(socket);
-  if (!connection) throw new DmaBufError('EINVAL', `connectionOf: ${describe(socket)} is not an FdSocket`);
+  if (!connection) throw new DmaBufError('EINVAL', `connectionOf: ${describe(socket, SOCKET)} is not an FdSocket`);
   return connection;
 }
+
+// Set by FdSocket's static block: whether a value is a socket itself (see Brand).
+let isSocket: (value: unknown) => boolean = () => false;
 
 /**
  * One end of a connection between two realms, over a `MessagePort`, a `Worker` or a
@@ -73,13 +76,19 @@ export function connectionOf(socket: FdSocket): Connection {
  * `SCM_RIGHTS` passes fds. Make one at each end (one socket per endpoint). Fds sent to this
  * end wait in order until {@link receive} takes them, as in a socket's queue; each holds its
  * own reference meanwhile. Closing the socket ends nothing already received: the buffers
- * that crossed keep working until their last reference anywhere is gone.
+ * that crossed keep working until their last reference anywhere is gone. Its methods throw
+ * `EINVAL` when called on a look-alike (a Proxy or `Object.create` of a socket), before they
+ * do anything.
  */
 export class FdSocket {
   readonly #queue: DmaBuf[] = [];
   readonly #waiting: Waiter[] = [];
   #closed = false;
   #ended: 'EBADF' | 'ENODEV' | undefined;
+
+  static {
+    isSocket = (value) => typeof value === 'object' && value !== null && #queue in value;
+  }
 
   /**
    * Starts this end on `endpoint`, which the socket listens on from now on (a `MessagePort`
@@ -120,11 +129,13 @@ export class FdSocket {
    * `send` or `receive` waits for), `'message'` otherwise.
    */
   get transport(): FdSocketTransport {
+    checkSocket('transport', this);
     return connectionOf(this).transport;
   }
 
   /** Whether {@link close} was called. */
   get closed(): boolean {
+    checkSocket('closed', this);
     return this.#closed;
   }
 
@@ -133,13 +144,15 @@ export class FdSocket {
    * Resolves once the other realm holds its own reference (the fd is in its socket's queue);
    * `table`'s fd stays open. Sending the same buffer again is one more reference there, not a
    * second buffer.
-   * @throws {DmaBufError} `EINVAL` when `table` is not an `FdTable`; `EBADF` when `fd` is not
+   * @throws {DmaBufError} `EINVAL` when `table` is not an `FdTable` itself (a Proxy or
+   *   `Object.create` of one included: nothing is taken then); `EBADF` when `fd` is not
    *   open in `table`, this socket is closed, or the other end's is; `ENODEV` when the other
    *   realm is gone.
    */
   async send(table: FdTable, fd: number): Promise<void> {
     const call = 'send';
-    if (!(table instanceof FdTable)) throw new DmaBufError('EINVAL', `${call}: table must be an FdTable, got ${describe(table)}`);
+    checkSocket(call, this);
+    checkFdTable(call, table, 'table');
     const buf = table.get(fd);
     let sent: Promise<void>;
     try {
@@ -155,13 +168,17 @@ export class FdSocket {
   /**
    * The next fd sent to this end, installed in `table` at its lowest free number: `recvmsg`
    * with `SCM_RIGHTS`. Waits until one comes. The table owns the fd (close it when done).
-   * @throws {DmaBufError} `EINVAL` when `table` is not an `FdTable` or the options are bad;
-   *   `EBADF` when this socket is closed (also while waiting), or the other end's is and
-   *   nothing is left in the queue; `ENODEV` when the other realm is gone and nothing is left.
+   * @throws {DmaBufError} `EINVAL` when `table` is not an `FdTable` itself (a Proxy or
+   *   `Object.create` of one included, refused before the receive waits for an fd) or the
+   *   options are bad; `EBADF` when this socket is closed (also while waiting), or the other
+   *   end's is and nothing is left in the queue; `ENODEV` when the other realm is gone and
+   *   nothing is left.
    */
   async receive(table: FdTable, options?: FdReceiveOptions): Promise<number> {
     const call = 'receive';
-    if (!(table instanceof FdTable)) throw new DmaBufError('EINVAL', `${call}: table must be an FdTable, got ${describe(table)}`);
+    checkSocket(call, this);
+    // Before it waits: a look-alike taken as a waiter would swallow the next fd sent.
+    checkFdTable(call, table, 'table');
     const cloexec = booleanOption(call, checkOptions(call, options), 'cloexec', true);
     if (this.#closed) throw new DmaBufError('EBADF', `${call}: the socket is closed`);
     const next = this.#queue.shift();
@@ -179,6 +196,7 @@ export class FdSocket {
    * @throws {DmaBufError} `EBADF` when it is already closed.
    */
   close(): void {
+    checkSocket('close', this);
     if (this.#closed) throw new DmaBufError('EBADF', 'close: the socket is already closed');
     this.#closed = true;
     for (const waiter of this.#waiting.splice(0)) waiter.reject(new DmaBufError('EBADF', 'receive: the socket was closed'));
@@ -196,6 +214,13 @@ export class FdSocket {
     this.#ended ??= code;
     for (const waiter of this.#waiting.splice(0)) waiter.reject(endedError('receive', code));
   }
+}
+
+const SOCKET: Brand<FdSocket> = { noun: 'an FdSocket', variable: 'socket', prototype: FdSocket.prototype, has: (value): value is FdSocket => isSocket(value) };
+
+/** Throws `EINVAL` naming `call` unless the socket a method was called on is one itself, not a look-alike. */
+function checkSocket(call: string, self: unknown): void {
+  checkBrand(call, self, SOCKET, RECEIVER);
 }
 
 function endedError(call: string, code: 'EBADF' | 'ENODEV'): DmaBufError {

@@ -5,7 +5,7 @@
  */
 import { checkOptions, describe } from '../src/checks.js';
 import { DmaBufError } from '../src/error.js';
-import { FdTable, installInherited } from '../src/fd-table.js';
+import { checkFdTable, FdTable, installInherited } from '../src/fd-table.js';
 import { connectionOf, type FdSocket, type FdSocketEndpoint, type FdSocketOptions } from './fd-socket.js';
 
 /** Options of `spawnWorker`: those of `new Worker` (`type` is `'module'` unless given), and the socket's. */
@@ -36,12 +36,13 @@ export type SocketMaker<S extends FdSocket> = (endpoint: FdSocketEndpoint, optio
 /**
  * `spawnWorker` with the socket made by `connect`: see the public `spawnWorker`.
  * @throws {DmaBufError} `EINVAL` for a URL that is neither a string nor a `URL`, a table
- *   that is not an `FdTable`, or bad options; what `new Worker` throws.
+ *   that is not an `FdTable` itself (a Proxy or `Object.create` of one included), or bad
+ *   options; what `new Worker` throws. Nothing is started then.
  */
 export function spawnWorkerWith<S extends FdSocket>(connect: SocketMaker<S>, url: string | URL, table: FdTable, options?: SpawnWorkerOptions): SpawnedWorker<S> {
   const call = 'spawnWorker';
   if (typeof url !== 'string' && !(url instanceof URL)) throw new DmaBufError('EINVAL', `${call}: url must be a string or a URL, got ${describe(url)}`);
-  if (!(table instanceof FdTable)) throw new DmaBufError('EINVAL', `${call}: table must be an FdTable, got ${describe(table)}`);
+  checkFdTable(call, table, 'table');
   const { socket: socketOptions, ...workerOptions } = checkOptions(call, options) as SpawnWorkerOptions;
   // fork: the fds as they are now, each with a reference of its own until the child has them.
   const snapshot = table.spawn();

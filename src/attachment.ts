@@ -1,12 +1,12 @@
 import type { BufInfoAttachment } from './bufinfo-entry.js';
-import { describe } from './checks.js';
+import { checkBrand, describe, RECEIVER, type Brand } from './checks.js';
 import { deviceLabel } from './device-label.js';
 import { checkDirection, type DmaDirection } from './direction.js';
 import type { DmaBuf } from './dma-buf.js';
 import { DmaBufError } from './error.js';
 import { awaitExporter } from './exporter-call.js';
 import type { DmaBufOps } from './ops.js';
-import { tableOfList, type SgList, type SgTable } from './sg-table.js';
+import { checkSgTable, tableOfList, type SgList, type SgTable } from './sg-table.js';
 
 /** Options of `DmaBuf.attach`. */
 export interface DmaBufAttachOptions {
@@ -37,7 +37,9 @@ export interface DmaBufAttachmentStats {
  * Map and unmap do not hold the buffer's lock (as in Linux 3.4): several attachments may
  * map at once, and one attachment may hold several mappings. Every map of one attachment
  * returns the same `GPUBuffer`s (the same segments) until it detaches, so the importer makes
- * its bind groups once. The attachment leads to no storage but through {@link map}.
+ * its bind groups once. The attachment leads to no storage but through {@link map}. Its
+ * methods throw `EINVAL` when called on a look-alike (a Proxy or `Object.create` of an
+ * attachment), before they do anything.
  */
 export interface DmaBufAttachment<P = unknown> {
   /** The buffer this attachment is of (the kernel's `attach->dmabuf`). */
@@ -64,7 +66,8 @@ export interface DmaBufAttachment<P = unknown> {
   unmap(sgt: SgTable, dir: DmaDirection): Promise<void>;
   /**
    * What this attachment has moved and how often it mapped, as a new plain object. Works
-   * after detach too (the final counts). Never throws.
+   * after detach too (the final counts).
+   * @throws {DmaBufError} `EINVAL` only when called on a look-alike of an attachment.
    */
   stats(): DmaBufAttachmentStats;
 }
@@ -93,6 +96,9 @@ export interface AttachmentControl {
 
 const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
+// Set by Attachment's static block: whether a value is an attachment itself (see Brand).
+let isAttachment: (value: unknown) => boolean = () => false;
+
 class Attachment<P> implements DmaBufAttachment<P> {
   readonly dmabuf: DmaBuf<P>;
   readonly device: GPUDevice;
@@ -105,6 +111,10 @@ class Attachment<P> implements DmaBufAttachment<P> {
   #unmaps = 0;
   #bytesToDevice = 0;
   #bytesFromDevice = 0;
+
+  static {
+    isAttachment = (value) => typeof value === 'object' && value !== null && #host in value;
+  }
 
   constructor(dmabuf: DmaBuf<P>, device: GPUDevice, usage: GPUBufferUsageFlags, host: AttachmentHost<P>, give: (control: AttachmentControl) => void) {
     this.dmabuf = dmabuf;
@@ -122,6 +132,7 @@ class Attachment<P> implements DmaBufAttachment<P> {
   }
 
   async map(dir: DmaDirection): Promise<SgTable> {
+    checkAttachment('map', this, RECEIVER);
     this.#checkLive('map');
     checkDirection('map', dir);
     this.#inFlight += 1;
@@ -139,7 +150,9 @@ class Attachment<P> implements DmaBufAttachment<P> {
   }
 
   async unmap(sgt: SgTable, dir: DmaDirection): Promise<void> {
+    checkAttachment('unmap', this, RECEIVER);
     this.#checkLive('unmap');
+    checkSgTable('unmap', sgt, 'the table');
     checkDirection('unmap', dir);
     const mapped = this.#mappings.get(sgt);
     if (mapped === undefined) {
@@ -161,6 +174,7 @@ class Attachment<P> implements DmaBufAttachment<P> {
   }
 
   stats(): DmaBufAttachmentStats {
+    checkAttachment('stats', this, RECEIVER);
     return { maps: this.#maps, unmaps: this.#unmaps, bytesToDevice: this.#bytesToDevice, bytesFromDevice: this.#bytesFromDevice };
   }
 
@@ -168,6 +182,23 @@ class Attachment<P> implements DmaBufAttachment<P> {
     this.#host.checkLive(call);
     if (this.#detached) throw new DmaBufError('EINVAL', `${call}: the attachment is detached`);
   }
+}
+
+const ATTACHMENT: Brand<DmaBufAttachment> = {
+  noun: 'a DmaBufAttachment',
+  variable: 'attachment',
+  prototype: Attachment.prototype,
+  has: (value): value is DmaBufAttachment => isAttachment(value),
+};
+
+/**
+ * Throws `EINVAL` naming `call` unless `value` is an attachment itself, as `DmaBuf.attach`
+ * made it, not a look-alike (a Proxy or `Object.create` of one); `what` names it in the
+ * message (`RECEIVER` for `this`; default `'the attachment'`).
+ * @throws {DmaBufError} `EINVAL`
+ */
+export function checkAttachment(call: string, value: unknown, what = 'the attachment'): asserts value is DmaBufAttachment {
+  checkBrand(call, value, ATTACHMENT, what);
 }
 
 /**

@@ -28,11 +28,11 @@
  * (`buf.resv`, `src/dma-resv.ts`): an operation called after another sees its effects,
  * whether or not its caller awaited the first.
  */
-import { createAttachment, type AttachmentControl, type AttachmentHost, type DmaBufAttachment, type DmaBufAttachOptions } from './attachment.js';
+import { checkAttachment, createAttachment, type AttachmentControl, type AttachmentHost, type DmaBufAttachment, type DmaBufAttachOptions } from './attachment.js';
 import { returnAtomicKmapSlot, takeAtomicKmapSlot } from './atomic-kmap-slots.js';
 import type { BufInfoEntry, BufInfoSource } from './bufinfo-entry.js';
 import { checkUsage } from './buffer-usage.js';
-import { checkInteger, checkOptions, checkRange, describe } from './checks.js';
+import { checkBrand, checkInteger, checkOptions, checkRange, describe, RECEIVER, type Brand } from './checks.js';
 import { CpuAccessState } from './cpu-access.js';
 import { checkDirection, type DmaDirection } from './direction.js';
 import { checkFence, type DmaFence } from './dma-fence.js';
@@ -79,6 +79,9 @@ function checkSyncFlags(call: string, flags: unknown): asserts flags is SyncFile
 
 let nextId = 1;
 
+// Set by DmaBuf's static block: whether a value is a buffer itself (see Brand).
+let isBuf: (value: unknown) => boolean = () => false;
+
 /** Throws `EINVAL` unless `name` is `undefined` or a string of at most {@link DMA_BUF_NAME_MAX} UTF-8 bytes. */
 export function checkName(call: string, name: unknown): asserts name is string | undefined {
   if (name === undefined) return;
@@ -90,7 +93,8 @@ export function checkName(call: string, name: unknown): asserts name is string |
 /**
  * A buffer shared between modules. Made by {@link exportDmaBuf} (or a heap's `allocate`);
  * whoever holds a reference puts it when done. Every call on a released buffer throws
- * `EINVAL`, `put` included.
+ * `EINVAL`, `put` included, and so does every call on a look-alike (a Proxy or
+ * `Object.create` of a buffer), before it does anything.
  */
 export class DmaBuf<P = unknown> implements BufInfoSource {
   /** Size in bytes, as asked for at export. */
@@ -117,6 +121,10 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
   // The outstanding vmap and how many vmap calls it answers.
   #vmap: Uint8Array | undefined;
   #vmaps = 0;
+
+  static {
+    isBuf = (value) => typeof value === 'object' && value !== null && #refs in value;
+  }
 
   /**
    * Prefer {@link exportDmaBuf}, which is the same call.
@@ -149,11 +157,13 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
 
   /** The buffer's name for debug listings, `undefined` when unset. Setting it checks the 32-byte limit (`EINVAL`). */
   get name(): string | undefined {
+    checkDmaBuf('name', this, RECEIVER);
     return this.#name;
   }
 
   /** Sets the name for debug listings (`undefined` clears it). @throws {DmaBufError} `EINVAL` beyond 32 UTF-8 bytes. */
   set name(name: string | undefined) {
+    checkDmaBuf('name', this, RECEIVER);
     this.#checkLive('name');
     checkName('name', name);
     this.#name = name;
@@ -161,11 +171,13 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
 
   /** References held; 0 once released. */
   get refCount(): number {
+    checkDmaBuf('refCount', this, RECEIVER);
     return this.#refs;
   }
 
   /** Whether the last reference is gone. */
   get released(): boolean {
+    checkDmaBuf('released', this, RECEIVER);
     return this.#refs === 0;
   }
 
@@ -175,6 +187,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    * @throws {DmaBufError} `EINVAL` on a released buffer.
    */
   get(): this {
+    checkDmaBuf('get', this, RECEIVER);
     this.#checkLive('get');
     this.#refs += 1;
     return this;
@@ -190,6 +203,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    *   throws (the buffer is released all the same).
    */
   put(): void {
+    checkDmaBuf('put', this, RECEIVER);
     this.#checkLive('put');
     this.#refs -= 1;
     if (this.#refs > 0) return;
@@ -218,6 +232,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    *   cannot be kept on that device); then nothing is recorded.
    */
   attach(device: GPUDevice, options?: DmaBufAttachOptions): DmaBufAttachment<P> {
+    checkDmaBuf('attach', this, RECEIVER);
     const call = 'attach';
     this.#checkLive(call);
     // Whether it is a GPUDevice is the exporter's to say: the contract never touches WebGPU.
@@ -238,10 +253,12 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    *   detached; `EBUSY` while the attachment has a mapping outstanding or a map under way.
    */
   detach(attachment: DmaBufAttachment<P>): void {
+    checkDmaBuf('detach', this, RECEIVER);
     this.#checkLive('detach');
+    checkAttachment('detach', attachment);
     const control = this.#attachments.get(attachment);
     if (!control) {
-      throw new DmaBufError('EINVAL', `detach: ${describe(attachment)} is not an attachment of this buffer, or it is already detached`);
+      throw new DmaBufError('EINVAL', 'detach: the attachment is not one of this buffer, or it is already detached');
     }
     if (control.busy()) throw new DmaBufError('EBUSY', 'detach: the attachment still has a mapping outstanding or under way; unmap it first');
     this.#attachments.delete(attachment);
@@ -257,6 +274,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    *   `beginCpuAccess` throws (`ENOMEM`, `ENODEV`, …), in which case nothing is recorded.
    */
   async beginCpuAccess(start: number, len: number, dir: DmaDirection): Promise<void> {
+    checkDmaBuf('beginCpuAccess', this, RECEIVER);
     const call = 'beginCpuAccess';
     this.#checkLive(call);
     checkRange(call, start, len, this.size);
@@ -275,6 +293,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    *   the buffer is released.
    */
   endCpuAccess(start: number, len: number, dir: DmaDirection): void {
+    checkDmaBuf('endCpuAccess', this, RECEIVER);
     const call = 'endCpuAccess';
     this.#checkLive(call);
     checkRange(call, start, len, this.size);
@@ -295,6 +314,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    *   released buffer; `ERANGE` for a page no active range covers.
    */
   kmap(page: number): Uint8Array {
+    checkDmaBuf('kmap', this, RECEIVER);
     this.#checkPage('kmap', page);
     const view = this.#window('kmap', page);
     this.#cpu.addWindow(page, view, false);
@@ -306,6 +326,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    * @throws {DmaBufError} `EINVAL` unless `page` and `view` are an outstanding kmap's.
    */
   kunmap(page: number, view: Uint8Array): void {
+    checkDmaBuf('kunmap', this, RECEIVER);
     this.#checkLive('kunmap');
     if (!this.#cpu.removeWindow(page, view, false)) {
       throw new DmaBufError('EINVAL', `kunmap: page ${describe(page)} with that view is not an outstanding kmap of this buffer`);
@@ -321,6 +342,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    * @throws {DmaBufError} as `kmap`; `EBUSY` when the realm already holds two.
    */
   kmapAtomic(page: number): Uint8Array {
+    checkDmaBuf('kmapAtomic', this, RECEIVER);
     this.#checkPage('kmapAtomic', page);
     takeAtomicKmapSlot('kmapAtomic', page);
     let view: Uint8Array;
@@ -340,6 +362,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    * @throws {DmaBufError} `EINVAL` unless `page` and `view` are an outstanding atomic kmap's.
    */
   kunmapAtomic(page: number, view: Uint8Array): void {
+    checkDmaBuf('kunmapAtomic', this, RECEIVER);
     this.#checkLive('kunmapAtomic');
     if (!this.#cpu.removeWindow(page, view, true)) {
       throw new DmaBufError('EINVAL', `kunmapAtomic: page ${describe(page)} with that view is not an outstanding kmapAtomic of this buffer`);
@@ -356,6 +379,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    * @throws {DmaBufError} `EINVAL` for unknown flags or a released buffer.
    */
   exportSyncFile(flags: SyncFileFlags): DmaFence {
+    checkDmaBuf('exportSyncFile', this, RECEIVER);
     const call = 'exportSyncFile';
     this.#checkLive(call);
     checkSyncFlags(call, flags);
@@ -370,6 +394,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    * @throws {DmaBufError} `EINVAL` for a non-fence, unknown flags or a released buffer.
    */
   importSyncFile(fence: DmaFence, flags: SyncFileFlags): void {
+    checkDmaBuf('importSyncFile', this, RECEIVER);
     const call = 'importSyncFile';
     this.#checkLive(call);
     checkFence(call, fence);
@@ -389,6 +414,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    *   view of `size` bytes.
    */
   vmap(): Uint8Array {
+    checkDmaBuf('vmap', this, RECEIVER);
     const call = 'vmap';
     this.#checkLive(call);
     if (!this.#cpu.coversRange(0, this.size)) {
@@ -415,6 +441,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    * @throws {DmaBufError} `EINVAL` unless `view` is the outstanding vmap of this buffer.
    */
   vunmap(view: Uint8Array): void {
+    checkDmaBuf('vunmap', this, RECEIVER);
     const call = 'vunmap';
     this.#checkLive(call);
     if (!this.#vmap || view !== this.#vmap) throw new DmaBufError('EINVAL', `${call}: ${describe(view)} is not an outstanding vmap of this buffer`);
@@ -431,6 +458,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
 
   /** This buffer as plain data for the debug listing. */
   bufInfo(): BufInfoEntry {
+    checkDmaBuf('bufInfo', this, RECEIVER);
     return {
       id: this.id,
       size: this.size,
@@ -477,4 +505,16 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
  */
 export function exportDmaBuf<P>(options: DmaBufExportOptions<P>): DmaBuf<P> {
   return new DmaBuf(options);
+}
+
+const BUF: Brand<DmaBuf> = { noun: 'a DmaBuf', variable: 'buf', prototype: DmaBuf.prototype, has: (value): value is DmaBuf => isBuf(value) };
+
+/**
+ * Throws `EINVAL` naming `call` unless `value` is a {@link DmaBuf} itself, not a look-alike (a
+ * Proxy or `Object.create` of one, whose methods would fail halfway); `what` names it in the
+ * message (`RECEIVER` for `this`; without it, "expected a DmaBuf").
+ * @throws {DmaBufError} `EINVAL`
+ */
+export function checkDmaBuf(call: string, value: unknown, what?: string): asserts value is DmaBuf {
+  checkBrand(call, value, BUF, what);
 }

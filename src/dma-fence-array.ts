@@ -2,6 +2,7 @@
  * Merged fences: the kernel's `dma_fence_array` and `dma_fence_unwrap_merge`, behind the
  * sync file's `SYNC_IOC_MERGE`.
  */
+import { RECEIVER } from './checks.js';
 import { allocFenceContext, checkFence, DmaFence, fenceAt } from './dma-fence.js';
 
 /** A fence that signals once all its parts have, with the first error among them. */
@@ -22,6 +23,7 @@ class DmaFenceArray extends DmaFence {
   }
 
   override unwrap(): DmaFence[] {
+    checkFence('unwrap', this, RECEIVER);
     return [...this.#parts];
   }
 }
@@ -32,7 +34,8 @@ class DmaFenceArray extends DmaFence {
  * only the latest seqno is kept, and the parts are in context order. Nothing left gives a
  * signalled stub, one fence left is that fence itself; otherwise a new fence on a context of its own signals once all have, with
  * the first error among them.
- * @throws {DmaBufError} `EINVAL` when any argument is not a `DmaFence`.
+ * @throws {DmaBufError} `EINVAL` when any argument is not a `DmaFence` itself (a Proxy or
+ *   `Object.create` of one included), before anything is merged.
  */
 export function mergeFences(...fences: DmaFence[]): DmaFence {
   fences.forEach((fence) => { checkFence('mergeFences', fence); });

@@ -12,7 +12,7 @@
  * merge of fences (`mergeFences`), the stub that is always signalled (`DmaFence.stub()`), and
  * in `gpu/` a fence for the work queued on a `GPUDevice` (`gpuFence`).
  */
-import { describe } from './checks.js';
+import { brandError, checkBrand, describe, RECEIVER, type Brand } from './checks.js';
 import { DmaBufError, type DmaBufErrorCode } from './error.js';
 
 /** What a fence calls when it signals: the kernel's `dma_fence_func_t`. */
@@ -41,18 +41,14 @@ export function fenceAt<T extends DmaFence>(Kind: new () => T, context: number, 
   }
 }
 
-/**
- * Throws `EINVAL` naming `call` unless `value` is a {@link DmaFence}.
- * @throws {DmaBufError} `EINVAL`
- */
-export function checkFence(call: string, value: unknown): asserts value is DmaFence {
-  if (!(value instanceof DmaFence)) throw new DmaBufError('EINVAL', `${call}: expected a DmaFence, got ${describe(value)}`);
-}
+// Set by DmaFence's static block: whether a value is a fence itself (see Brand).
+let isFence: (value: unknown) => boolean = () => false;
 
 /**
  * One point of completion: the kernel's `struct dma_fence`. `new DmaFence()` is a software
  * fence on a context of its own (sequence number 1), which its maker signals. See the DOC
- * block at the top of this file.
+ * block at the top of this file. Its methods throw `EINVAL` when called on a look-alike (a
+ * Proxy or `Object.create` of a fence), before they do anything.
  */
 export class DmaFence {
   /** The fence's timeline: one number per context (the kernel's `fence->context`). */
@@ -62,6 +58,10 @@ export class DmaFence {
   #signaled = false;
   #error: DmaBufError | undefined;
   #callbacks: DmaFenceCallback[] = [];
+
+  static {
+    isFence = (value) => typeof value === 'object' && value !== null && #signaled in value;
+  }
 
   constructor() {
     this.context = placement?.context ?? allocFenceContext();
@@ -77,11 +77,13 @@ export class DmaFence {
 
   /** Whether it has signalled (the kernel's `dma_fence_is_signaled`). */
   get signaled(): boolean {
+    checkFence('signaled', this, RECEIVER);
     return this.#signaled;
   }
 
   /** The error it signalled (or will signal) with, else `undefined` (the kernel's `fence->error`). */
   get error(): DmaBufError | undefined {
+    checkFence('error', this, RECEIVER);
     return this.#error;
   }
 
@@ -92,6 +94,7 @@ export class DmaFence {
    * @throws {DmaBufError} `EINVAL` when it has already signalled.
    */
   signal(): void {
+    checkFence('signal', this, RECEIVER);
     if (this.#signaled) throw new DmaBufError('EINVAL', `signal: the fence (context ${this.context}, seqno ${this.seqno}) has already signalled`);
     this.#signaled = true;
     const callbacks = this.#callbacks;
@@ -113,6 +116,7 @@ export class DmaFence {
    * @throws {DmaBufError} `EINVAL` for an unknown code, or once the fence has signalled.
    */
   setError(code: DmaBufErrorCode): void {
+    checkFence('setError', this, RECEIVER);
     if (!ERROR_CODES.has(code)) throw new DmaBufError('EINVAL', `setError: unknown error code ${describe(code)}`);
     if (this.#signaled) throw new DmaBufError('EINVAL', `setError: the fence (context ${this.context}, seqno ${this.seqno}) has already signalled`);
     this.#error = new DmaBufError(code, `the fence (context ${this.context}, seqno ${this.seqno}) signalled with an error`);
@@ -124,6 +128,7 @@ export class DmaFence {
    * @throws {DmaBufError} `EINVAL` when `callback` is not a function.
    */
   addCallback(callback: DmaFenceCallback): boolean {
+    checkFence('addCallback', this, RECEIVER);
     if (typeof callback !== 'function') throw new DmaBufError('EINVAL', `addCallback: callback must be a function, got ${describe(callback)}`);
     if (this.#signaled) return false;
     this.#callbacks.push(callback);
@@ -135,6 +140,7 @@ export class DmaFence {
    * whether it was pending (and is now removed); one call removes one addition.
    */
   removeCallback(callback: DmaFenceCallback): boolean {
+    checkFence('removeCallback', this, RECEIVER);
     const index = this.#callbacks.indexOf(callback);
     if (index < 0) return false;
     this.#callbacks.splice(index, 1);
@@ -148,6 +154,8 @@ export class DmaFence {
    * @throws {DmaBufError} `EINVAL` for a timeout that is not a non-negative number.
    */
   wait(timeoutMs?: number): Promise<boolean> {
+    const lookAlike = brandError('wait', this, FENCE, RECEIVER);
+    if (lookAlike) return Promise.reject(lookAlike);
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
       return Promise.reject(new DmaBufError('EINVAL', `wait: timeoutMs must be a non-negative number, got ${describe(timeoutMs)}`));
     }
@@ -170,11 +178,29 @@ export class DmaFence {
 
   /** The fences this one is made of: a merged fence's parts, else itself (the kernel's `dma_fence_unwrap`). */
   unwrap(): DmaFence[] {
+    checkFence('unwrap', this, RECEIVER);
     return [this];
   }
 
-  /** Whether this fence signals after `other` on the same context (the kernel's `dma_fence_is_later`). */
+  /**
+   * Whether this fence signals after `other` on the same context (the kernel's `dma_fence_is_later`).
+   * @throws {DmaBufError} `EINVAL` when `other` is not a fence itself.
+   */
   isLater(other: DmaFence): boolean {
+    checkFence('isLater', this, RECEIVER);
+    checkFence('isLater', other);
     return this.context === other.context && this.seqno > other.seqno;
   }
+}
+
+const FENCE: Brand<DmaFence> = { noun: 'a DmaFence', variable: 'fence', prototype: DmaFence.prototype, has: (value): value is DmaFence => isFence(value) };
+
+/**
+ * Throws `EINVAL` naming `call` unless `value` is a {@link DmaFence} itself, not a look-alike
+ * (a Proxy or `Object.create` of one, which a reservation could not read); `what` names it in
+ * the message (`RECEIVER` for `this`; without it, "expected a DmaFence").
+ * @throws {DmaBufError} `EINVAL`
+ */
+export function checkFence(call: string, value: unknown, what?: string): asserts value is DmaFence {
+  checkBrand(call, value, FENCE, what);
 }

@@ -35,7 +35,7 @@
  * (a zero-copy map, a begin that reads nothing) stay synchronous.
  */
 import type { BufInfoFence } from './bufinfo-entry.js';
-import { describe } from './checks.js';
+import { checkBrand, describe, RECEIVER, type Brand } from './checks.js';
 import { allocFenceContext, checkFence, DmaFence, fenceAt } from './dma-fence.js';
 import { DmaBufError } from './error.js';
 
@@ -158,6 +158,7 @@ class OperationFence extends DmaFence implements ResvTurn {
   }
 
   done(completion?: Promise<unknown>): void {
+    checkFence('done', this, RECEIVER);
     if (!this.#pending) return;
     this.#pending = false;
     const queue = () => {
@@ -177,6 +178,7 @@ class OperationFence extends DmaFence implements ResvTurn {
   };
 
   override signal(): void {
+    checkFence('signal', this, RECEIVER);
     if (!this.#finishing) throw new DmaBufError('EINVAL', "signal: this fence is the runtime's own; it signals when its operation's work is done");
     super.signal();
   }
@@ -186,10 +188,15 @@ class OperationFence extends DmaFence implements ResvTurn {
   }
 }
 
+// Set by DmaResv's static block: whether a value is a reservation itself (see Brand).
+let isResv: (value: unknown) => boolean = () => false;
+
 /**
  * The reservation of one dma-buf: see the DOC block at the top of this file. Made by the
  * contract with each buffer (`buf.resv`) and cancelled when it is released; exporters enter
- * it for the work they queue on the storage, applications add and wait for fences.
+ * it for the work they queue on the storage, applications add and wait for fences. Its
+ * methods throw `EINVAL` when called on a look-alike (a Proxy or `Object.create` of a
+ * reservation), before they do anything.
  */
 export class DmaResv {
   readonly #entries: { readonly fence: DmaFence; readonly usage: DmaResvUsage }[] = [];
@@ -201,8 +208,13 @@ export class DmaResv {
   #cancellation: Promise<void> | undefined;
   #onCancel: (() => void) | undefined;
 
+  static {
+    isResv = (value) => typeof value === 'object' && value !== null && #entries in value;
+  }
+
   /** Whether the buffer was released: every access still under way fails. */
   get cancelled(): boolean {
+    checkResv('cancelled', this);
     return this.#cancelled !== undefined;
   }
 
@@ -211,6 +223,7 @@ export class DmaResv {
    * class). An exporter that finds it idle and queues its work within the call needs no turn.
    */
   get idle(): boolean {
+    checkResv('idle', this);
     // A plain loop: this runs on every endCpuAccess and CPU begin.
     for (const entry of this.#entries) if (RANK[entry.usage] <= RANK.read && blocks(entry.fence)) return false;
     return true;
@@ -220,9 +233,11 @@ export class DmaResv {
    * Adds a fence in a usage class: the kernel's `dma_resv_add_fence`. It replaces a fence of
    * the same context that it is as late as, in the same or a weaker class; signalled fences
    * are dropped.
-   * @throws {DmaBufError} `EINVAL` for a non-fence, an unknown usage, or a released buffer.
+   * @throws {DmaBufError} `EINVAL` for a non-fence (a look-alike of one included: a Proxy or
+   *   `Object.create` of a fence), an unknown usage, or a released buffer; nothing is added then.
    */
   addFence(fence: DmaFence, usage: DmaResvUsage): void {
+    checkResv('addFence', this);
     checkFence('addFence', fence);
     checkUsage('addFence', usage);
     this.check('addFence');
@@ -237,6 +252,7 @@ export class DmaResv {
    * @throws {DmaBufError} `EINVAL` for an unknown usage.
    */
   getFences(usage: DmaResvUsage): DmaFence[] {
+    checkResv('getFences', this);
     checkUsage('getFences', usage);
     return this.#entries.filter((e) => RANK[e.usage] <= RANK[usage]).map((e) => e.fence);
   }
@@ -246,6 +262,7 @@ export class DmaResv {
    * @throws {DmaBufError} `EINVAL` for an unknown usage.
    */
   testSignaled(usage: DmaResvUsage): boolean {
+    checkResv('testSignaled', this);
     return this.getFences(usage).every((f) => f.signaled);
   }
 
@@ -256,6 +273,7 @@ export class DmaResv {
    * @throws {DmaBufError} `EINVAL` for an unknown usage or a timeout that is not a non-negative number.
    */
   async wait(usage: DmaResvUsage, timeoutMs?: number): Promise<boolean> {
+    checkResv('wait', this);
     const fences = this.getFences(usage);
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
       throw new DmaBufError('EINVAL', `wait: timeoutMs must be a non-negative number, got ${describe(timeoutMs)}`);
@@ -266,6 +284,7 @@ export class DmaResv {
 
   /** The fences not yet signalled, strongest class first, as plain data for the debug listing. */
   pendingFences(): BufInfoFence[] {
+    checkResv('pendingFences', this);
     return this.#entries
       .filter((e) => !e.fence.signaled)
       .sort((a, b) => RANK[a.usage] - RANK[b.usage])
@@ -278,6 +297,7 @@ export class DmaResv {
    * and calls `done()` in every case, errors included.
    */
   enter(usage: ResvUsage): ResvTurn {
+    checkResv('enter', this);
     const waiting = this.waitFor(usage);
     const fence = usage === 'write' ? fenceAt(OperationFence, this.#writeContext, ++this.#writes) : new OperationFence();
     if (waiting) {
@@ -296,6 +316,7 @@ export class DmaResv {
    * nothing is pending; rejects with the error of a fence that signalled with one.
    */
   waitFor(usage: ResvUsage): Promise<void> | undefined {
+    checkResv('waitFor', this);
     const upTo = RANK[usage === 'write' ? 'read' : 'write'];
     // The hot path (a zero-copy map with nothing pending) allocates nothing.
     let fences: DmaFence[] | undefined;
@@ -315,6 +336,7 @@ export class DmaResv {
    * @throws {DmaBufError} `EINVAL` once cancelled.
    */
   check(call: string): void {
+    checkResv('check', this);
     if (this.#cancelled) throw new DmaBufError('EINVAL', `${call}: the buffer was released while the operation was under way`, { cause: this.#cancelled });
   }
 
@@ -323,6 +345,7 @@ export class DmaResv {
    * still waiting for fences (an application's may never signal) stop waiting and fail.
    */
   cancel(reason: DmaBufError): void {
+    checkResv('cancel', this);
     if (this.#cancelled) return;
     this.#cancelled = reason;
     this.#onCancel?.();
@@ -355,4 +378,11 @@ export class DmaResv {
     this.#entries.length = kept;
     this.#entries.push({ fence, usage });
   }
+}
+
+const RESV: Brand<DmaResv> = { noun: 'a DmaResv', variable: 'resv', prototype: DmaResv.prototype, has: (value): value is DmaResv => isResv(value) };
+
+/** Throws `EINVAL` naming `call` unless the reservation a method was called on is one itself, not a look-alike. */
+function checkResv(call: string, self: unknown): void {
+  checkBrand(call, self, RESV, RECEIVER);
 }

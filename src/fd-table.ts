@@ -1,5 +1,5 @@
-import { booleanOption, checkOptions, describe } from './checks.js';
-import { DmaBuf } from './dma-buf.js';
+import { booleanOption, checkBrand, checkOptions, describe, RECEIVER, type Brand } from './checks.js';
+import { checkDmaBuf, type DmaBuf } from './dma-buf.js';
 import { DmaBufError } from './error.js';
 
 /** Options of {@link FdTable.install} and {@link FdTable.send}. */
@@ -10,6 +10,9 @@ export interface FdOptions {
    */
   readonly cloexec?: boolean;
 }
+
+// Set by FdTable's static block: whether a value is a table itself (see Brand).
+let isTable: (value: unknown) => boolean = () => false;
 
 // Set by FdTable's static block: the one way to open an fd at a given number.
 let installAtHook: (table: FdTable, fd: number, buf: DmaBuf) => void = () => undefined;
@@ -39,6 +42,7 @@ export class FdTable {
   readonly #entries = new Map<number, FdEntry>();
 
   static {
+    isTable = (value) => typeof value === 'object' && value !== null && #entries in value;
     installAtHook = (table, fd, buf) => {
       if (table.#entries.has(fd)) throw new DmaBufError('EINVAL', `inherit: fd ${fd} is already open`);
       table.#entries.set(fd, { buf: buf.get(), cloexec: false });
@@ -48,11 +52,13 @@ export class FdTable {
   /**
    * Gives `buf` the lowest free fd, starting at 0: the kernel's `dma_buf_fd`. Unlike the
    * kernel, the table takes its own reference: the caller keeps its own and puts it when done.
-   * @throws {DmaBufError} `EINVAL` for something that is not a live dma-buf, or bad options.
+   * @throws {DmaBufError} `EINVAL` for something that is not a live dma-buf (a look-alike
+   *   included: a Proxy or `Object.create` of one), or bad options.
    */
   install(buf: DmaBuf, options?: FdOptions): number {
+    checkFdTable('install', this, RECEIVER);
     const cloexec = booleanOption('install', checkOptions('install', options), 'cloexec', true);
-    if (!(buf instanceof DmaBuf)) throw new DmaBufError('EINVAL', `install: expected a DmaBuf, got ${describe(buf)}`);
+    checkDmaBuf('install', buf);
     if (buf.released) throw new DmaBufError('EINVAL', `install: the buffer (id ${buf.id}) is already released`);
     buf.get();
     const fd = this.#lowestFree();
@@ -66,6 +72,7 @@ export class FdTable {
    * @throws {DmaBufError} `EBADF` when `fd` is not open in this table.
    */
   get(fd: number): DmaBuf {
+    checkFdTable('get', this, RECEIVER);
     return this.#entry('get', fd).buf.get();
   }
 
@@ -74,6 +81,7 @@ export class FdTable {
    * @throws {DmaBufError} `EBADF` when `fd` is not open in this table.
    */
   close(fd: number): void {
+    checkFdTable('close', this, RECEIVER);
     const { buf } = this.#entry('close', fd);
     this.#entries.delete(fd);
     buf.put();
@@ -84,11 +92,13 @@ export class FdTable {
    * takes its own reference under its lowest free fd, which is returned. This table's fd
    * stays open.
    * @throws {DmaBufError} `EBADF` when `fd` is not open here; `EINVAL` when `to` is not an
-   *   `FdTable` or the options are bad.
+   *   `FdTable` itself (a Proxy or `Object.create` of one is refused before anything is
+   *   taken) or the options are bad.
    */
   send(fd: number, to: FdTable, options?: FdOptions): number {
+    checkFdTable('send', this, RECEIVER);
     const { buf } = this.#entry('send', fd);
-    if (!(to instanceof FdTable)) throw new DmaBufError('EINVAL', `send: the target must be an FdTable, got ${describe(to)}`);
+    checkFdTable('send', to, 'the target');
     return to.install(buf, options);
   }
 
@@ -98,6 +108,7 @@ export class FdTable {
    * and closes it with {@link closeAll} when done.
    */
   spawn(): FdTable {
+    checkFdTable('spawn', this, RECEIVER);
     const child = new FdTable();
     for (const [fd, entry] of this.#entries) {
       if (entry.cloexec) continue;
@@ -108,11 +119,13 @@ export class FdTable {
 
   /** Closes every open fd, as when a process exits; a component calls it when it goes away. */
   closeAll(): void {
+    checkFdTable('closeAll', this, RECEIVER);
     for (const fd of [...this.#entries.keys()]) this.close(fd);
   }
 
   /** The open fds, in increasing order. */
   openFds(): number[] {
+    checkFdTable('openFds', this, RECEIVER);
     return [...this.#entries.keys()].sort((a, b) => a - b);
   }
 
@@ -121,6 +134,7 @@ export class FdTable {
    * @throws {DmaBufError} `EBADF` when `fd` is not open in this table.
    */
   isCloexec(fd: number): boolean {
+    checkFdTable('isCloexec', this, RECEIVER);
     return this.#entry('isCloexec', fd).cloexec;
   }
 
@@ -135,4 +149,16 @@ export class FdTable {
     while (this.#entries.has(fd)) fd += 1;
     return fd;
   }
+}
+
+const TABLE: Brand<FdTable> = { noun: 'an FdTable', variable: 'table', prototype: FdTable.prototype, has: (value): value is FdTable => isTable(value) };
+
+/**
+ * Throws `EINVAL` naming `call` unless `value` is an {@link FdTable} itself, not a look-alike
+ * (a Proxy or `Object.create` of one, whose methods would fail halfway); `what` names it in
+ * the message (`'the target'`, `RECEIVER` for `this`).
+ * @throws {DmaBufError} `EINVAL`
+ */
+export function checkFdTable(call: string, value: unknown, what?: string): asserts value is FdTable {
+  checkBrand(call, value, TABLE, what);
 }

@@ -4,7 +4,7 @@
  * {@link SgTable} made from it. Plain objects only: nothing here calls WebGPU, so the contract
  * stays usable where WebGPU is absent.
  */
-import { checkInteger, describe } from './checks.js';
+import { checkBrand, checkInteger, describe, RECEIVER, type Brand } from './checks.js';
 import { DmaBufError } from './error.js';
 
 /**
@@ -54,7 +54,8 @@ export interface SgTable {
    * caller owns the returned array (a new one per call); the buffers stay the exporter's.
    * A shader declares one `array<T>` binding per segment; with `segmentAlign` at allocation
    * no element straddles two of them.
-   * @throws {DmaBufError} `EINVAL` unless `firstBinding` is a non-negative integer.
+   * @throws {DmaBufError} `EINVAL` unless `firstBinding` is a non-negative integer, or when
+   *   called on a look-alike (a Proxy or `Object.create` of a table).
    */
   entries(firstBinding?: number): GPUBindGroupEntry[];
 }
@@ -62,8 +63,17 @@ export interface SgTable {
 /** The bytes a storage binding of `length` bytes covers: WebGPU wants a multiple of 4. */
 const bindingSize = (length: number): number => Math.ceil(length / 4) * 4;
 
+// Set by Table's static block: whether a value is a table itself (see Brand).
+let isTable: (value: unknown) => boolean = () => false;
+
 class Table implements SgTable {
   readonly segments: readonly SgSegment[];
+  // The brand: a table that a map made, not a Proxy or Object.create of one.
+  readonly #made = true;
+
+  static {
+    isTable = (value) => typeof value === 'object' && value !== null && #made in value;
+  }
 
   constructor(segments: readonly SgSegment[]) {
     this.segments = Object.freeze(segments.map(({ buffer, offset, start, length }) => Object.freeze({ buffer, offset, start, length })));
@@ -71,9 +81,21 @@ class Table implements SgTable {
   }
 
   entries(firstBinding = 0): GPUBindGroupEntry[] {
+    checkSgTable('entries', this, RECEIVER);
     checkInteger('entries', 'firstBinding', firstBinding, 0);
     return this.segments.map(({ buffer, offset, length }, i) => ({ binding: firstBinding + i, resource: { buffer, offset, size: bindingSize(length) } }));
   }
+}
+
+const SG_TABLE: Brand<SgTable> = { noun: 'an SgTable', variable: 'sgt', prototype: Table.prototype, has: (value): value is SgTable => isTable(value) };
+
+/**
+ * Throws `EINVAL` naming `call` unless `value` is a table a map returned, not a look-alike (a
+ * Proxy or `Object.create` of one); `what` names it in the message (`RECEIVER` for `this`).
+ * @throws {DmaBufError} `EINVAL`
+ */
+export function checkSgTable(call: string, value: unknown, what?: string): asserts value is SgTable {
+  checkBrand(call, value, SG_TABLE, what);
 }
 
 const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;

@@ -174,6 +174,11 @@ const cases: Case[] = [
   ['close of an fd open only in another table', 'close', 'EBADF', () => { w.table.close(w.otherFd); }],
   ['send of an fd open only in another table', 'send', 'EBADF', () => w.table.send(w.otherFd, w.otherTable)],
   ['send to something that is not a table', 'send', 'EINVAL', () => w.table.send(w.fd, n({}))],
+  // Look-alikes of the heap (a Proxy, as Vue's reactive() gives, or an Object.create of its prototype).
+  ['allocate on a Proxy of the heap', 'allocate', 'EINVAL', () => new Proxy(w.heap, {}).allocate(PAGE_SIZE)],
+  ['stats on an Object.create of the heap', 'stats', 'EINVAL', () => (Object.create(GpuHeap.prototype) as GpuHeap).stats()],
+  ['destroyed of a Proxy of the heap', 'destroyed', 'EINVAL', () => new Proxy(w.heap, {}).destroyed],
+  ['destroy on an Object.create of the heap', 'destroy', 'EINVAL', () => { (Object.create(GpuHeap.prototype) as GpuHeap).destroy(); }],
 ];
 
 test.each(cases)('%s fails with %s and changes nothing', async (_, call, code, run) => {
