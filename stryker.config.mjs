@@ -1,0 +1,78 @@
+// StrykerJS: mutation testing of the WebGPU-free core (src/ and remote/) against its Node
+// tests. `npm run test:mutation` (scripts/mutation.mjs) runs it and writes docs/mutation.md;
+// `npm test` does not: a full run takes the better part of an hour on two cores.
+// Each setting says why it is there; CONTRIBUTING.md ("Mutation testing") says how to use it.
+
+/** Mutants tested at once, each in a sandbox and a Vitest of its own. */
+const concurrency = Number(process.env.STRYKER_CONCURRENCY ?? 1);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  throw new Error(`STRYKER_CONCURRENCY must be a whole number of 1 or more, got ${String(process.env.STRYKER_CONCURRENCY)}`);
+}
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  // What the Node tests can judge: the contract and the realms. gpu/ and components/ need a
+  // real WebGPU adapter, which the browser tests bring and Stryker's Vitest runner cannot.
+  // bufinfo-entry.ts holds types only: nothing to mutate.
+  mutate: ['src/**/*.ts', 'remote/**/*.ts', '!src/bufinfo-entry.ts'],
+
+  testRunner: 'vitest',
+  vitest: {
+    // The Node tests of test/src, test/remote and test/conformance, and no browser project.
+    configFile: 'vitest.mutation.config.ts',
+    // Which tests run is per-test coverage's choice (below), not Vitest's module graph: the
+    // Node tests reach src/ through index.ts (test/src/memory-exporter.ts), so nearly every
+    // test file is "related" to every source file anyway.
+    related: false,
+  },
+  // Coverage per test: each mutant runs only the tests that execute its code.
+  coverageAnalysis: 'perTest',
+  // Vitest does not type check, so a mutant that breaks a type still runs: what counts is
+  // whether a test sees its behaviour. A TypeScript checker would double the run time.
+  checkers: [],
+
+  // Two cores here, shared with others at work: one mutant at a time unless told otherwise
+  // (STRYKER_CONCURRENCY=4 npm run test:mutation on a machine of one's own).
+  concurrency,
+  // A busy machine runs slower than the measured first run: give a mutant this much more
+  // than its tests took before calling it a time-out (an endless loop or a promise that
+  // never settles).
+  timeoutMS: 10_000,
+
+  // What a reader needs: the summary in the terminal, progress while it runs, and the full
+  // report under reports/ (gitignored); scripts/mutation-report.mjs turns the JSON one into
+  // docs/mutation.md.
+  reporters: ['clear-text', 'progress', 'json', 'html'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  clearTextReporter: { allowColor: false, logTests: false, reportMutants: false },
+
+  // The mutation score (killed and timed-out mutants over all that could be tested) below
+  // `break` fails the command. `break` is the measured score of the last full run, rounded
+  // down: raise it whenever tests raise the score (CONTRIBUTING.md, "Mutation testing").
+  // `high` is the aim for the ordering and reference-counting core.
+  thresholds: { high: 90, low: 75, break: 0 },
+
+  // The sandbox copies the project for each run: only what the Node tests load. gpu/ stays:
+  // index.ts, which the in-memory exporter imports, exports GpuHeap. (scripts/mutation.mjs
+  // fails when a test file did not load in the sandbox: Stryker itself skips it silently.)
+  ignorePatterns: [
+    'dist',
+    'docs',
+    'reports',
+    'coverage',
+    'test-results',
+    'components',
+    'examples',
+    'test/components',
+    'test/examples',
+    'test/gpu',
+    'test/package',
+    'test/reliability',
+    'test/scripts',
+    'test/workers',
+    '*.html',
+  ],
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: true,
+};

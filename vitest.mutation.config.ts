@@ -1,0 +1,19 @@
+// Vitest for mutation testing (`npm run test:mutation`, stryker.config.mjs): the Node tests
+// of the WebGPU-free core only. A config of its own rather than vite.config.ts, whose
+// `browser` project would start Chromium for every mutant and whose `unit` project also
+// holds the package and script tests (tsc over the type matrix, the build), slow and blind
+// to src/ and remote/.
+import { defineConfig } from 'vitest/config';
+import { MUTATION_TEST_FOLDERS } from './scripts/mutation-tests.mjs';
+
+export default defineConfig({
+  test: {
+    name: 'unit',
+    environment: 'node',
+    include: MUTATION_TEST_FOLDERS.map((folder) => `${folder}/**/*.test.ts`),
+    exclude: ['**/*.browser.test.ts'],
+    // One fast-check seed for every run: a mutant's verdict must not depend on which random
+    // cases a property happened to draw that time.
+    setupFiles: ['test/mutation-setup.ts'],
+  },
+});
