@@ -105,6 +105,18 @@ export function addedFor<T>(origin: unknown, run: () => T): T {
   }
 }
 
+/**
+ * Resolves once every promise has settled; then rejects with the first error among them, if
+ * any. Not `Promise.all`: an operation behind a fence that failed must still wait for the
+ * operations called before it to be queued, or a write-back that always happens
+ * (`endCpuAccess`) would overtake a read called before it.
+ */
+async function afterAll(waits: readonly Promise<void>[]): Promise<void> {
+  const settled = await Promise.allSettled(waits);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** One operation's place in the reservation: its fence, added with `dma_resv_add_fence`. */
 export interface ResvTurn {
   /**
@@ -328,7 +340,7 @@ export class DmaResv {
     }
     if (!fences && !queued) return undefined;
     const all = [...(queued ?? []), ...(fences ? [whenAll(fences)] : [])];
-    return this.#unlessCancelled(all.length === 1 && all[0] ? all[0] : Promise.all(all).then(() => undefined));
+    return this.#unlessCancelled(all.length === 1 && all[0] ? all[0] : afterAll(all));
   }
 
   /**

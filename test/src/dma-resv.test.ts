@@ -239,6 +239,25 @@ describe('DmaResv ordering', () => {
     await flush();
     expect(next.resolved).toBe(true);
   });
+
+  // endCpuAccess writes back in its turn even behind a fence that failed: its turn must still
+  // come after the operations called before it are queued, or it overtakes them.
+  test('a write behind an imported fence that fails waits for the earlier read to be queued before it rejects', async () => {
+    const resv = new DmaResv();
+    const consumer = new DmaFence();
+    // A read under way: entered, its copy not queued yet.
+    const read = resv.enter('read');
+    resv.addFence(consumer, 'read');
+    const write = resv.enter('write');
+    const settled = { write: false };
+    void write.ready?.then(() => (settled.write = true), () => (settled.write = true));
+    consumer.setError('EIO');
+    consumer.signal();
+    await flush();
+    expect(settled.write, 'the write went ahead while a read called before it was not queued').toBe(false);
+    read.done();
+    await expect(write.ready).rejects.toMatchObject({ code: 'EIO' });
+  });
 });
 
 describe('DmaResv wait', () => {
