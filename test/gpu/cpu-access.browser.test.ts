@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { GpuHeap, PAGE_SIZE, type GpuDmaBuf } from 'webgpu-dmabuf';
+import { DmaFence, GpuHeap, PAGE_SIZE, type GpuDmaBuf } from 'webgpu-dmabuf';
 import { heapFixture, expectNoLeaks, fillWithShader, patternedBuffer, readTable, shaderByte, shaderPattern } from './gpu-helpers.js';
 
 const f = heapFixture();
@@ -207,6 +207,109 @@ describe('staging', () => {
     expect(await readTable(f.importer, sgt)).toEqual(new Uint8Array(PAGE_SIZE).fill(0x33));
     await attachment.unmap(sgt, 'to-device');
     buf.detach(attachment);
+    buf.put();
+  });
+});
+
+const MiB = 1024 * 1024;
+
+/** The first index where `x` and `y` differ, or -1 (a diff of MiBs is too slow to print). */
+function firstDifference(x: Uint8Array, y: Uint8Array): number {
+  if (x.length !== y.length) return Math.min(x.length, y.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+describe('write-only ranges over 2 MiB (mapped MAP_WRITE staging)', () => {
+  test.each([
+    ['2 MiB is plain memory: no staging buffer', 2 * MiB, 0],
+    ['2 MiB and a page is one MAP_WRITE staging buffer', 2 * MiB + PAGE_SIZE, 1],
+  ] as const)("a 'to-device' range of %s", async (_, size, staging) => {
+    const buf = await patterned(6, size);
+    const before = f.heap.stats().stagingBuffersCreated;
+    await buf.beginCpuAccess(0, size, 'to-device');
+    expect(f.heap.stats().stagingBuffersCreated - before).toBe(staging);
+    writeThroughWindows(buf, 0, size, (i) => i & 0xff);
+    buf.endCpuAccess(0, size, 'to-device');
+    expect(firstDifference(await contents(buf), Uint8Array.from({ length: size }, (_v, i) => i & 0xff))).toBe(-1);
+    buf.put();
+  });
+
+  test("'to-device' unaligned at both ends writes back exactly [start, start + len), the partial words included", async () => {
+    const size = 4 * MiB;
+    const [start, len] = [3, 3 * MiB + 2];
+    const buf = await patterned(12, size);
+    await buf.beginCpuAccess(start, len, 'to-device');
+    writeThroughWindows(buf, start, len, (i) => 0x80 | (i & 0x7f));
+    buf.endCpuAccess(start, len, 'to-device');
+    const expected = shaderPattern(size, 12);
+    for (let i = start; i < start + len; i++) expected[i] = 0x80 | (i & 0x7f);
+    expect(firstDifference(await contents(buf), expected)).toBe(-1);
+    buf.put();
+  });
+
+  test("two 'to-device' ranges over the same staging: the first to end leaves the other's windows usable, and both writes land", async () => {
+    const size = 4 * MiB;
+    const buf = f.heap.allocate(size);
+    const inner = { start: PAGE_SIZE, len: 3 * MiB } as const;
+    await buf.beginCpuAccess(0, size, 'to-device');
+    await buf.beginCpuAccess(inner.start, inner.len, 'to-device');
+    writeThroughWindows(buf, 0, PAGE_SIZE, () => 0x11);
+    buf.endCpuAccess(0, size, 'to-device');
+    writeThroughWindows(buf, inner.start, PAGE_SIZE, () => 0x22);
+    buf.endCpuAccess(inner.start, inner.len, 'to-device');
+    const bytes = await contents(buf);
+    expect(bytes.subarray(0, 2 * PAGE_SIZE)).toEqual(new Uint8Array(2 * PAGE_SIZE).fill(0x11, 0, PAGE_SIZE).fill(0x22, PAGE_SIZE));
+    buf.put();
+  });
+
+  test("a write-only window never shows another buffer's bytes, even in staging the buffer itself used before", async () => {
+    const size = 4 * MiB;
+    const a = f.heap.allocate(size);
+    const b = f.heap.allocate(size);
+    // B's access reuses A's staging; A's next access gets it back after B.
+    for (const [buf, byte] of [[a, 0x11], [b, 0x22]] as const) {
+      await buf.beginCpuAccess(0, size, 'to-device');
+      buf.kmap(0).fill(byte);
+      buf.endCpuAccess(0, size, 'to-device');
+    }
+    await a.beginCpuAccess(0, size, 'to-device');
+    expect(a.kmap(0).includes(0x22)).toBe(false);
+    a.endCpuAccess(0, size, 'to-device');
+    a.put();
+    b.put();
+  });
+});
+
+describe("'none' CPU access", () => {
+  test.each([PAGE_SIZE, 4 * MiB])("a 'none' window of %s bytes shows zeros, even after the buffer's own write-only access", async (size) => {
+    const buf = f.heap.allocate(size);
+    await buf.beginCpuAccess(0, size, 'to-device');
+    buf.kmap(0).fill(0x5a);
+    buf.endCpuAccess(0, size, 'to-device');
+    await buf.beginCpuAccess(0, size, 'none');
+    expect(buf.kmap(0).every((b) => b === 0)).toBe(true);
+    buf.endCpuAccess(0, size, 'none');
+    buf.put();
+  });
+});
+
+describe('write-backs in call order (rule 4)', () => {
+  test("an endCpuAccess called after a map that a fence holds back lands after that map's copy: the map gets the bytes as of its call", async () => {
+    const buf = await patterned(8, PAGE_SIZE);
+    await buf.beginCpuAccess(0, PAGE_SIZE, 'to-device');
+    buf.kmap(0).fill(0x5a);
+    const producer = new DmaFence();
+    buf.importSyncFile(producer, 'write');
+    const attachment = buf.attach(f.importer);
+    const mapping = attachment.map('to-device');
+    buf.endCpuAccess(0, PAGE_SIZE, 'to-device');
+    producer.signal();
+    const sgt = await mapping;
+    expect(await readTable(f.importer, sgt)).toEqual(shaderPattern(PAGE_SIZE, 8));
+    await attachment.unmap(sgt, 'to-device');
+    buf.detach(attachment);
+    expect(await contents(buf)).toEqual(new Uint8Array(PAGE_SIZE).fill(0x5a));
     buf.put();
   });
 });

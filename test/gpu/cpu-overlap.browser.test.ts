@@ -2,7 +2,7 @@
 // show, and what the buffer holds after both end, in either order (the table under
 // "Ordering: overlapping calls" in the README, and the DOC block of gpu/cpu-pages.ts).
 import { describe, expect, test } from 'vitest';
-import { PAGE_SIZE, type DmaDirection, type GpuDmaBuf } from 'webgpu-dmabuf';
+import { DmaFence, PAGE_SIZE, type DmaDirection, type GpuDmaBuf } from 'webgpu-dmabuf';
 import { fillWithShader, heapFixture, patternedBuffer, shaderPattern } from './gpu-helpers.js';
 
 const f = heapFixture();
@@ -112,6 +112,112 @@ describe('refreshes of shared pages (rule 3): a reading range sees every write-b
     expect(shownBytes(buf, staged)).toEqual(written.subarray(staged.start, staged.start + staged.len));
 
     for (const r of [...reads, staged]) buf.endCpuAccess(r.start, r.len, 'from-device');
+    buf.put();
+  });
+});
+
+describe('writing ranges during a refresh (rule 3): their CPU bytes stay, and only theirs', () => {
+  const page0 = { start: 0, len: PAGE_SIZE } as const;
+
+  test("a 'to-device' range that ends while a 'from-device' read over its page is under way keeps its CPU bytes in that read's windows", async () => {
+    const buf = await patternedBuffer(f, SIZE, 5);
+    await buf.beginCpuAccess(page0.start, page0.len, 'to-device');
+    visit(buf, page0, (view, k) => (view[k] = 0xaa));
+    // The read copies the storage before the write-back, called after it, lands there.
+    const read = buf.beginCpuAccess(page0.start, page0.len, 'from-device');
+    buf.endCpuAccess(page0.start, page0.len, 'to-device');
+    await read;
+    expect(shownBytes(buf, page0)).toEqual(new Uint8Array(PAGE_SIZE).fill(0xaa));
+    buf.endCpuAccess(page0.start, page0.len, 'from-device');
+
+    await buf.beginCpuAccess(0, SIZE, 'from-device');
+    const expected = shaderPattern(SIZE, 5).fill(0xaa, 0, PAGE_SIZE);
+    expect(shownBytes(buf, { start: 0, len: SIZE })).toEqual(expected);
+    buf.endCpuAccess(0, SIZE, 'from-device');
+    buf.put();
+  });
+
+  test("a read begun after a 'to-device' range ended shows an importer's write called between that end and the read, not the range's CPU bytes", async () => {
+    const buf = await patternedBuffer(f, SIZE, 5);
+    const attachment = buf.attach(f.importer);
+    const sgt = await attachment.map('from-device');
+    fillWithShader(f.importer, sgt, 9);
+    await buf.beginCpuAccess(page0.start, page0.len, 'to-device');
+    visit(buf, page0, (view, k) => (view[k] = 0xaa));
+    // In call order: a read (under way while the range ends), the end, the importer's write, a second read.
+    const first = buf.beginCpuAccess(page0.start, page0.len, 'from-device');
+    buf.endCpuAccess(page0.start, page0.len, 'to-device');
+    const unmapped = attachment.unmap(sgt, 'from-device');
+    const second = buf.beginCpuAccess(page0.start, page0.len, 'from-device');
+    await Promise.all([first, unmapped, second]);
+    expect(shownBytes(buf, page0)).toEqual(shaderPattern(SIZE, 9).subarray(0, PAGE_SIZE));
+    buf.endCpuAccess(page0.start, page0.len, 'from-device');
+    buf.endCpuAccess(page0.start, page0.len, 'from-device');
+    buf.detach(attachment);
+    buf.put();
+  });
+});
+
+describe('refreshes that finish out of call order (rule 3)', () => {
+  const BIG = 4 * 1024 * 1024;
+  /** Pages 2 on: a write-only range over 2 MiB, so in MAP_WRITE staging that is mapped only once a pending reader lets it. */
+  const held = { start: 2 * PAGE_SIZE, len: BIG - 2 * PAGE_SIZE } as const;
+  /** Pages 0 to 2: a read over it shares the held range's span, so its refresh waits for that span. */
+  const slow = { start: 0, len: 3 * PAGE_SIZE } as const;
+
+  test("an older read's refresh applied after a newer read's leaves the newer bytes on the page both refreshed", async () => {
+    const buf = await patternedBuffer(f, BIG, 5);
+    // The producer keeps its storage mapped on its own device and writes it when it likes.
+    const own = buf.attach(f.exporter);
+    const storage = await own.map('from-device');
+    await buf.beginCpuAccess(0, 2 * PAGE_SIZE, 'from-device');
+    const reader = new DmaFence();
+    buf.importSyncFile(reader, 'read');
+    const writing = buf.beginCpuAccess(held.start, held.len, 'to-device');
+    const older = buf.beginCpuAccess(slow.start, slow.len, 'from-device');
+    fillWithShader(f.exporter, storage, 9);
+    const newer = { start: 0, len: PAGE_SIZE } as const;
+    await buf.beginCpuAccess(newer.start, newer.len, 'from-device');
+    const written = shaderPattern(PAGE_SIZE, 9);
+    expect(shownBytes(buf, newer)).toEqual(written);
+
+    reader.signal();
+    await Promise.all([writing, older]);
+    expect(shownBytes(buf, newer)).toEqual(written);
+
+    buf.endCpuAccess(newer.start, newer.len, 'from-device');
+    buf.endCpuAccess(slow.start, slow.len, 'from-device');
+    buf.endCpuAccess(held.start, held.len, 'to-device');
+    buf.endCpuAccess(0, 2 * PAGE_SIZE, 'from-device');
+    await own.unmap(storage, 'from-device');
+    buf.detach(own);
+    buf.put();
+  });
+
+  test("a 'to-device' range that ends while two reads over its pages are under way keeps its CPU bytes, whichever read finishes first", async () => {
+    const buf = await patternedBuffer(f, BIG, 5);
+    await buf.beginCpuAccess(0, 2 * PAGE_SIZE, 'from-device');
+    const cpu = { start: 0, len: 64 } as const;
+    await buf.beginCpuAccess(cpu.start, cpu.len, 'to-device');
+    visit(buf, cpu, (view, k) => (view[k] = 0xaa));
+    const reader = new DmaFence();
+    buf.importSyncFile(reader, 'read');
+    const writing = buf.beginCpuAccess(held.start, held.len, 'to-device');
+    const older = buf.beginCpuAccess(slow.start, slow.len, 'from-device');
+    // Page 1 only: not held, so it finishes first.
+    const newer = { start: PAGE_SIZE, len: PAGE_SIZE } as const;
+    const first = buf.beginCpuAccess(newer.start, newer.len, 'from-device');
+    buf.endCpuAccess(cpu.start, cpu.len, 'to-device');
+    await first;
+
+    reader.signal();
+    await Promise.all([writing, older]);
+    expect(shownBytes(buf, cpu)).toEqual(new Uint8Array(cpu.len).fill(0xaa));
+
+    buf.endCpuAccess(newer.start, newer.len, 'from-device');
+    buf.endCpuAccess(slow.start, slow.len, 'from-device');
+    buf.endCpuAccess(held.start, held.len, 'to-device');
+    buf.endCpuAccess(0, 2 * PAGE_SIZE, 'from-device');
     buf.put();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { GpuHeap, PAGE_SIZE, type DmaDirection } from 'webgpu-dmabuf';
-import { heapFixture, expectNoLeaks, fillWithShader, newDevice, patternedBuffer, readTable, shaderPattern } from './gpu-helpers.js';
+import { DmaFence, GpuHeap, PAGE_SIZE, type DmaDirection } from 'webgpu-dmabuf';
+import { heapFixture, expectNoLeaks, fillWithShader, newDevice, patternedBuffer, readTable, settledAfterRoundTrip, shaderPattern } from './gpu-helpers.js';
 
 const f = heapFixture();
 
@@ -82,7 +82,7 @@ describe('cross-device import', () => {
     for (const buf of ring) buf.put();
   });
 
-  test("a mirror reused for another buffer never shows the last one's bytes: a 'from-device' map of it reads zeros", async () => {
+  test.each<DmaDirection>(['from-device', 'none'])("a mirror reused for another buffer never shows the last one's bytes: a '%s' map of it reads zeros", async (dir) => {
     const size = 2 * PAGE_SIZE;
     const secret = await patternedBuffer(f, size, 31);
     const first = secret.attach(f.importer);
@@ -93,11 +93,11 @@ describe('cross-device import', () => {
     const other = f.heap.allocate(size);
     const created = f.heap.stats().mirrorBuffersCreated;
     const attachment = other.attach(f.importer);
-    const reused = await attachment.map('from-device');
+    const reused = await attachment.map(dir);
     expect(f.heap.stats().mirrorBuffersCreated).toBe(created);
     expect(reused.segments[0]?.buffer).toBe(sgt.segments[0]?.buffer);
     expect(await readTable(f.importer, reused)).toEqual(new Uint8Array(size));
-    await attachment.unmap(reused, 'from-device');
+    await attachment.unmap(reused, dir);
     other.detach(attachment);
     secret.put();
     other.put();
@@ -211,6 +211,15 @@ describe('cross-device import', () => {
     },
   );
 
+  test('a mirror a transfer is under way on when its buffer is released is destroyed, never kept idle', async () => {
+    const buf = f.heap.allocate(2 * PAGE_SIZE);
+    const attachment = buf.attach(f.importer);
+    const mapping = attachment.map('to-device');
+    buf.put();
+    await expect(mapping).rejects.toMatchObject({ name: 'DmaBufError', code: 'EINVAL' });
+    expect(f.heap.stats()).toMatchObject({ mirrorBytes: 0, idleMirrorBytes: 0 });
+  });
+
   test('a transfer larger than one chunk arrives whole', async () => {
     const chunked = new GpuHeap(f.exporter, { chunkBytes: 8 * 1024 });
     const size = 40 * 1024 + 4;
@@ -227,5 +236,88 @@ describe('cross-device import', () => {
     buf.detach(attachment);
     buf.put();
     expectNoLeaks(chunked);
+  });
+});
+
+/** The first index where `x` and `y` differ, or -1 (a diff of many KiB is too slow to print). */
+function firstDifference(x: Uint8Array, y: Uint8Array): number {
+  if (x.length !== y.length) return Math.min(x.length, y.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+describe('call order of overlapping maps and unmaps', () => {
+  test("a same-device map('from-device') called while a chunked cross-device map copies out waits for it: that map gets the bytes as of its call", async () => {
+    // 4 KiB chunks: the copy out of the storage takes 64 round trips.
+    const chunked = new GpuHeap(f.exporter, { chunkBytes: 4 * 1024 });
+    const size = 256 * 1024;
+    const buf = await patternedBuffer({ ...f, heap: chunked }, size, 5);
+    const attachment = buf.attach(f.importer);
+    const mapping = attachment.map('to-device');
+    const own = buf.attach(f.exporter);
+    const storage = await own.map('from-device');
+    fillWithShader(f.exporter, storage, 9);
+    await own.unmap(storage, 'from-device');
+    buf.detach(own);
+    const sgt = await mapping;
+    expect(firstDifference(await readTable(f.importer, sgt), shaderPattern(size, 5))).toBe(-1);
+    await attachment.unmap(sgt, 'to-device');
+    buf.detach(attachment);
+    buf.put();
+    expectNoLeaks(chunked);
+  });
+
+  test("an unmap('from-device') called after a cross-device map that a fence holds back waits for that map: the map gets the bytes as of its call", async () => {
+    const third = await newDevice('third');
+    const size = 2 * PAGE_SIZE;
+    const buf = await patternedBuffer(f, size, 5);
+    const writer = buf.attach(f.importer);
+    const written = await writer.map('from-device');
+    fillWithShader(f.importer, written, 9);
+    const producer = new DmaFence();
+    buf.importSyncFile(producer, 'write');
+    const reader = buf.attach(third);
+    const mapping = reader.map('to-device');
+    const unmapped = writer.unmap(written, 'from-device');
+    expect(await settledAfterRoundTrip(f.importer, unmapped)).toBe(false);
+    producer.signal();
+    const sgt = await mapping;
+    expect(await readTable(third, sgt)).toEqual(shaderPattern(size, 5));
+    await unmapped;
+    await reader.unmap(sgt, 'to-device');
+    const again = await reader.map('to-device');
+    expect(await readTable(third, again)).toEqual(shaderPattern(size, 9));
+    await reader.unmap(again, 'to-device');
+    buf.detach(reader);
+    buf.detach(writer);
+    buf.put();
+    third.destroy();
+  });
+});
+
+describe("the fences of maps and unmaps", () => {
+  test("a cross-device map's copy out of the storage is a fence until the GPU has done it, even with nothing ahead of it", async () => {
+    const buf = await patternedBuffer(f, PAGE_SIZE, 3);
+    const attachment = buf.attach(f.importer);
+    const mapping = attachment.map('to-device');
+    const read = buf.exportSyncFile('write');
+    expect(read.signaled).toBe(false);
+    expect(await read.wait()).toBe(true);
+    await attachment.unmap(await mapping, 'to-device');
+    buf.detach(attachment);
+    buf.put();
+  });
+
+  test("an unmap('from-device')'s write into the storage is a fence until the GPU has done it", async () => {
+    const buf = f.heap.allocate(PAGE_SIZE);
+    const attachment = buf.attach(f.importer);
+    const sgt = await attachment.map('from-device');
+    fillWithShader(f.importer, sgt, 4);
+    await attachment.unmap(sgt, 'from-device');
+    const written = buf.exportSyncFile('read');
+    expect(written.signaled).toBe(false);
+    expect(await written.wait()).toBe(true);
+    buf.detach(attachment);
+    buf.put();
   });
 });
