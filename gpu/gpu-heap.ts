@@ -250,7 +250,7 @@ export class GpuHeap {
     if (!segments) throw new DmaBufError('ENOMEM', `${call}: creating ${size} bytes of storage failed: ${String(thrown)}`, { cause: thrown });
     const storage: Storage = { heap: this, segments, usage: fullUsage, layout, allocation, allocated: undefined, mirrors: new Map(), cpu: undefined };
     void allocation.then((error) => (storage.allocated = error));
-    const buf = exportDmaBuf<GpuStorage>({ priv: storage, ops: this.#ops, size, ...(name === undefined ? {} : { name }), exporter: this.name });
+    const buf = exportDmaBuf<GpuStorage>({ priv: storage, ops: this.#ops, size, ...(name === undefined ? {} : { name }), exporter: this.name, layout });
     this.#liveBuffers += 1;
     this.#storageBytes += segmentBytes(segments);
     return buf;

@@ -16,7 +16,7 @@ import { DmaBufError } from '../src/error.js';
 import type { RemoteBytes, RemoteDeviceAccess, RemoteDeviceOps } from '../remote/device-access.js';
 import type { SgList } from '../src/sg-table.js';
 import { checkDevice, deviceFailure, watchDevice } from './device-loss.js';
-import { FREE_LAYOUT, layoutSegmentSize } from './segment-layout.js';
+import { layoutSegmentSize } from './segment-layout.js';
 import { alignUp, createSegments, destroySegments, type Segment } from './segments.js';
 
 // STORAGE | COPY_SRC | COPY_DST, spelled out (see gpu-heap.ts): what the runtime needs.
@@ -68,7 +68,7 @@ class RemoteMirrors implements RemoteDeviceOps {
     }
     checkDevice(call, device, 'importer');
     // Refused here, never at map: the mirror must be possible on this device.
-    layoutSegmentSize(call, device, this.#bytes.size, FREE_LAYOUT);
+    layoutSegmentSize(call, device, this.#bytes.size, this.#bytes.layout);
     watchDevice(device);
   }
 
@@ -159,7 +159,7 @@ class RemoteMirrors implements RemoteDeviceOps {
     if (known) return known;
     const { device } = attachment;
     const size = this.#bytes.size;
-    const segments = createSegments(device, size, BASE_USAGE | attachment.usage, 'dmabuf remote mirror', layoutSegmentSize('map', device, size, FREE_LAYOUT));
+    const segments = createSegments(device, size, BASE_USAGE | attachment.usage, 'dmabuf remote mirror', layoutSegmentSize('map', device, size, this.#bytes.layout));
     this.#mirrors.set(attachment, segments);
     return segments;
   }

@@ -6,17 +6,9 @@
  */
 import { deviceLabel } from '../src/device-label.js';
 import { DmaBufError } from '../src/error.js';
+import type { SegmentLayout } from '../src/segment-layout.js';
 
-/** What a buffer's segments promise. */
-export interface SegmentLayout {
-  /** One segment for the whole buffer, on every device, or the allocation (or attach) fails. */
-  readonly contiguous: boolean;
-  /** Segment boundaries fall on multiples of this many bytes (1: anywhere the 256-byte rule allows). */
-  readonly align: number;
-}
-
-/** The layout of a buffer allocated without options. */
-export const FREE_LAYOUT: SegmentLayout = { contiguous: false, align: 1 };
+export { FREE_LAYOUT, type SegmentLayout } from '../src/segment-layout.js';
 
 /** Where every segment starts in the dma-buf: a multiple of this (the storage offset alignment WebGPU guarantees, and copy-friendly). */
 export const SEGMENT_START_ALIGN = 256;

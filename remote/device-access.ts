@@ -6,6 +6,7 @@
 import type { DmaBufAttachment } from '../src/attachment.js';
 import type { DmaDirection } from '../src/direction.js';
 import { DmaBufError } from '../src/error.js';
+import type { SegmentLayout } from '../src/segment-layout.js';
 import type { SgList, SgTable } from '../src/sg-table.js';
 
 /**
@@ -15,6 +16,8 @@ import type { SgList, SgTable } from '../src/sg-table.js';
 export interface RemoteBytes {
   /** The buffer's size in bytes. */
   readonly size: number;
+  /** How the buffer's exporter cuts it into segments: mirrors keep it on every device. */
+  readonly layout: SegmentLayout;
   /**
    * Streams bytes `[start, start + len)` as the exporter's realm holds them once every write
    * called before this read has reached it: `into(at, chunk)` is called for consecutive

@@ -84,6 +84,6 @@ export class Grants {
   /** What the peer learns of a grant's buffer, with the fences pending on it as `fences`. */
   info(grant: Grant, fences: GrantInfo['fences']): GrantInfo {
     const { buf } = grant;
-    return { grant: grant.id, key: this.#realm.keyOf(buf), size: buf.size, name: buf.name ?? null, exporter: buf.exporter.slice(0, MAX_EXPORTER), fences };
+    return { grant: grant.id, key: this.#realm.keyOf(buf), size: buf.size, name: buf.name ?? null, exporter: buf.exporter.slice(0, MAX_EXPORTER), fences, layout: { contiguous: buf.layout.contiguous, align: buf.layout.align } };
   }
 }

@@ -28,6 +28,7 @@
 import { DMA_BUF_NAME_MAX } from '../src/dma-buf.js';
 import type { DmaBufErrorCode } from '../src/error.js';
 import type { DmaResvUsage } from '../src/dma-resv.js';
+import type { SegmentLayout } from '../src/segment-layout.js';
 import type { WireFence } from './fence-link.js';
 import { RING_BYTES, RING_SLOTS, SLOT_BYTES } from './shared-ring.js';
 
@@ -58,6 +59,8 @@ export interface GrantInfo {
   readonly exporter: string;
   /** The fences pending in its reservation when it was sent. */
   readonly fences: readonly WireFence[];
+  /** How its exporter cuts it into segments: mirrors in the receiving realm keep it too. */
+  readonly layout: SegmentLayout;
 }
 
 /** The error a `reply` carries. */
@@ -114,6 +117,12 @@ function wireFences(value: unknown): WireFence[] | undefined {
   return fences;
 }
 
+function wireLayout(value: unknown): SegmentLayout | undefined {
+  if (!isRecord(value)) return undefined;
+  const { contiguous, align } = value;
+  return typeof contiguous === 'boolean' && isInt(align, 1) ? { contiguous, align } : undefined;
+}
+
 function grantInfo(value: unknown): GrantInfo | undefined {
   if (!isRecord(value)) return undefined;
   const { grant, key, size, name, exporter } = value;
@@ -121,7 +130,8 @@ function grantInfo(value: unknown): GrantInfo | undefined {
   if (name !== null && (typeof name !== 'string' || new TextEncoder().encode(name).length > DMA_BUF_NAME_MAX)) return undefined;
   if (typeof exporter !== 'string' || exporter.length > MAX_NAME) return undefined;
   const fences = wireFences(value.fences);
-  return fences ? { grant, key, size, name, exporter, fences } : undefined;
+  const layout = wireLayout(value.layout);
+  return fences && layout ? { grant, key, size, name, exporter, fences, layout } : undefined;
 }
 
 function wireError(value: unknown): WireError | undefined {

@@ -72,6 +72,7 @@ export function createProxy(info: GrantInfo, link: ProxyLink, access: RemoteDevi
   };
   const bytes: RemoteBytes = {
     size: info.size,
+    layout: info.layout,
     read: (start, len, into) => ordered('read', () => link.read(info.grant, start, len, into)).turn(),
     reserveWrite: (): RemoteWrite => {
       let data: { start: number; bytes: Uint8Array } | undefined;
@@ -119,7 +120,7 @@ export function createProxy(info: GrantInfo, link: ProxyLink, access: RemoteDevi
     kmapAtomic: (_priv, _buf, page) => pages.page(page),
     vmap: () => pages.whole(),
   };
-  const buf = exportDmaBuf<ProxyPriv>({ priv: { pages }, ops, size: info.size, exporter: info.exporter, ...(info.name === null ? {} : { name: info.name }) });
+  const buf = exportDmaBuf<ProxyPriv>({ priv: { pages }, ops, size: info.size, exporter: info.exporter, layout: info.layout, ...(info.name === null ? {} : { name: info.name }) });
   self.buf = buf;
   const record: ProxyRecord = { buf, grant: info.grant, receipts: 1 };
   return record;

@@ -43,6 +43,7 @@ import { awaitExporter, callExporter, exporterError } from './exporter-call.js';
 import { liveBuffers } from './live-buffers.js';
 import { REQUIRED_OPS, type DmaBufOps } from './ops.js';
 import { pageCount } from './page.js';
+import { checkLayout, type SegmentLayout } from './segment-layout.js';
 
 /** The longest name, in UTF-8 bytes, as the kernel's `DMA_BUF_NAME_LEN`. */
 export const DMA_BUF_NAME_MAX = 32;
@@ -62,6 +63,12 @@ export interface DmaBufExportOptions<P> {
   readonly name?: string;
   /** The exporter's name for debug listings (the kernel's `exp_name`). */
   readonly exporter?: string;
+  /**
+   * How the exporter cuts the buffer into segments on every device (one piece, or
+   * boundaries on multiples of `align`); default: wherever a device needs. It crosses realms
+   * with an fd, so that an importing realm's mirrors keep it too.
+   */
+  readonly layout?: SegmentLayout;
 }
 
 /** What a sync file is for, the kernel's `DMA_BUF_SYNC_READ` / `_WRITE` / `_RW`. */
@@ -101,6 +108,8 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
   readonly size: number;
   /** The exporter's name, shown in debug listings. */
   readonly exporter: string;
+  /** How the exporter cuts the buffer into segments on every device: `exportDmaBuf`'s `layout`, frozen. */
+  readonly layout: SegmentLayout;
   /** A number unique to this buffer in this realm, shown in debug listings. */
   readonly id: number;
   /**
@@ -132,7 +141,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    */
   constructor(options: DmaBufExportOptions<P>) {
     const call = 'exportDmaBuf';
-    const { priv, ops, size, name, exporter } = checkOptions(call, options);
+    const { priv, ops, size, name, exporter, layout } = checkOptions(call, options);
     if (priv === undefined || priv === null) throw new DmaBufError('EINVAL', `${call}: priv is required, got ${describe(priv)}`);
     if (typeof ops !== 'object' || ops === null) throw new DmaBufError('EINVAL', `${call}: ops must be an object, got ${describe(ops)}`);
     for (const op of REQUIRED_OPS) {
@@ -141,6 +150,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     checkInteger(call, 'size', size, 1);
     checkName(call, name);
     if (exporter !== undefined && typeof exporter !== 'string') throw new DmaBufError('EINVAL', `${call}: exporter must be a string, got ${describe(exporter)}`);
+    this.layout = checkLayout(call, layout);
     this.size = size;
     this.#priv = priv as P;
     this.exporter = exporter ?? '<unnamed exporter>';

@@ -48,6 +48,21 @@ describe('FdSocket between two realms', () => {
     remote.put();
   });
 
+  test("a received buffer keeps its exporter's segment layout, so that mirrors in the receiving realm keep it too", async () => {
+    realms = new TestRealms();
+    const a = realms.realm('a');
+    const b = realms.realm('b');
+    const { ab, ba } = realms.link(a, b);
+    const buf = memoryDmaBuf(100, { layout: { contiguous: true, align: 12 } });
+    const fd = a.table.install(buf);
+    buf.put();
+    const received = ba.receive(b.table);
+    await ab.send(a.table, fd);
+    const remote = b.table.get(await received);
+    expect(remote.layout).toEqual({ contiguous: true, align: 12 });
+    remote.put();
+  });
+
   test('fds wait in the queue in the order they were sent; cloexec: false is honoured', async () => {
     realms = new TestRealms();
     const a = realms.realm('a');

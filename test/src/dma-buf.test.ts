@@ -59,6 +59,21 @@ describe('exportDmaBuf', () => {
     expect(codeOf(() => exportDmaBuf({ priv: {}, ops, size: size as number }))).toBe('EINVAL');
   });
 
+  test('a buffer exported without a layout has the free one; a given layout is kept, frozen', () => {
+    const free = exportDmaBuf({ priv: {}, ops, size: 4 });
+    const shaped = exportDmaBuf({ priv: {}, ops, size: 4, layout: { contiguous: true, align: 12 } });
+    expect(free.layout).toEqual({ contiguous: false, align: 1 });
+    expect(shaped.layout).toEqual({ contiguous: true, align: 12 });
+    expect(Object.isFrozen(shaped.layout)).toBe(true);
+    free.put();
+    shaped.put();
+  });
+
+  test.each([5, null, { contiguous: 'yes' }, { align: 0 }, { align: 1.5 }])('throws EINVAL for layout %o, and creates nothing', (layout) => {
+    expect(codeOf(() => exportDmaBuf({ priv: {}, ops, size: 4, layout: layout as never }))).toBe('EINVAL');
+    expect(bufinfoEntries()).toEqual([]);
+  });
+
   test('a size of 1 and of 2^53 - 1 are accepted', () => {
     for (const size of [1, Number.MAX_SAFE_INTEGER]) exportDmaBuf({ priv: {}, ops, size }).put();
     expect(bufinfoEntries()).toEqual([]);

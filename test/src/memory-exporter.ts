@@ -4,6 +4,7 @@
 // As any exporter, it alone reaches its storage: the buffer does not show its priv, so the
 // exporter's module keeps its own way back (memoryStorage), and its ops receive priv.
 import { exportDmaBuf, PAGE_SIZE, type DmaBuf, type DmaBufOps, type DmaDirection } from '../../index.js';
+import type { SegmentLayout } from '../../src/segment-layout.js';
 
 /** The exporter's private data: the bytes and the log of op calls. */
 export interface MemoryStorage {
@@ -14,6 +15,8 @@ export interface MemoryStorage {
 /** How a test makes the exporter misbehave or leave ops out. */
 export interface MemoryExporterOptions {
   readonly name?: string;
+  /** The segment layout the buffer promises (it crosses realms with the fd). */
+  readonly layout?: SegmentLayout;
   /** Ops to leave out (only optional ones may be left out for exportDmaBuf to accept). */
   readonly omit?: readonly (keyof DmaBufOps)[];
   /** Ops that fail: the value is what they throw (or reject with, for async ops). */
@@ -73,7 +76,7 @@ export function memoryDmaBuf(size: number, options: MemoryExporterOptions = {}):
     kunmapAtomic: (_priv, _buf, n) => { failing('kunmapAtomic', ` ${n}`); },
   };
   for (const op of options.omit ?? []) Reflect.deleteProperty(ops, op);
-  const buf = exportDmaBuf({ priv, ops, size, exporter: 'memory', ...(options.name === undefined ? {} : { name: options.name }) });
+  const buf = exportDmaBuf({ priv, ops, size, exporter: 'memory', ...(options.name === undefined ? {} : { name: options.name }), ...(options.layout === undefined ? {} : { layout: options.layout }) });
   storages.set(buf, priv);
   return buf;
 }
