@@ -15,6 +15,21 @@ describe('DmaFence', () => {
     expect(calls).toEqual([0, 1, 2, 3, 4]);
   });
 
+  // The kernel sets the signalled bit before it runs the callbacks: a callback that asks its
+  // fence, or starts something that waits for it, must find it signalled.
+  test('a callback sees its fence signalled, with its error, and a wait started there resolves at once', async () => {
+    const fence = new DmaFence();
+    const seen: { signaled: boolean; error: string | undefined; waited?: Promise<boolean> }[] = [];
+    fence.addCallback((f) => {
+      seen.push({ signaled: f.signaled, error: f.error?.code, waited: f.wait(0) });
+    });
+    fence.setError('EIO');
+    fence.signal();
+    expect(seen.map(({ signaled, error }) => ({ signaled, error }))).toEqual([{ signaled: true, error: 'EIO' }]);
+    await expect(seen[0]?.waited).resolves.toBe(true);
+    expect(fence.addCallback(() => undefined), 'a callback added from now on is not added').toBe(false);
+  });
+
   test('a callback that throws does not stop the ones after it', () => {
     const fence = new DmaFence();
     const calls: string[] = [];

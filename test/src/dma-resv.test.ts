@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { DmaResv, type ResvTurn, type ResvUsage } from '../../src/dma-resv.js';
 import { DmaFence } from '../../src/dma-fence.js';
+import { DmaFenceTimeline } from '../../src/dma-fence-timeline.js';
 import { DmaBufError } from '../../src/error.js';
 
 /** Lets every pending promise callback run (a few rounds of microtasks). */
@@ -257,6 +258,49 @@ describe('DmaResv ordering', () => {
     expect(settled.write, 'the write went ahead while a read called before it was not queued').toBe(false);
     read.done();
     await expect(write.ready).rejects.toMatchObject({ code: 'EIO' });
+  });
+});
+
+// dma_resv_add_fence: a later fence of a context replaces an earlier one of the same or a
+// weaker class, never one of a stronger class, which readers must still wait for.
+describe('DmaResv replacement of fences of one context', () => {
+  test("a later 'read' fence of a timeline does not hide its earlier 'write' fence: a reader still waits for the write", async () => {
+    const resv = new DmaResv();
+    const timeline = new DmaFenceTimeline('producer');
+    const write = timeline.fence(1);
+    const read = timeline.fence(2);
+    resv.addFence(write, 'write');
+    resv.addFence(read, 'read');
+    expect(resv.getFences('write')).toEqual([write]);
+    const reader = enter(resv, 'read');
+    await flush();
+    expect(reader.resolved, 'a reader went ahead of a pending write fence').toBe(false);
+    timeline.advance();
+    await flush();
+    expect(reader.resolved).toBe(true);
+    timeline.advance();
+  });
+
+  test("a later 'write' fence of a timeline replaces its earlier 'read' fence", () => {
+    const resv = new DmaResv();
+    const timeline = new DmaFenceTimeline('producer');
+    const read = timeline.fence(1);
+    const write = timeline.fence(2);
+    resv.addFence(read, 'read');
+    resv.addFence(write, 'write');
+    expect(resv.getFences('bookkeep')).toEqual([write]);
+    timeline.advance(2);
+  });
+
+  test('an earlier fence added after a later one of its context replaces nothing', () => {
+    const resv = new DmaResv();
+    const timeline = new DmaFenceTimeline('producer');
+    const later = timeline.fence(2);
+    const earlier = timeline.fence(1);
+    resv.addFence(later, 'write');
+    resv.addFence(earlier, 'write');
+    expect(resv.getFences('write')).toEqual([later, earlier]);
+    timeline.advance(2);
   });
 });
 
