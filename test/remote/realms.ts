@@ -80,3 +80,26 @@ export class TestRealms {
 export async function quiesce(turns = 30): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
 }
+
+/** How a promise has settled so far: read after {@link quiesce}, so that a wait that hangs fails an assertion, not a timeout. */
+export interface Settled<T> {
+  state: 'pending' | 'resolved' | 'rejected';
+  value: T | undefined;
+  error: unknown;
+}
+
+/** Starts tracking how `promise` settles. */
+export function track<T>(promise: Promise<T>): Settled<T> {
+  const settled: Settled<T> = { state: 'pending', value: undefined, error: undefined };
+  promise.then(
+    (value) => {
+      settled.state = 'resolved';
+      settled.value = value;
+    },
+    (error: unknown) => {
+      settled.state = 'rejected';
+      settled.error = error;
+    },
+  );
+  return settled;
+}
