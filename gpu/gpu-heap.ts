@@ -366,8 +366,9 @@ export class GpuHeap {
     const { device } = attachment;
     if (device === this.device) {
       // Zero-copy: the importer's own GPU work touches the storage. It goes after the writes
-      // called before it (and, when it writes, after the reads called before it too).
-      const wait = buf.resv.waitFor(movesFromDevice(dir) ? 'write' : 'read');
+      // called before it (and, when it writes, after the reads called before it too). A
+      // 'none' map promises nothing of the bytes and waits for nothing, as on any device.
+      const wait = dir === 'none' ? undefined : buf.resv.waitFor(movesFromDevice(dir) ? 'write' : 'read');
       if (wait) await wait;
       const allocated = this.#allocated('map', storage);
       if (allocated) await allocated;

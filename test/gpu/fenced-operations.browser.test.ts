@@ -1,0 +1,119 @@
+// Operations held back by fences an application imported, in call order, on real WebGPU:
+// - an unmap that moves bytes back waits for a pending imported fence, and operations called
+//   after it see its bytes once it lands (those called before it do not);
+// - an unmap behind a fence that signals with an error rejects with that error and writes
+//   nothing, and its table is given back all the same (the importer may detach);
+// - endCpuAccess behind such a fence still writes back, in its turn: after the operations
+//   called before it, so a map called before it never sees its bytes;
+// - a 'none' map moves no bytes and waits for no fence, on the exporter's device or another.
+import { describe, expect, test } from 'vitest';
+import { DmaFence, GpuHeap, PAGE_SIZE } from 'webgpu-dmabuf';
+import { expectNoLeaks, fillWithShader, heapFixture, newDevice, patternedBuffer, readTable, settledAfterRoundTrip, shaderPattern } from './gpu-helpers.js';
+
+const f = heapFixture();
+
+const SIZE = 2 * PAGE_SIZE + 12;
+
+/** Every byte of the buffer as a CPU read called now sees it. */
+async function cpuRead(buf: { beginCpuAccess(start: number, len: number, dir: 'from-device'): Promise<void>; kmap(page: number): Uint8Array; kunmap(page: number, view: Uint8Array): void; endCpuAccess(start: number, len: number, dir: 'from-device'): void; size: number }): Promise<Uint8Array> {
+  const begun = buf.beginCpuAccess(0, buf.size, 'from-device');
+  await begun;
+  const all = new Uint8Array(buf.size);
+  for (let page = 0; page * PAGE_SIZE < buf.size; page++) {
+    const view = buf.kmap(page);
+    all.set(view, page * PAGE_SIZE);
+    buf.kunmap(page, view);
+  }
+  buf.endCpuAccess(0, buf.size, 'from-device');
+  return all;
+}
+
+describe('an unmap behind an imported fence', () => {
+  test("an unmap('from-device') waits for a pending imported write fence; a read called after it sees its bytes, a map called before it does not", async () => {
+    const buf = await patternedBuffer(f, SIZE, 5);
+    const writer = buf.attach(f.importer);
+    const written = await writer.map('from-device');
+    fillWithShader(f.importer, written, 9);
+    const producer = new DmaFence();
+    buf.importSyncFile(producer, 'write');
+    // A reader on a third device, called before the unmap: a copy of the storage as of its call.
+    const third = await newDevice('third');
+    const before = buf.attach(third);
+    const early = before.map('to-device');
+    const unmapped = writer.unmap(written, 'from-device');
+    const after = cpuRead(buf);
+    expect(await settledAfterRoundTrip(f.importer, unmapped), 'the unmap went ahead of a pending fence').toBe(false);
+    producer.signal();
+    const sgt = await early;
+    expect(await readTable(third, sgt)).toEqual(shaderPattern(SIZE, 5));
+    await before.unmap(sgt, 'to-device');
+    await unmapped;
+    expect(await after).toEqual(shaderPattern(SIZE, 9));
+    buf.detach(before);
+    buf.detach(writer);
+    buf.put();
+    third.destroy();
+  });
+
+  test('an unmap behind an imported fence that fails rejects with its error, writes nothing, and gives its table back', async () => {
+    const buf = await patternedBuffer(f, SIZE, 5);
+    const writer = buf.attach(f.importer);
+    const written = await writer.map('from-device');
+    fillWithShader(f.importer, written, 9);
+    const consumer = new DmaFence();
+    buf.importSyncFile(consumer, 'read');
+    const unmapped = writer.unmap(written, 'from-device');
+    consumer.setError('EIO');
+    consumer.signal();
+    await expect(unmapped).rejects.toMatchObject({ code: 'EIO' });
+    expect(await cpuRead(buf)).toEqual(shaderPattern(SIZE, 5));
+    // The table is no longer outstanding: unmapping it again is EINVAL, and detach is allowed.
+    await expect(writer.unmap(written, 'from-device')).rejects.toMatchObject({ code: 'EINVAL' });
+    buf.detach(writer);
+    buf.put();
+  });
+});
+
+test('endCpuAccess behind an imported fence that fails still writes back, after the map called before it is queued', async () => {
+  // Small chunks: the map's copies out of the storage take several turns of the device, so
+  // they are still being queued when the fence fails and the end may go ahead.
+  const heap = new GpuHeap(f.exporter, { chunkBytes: 4096 });
+  const size = 16 * 4096;
+  const buf = heap.allocate(size);
+  await buf.beginCpuAccess(0, size, 'to-device');
+  for (let page = 0; page * PAGE_SIZE < size; page++) {
+    const view = buf.kmap(page);
+    view.fill(0xcd);
+    buf.kunmap(page, view);
+  }
+  const reader = buf.attach(f.importer);
+  const early = reader.map('to-device');
+  const consumer = new DmaFence();
+  buf.importSyncFile(consumer, 'read');
+  buf.endCpuAccess(0, size, 'to-device');
+  consumer.setError('EIO');
+  consumer.signal();
+  const sgt = await early;
+  expect(await readTable(f.importer, sgt), 'the map called before the end saw its bytes').toEqual(new Uint8Array(size));
+  await reader.unmap(sgt, 'to-device');
+  expect(await cpuRead(buf)).toEqual(new Uint8Array(size).fill(0xcd));
+  buf.detach(reader);
+  buf.put();
+  expectNoLeaks(heap);
+});
+
+describe("a 'none' map", () => {
+  test.each(['exporter', 'importer'] as const)("on the %s's device resolves while a write fence is pending: it waits for no fence", async (which) => {
+    const buf = await patternedBuffer(f, SIZE, 5);
+    const producer = new DmaFence();
+    buf.importSyncFile(producer, 'write');
+    const device = which === 'exporter' ? f.exporter : f.importer;
+    const attachment = buf.attach(device);
+    const mapping = attachment.map('none');
+    expect(await settledAfterRoundTrip(device, mapping), "a 'none' map waited for a fence").toBe(true);
+    await attachment.unmap(await mapping, 'none');
+    buf.detach(attachment);
+    producer.signal();
+    buf.put();
+  });
+});
