@@ -82,6 +82,31 @@ describe('vmap', () => {
     buf.put();
   });
 
+  // Pages are staged once and shared (rule 1): a whole-buffer range begun over pages another
+  // range staged reuses them, so the buffer is in pieces for as long as that range is active.
+  test('a whole-buffer range begun first gives one piece for vmap, whatever begins after it; begun second, vmap is ERANGE while it is active', async () => {
+    const size = 2 * PAGE_SIZE;
+    const buf = await patternedBuffer(f, size, 2);
+    await buf.beginCpuAccess(0, size, 'from-device');
+    await buf.beginCpuAccess(PAGE_SIZE, 10, 'from-device');
+    const view = buf.vmap();
+    expect(view.length).toBe(size);
+    buf.vunmap(view);
+    buf.endCpuAccess(PAGE_SIZE, 10, 'from-device');
+    buf.endCpuAccess(0, size, 'from-device');
+
+    await buf.beginCpuAccess(PAGE_SIZE, 10, 'from-device');
+    await buf.beginCpuAccess(0, size, 'from-device');
+    expect(() => buf.vmap()).toThrow(/^ERANGE: vmap: the buffer's 8192 bytes are staged in more than one piece/);
+    buf.endCpuAccess(PAGE_SIZE, 10, 'from-device');
+    expect(() => buf.vmap(), 'still in two pieces while the whole-buffer range is active').toThrow(/^ERANGE: vmap/);
+    buf.endCpuAccess(0, size, 'from-device');
+    await buf.beginCpuAccess(0, size, 'from-device');
+    buf.vunmap(buf.vmap());
+    buf.endCpuAccess(0, size, 'from-device');
+    buf.put();
+  });
+
   test('ERANGE without CPU access over the whole buffer, and when two ranges stage it in two pieces', async () => {
     const size = 2 * PAGE_SIZE;
     const buf = await patternedBuffer(f, size, 2);
