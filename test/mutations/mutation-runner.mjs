@@ -5,7 +5,7 @@
 // package of node_modules linked from the tree, so Vite's caches stay in the copy.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, release, tmpdir, type } from 'node:os';
+import { cpus, hostname, loadavg, release, tmpdir, type } from 'node:os';
 import { dirname, join } from 'node:path';
 
 /** @typedef {import('./browser-mutations.mjs').Mutation} Mutation */
@@ -241,7 +241,9 @@ export function resultTable(outcomes) {
 function machine(/** @type {string} */ chrome) {
   const version = spawnSync(chrome, ['--version'], { encoding: 'utf8' }).stdout.trim() || chrome;
   const cores = cpus();
-  return `${hostname()}: ${cores.length} × ${cores[0]?.model.trim() ?? 'unknown CPU'}, ${type()} ${release()}, Node ${process.version}, ${version} (SwiftShader WebGPU)`;
+  // The load others put on the machine at the end of the run: times are only comparable at a like load.
+  const load = loadavg()[0]?.toFixed(1) ?? '?';
+  return `${hostname()}: ${cores.length} × ${cores[0]?.model.trim() ?? 'unknown CPU'}, ${type()} ${release()}, Node ${process.version}, ${version} (SwiftShader WebGPU); load average ${load} at the end`;
 }
 
 /**
