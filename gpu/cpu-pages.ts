@@ -154,6 +154,7 @@ export class CpuPages {
     const spans: Span[] = [...shared];
     for (const span of shared) span.users += 1;
     let refreshes: Refresh[] = [];
+    let retry = false;
     const refreshing = reading && shared.length > 0;
     const since = this.#epoch;
     if (refreshing) this.#refreshing += 1;
@@ -173,7 +174,10 @@ export class CpuPages {
       turn?.done(queueDone(this.#context.device));
       const mapped = [...created.flatMap((c) => (c.span.staging ? [this.#stage(c.span, dir)] : [])), ...refreshes.map((r) => r.staging.mapAsync(GPUMapMode.READ, 0, r.length))];
       if (mapped.length > 0) await Promise.all(mapped);
-      if (shared.length > 0) await Promise.all(shared.map((span) => span.staged));
+      // A range whose begin failed (a fence it waited for failed) leaves its pages unstaged:
+      // that failure is not this range's, which begins again with pages of its own.
+      if (shared.length > 0) retry = (await Promise.all(shared.map((span) => span.staged.then(() => false, () => true)))).includes(true);
+      if (retry) throw new DmaBufError('EIO', 'beginCpuAccess: pages this range shares were not staged');
       this.#context.guard('beginCpuAccess');
       for (const r of refreshes) this.#refresh(r.span, r.at, r.staging.getMappedRange(0, r.length), read, since);
     } catch (error) {
@@ -181,12 +185,14 @@ export class CpuPages {
       for (const span of spans) this.#drop(span);
       // Released or lost on the way: say so, rather than how a map failed because of it.
       this.#context.guard('beginCpuAccess');
-      throw error;
+      if (!retry) throw error;
     } finally {
       turn?.done();
       for (const r of refreshes) this.#context.pool.release(r.staging);
       if (refreshing && --this.#refreshing === 0) this.#ended.length = 0;
     }
+    // In a later turn: a reading range then sees every write called before it, and perhaps later ones.
+    if (retry) return this.begin(start, len, dir);
     this.#active.push({ start, len, dir, spans });
     for (const { finish } of created) finish();
     return reading ? coverEnd - coverStart : 0;

@@ -5,6 +5,7 @@
 //   nothing, and its table is given back all the same (the importer may detach);
 // - endCpuAccess behind such a fence still writes back, in its turn: after the operations
 //   called before it, so a map called before it never sees its bytes;
+// - a CPU read that waits for no failed fence succeeds, though it shares pages with one that did;
 // - a 'none' map moves no bytes and waits for no fence, on the exporter's device or another.
 import { describe, expect, test } from 'vitest';
 import { DmaFence, GpuHeap, PAGE_SIZE } from 'webgpu-dmabuf';
@@ -100,6 +101,25 @@ test('endCpuAccess behind an imported fence that fails still writes back, after 
   buf.detach(reader);
   buf.put();
   expectNoLeaks(heap);
+});
+
+test('a CPU read begun after a fence failed succeeds even when it shares pages with a read that waited for that fence and failed', async () => {
+  const buf = await patternedBuffer(f, SIZE, 5);
+  const producer = new DmaFence();
+  buf.importSyncFile(producer, 'write');
+  const waited = buf.beginCpuAccess(0, 10, 'from-device');
+  producer.setError('EIO');
+  producer.signal();
+  // Called once the fence has failed: it waits for nothing, though the first read's pages are
+  // still being set up when it begins.
+  const after = buf.beginCpuAccess(0, 10, 'from-device');
+  await expect(waited).rejects.toMatchObject({ code: 'EIO' });
+  await after;
+  const view = buf.kmap(0);
+  expect(view.slice(0, 10)).toEqual(shaderPattern(SIZE, 5).subarray(0, 10));
+  buf.kunmap(0, view);
+  buf.endCpuAccess(0, 10, 'from-device');
+  buf.put();
 });
 
 describe("a 'none' map", () => {

@@ -6,16 +6,25 @@
 // semantics checks each step: a map sees exactly the bytes of every write called before it;
 // a CPU read sees them (or later ones), except where an overlapping range that writes shows
 // its own window, as gpu/cpu-pages.ts defines; at the end the buffer holds what the writes
-// made of it in call order. A failure prints its seed,
-// the shrunk tasks and the scheduler's order.
+// made of it in call order. Modules also begin several CPU reads at once, import fences of
+// their own (software timelines the test signals later, some with an error: exactly the
+// operations called while such a fence is pending, and that wait for its class, fail with
+// its error, and change nothing), and some buffers are larger than 2 MiB (the mapped-staging
+// path of write-only ranges). A failure prints its seed, the shrunk tasks and the
+// scheduler's order; a run that hangs fails after its own time budget with that trace, long
+// before the test's timeout.
 // VITE_DMABUF_INTERLEAVED_RUNS=2000 npx vitest run --project browser test/reliability/interleaved-model.browser.test.ts
-// runs more.
+// runs more; VITE_DMABUF_INTERLEAVED_SEED and VITE_DMABUF_INTERLEAVED_PATH replay a failure.
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { bufinfoEntries, GpuHeap, PAGE_SIZE, type DmaDirection, type GpuDmaBuf } from 'webgpu-dmabuf';
+import { bufinfoEntries, DmaFenceTimeline, GpuHeap, PAGE_SIZE, type DmaDirection, type GpuDmaBuf } from 'webgpu-dmabuf';
 import { expectNoLeaks, fillWithShader, newDevice, readTable, shaderPattern } from '../gpu/gpu-helpers.js';
 
 const MAX_SIZE = 3 * PAGE_SIZE + 13;
+/** Write-only CPU ranges above this many bytes stage in mapped `MAP_WRITE` buffers (gpu/cpu-pages.ts). */
+const SMALL_WRITE_BYTES = 2 * 1024 * 1024;
+/** The code imported fences that fail signal with. */
+const FENCE_ERROR = 'EIO';
 let exporter: GPUDevice;
 let importers: GPUDevice[] = [];
 
@@ -29,17 +38,40 @@ afterAll(() => {
   for (const device of importers) device.destroy();
 });
 
+/** A CPU-access range that writes, as the model remembers it. */
+interface WritingRange {
+  readonly start: number;
+  readonly len: number;
+  readonly dir: DmaDirection;
+  /** The version current at its begin. */
+  readonly version: number;
+  /** The seed of the bytes it writes through its windows ({@link cpuByte}). */
+  readonly seed: number;
+  /** When its `endCpuAccess` was called, on the model's clock; `undefined` while active. */
+  ended?: number;
+}
+
+/** What a CPU writer with `seed` writes at offset `i`. */
+function cpuByte(i: number, seed: number): number {
+  return (i * 31 + seed) & 0xff;
+}
+
 /** One buffer as the model sees it: its bytes after every write so far, in call order. */
 class ModelBuffer {
   /** `versions[k]`: the bytes after the k-th write; the last is now. */
   readonly versions: Uint8Array[];
-  /** Values CPU writers put through a window at each offset (they may show in overlapping views). */
-  readonly cpuWritten = new Map<number, Set<number>>();
-  /** Offsets a `'to-device'` range covered: what its window holds before the CPU writes is undefined, and overlapping views show it. */
-  readonly unwritten = new Set<number>();
-  /** For offsets a `'bidirectional'` range covered, the oldest version such a range began at: overlapping views show its staged bytes. */
-  readonly staged = new Map<number, number>();
+  /**
+   * Every CPU range that writes, begun so far: its bytes may show in overlapping views; what
+   * a `'to-device'` window holds before the CPU writes is undefined, and overlapping views
+   * show it; a `'bidirectional'` window shows the bytes staged at its begin (the DOC table of
+   * gpu/cpu-pages.ts).
+   */
+  readonly writers: WritingRange[] = [];
+  /** Imported fences still pending: their class, and whether they will signal with an error. */
+  readonly fences = new Set<{ readonly usage: 'read' | 'write'; readonly fails: boolean }>();
   released = false;
+  /** Counts the CPU-access begins and ends called so far: when a range began or ended. */
+  clock = 0;
 
   constructor(size: number) {
     this.versions = [new Uint8Array(size)];
@@ -60,39 +92,65 @@ class ModelBuffer {
     this.versions.push(next);
   }
 
-  /** Whether `value` may show at `offset` to a CPU view begun when `version` was current. */
-  allows(offset: number, value: number, version: number): boolean {
-    if (this.unwritten.has(offset) || (this.cpuWritten.get(offset)?.has(value) ?? false)) return true;
-    for (let k = Math.min(version, this.staged.get(offset) ?? version); k < this.versions.length; k++) if (this.versions[k]?.[offset] === value) return true;
+  /**
+   * Whether `value` may show at `offset` to a CPU view begun at `begun` on the clock, when
+   * `version` was current. Writing ranges that ended before it began count for nothing but
+   * the bytes they wrote back.
+   */
+  allows(offset: number, value: number, version: number, begun: number): boolean {
+    if (this.now[offset] === value) return true;
+    let oldest = version;
+    for (const w of this.writers) {
+      if (offset < w.start || offset >= w.start + w.len || (w.ended !== undefined && w.ended < begun)) continue;
+      if (w.dir === 'to-device' || cpuByte(offset, w.seed) === value) return true;
+      if (w.dir === 'bidirectional') oldest = Math.min(oldest, w.version);
+    }
+    for (let k = oldest; k < this.versions.length; k++) if (this.versions[k]?.[offset] === value) return true;
     return false;
   }
 
-  /** A range that writes begins at `version`: overlapping views may show its window (the DOC table of gpu/cpu-pages.ts). */
-  writer(start: number, len: number, dir: DmaDirection, version: number): void {
-    for (let i = start; i < start + len; i++) {
-      if (dir === 'to-device') this.unwritten.add(i);
-      else this.staged.set(i, Math.min(version, this.staged.get(i) ?? version));
-    }
+  /** Whether `value` at `offset` is what some CPU writer over it wrote. */
+  cpuWrote(offset: number, value: number): boolean {
+    return this.writers.some((w) => offset >= w.start && offset < w.start + w.len && cpuByte(offset, w.seed) === value);
   }
 
-  wrote(offset: number, value: number): void {
-    let set = this.cpuWritten.get(offset);
-    if (!set) this.cpuWritten.set(offset, (set = new Set()));
-    set.add(value);
+  /**
+   * Whether an operation of `kind` called now fails: it waits for a pending imported fence
+   * that will signal with an error (a reader waits for `'write'` fences, a writer for all).
+   */
+  doomed(kind: 'read' | 'write'): boolean {
+    for (const fence of this.fences) if (fence.fails && (kind === 'write' || fence.usage === 'write')) return true;
+    return false;
   }
 }
 
 interface World {
-  readonly heap: GpuHeap;
   readonly buffers: { readonly real: GpuDmaBuf; readonly model: ModelBuffer }[];
-  /** Hands control back when the scheduler says so. */
-  step<T>(promise: Promise<T>, label: string): Promise<T>;
+  /**
+   * Hands control back when the scheduler says so. The scheduler waits for the promise of
+   * the step it picks, so an operation that may wait for an imported fence (`fenced`: one was
+   * pending at its call) is awaited first and only its hand-back is scheduled: the fence's
+   * signal is another task's step.
+   */
+  step<T>(promise: Promise<T>, label: string, fenced?: boolean): Promise<T>;
 }
 
-/** An offset's first differing byte, for a readable failure. */
-function firstMismatch(what: string, offsets: number[], ok: (offset: number) => boolean, value: (offset: number) => number | undefined): void {
-  const bad = offsets.find((offset) => !ok(offset));
-  if (bad !== undefined) expect.fail(`${what}: byte ${bad} is ${value(bad)}, which no call order allows`);
+/** Fails at the first byte of `[start, start + len)` that `ok` refuses, for a readable failure (no diff of megabytes). */
+function firstMismatch(what: string, start: number, len: number, ok: (offset: number) => boolean, value: (offset: number) => number | undefined): void {
+  for (let i = start; i < start + len; i++) if (!ok(i)) expect.fail(`${what}: byte ${i} is ${value(i)}, which no call order allows`);
+}
+
+/** Fails unless `actual` holds exactly `expected`, naming the first byte that differs. */
+function expectBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
+  expect(actual.length, `${what}: its length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) if (actual[i] !== expected[i]) expect.fail(`${what}: byte ${i} is ${actual[i]}, not ${expected[i]}`);
+}
+
+/** The bytes `[start, start + len)` as the kmap windows show them now. */
+function windowBytes(real: GpuDmaBuf, start: number, len: number): Uint8Array {
+  const seen = new Uint8Array(len);
+  eachByte(real, start, len, (view, at, i) => (seen[i - start] = view[at] ?? 0));
+  return seen;
 }
 
 /** Offsets `[start, start + len)` in a buffer of `size` bytes, from two free numbers. */
@@ -109,6 +167,22 @@ function gone(model: ModelBuffer): boolean {
 /** Whether an error is the `EINVAL` of a call on a buffer the model has released. */
 function releasedUnder(model: ModelBuffer, error: unknown): boolean {
   return model.released && (error as { code?: unknown } | null)?.code === 'EINVAL';
+}
+
+/**
+ * Awaits an operation the model says is `doomed` (it waits for an imported fence that will
+ * fail): it must reject with that fence's error, or with `EINVAL` once the buffer is
+ * released. Returns `true` when it failed as it must; an operation that is not doomed is
+ * awaited as it is.
+ */
+async function failsIfDoomed<T>(w: World, model: ModelBuffer, doomed: boolean, operation: Promise<T>, label: string): Promise<{ failed: true } | { failed: false; value: T }> {
+  // Called in the same task as the operation: the fences pending now are those it waits for.
+  const fenced = model.fences.size > 0;
+  if (!doomed) return { failed: false, value: await w.step(operation, label, fenced) };
+  const error = await w.step(operation.then(() => undefined, (e: unknown) => e), label, fenced);
+  if (releasedUnder(model, error)) throw error;
+  expect((error as { code?: unknown } | undefined)?.code, `${label}: it waited for an imported fence that failed`).toBe(FENCE_ERROR);
+  return { failed: true };
 }
 
 interface Task {
@@ -131,16 +205,25 @@ class DeviceAccess implements Task {
     if (gone(model)) return;
     const attachment = real.attach(device);
     const expected = model.now.slice();
-    const sgt = await w.step(attachment.map(this.dir), `${String(this)} map`);
+    const reads = this.dir === 'to-device' || this.dir === 'bidirectional';
+    const mapped = await failsIfDoomed(w, model, reads && model.doomed('read'), attachment.map(this.dir), `${String(this)} map`);
     if (gone(model)) return;
+    if (mapped.failed) {
+      real.detach(attachment);
+      return;
+    }
+    const sgt = mapped.value;
     if (this.dir === 'to-device' || this.dir === 'bidirectional') {
-      expect(await w.step(readTable(device, sgt), `${String(this)} read`), `${String(this)}: the mirror`).toEqual(expected);
+      expectBytes(await w.step(readTable(device, sgt), `${String(this)} read`), expected, `${String(this)}: the mirror`);
       if (gone(model)) return;
     }
     fillWithShader(device, sgt, this.seed);
+    const writes = this.dir === 'from-device' || this.dir === 'bidirectional';
+    const doomed = writes && model.doomed('write');
     const unmapped = attachment.unmap(sgt, this.dir);
-    if (this.dir === 'from-device' || this.dir === 'bidirectional') model.write(0, shaderPattern(real.size, this.seed));
-    await w.step(unmapped, `${String(this)} unmap`);
+    // A write-back that fails changes nothing; the table is given back all the same.
+    if (writes && !doomed) model.write(0, shaderPattern(real.size, this.seed));
+    await failsIfDoomed(w, model, doomed, unmapped, `${String(this)} unmap`);
     if (!gone(model)) real.detach(attachment);
   }
   toString = () => `deviceAccess(#${this.buf}, importer ${this.device}, '${this.dir}', seed ${this.seed})`;
@@ -163,50 +246,94 @@ class CpuWrite implements Task {
     if (gone(model)) return;
     const [start, len] = rangeIn(real.size, this.a, this.b);
     const version = model.version;
-    model.writer(start, len, this.dir, version);
-    await w.step(real.beginCpuAccess(start, len, this.dir), `${String(this)} begin`);
-    if (gone(model)) return;
-    const offsets = Array.from({ length: len }, (_, k) => start + k);
-    if (this.dir === 'bidirectional') {
-      const seen = new Map<number, number>();
-      eachByte(real, start, len, (view, at, i) => seen.set(i, view[at] ?? -1));
-      firstMismatch(`${String(this)}: the window`, offsets, (i) => model.allows(i, seen.get(i) ?? -1, version), (i) => seen.get(i));
+    const begun = ++model.clock;
+    const writer: WritingRange = { start, len, dir: this.dir, version, seed: this.seed };
+    model.writers.push(writer);
+    // A range that reads enters as a reader; one that only writes waits as a writer does.
+    const doomed = model.doomed(this.dir === 'to-device' ? 'write' : 'read');
+    const began = await failsIfDoomed(w, model, doomed, real.beginCpuAccess(start, len, this.dir), `${String(this)} begin`);
+    if (gone(model) || began.failed) {
+      writer.ended = ++model.clock;
+      return;
     }
-    eachByte(real, start, len, (view, at, i) => {
-      const value = (i * 31 + this.seed) & 0xff;
-      view[at] = value;
-      model.wrote(i, value);
-    });
+    if (this.dir === 'bidirectional') {
+      const seen = windowBytes(real, start, len);
+      firstMismatch(`${String(this)}: the window`, start, len, (i) => model.allows(i, seen[i - start] ?? -1, version, begun), (i) => seen[i - start]);
+    }
+    eachByte(real, start, len, (view, at, i) => (view[at] = cpuByte(i, this.seed)));
     // Other tasks may write the same pages now.
     await w.step(Promise.resolve(), `${String(this)} writes`);
     if (gone(model)) return;
-    const landed = new Uint8Array(len);
-    eachByte(real, start, len, (view, at, i) => (landed[i - start] = view[at] ?? 0));
-    firstMismatch(`${String(this)}: its bytes before the end`, offsets, (i) => model.cpuWritten.get(i)?.has(landed[i - start] ?? -1) ?? false, (i) => landed[i - start]);
+    const landed = windowBytes(real, start, len);
+    firstMismatch(`${String(this)}: its bytes before the end`, start, len, (i) => model.cpuWrote(i, landed[i - start] ?? -1), (i) => landed[i - start]);
     real.endCpuAccess(start, len, this.dir);
+    writer.ended = ++model.clock;
     model.write(start, landed);
   }
   toString = () => `cpuWrite(#${this.buf}, ${this.a}, ${this.b}, '${this.dir}', seed ${this.seed})`;
 }
 
-/** The CPU reads a range: it sees every write called before its begin (and perhaps later ones, or overlapping CPU writes in progress). */
+/**
+ * The CPU reads one or more ranges, all begun in the same task (a module that reads two parts
+ * of a buffer at once): each sees every write called before its begin (and perhaps later
+ * ones, or overlapping CPU writes in progress), whichever begin finishes first.
+ */
 class CpuRead implements Task {
-  constructor(readonly buf: number, readonly a: number, readonly b: number) {}
+  constructor(readonly buf: number, readonly ranges: readonly (readonly [number, number])[], readonly holds: number) {}
   async run(w: World): Promise<void> {
     const { real, model } = w.buffers[this.buf % w.buffers.length] ?? fail();
     if (gone(model)) return;
-    const [start, len] = rangeIn(real.size, this.a, this.b);
+    const ranges = this.ranges.map(([a, b]) => rangeIn(real.size, a, b));
     const version = model.version;
-    await w.step(real.beginCpuAccess(start, len, 'from-device'), `${String(this)} begin`);
-    if (gone(model)) return;
-    const seen = new Map<number, number>();
-    eachByte(real, start, len, (view, at, i) => seen.set(i, view[at] ?? -1));
-    const offsets = Array.from({ length: len }, (_, k) => start + k);
-    firstMismatch(`${String(this)}: the window`, offsets, (i) => model.allows(i, seen.get(i) ?? -1, version), (i) => seen.get(i));
-    await w.step(Promise.resolve(), `${String(this)} holds`);
-    if (!gone(model)) real.endCpuAccess(start, len, 'from-device');
+    const begun = ++model.clock;
+    const doomed = model.doomed('read');
+    const begins = ranges.map(([start, len]) => real.beginCpuAccess(start, len, 'from-device'));
+    // Every begin settles before the task goes on or fails: none is left in flight.
+    const settled = await Promise.allSettled(begins.map((begin, k) => failsIfDoomed(w, model, doomed, begin, `${String(this)} begin ${k}`)));
+    const outcomes = settled.map((s) => {
+      if (s.status === 'rejected') throw s.reason;
+      return s.value;
+    });
+    if (gone(model) || outcomes.some((b) => b.failed)) return;
+    for (const [k, [start, len]] of ranges.entries()) {
+      const seen = windowBytes(real, start, len);
+      firstMismatch(`${String(this)}: window ${k}`, start, len, (i) => model.allows(i, seen[i - start] ?? -1, version, begun), (i) => seen[i - start]);
+    }
+    // The pages stay staged while others go on.
+    for (let k = 0; k <= this.holds; k++) {
+      await w.step(Promise.resolve(), `${String(this)} holds`);
+      if (gone(model)) return;
+    }
+    for (const [start, len] of ranges) real.endCpuAccess(start, len, 'from-device');
   }
-  toString = () => `cpuRead(#${this.buf}, ${this.a}, ${this.b})`;
+  toString = () => `cpuRead(#${this.buf}, ${this.ranges.map(([a, b]) => `[${a}, ${b}]`).join(' ')}, holds ${this.holds})`;
+}
+
+/**
+ * A module imports a fence of its own (a software timeline's) into a buffer's reservation,
+ * as `'write'` or `'read'`, holds it over a few steps of the others and then signals it,
+ * with an error when `fails`. Operations called meanwhile that wait for its class wait for
+ * it, and fail with its error when it fails.
+ */
+class ImportedFence implements Task {
+  constructor(readonly buf: number, readonly usage: 'read' | 'write', readonly fails: boolean, readonly holds: number) {}
+  async run(w: World): Promise<void> {
+    const { real, model } = w.buffers[this.buf % w.buffers.length] ?? fail();
+    if (gone(model)) return;
+    const timeline = new DmaFenceTimeline(String(this));
+    const fence = timeline.fence(1);
+    const entry = { usage: this.usage, fails: this.fails };
+    real.importSyncFile(fence, this.usage);
+    model.fences.add(entry);
+    try {
+      for (let k = 0; k <= this.holds; k++) await w.step(Promise.resolve(), `${String(this)} pending`);
+    } finally {
+      model.fences.delete(entry);
+      if (this.fails) fence.setError(FENCE_ERROR);
+      timeline.advance();
+    }
+  }
+  toString = () => `importedFence(#${this.buf}, '${this.usage}', ${this.fails ? 'fails' : 'signals'}, holds ${this.holds})`;
 }
 
 /** The last reference goes while the other tasks are under way: they stop with EINVAL, nothing leaks. */
@@ -227,37 +354,66 @@ function fail(): never {
 }
 
 const pick = fc.nat(7);
+/**
+ * A free number from which {@link rangeIn} makes a range: small ones give ranges of a few
+ * pages, page multiples ranges that start on a page or end just past one, large ones ranges
+ * anywhere in a large buffer.
+ */
+const offset = fc.oneof(fc.nat(MAX_SIZE), fc.nat(4).map((p) => p * PAGE_SIZE), fc.nat(SMALL_WRITE_BYTES + MAX_SIZE));
 const task: fc.Arbitrary<Task> = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(pick, pick, fc.constantFrom<DmaDirection>('from-device', 'bidirectional', 'to-device', 'none'), fc.nat(255)).map(([b, d, dir, s]) => new DeviceAccess(b, d, dir, s)) },
-  { weight: 3, arbitrary: fc.tuple(pick, fc.nat(MAX_SIZE), fc.nat(MAX_SIZE), fc.constantFrom<DmaDirection>('to-device', 'bidirectional'), fc.nat(255)).map(([b, x, y, dir, s]) => new CpuWrite(b, x, y, dir, s)) },
-  { weight: 3, arbitrary: fc.tuple(pick, fc.nat(MAX_SIZE), fc.nat(MAX_SIZE)).map(([b, x, y]) => new CpuRead(b, x, y)) },
+  { weight: 3, arbitrary: fc.tuple(pick, offset, offset, fc.constantFrom<DmaDirection>('to-device', 'bidirectional'), fc.nat(255)).map(([b, x, y, dir, s]) => new CpuWrite(b, x, y, dir, s)) },
+  { weight: 4, arbitrary: fc.tuple(pick, fc.array(fc.tuple(offset, offset), { minLength: 1, maxLength: 3 }), fc.nat(6)).map(([b, ranges, holds]) => new CpuRead(b, ranges, holds)) },
+  { weight: 2, arbitrary: fc.tuple(pick, fc.constantFrom<'read' | 'write'>('read', 'write'), fc.boolean(), fc.nat(3)).map(([b, usage, fails, holds]) => new ImportedFence(b, usage, fails, holds)) },
   { weight: 1, arbitrary: pick.map((b) => new PutLast(b)) },
 );
 
+/** Most buffers are a few pages (a few a whole number of them); some are larger than 2 MiB, where write-only CPU ranges stage in mapped buffers. */
+const size = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: MAX_SIZE }) },
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 4 }).map((p) => p * PAGE_SIZE) },
+  { weight: 1, arbitrary: fc.integer({ min: SMALL_WRITE_BYTES + 1, max: SMALL_WRITE_BYTES + MAX_SIZE }) },
+);
+
 const runs = Number(import.meta.env.VITE_DMABUF_INTERLEAVED_RUNS ?? 200);
+// A failure's seed and path replay it: VITE_DMABUF_INTERLEAVED_SEED=… VITE_DMABUF_INTERLEAVED_PATH=….
+const replaySeed = import.meta.env.VITE_DMABUF_INTERLEAVED_SEED as string | undefined;
+const replayPath = import.meta.env.VITE_DMABUF_INTERLEAVED_PATH as string | undefined;
+const replay = replaySeed === undefined ? {} : { seed: Number(replaySeed), ...(replayPath === undefined ? {} : { path: replayPath }) };
+// A hang is the one failure a run cannot report by itself: a run that takes this long (a
+// normal one takes well under a second here, even with a buffer over 2 MiB and both cores
+// busy) fails with its trace, and the whole property stops, shrunk counterexample printed,
+// well before the test's own timeout. Neither limit is a speed target.
+const RUN_BUDGET_MS = 20_000;
+const testTimeout = Math.max(300_000, runs * 1_500);
 
 test(`overlapping calls from independent modules keep call order under any interleaving (${runs} runs)`, async () => {
   await fc.assert(
-    fc.asyncProperty(fc.scheduler(), fc.array(fc.integer({ min: 1, max: MAX_SIZE }), { minLength: 1, maxLength: 2 }), fc.array(task, { minLength: 2, maxLength: 8 }), async (s, sizes, tasks) => {
-      // Small chunks: a cross-device transfer takes several steps, so more can happen between them.
-      const heap = new GpuHeap(exporter, { chunkBytes: 4096 });
+    fc.asyncProperty(fc.scheduler(), fc.oneof({ weight: 2, arbitrary: fc.tuple(size) }, { weight: 1, arbitrary: fc.tuple(size, size) }), fc.array(fc.record({ task, delay: fc.nat(6) }), { minLength: 2, maxLength: 8 }), async (s, sizes, tasks) => {
+      // Small chunks for small buffers: a cross-device transfer takes several steps, so more can
+      // happen between them. Buffers over 2 MiB come from a heap with the default chunks.
+      const heaps = { small: new GpuHeap(exporter, { chunkBytes: 4096 }), large: new GpuHeap(exporter) };
       const world: World = {
-        heap,
-        buffers: sizes.map((size) => ({ real: heap.allocate(size), model: new ModelBuffer(size) })),
-        step: async (promise, label) => {
+        buffers: sizes.map((size) => ({ real: (size > SMALL_WRITE_BYTES ? heaps.large : heaps.small).allocate(size), model: new ModelBuffer(size) })),
+        step: async (promise, label, fenced = false) => {
           // Settled before the scheduler sees it: a rejection waiting for its turn is not unhandled.
-          const outcome = await s.schedule(promise.then((value) => ({ value }), (error: unknown) => ({ error })), label);
+          const settled = promise.then((value) => ({ value }), (error: unknown) => ({ error }));
+          const outcome = await s.schedule(fenced ? Promise.resolve(await settled) : settled, label);
           if ('error' in outcome) throw outcome.error;
           return outcome.value;
         },
       };
       const errors: unknown[] = [];
-      const running = tasks.map((t) =>
-        s.schedule(Promise.resolve(), `start ${t.toString()}`).then(() => t.run(world)).catch((error: unknown) => {
+      // A task starts after `delay` more steps of the scheduler: it may begin after operations
+      // of other tasks that take the GPU a while, not only before them.
+      const running = tasks.map(({ task: t, delay }) => {
+        let started = s.schedule(Promise.resolve(), `start ${t.toString()}`);
+        for (let k = 1; k <= delay; k++) started = started.then(() => s.schedule(Promise.resolve(), `start ${t.toString()} (step ${k})`));
+        return started.then(() => t.run(world)).catch((error: unknown) => {
           const model = world.buffers[t.buf % world.buffers.length]?.model;
           if (!model || !releasedUnder(model, error)) errors.push(error);
-        }),
-      );
+        });
+      });
       try {
         await s.waitFor(Promise.all(running));
         if (errors.length > 0) throw errors[0];
@@ -265,19 +421,20 @@ test(`overlapping calls from independent modules keep call order under any inter
         for (const { real, model } of world.buffers) {
           if (model.released) continue;
           await real.beginCpuAccess(0, real.size, 'from-device');
-          const all = new Uint8Array(real.size);
-          eachByte(real, 0, real.size, (view, at, i) => (all[i] = view[at] ?? 0));
+          const all = windowBytes(real, 0, real.size);
           real.endCpuAccess(0, real.size, 'from-device');
-          expect(all, 'the bytes after every task').toEqual(model.now);
+          expectBytes(all, model.now, 'the bytes after every task');
         }
       } finally {
         // A failing run must not leave buffers to the next one.
         for (const { real } of world.buffers) if (!real.released) real.put();
       }
       expect(bufinfoEntries()).toEqual([]);
-      expectNoLeaks(heap);
+      expectNoLeaks(heaps.small);
+      expectNoLeaks(heaps.large);
     }),
-    { numRuns: runs },
+    // A run that hangs fails on its own budget, and the whole property stops well before the
+    // test's timeout, so that a failure prints its shrunk counterexample and trace.
+    { numRuns: runs, timeout: RUN_BUDGET_MS, interruptAfterTimeLimit: testTimeout - 30_000, markInterruptAsFailure: true, ...replay },
   );
-  // More runs on demand take longer than the default limit: about 30 ms a run here, with room.
-}, Math.max(60_000, runs * 100));
+}, testTimeout);
