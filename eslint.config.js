@@ -5,13 +5,29 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
+/** The applications: they import the library by its package names only, and not each other. */
+const apps = ['./demo', './examples'];
+
 /** Folder layering: each zone lists what a folder must not import. */
 const layering = [
-  { target: './src', from: ['./remote', './gpu', './components', './examples', './index.ts'], message: 'src/ is the WebGPU-free contract: it imports neither remote/, gpu/ nor components/.' },
-  { target: './remote', from: ['./gpu', './components', './examples', './index.ts'], message: 'remote/ (realms) builds on src/ only: it imports neither gpu/ nor components/.' },
-  { target: './gpu', from: ['./components', './examples', './index.ts'], message: 'gpu/ builds on src/ and remote/: it does not import components/.' },
-  { target: './components', from: ['./src', './remote', './gpu', './examples'], message: "components/ use the public API only: import from 'webgpu-dmabuf'." },
-  { target: './examples', from: ['./src', './remote', './gpu'], message: "examples/ use the public API only: import from 'webgpu-dmabuf'." },
+  { target: './src', from: ['./remote', './gpu', './components', ...apps, './index.ts'], message: 'src/ is the WebGPU-free contract: it imports neither remote/, gpu/ nor components/.' },
+  { target: './remote', from: ['./gpu', './components', ...apps, './index.ts'], message: 'remote/ (realms) builds on src/ only: it imports neither gpu/ nor components/.' },
+  { target: './gpu', from: ['./components', ...apps, './index.ts'], message: 'gpu/ builds on src/ and remote/: it does not import components/.' },
+  { target: './components', from: ['./src', './remote', './gpu', ...apps], message: "components/ use the public API only: import from 'webgpu-dmabuf'." },
+  // The package names resolve to the entry files (index.ts, components/elements.ts,
+  // components/define.ts), so those stay importable here; a relative path to them is
+  // no-restricted-imports' to refuse (below).
+  ...apps.map((app) => ({
+    target: app,
+    from: ['./src', './remote', './gpu', ...apps.filter((other) => other !== app)],
+    message: "applications use the package only: import from 'webgpu-dmabuf', 'webgpu-dmabuf/elements' or 'webgpu-dmabuf/elements/define'.",
+  })),
+  ...apps.map((app) => ({
+    target: app,
+    from: './components',
+    except: ['./elements.ts', './define.ts'],
+    message: "applications use the elements' public entries only: import from 'webgpu-dmabuf/elements' or 'webgpu-dmabuf/elements/define'.",
+  })),
 ];
 
 export default tseslint.config(
@@ -33,9 +49,17 @@ export default tseslint.config(
   },
   {
     // The public API is reached by the package name, never by a relative path to its entry.
-    files: ['components/**/*.ts', 'examples/**/*.ts'],
+    files: ['components/**/*.ts', 'demo/**/*.ts', 'examples/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: String.raw`^(\.\./)+index(\.[jt]s)?$`, message: "Import from 'webgpu-dmabuf'." }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: String.raw`^(\.\./)+index(\.[jt]s)?$`, message: "Import from 'webgpu-dmabuf'." },
+            { regex: String.raw`^(\.\./)+components/(elements|define)(\.[jt]s)?$`, message: "Import from 'webgpu-dmabuf/elements' or 'webgpu-dmabuf/elements/define'." },
+          ],
+        },
+      ],
     },
   },
   {

@@ -1,7 +1,7 @@
 /**
  * The Lit elements of webgpu-dmabuf: a camera, a filter and a view that pass video frames to
  * each other as dma-buf fds, each on its own `GPUDevice` or one shared; the inspector that
- * lists every buffer; and the demo that wires them up.
+ * lists every buffer; and the card that shows the page's WebGPU adapter.
  *
  * Importing this module defines no custom element: register the classes under names of your
  * choosing with `customElements.define`, or import `'webgpu-dmabuf/elements/define'`, which
@@ -20,8 +20,6 @@ export { DmabufAdapterInfo } from './adapter-info/adapter-info.component.js';
 export { DmabufCamera } from './camera/camera.component.js';
 export { CameraPathEvent } from './camera/camera-path-event.js';
 export { CAMERA_PATHS, isCameraPath, type CameraPath } from './camera/camera-path.js';
-export { DmabufDemo, type DeviceMode } from './demo/demo.component.js';
-export { DeviceModeEvent } from './demo/device-mode-event.js';
 export { DmabufFilter } from './filter/filter.component.js';
 export { FrameEvent } from './frame/frame-event.js';
 export { FrameExporter, type FrameExporterOptions, type FrameOrigin, type OfferedFrame } from './frame/frame-exporter.js';

@@ -8,7 +8,6 @@ import * as elements from 'webgpu-dmabuf/elements';
 const TAGS = {
   'dmabuf-adapter-info': elements.DmabufAdapterInfo,
   'dmabuf-camera': elements.DmabufCamera,
-  'dmabuf-demo': elements.DmabufDemo,
   'dmabuf-filter': elements.DmabufFilter,
   'dmabuf-inspector': elements.DmabufInspector,
   'dmabuf-view': elements.DmabufView,

@@ -1,7 +1,4 @@
-import '../camera/camera.js';
-import '../filter/filter.js';
-import '../inspector/inspector.js';
-import '../view/view.js';
+import 'webgpu-dmabuf/elements/define';
 import { DmabufDemo } from './demo.component.js';
 
 export { DmabufDemo };

@@ -5,18 +5,18 @@
 // says which transport the sockets run on, and switching back gives everything back.
 import { expect, test, vi, type MockInstance } from 'vitest';
 import { bufinfoEntries, FdTable } from 'webgpu-dmabuf';
-import '../../components/demo/demo.js';
+import '../../demo/demo.js';
 import type { DmabufCamera } from '../../components/camera/camera.component.js';
-import type { DmabufDemo } from '../../components/demo/demo.component.js';
-import { DeviceModeEvent } from '../../components/demo/device-mode-event.js';
+import type { DmabufDemo } from '../../demo/demo.component.js';
+import { DeviceModeEvent } from '../../demo/device-mode-event.js';
 import { FrameEvent } from '../../components/frame/frame-event.js';
 import type { DmabufFilter } from '../../components/filter/filter.component.js';
 import type { FrameLease } from '../../components/frame/frame-info.js';
 import type { DmabufView } from '../../components/view/view.component.js';
 import { workerRealmListings } from '../../components/worker/worker-realms.js';
 import { framesFlow, pageProblems, required, wait } from './demo-helpers.js';
-import { applyEffect, compareRgb } from './effect-reference.js';
-import { distinctReds, readFrame } from './frame-helpers.js';
+import { applyEffect, compareRgb } from '../components/effect-reference.js';
+import { distinctReds, readFrame } from '../components/frame-helpers.js';
 
 const problems = pageProblems();
 

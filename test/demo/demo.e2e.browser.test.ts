@@ -3,13 +3,13 @@
 import { expect, test, vi } from 'vitest';
 import { page } from 'vitest/browser';
 import { bufinfoEntries, FdTable } from 'webgpu-dmabuf';
-import '../../components/demo/demo.js';
-import type { DmabufDemo } from '../../components/demo/demo.component.js';
+import '../../demo/demo.js';
+import type { DmabufDemo } from '../../demo/demo.component.js';
 import { FrameEvent } from '../../components/frame/frame-event.js';
 import type { FrameLease } from '../../components/frame/frame-info.js';
 import { framesFlow, pageProblems, required, wait } from './demo-helpers.js';
-import { applyEffect, compareRgb } from './effect-reference.js';
-import { readFrame } from './frame-helpers.js';
+import { applyEffect, compareRgb } from '../components/effect-reference.js';
+import { readFrame } from '../components/frame-helpers.js';
 
 const problems = pageProblems();
 

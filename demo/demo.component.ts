@@ -1,10 +1,6 @@
 import { html, LitElement, type TemplateResult } from 'lit';
 import { requestGpuDevice, type FdSocketTransport } from 'webgpu-dmabuf';
-import type { DmabufCamera } from '../camera/camera.component.js';
-import type { DmabufFilter } from '../filter/filter.component.js';
-import type { DmabufModule } from '../module/module-element.js';
-import type { DmabufInspector } from '../inspector/inspector.component.js';
-import type { DmabufView } from '../view/view.component.js';
+import type { DmabufCamera, DmabufFilter, DmabufInspector, DmabufModule, DmabufView } from 'webgpu-dmabuf/elements';
 import { demoStyles } from './demo.styles.js';
 import { DeviceModeEvent } from './device-mode-event.js';
 
