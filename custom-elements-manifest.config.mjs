@@ -1,7 +1,6 @@
 // @custom-elements-manifest/analyzer: the manifest of the elements the package ships
 // (dist/custom-elements.json, named by package.json's `customElements`), run by
-// `npm run build`. Not the benchmark's page (the project's own, not shipped) and not the
-// kernels (no elements there).
+// `npm run build`. Not the kernels (no elements there).
 //
 // One plugin corrects what the analyzer infers from Lit's `static properties` and from
 // `dispatchEvent` calls, so that editors and framework wrappers see only the real API.
@@ -80,7 +79,7 @@ function litStateAndEvents() {
 
 export default {
   globs: ['components/**/*.ts'],
-  exclude: ['components/bench/**', 'components/kernels/**'],
+  exclude: ['components/kernels/**'],
   outdir: 'dist',
   litelement: true,
   plugins: [litStateAndEvents()],

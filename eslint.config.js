@@ -6,7 +6,14 @@ import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 /** The applications: they import the library by its package names only, and not each other. */
-const apps = ['./demo', './examples'];
+const apps = ['./demo', './bench', './examples'];
+
+/**
+ * What the benchmark's naive baseline (bench/camera-pipeline/naive-pipeline.ts) takes from
+ * the elements beyond their public entries: the very kernels and frame mailbox the elements
+ * run, so that the baseline differs from them only in how frames travel.
+ */
+const benchBaseline = ['./kernels/frame-blit.ts', './kernels/frame-buffer.ts', './kernels/frame-effect.ts', './frame/frame-inbox.ts', './frame/newest-mailbox.ts'];
 
 /** Folder layering: each zone lists what a folder must not import. */
 const layering = [
@@ -14,18 +21,18 @@ const layering = [
   { target: './remote', from: ['./gpu', './components', ...apps, './index.ts'], message: 'remote/ (realms) builds on src/ only: it imports neither gpu/ nor components/.' },
   { target: './gpu', from: ['./components', ...apps, './index.ts'], message: 'gpu/ builds on src/ and remote/: it does not import components/.' },
   { target: './components', from: ['./src', './remote', './gpu', ...apps], message: "components/ use the public API only: import from 'webgpu-dmabuf'." },
+  ...apps.map((app) => ({
+    target: app,
+    from: ['./src', './remote', './gpu', ...apps.filter((other) => other !== app)],
+    message: "demo/, bench/ and examples/ are applications: they import the library by its package names ('webgpu-dmabuf', 'webgpu-dmabuf/elements', 'webgpu-dmabuf/elements/define'), and not each other.",
+  })),
   // The package names resolve to the entry files (index.ts, components/elements.ts,
   // components/define.ts), so those stay importable here; a relative path to them is
   // no-restricted-imports' to refuse (below).
   ...apps.map((app) => ({
     target: app,
-    from: ['./src', './remote', './gpu', ...apps.filter((other) => other !== app)],
-    message: "applications use the package only: import from 'webgpu-dmabuf', 'webgpu-dmabuf/elements' or 'webgpu-dmabuf/elements/define'.",
-  })),
-  ...apps.map((app) => ({
-    target: app,
     from: './components',
-    except: ['./elements.ts', './define.ts'],
+    except: ['./elements.ts', './define.ts', ...(app === './bench' ? benchBaseline : [])],
     message: "applications use the elements' public entries only: import from 'webgpu-dmabuf/elements' or 'webgpu-dmabuf/elements/define'.",
   })),
 ];
@@ -49,7 +56,7 @@ export default tseslint.config(
   },
   {
     // The public API is reached by the package name, never by a relative path to its entry.
-    files: ['components/**/*.ts', 'demo/**/*.ts', 'examples/**/*.ts'],
+    files: ['components/**/*.ts', 'demo/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

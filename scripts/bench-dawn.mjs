@@ -9,10 +9,10 @@
 //   npm run bench:dawn -- --show FILE [--compare FILE] [--save]
 //   npm run bench:dawn -- --bundle DIR
 //
-// It bundles components/bench/dawn/main.ts with every npm package into one ESM file (Vite's
+// It bundles bench/dawn/main.ts with every npm package into one ESM file (Vite's
 // SSR build) and runs that with this Node. --bundle DIR writes the bundle instead:
 // DIR/bench.mjs and DIR/dist/<platform>-<arch>/dawn.node, which run anywhere with Node 20 and
-// a Vulkan loader and driver (`node DIR/bench.mjs --help`). Options: components/bench/dawn/options.ts.
+// a Vulkan loader and driver (`node DIR/bench.mjs --help`). Options: bench/dawn/options.ts.
 // --out defaults to bench-dawn-results.json; --save keeps full runs as
 // docs/bench/runs/<date>-<vendor>-<architecture>-dawn-node.json.
 import { spawnSync } from 'node:child_process';
@@ -64,7 +64,7 @@ export async function buildBundle(dir) {
     define: { __WEBGPU_PACKAGE_VERSION__: JSON.stringify(webgpuPackage.version) },
     ssr: { noExternal: true, target: 'node' },
     build: {
-      ssr: join(root, 'components', 'bench', 'dawn', 'main.ts'),
+      ssr: join(root, 'bench', 'dawn', 'main.ts'),
       outDir: dir,
       emptyOutDir: false,
       target: 'node20',

@@ -18,7 +18,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compareReports, comparisonText, parseNoise, readReport, savedRunName } from './bench-compare.mjs';
+import { compareReports, comparisonText, parseNoise, readReport, savedRunName } from '../bench/compare-runs.mjs';
 import { ensureChromium, ensurePackages, fail, root } from './bootstrap.mjs';
 import { CHROMIUM_FLAGS } from './chromium.mjs';
 
@@ -46,7 +46,7 @@ const runsDir = join(root, 'docs', 'bench', 'runs');
 if (args.save && args.quick) fail('--save keeps full runs only: a --quick run has fewer sizes and shorter samples, so its figures are not comparable with a saved run. Run `npm run bench -- --save` without --quick.');
 // The file to compare with is read before the run, so that a wrong path costs no run.
 let noise = 0;
-/** @type {import('../components/bench/report.js').BenchReport | undefined} */
+/** @type {import('../bench/report.js').BenchReport | undefined} */
 let saved;
 try {
   noise = parseNoise(args.noise);
@@ -97,12 +97,12 @@ try {
   await page.goto(new URL('bench.html', base).href);
   const result = await page.evaluate(async (runOptions) => {
     await customElements.whenDefined('dmabuf-bench');
-    const bench = /** @type {import('../components/bench/bench.component.js').DmabufBench} */ (document.querySelector('dmabuf-bench'));
+    const bench = /** @type {import('../bench/bench.component.js').DmabufBench} */ (document.querySelector('dmabuf-bench'));
     const report = /** @type {(p: unknown) => void} */ (Reflect.get(window, 'dmabufBenchProgress'));
     const mainThreadClock = /** @type {() => Promise<number>} */ (Reflect.get(window, 'dmabufMainThreadSeconds'));
     bench.addEventListener('dmabuf-bench-progress', (event) => { report(event.progress); });
     // The page checks the names; an unknown one is simply not run.
-    const ran = await bench.run({ .../** @type {import('../components/bench/run-bench.js').BenchOptions} */ (runOptions), mainThreadClock });
+    const ran = await bench.run({ .../** @type {import('../bench/run-bench.js').BenchOptions} */ (runOptions), mainThreadClock });
     await bench.updateComplete;
     return { report: ran, text: bench.reportText };
   }, options);

@@ -79,18 +79,6 @@ export interface Scenario {
   prepare(env: BenchEnv, size: number): Promise<PreparedPoint>;
 }
 
-/** 2^k KiB sizes as a readable string: `4 KiB`, `64 MiB`. */
-export function formatSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1 && value % 1024 === 0) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value} ${units[unit] ?? 'B'}`;
-}
-
 /** Multiples of 4 from `from` to `to` (inclusive), bytes. */
 export function powersOfFour(from: number, to: number): number[] {
   const sizes: number[] = [];

@@ -8,13 +8,12 @@
  * through the same mailbox as the dma-buf modules' inboxes, so the stages overlap as theirs do.
  */
 import { FdTable } from 'webgpu-dmabuf';
-import { FrameBlit } from '../../kernels/frame-blit.js';
-import { frameBinding } from '../../kernels/frame-buffer.js';
-import { FrameEffectKernel, type FrameEffect } from '../../kernels/frame-effect.js';
-import type { FrameLayout } from '../../kernels/frame-layout.js';
-import type { DmabufCamera } from '../../camera/camera.component.js';
-import { FrameInbox, type InboxFrame } from '../../frame/frame-inbox.js';
-import { NewestMailbox } from '../../frame/newest-mailbox.js';
+import type { DmabufCamera, FrameEffect, FrameLayout } from 'webgpu-dmabuf/elements';
+import { FrameBlit } from '../../components/kernels/frame-blit.js';
+import { frameBinding } from '../../components/kernels/frame-buffer.js';
+import { FrameEffectKernel } from '../../components/kernels/frame-effect.js';
+import { FrameInbox, type InboxFrame } from '../../components/frame/frame-inbox.js';
+import { NewestMailbox } from '../../components/frame/newest-mailbox.js';
 
 /** A frame as bytes in CPU memory, on its way from one module to the next. */
 interface CpuFrame {

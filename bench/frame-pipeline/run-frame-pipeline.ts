@@ -9,7 +9,7 @@
  * {@link FRAME_PIPELINE_VARIANTS}) built, measured in interleaved windows as
  * `camera-pipeline`'s are ({@link measurePipelines}), and torn down before the next.
  */
-import type { FrameEffect } from '../../kernels/frame-effect.js';
+import type { FrameEffect } from 'webgpu-dmabuf/elements';
 import { buildPipelines, pipelineVariants, type PipelineSpec, type PipelineVariantId } from '../camera-pipeline/pipelines.js';
 import { measurePipelines, pipelineWindows, type MainThreadClock } from '../camera-pipeline/windows.js';
 import type { MeasureSettings } from '../measure.js';

@@ -6,12 +6,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { pageOnlySkipped, PAGE_ONLY_REASON, parseDawnArgs } from '../../components/bench/dawn/options.js';
-import { saveDawnRun } from '../../components/bench/dawn/saved-run.js';
-import { findVulkan, vulkanAdvice } from '../../components/bench/dawn/vulkan-check.js';
-import type { BenchReport } from '../../components/bench/report.js';
-import { SCENARIO_IDS } from '../../components/bench/scenario.js';
-import { savedRunName } from '../../scripts/bench-compare.mjs';
+import { pageOnlySkipped, PAGE_ONLY_REASON, parseDawnArgs } from '../../bench/dawn/options.js';
+import { saveDawnRun } from '../../bench/dawn/saved-run.js';
+import { findVulkan, vulkanAdvice } from '../../bench/dawn/vulkan-check.js';
+import type { BenchReport } from '../../bench/report.js';
+import { SCENARIO_IDS } from '../../bench/scenario.js';
+import { savedRunName } from '../../bench/compare-runs.mjs';
 import { splitBundleOption } from '../../scripts/bench-dawn.mjs';
 
 /** The scenarios Node runs (run-operations.ts' SCENARIOS without the page-only ones; they need Dawn's globals to load). */

@@ -3,16 +3,8 @@
  */
 import type { Figure } from './measure.js';
 import type { BenchReport, PipelineResult, PipelineVariantResult, ScenarioResult, VariantResult } from './report.js';
-import { formatSize } from './scenario.js';
+import { formatSize, sig3 } from './format.mjs';
 import { targetText } from './targets.js';
-
-/** `x` with three significant digits, no exponent for the ranges a bench shows. */
-export function sig3(x: number): string {
-  if (!Number.isFinite(x)) return String(x);
-  if (x === 0) return '0';
-  const digits = Math.max(0, 2 - Math.floor(Math.log10(Math.abs(x))));
-  return x.toFixed(Math.min(digits, 6));
-}
 
 /** The figure a table shows for one result: GB/s for throughput, µs per operation for latency. */
 export function figureText(scenario: ScenarioResult, result: VariantResult): { median: string; range: string; unit: string } {

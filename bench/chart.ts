@@ -4,7 +4,7 @@
  */
 import uPlot from 'uplot';
 import type { ScenarioResult } from './report.js';
-import { formatSize } from './scenario.js';
+import { formatSize } from './format.mjs';
 
 /** uPlot's `Scale.Distr.Logarithmic`: its const enum cannot be read under `isolatedModules`. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- the enum's own value, named here once

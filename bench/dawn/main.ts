@@ -6,8 +6,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { compareReports, comparisonText, parseNoise, readReport } from '../../../scripts/bench-compare.mjs';
-import { fail } from '../../../scripts/bootstrap.mjs';
+import { compareReports, comparisonText, parseNoise, readReport } from '../compare-runs.mjs';
+import { fail } from '../../scripts/bootstrap.mjs';
 import { FULL_SETTINGS, QUICK_SETTINGS, type MeasureSettings } from '../measure.js';
 import { reportText } from '../report-text.js';
 import type { BenchReport } from '../report.js';

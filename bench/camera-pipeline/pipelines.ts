@@ -7,13 +7,8 @@
  * of them it builds. All start paused.
  */
 import { bufinfoEntries, requestGpuDevice } from 'webgpu-dmabuf';
-import type { FrameEffect } from '../../kernels/frame-effect.js';
-import '../../camera/camera.js';
-import type { DmabufCamera } from '../../camera/camera.component.js';
-import '../../filter/filter.js';
-import type { DmabufModule } from '../../module/module-element.js';
-import type { WorkerHostedModule, HostedWorker } from '../../module/worker-hosted-module.js';
-import '../../view/view.js';
+import type { DmabufCamera, DmabufFilter, DmabufModule, DmabufView, FrameEffect } from 'webgpu-dmabuf/elements';
+import 'webgpu-dmabuf/elements/define';
 import type { VariantInfo } from '../scenario.js';
 import { NaivePipeline } from './naive-pipeline.js';
 
@@ -119,7 +114,7 @@ async function removeAll(modules: readonly DmabufModule[]): Promise<void> {
 }
 
 /** How many dma-bufs `module`'s last worker held when it stopped; one for a worker terminated without saying (what it held is unknown). */
-function workerLeftAlive(module: WorkerHostedModule<HostedWorker>): number {
+function workerLeftAlive(module: DmabufFilter | DmabufView): number {
   return module.workerBuffersLeftAlive ?? 1;
 }
 

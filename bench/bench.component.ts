@@ -8,7 +8,8 @@ import type { BenchReport, PipelineResult, ScenarioResult } from './report.js';
 import { figureText, framePipelineNotes, framePipelineRows, mainThreadNote, pipelineRows, ratioHeading, ratioText, reportText, sourceRate, type TableRows } from './report-text.js';
 import { targetText } from './targets.js';
 import { runBench, type BenchOptions, type BenchProgress } from './run-bench.js';
-import { formatSize, SCENARIO_IDS, type ScenarioId } from './scenario.js';
+import { formatSize } from './format.mjs';
+import { SCENARIO_IDS, type ScenarioId } from './scenario.js';
 
 type Phase = 'idle' | 'running' | 'done' | 'failed';
 

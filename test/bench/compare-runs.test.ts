@@ -1,4 +1,5 @@
-// scripts/bench-compare.mjs in Node: speeds (throughput ours over theirs, times theirs over
+// The comparison of saved runs (bench/compare-runs.mjs, and its launcher
+// scripts/bench-compare.mjs) in Node: speeds (throughput ours over theirs, times theirs over
 // ours), the change of each ratio and the noise flags, figures in one run only, the saved
 // runs' file names, and every saved run under docs/bench/runs/ against itself.
 import { spawnSync } from 'node:child_process';
@@ -6,11 +7,11 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import type { Figure } from '../../components/bench/measure.js';
-import type { BenchReport, PipelineResult, PipelineVariantResult, ScenarioResult } from '../../components/bench/report.js';
-import type { RatioBasis, ScenarioId, VariantInfo } from '../../components/bench/scenario.js';
-import { compareReports, compareTargets, comparisonText, readReport, savedRunName } from '../../scripts/bench-compare.mjs';
-import { cameraPipelineTargets } from '../../components/bench/targets.js';
+import type { Figure } from '../../bench/measure.js';
+import type { BenchReport, PipelineResult, PipelineVariantResult, ScenarioResult } from '../../bench/report.js';
+import type { RatioBasis, ScenarioId, VariantInfo } from '../../bench/scenario.js';
+import { compareReports, compareTargets, comparisonText, readReport, savedRunName } from '../../bench/compare-runs.mjs';
+import { cameraPipelineTargets } from '../../bench/targets.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

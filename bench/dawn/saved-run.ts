@@ -1,11 +1,11 @@
 /** Where a run in Node on Dawn is kept under docs/bench/runs/. */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { savedRunName } from '../../../scripts/bench-compare.mjs';
+import { savedRunName } from '../compare-runs.mjs';
 import type { BenchReport } from '../report.js';
 
 /**
- * Writes `report` into `dir` (made when missing) under scripts/bench-compare.mjs' `savedRunName`
+ * Writes `report` into `dir` (made when missing) under bench/compare-runs.mjs' `savedRunName`
  * (which ends in `-dawn-node` for a run in Node); a second run of the
  * same day on the same adapter gets -2, -3...: a saved run is never overwritten.
  * Returns the file's path.
