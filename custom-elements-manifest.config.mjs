@@ -78,8 +78,8 @@ function litStateAndEvents() {
 }
 
 export default {
-  globs: ['components/**/*.ts'],
-  exclude: ['components/kernels/**'],
+  globs: ['elements/**/*.ts'],
+  exclude: ['elements/kernels/**'],
   outdir: 'dist',
   litelement: true,
   plugins: [litStateAndEvents()],

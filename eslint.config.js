@@ -5,33 +5,40 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
-/** The applications: they import the library by its package names only, and not each other. */
+/**
+ * The applications: they import the library by its package names only ('webgpu-dmabuf',
+ * 'webgpu-dmabuf/elements', 'webgpu-dmabuf/elements/define'), never a library file by path,
+ * and not each other.
+ */
 const apps = ['./demo', './bench', './examples'];
 
 /**
  * What the benchmark's naive baseline (bench/camera-pipeline/naive-pipeline.ts) takes from
- * the elements beyond their public entries: the very kernels and frame mailbox the elements
- * run, so that the baseline differs from them only in how frames travel.
+ * elements/ beyond its public entries: the very kernels and frame mailbox the elements run,
+ * so that the baseline differs from them only in how frames travel.
  */
 const benchBaseline = ['./kernels/frame-blit.ts', './kernels/frame-buffer.ts', './kernels/frame-effect.ts', './frame/frame-inbox.ts', './frame/newest-mailbox.ts'];
 
-/** Folder layering: each zone lists what a folder must not import. */
+/**
+ * Folder layering: each zone lists what a folder must not import. The library's layers are
+ * src/ -> remote/ -> gpu/ -> elements/, each on those before it; the applications sit on top.
+ * The package names resolve to the entry files (index.ts, elements/elements.ts,
+ * elements/define.ts), so those stay importable where the package is; a relative path to
+ * them is no-restricted-imports' to refuse (below).
+ */
 const layering = [
-  { target: './src', from: ['./remote', './gpu', './components', ...apps, './index.ts'], message: 'src/ is the WebGPU-free contract: it imports neither remote/, gpu/ nor components/.' },
-  { target: './remote', from: ['./gpu', './components', ...apps, './index.ts'], message: 'remote/ (realms) builds on src/ only: it imports neither gpu/ nor components/.' },
-  { target: './gpu', from: ['./components', ...apps, './index.ts'], message: 'gpu/ builds on src/ and remote/: it does not import components/.' },
-  { target: './components', from: ['./src', './remote', './gpu', ...apps], message: "components/ use the public API only: import from 'webgpu-dmabuf'." },
+  { target: './src', from: ['./remote', './gpu', './elements', ...apps, './index.ts'], message: 'src/ is the WebGPU-free contract: it imports no layer above it (remote/, gpu/, elements/) and no application.' },
+  { target: './remote', from: ['./gpu', './elements', ...apps, './index.ts'], message: 'remote/ (realms) builds on src/ only: it imports neither gpu/ nor elements/ nor an application.' },
+  { target: './gpu', from: ['./elements', ...apps, './index.ts'], message: 'gpu/ builds on src/ and remote/: it imports neither elements/ nor an application.' },
+  { target: './elements', from: ['./src', './remote', './gpu', ...apps], message: "elements/ reach the core by its package name only: import from 'webgpu-dmabuf'; they import no application." },
   ...apps.map((app) => ({
     target: app,
     from: ['./src', './remote', './gpu', ...apps.filter((other) => other !== app)],
     message: "demo/, bench/ and examples/ are applications: they import the library by its package names ('webgpu-dmabuf', 'webgpu-dmabuf/elements', 'webgpu-dmabuf/elements/define'), and not each other.",
   })),
-  // The package names resolve to the entry files (index.ts, components/elements.ts,
-  // components/define.ts), so those stay importable here; a relative path to them is
-  // no-restricted-imports' to refuse (below).
   ...apps.map((app) => ({
     target: app,
-    from: './components',
+    from: './elements',
     except: ['./elements.ts', './define.ts', ...(app === './bench' ? benchBaseline : [])],
     message: "applications use the elements' public entries only: import from 'webgpu-dmabuf/elements' or 'webgpu-dmabuf/elements/define'.",
   })),
@@ -55,15 +62,15 @@ export default tseslint.config(
     },
   },
   {
-    // The public API is reached by the package name, never by a relative path to its entry.
-    files: ['components/**/*.ts', 'demo/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'],
+    // The public API is reached by the package names, never by a relative path to an entry.
+    files: ['elements/**/*.ts', 'demo/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             { regex: String.raw`^(\.\./)+index(\.[jt]s)?$`, message: "Import from 'webgpu-dmabuf'." },
-            { regex: String.raw`^(\.\./)+components/(elements|define)(\.[jt]s)?$`, message: "Import from 'webgpu-dmabuf/elements' or 'webgpu-dmabuf/elements/define'." },
+            { regex: String.raw`^(\.\./)+elements/(elements|define)(\.[jt]s)?$`, message: "Import from 'webgpu-dmabuf/elements' or 'webgpu-dmabuf/elements/define'." },
           ],
         },
       ],

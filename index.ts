@@ -2,9 +2,10 @@
  * webgpu-dmabuf: Linux's dma-buf buffer-sharing contract on WebGPU.
  *
  * The public API: the contract (`src/`, WebGPU-free), the WebGPU exporter `GpuHeap` and the
- * device helpers (`gpu/`). Apps, components and examples import it as `'webgpu-dmabuf'` and
- * nothing else of the library. The Lit elements and the frame kernels they run are another
- * entry, `'webgpu-dmabuf/elements'` (components/elements.ts), so the core needs no Lit.
+ * device helpers (`gpu/`). The elements, the applications and the examples import it as
+ * `'webgpu-dmabuf'` and nothing else of the library. The Lit elements and the frame kernels
+ * they run are another entry, `'webgpu-dmabuf/elements'` (elements/elements.ts), so the core
+ * needs no Lit.
  *
  * @module webgpu-dmabuf
  */

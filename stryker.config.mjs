@@ -11,7 +11,7 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-  // What the Node tests can judge: the contract and the realms. gpu/ and components/ need a
+  // What the Node tests can judge: the contract and the realms. gpu/ and elements/ need a
   // real WebGPU adapter, which the browser tests bring and Stryker's Vitest runner cannot.
   // bufinfo-entry.ts holds types only: nothing to mutate.
   mutate: ['src/**/*.ts', 'remote/**/*.ts', '!src/bufinfo-entry.ts'],
@@ -62,11 +62,11 @@ export default {
     'reports',
     'coverage',
     'test-results',
-    'components',
+    'elements',
     'demo',
     'bench',
     'examples',
-    'test/components',
+    'test/elements',
     'test/demo',
     'test/bench',
     'test/examples',

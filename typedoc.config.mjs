@@ -6,7 +6,7 @@ import { OptionDefaults } from 'typedoc';
 /** @type {Partial<import('typedoc').TypeDocOptions>} */
 export default {
   name: 'webgpu-dmabuf',
-  entryPoints: ['index.ts', 'components/elements.ts'],
+  entryPoints: ['index.ts', 'elements/elements.ts'],
   tsconfig: 'tsconfig.build.json',
   out: 'dist/site/api',
   readme: 'none',

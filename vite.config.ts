@@ -21,14 +21,15 @@ const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-E
 /** The package's entry points: output name (dist/NAME.js) → source. */
 const entries = {
   'webgpu-dmabuf': resolve(root, 'index.ts'),
-  elements: resolve(root, 'components/elements.ts'),
-  'elements-define': resolve(root, 'components/define.ts'),
+  elements: resolve(root, 'elements/elements.ts'),
+  'elements-define': resolve(root, 'elements/define.ts'),
 };
 
 export default defineConfig(({ mode }) => ({
   // The library's module worker is an asset its chunks reach relative to themselves (../assets/…).
   base: mode === 'lib' ? './' : '/',
-  // Pages and components import the library by its package names, as an app would. Exact
+  // The elements, the applications and the examples import the library by its package
+  // names, as an app would. Exact
   // matches: a plain 'webgpu-dmabuf' key would also catch 'webgpu-dmabuf/elements'.
   resolve: {
     alias: [

@@ -9,11 +9,11 @@
  */
 import { FdTable } from 'webgpu-dmabuf';
 import type { DmabufCamera, FrameEffect, FrameLayout } from 'webgpu-dmabuf/elements';
-import { FrameBlit } from '../../components/kernels/frame-blit.js';
-import { frameBinding } from '../../components/kernels/frame-buffer.js';
-import { FrameEffectKernel } from '../../components/kernels/frame-effect.js';
-import { FrameInbox, type InboxFrame } from '../../components/frame/frame-inbox.js';
-import { NewestMailbox } from '../../components/frame/newest-mailbox.js';
+import { FrameBlit } from '../../elements/kernels/frame-blit.js';
+import { frameBinding } from '../../elements/kernels/frame-buffer.js';
+import { FrameEffectKernel } from '../../elements/kernels/frame-effect.js';
+import { FrameInbox, type InboxFrame } from '../../elements/frame/frame-inbox.js';
+import { NewestMailbox } from '../../elements/frame/newest-mailbox.js';
 
 /** A frame as bytes in CPU memory, on its way from one module to the next. */
 interface CpuFrame {

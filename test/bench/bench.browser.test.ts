@@ -13,8 +13,8 @@ import type { PipelineResult } from '../../bench/report.js';
 import { SCENARIOS } from '../../bench/run-bench.js';
 import { SCENARIO_IDS, type BenchEnv } from '../../bench/scenario.js';
 import { mapCrossRealm } from '../../bench/scenarios/map-cross-realm.js';
-import type { DmabufFilter } from '../../components/filter/filter.component.js';
-import type { DmabufView } from '../../components/view/view.component.js';
+import type { DmabufFilter } from '../../elements/filter/filter.component.js';
+import type { DmabufView } from '../../elements/view/view.component.js';
 
 /** The page's main-thread time, from the DevTools protocol, as `npm run bench` gives it. */
 async function mainThreadClock(): Promise<() => Promise<number>> {

@@ -1,7 +1,7 @@
 // Helpers for the demo's end-to-end tests: the page's own errors collected per test, and
 // waits on modules that are running.
 import { afterEach, beforeEach, expect, vi } from 'vitest';
-import type { DmabufModule } from '../../components/module/module-element.js';
+import type { DmabufModule } from '../../elements/module/module-element.js';
 
 /** Options of `expect.poll` for the demo's waits: long (SwiftShader), with a message. */
 export const wait = (message: string) => ({ timeout: 60_000, interval: 50, message });

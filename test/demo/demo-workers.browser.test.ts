@@ -6,17 +6,17 @@
 import { expect, test, vi, type MockInstance } from 'vitest';
 import { bufinfoEntries, FdTable } from 'webgpu-dmabuf';
 import '../../demo/demo.js';
-import type { DmabufCamera } from '../../components/camera/camera.component.js';
+import type { DmabufCamera } from '../../elements/camera/camera.component.js';
 import type { DmabufDemo } from '../../demo/demo.component.js';
 import { DeviceModeEvent } from '../../demo/device-mode-event.js';
-import { FrameEvent } from '../../components/frame/frame-event.js';
-import type { DmabufFilter } from '../../components/filter/filter.component.js';
-import type { FrameLease } from '../../components/frame/frame-info.js';
-import type { DmabufView } from '../../components/view/view.component.js';
-import { workerRealmListings } from '../../components/worker/worker-realms.js';
+import { FrameEvent } from '../../elements/frame/frame-event.js';
+import type { DmabufFilter } from '../../elements/filter/filter.component.js';
+import type { FrameLease } from '../../elements/frame/frame-info.js';
+import type { DmabufView } from '../../elements/view/view.component.js';
+import { workerRealmListings } from '../../elements/worker/worker-realms.js';
 import { framesFlow, pageProblems, required, wait } from './demo-helpers.js';
-import { applyEffect, compareRgb } from '../components/effect-reference.js';
-import { distinctReds, readFrame } from '../components/frame-helpers.js';
+import { applyEffect, compareRgb } from '../elements/effect-reference.js';
+import { distinctReds, readFrame } from '../elements/frame-helpers.js';
 
 const problems = pageProblems();
 

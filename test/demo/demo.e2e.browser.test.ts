@@ -5,11 +5,11 @@ import { page } from 'vitest/browser';
 import { bufinfoEntries, FdTable } from 'webgpu-dmabuf';
 import '../../demo/demo.js';
 import type { DmabufDemo } from '../../demo/demo.component.js';
-import { FrameEvent } from '../../components/frame/frame-event.js';
-import type { FrameLease } from '../../components/frame/frame-info.js';
+import { FrameEvent } from '../../elements/frame/frame-event.js';
+import type { FrameLease } from '../../elements/frame/frame-info.js';
 import { framesFlow, pageProblems, required, wait } from './demo-helpers.js';
-import { applyEffect, compareRgb } from '../components/effect-reference.js';
-import { readFrame } from '../components/frame-helpers.js';
+import { applyEffect, compareRgb } from '../elements/effect-reference.js';
+import { readFrame } from '../elements/frame-helpers.js';
 
 const problems = pageProblems();
 

@@ -2,11 +2,11 @@
 // plain storage buffer as packed RGBA; VideoFrameCapture finds the fastest that works, says
 // which once, and passes over a path the browser refuses; the pattern moves with time.
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { TestPatternCapture } from '../../components/camera/capture/test-pattern-capture.js';
-import { VideoFrameCapture } from '../../components/camera/capture/video-frame-capture.js';
-import type { VideoFramePath } from '../../components/camera/capture/frame-capture.js';
-import { CAMERA_PATHS } from '../../components/camera/camera-path.js';
-import { rgbaFrameLayout } from '../../components/kernels/frame-layout.js';
+import { TestPatternCapture } from '../../elements/camera/capture/test-pattern-capture.js';
+import { VideoFrameCapture } from '../../elements/camera/capture/video-frame-capture.js';
+import type { VideoFramePath } from '../../elements/camera/capture/frame-capture.js';
+import { CAMERA_PATHS } from '../../elements/camera/camera-path.js';
+import { rgbaFrameLayout } from '../../elements/kernels/frame-layout.js';
 import { newDevice, readBytes } from '../gpu/gpu-helpers.js';
 import { compareRgb } from './effect-reference.js';
 import { distinctReds } from './frame-helpers.js';

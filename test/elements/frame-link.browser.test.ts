@@ -3,10 +3,10 @@
 // in one page (a RealmLiveness each, joined by a MessageChannel), so the test sees both ends.
 import { afterEach, expect, test } from 'vitest';
 import { bufinfoEntries, FdSocket, FdTable, type RealmLiveness } from 'webgpu-dmabuf';
-import { FrameEvent } from '../../components/frame/frame-event.js';
-import type { FrameLease } from '../../components/frame/frame-info.js';
-import { FrameReceiver } from '../../components/worker/frame-receiver.js';
-import { FrameSender } from '../../components/worker/frame-sender.js';
+import { FrameEvent } from '../../elements/frame/frame-event.js';
+import type { FrameLease } from '../../elements/frame/frame-info.js';
+import { FrameReceiver } from '../../elements/worker/frame-receiver.js';
+import { FrameSender } from '../../elements/worker/frame-sender.js';
 import { exporterSource, type ExporterSource } from './exporter-source.js';
 import { expectNoBuffers, readFrame } from './frame-helpers.js';
 import { testPicture } from './test-source.js';

@@ -1,6 +1,6 @@
 // The effects of the filter's compute shader, computed on the CPU in plain JavaScript: what
-// the GPU's output is checked against. Same definitions as components/kernels/frame-effect.ts says.
-import type { FrameEffect } from '../../components/kernels/frame-effect.js';
+// the GPU's output is checked against. Same definitions as elements/kernels/frame-effect.ts says.
+import type { FrameEffect } from '../../elements/kernels/frame-effect.js';
 
 const luma = (rgba: Uint8Array, i: number) => 0.299 * (rgba[i] ?? 0) + 0.587 * (rgba[i + 1] ?? 0) + 0.114 * (rgba[i + 2] ?? 0);
 const byte = (value: number) => Math.min(255, Math.max(0, Math.round(value)));

@@ -2,8 +2,8 @@
 // of a plain EventTarget into an OffscreenCanvas, as a worker would host it.
 import { afterEach, expect, test } from 'vitest';
 import { bufinfoEntries } from 'webgpu-dmabuf';
-import type { FrameInfo } from '../../components/frame/frame-info.js';
-import { ViewRenderer } from '../../components/view/view-renderer.js';
+import type { FrameInfo } from '../../elements/frame/frame-info.js';
+import { ViewRenderer } from '../../elements/view/view-renderer.js';
 import { newDevice } from '../gpu/gpu-helpers.js';
 import { compareRgb } from './effect-reference.js';
 import { exporterSource, recordingHost, type ExporterSource, type HostRecord } from './exporter-source.js';

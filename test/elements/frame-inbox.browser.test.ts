@@ -3,7 +3,7 @@
 // already on its way), and stopping or failing ends every import and gives every lease back.
 import { afterEach, expect, test } from 'vitest';
 import { FdTable } from 'webgpu-dmabuf';
-import { FrameInbox, type InboxFrame } from '../../components/frame/frame-inbox.js';
+import { FrameInbox, type InboxFrame } from '../../elements/frame/frame-inbox.js';
 import { expectNoLeaks, newDevice, readTable } from '../gpu/gpu-helpers.js';
 import { expectNoBuffers } from './frame-helpers.js';
 import { testPicture, testSource, type TestSource } from './test-source.js';

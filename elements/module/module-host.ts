@@ -3,7 +3,7 @@ import type { GpuHeapStats } from 'webgpu-dmabuf';
 /**
  * What a module's logic reports to whatever hosts it: a `DmabufModule` element in the
  * page, or, in a module worker, the worker's messages to the element that hosts it
- * (components/worker/module-worker.ts). The logic classes (the filter's
+ * (elements/worker/module-worker.ts). The logic classes (the filter's
  * `FilterModule`, the view's `ViewRenderer`) know only this, never an element, so they run in
  * any realm with WebGPU. Types only: nothing here needs a DOM.
  */

@@ -1,9 +1,9 @@
 // A stand-in exporter with no element, for the module classes' tests: a FrameExporter on a
 // device of the test's own that offers frames of known bytes on a plain EventTarget, as a
 // module in a worker would have to.
-import { FrameExporter } from '../../components/frame/frame-exporter.js';
-import { rgbaFrameLayout, type FrameLayout } from '../../components/kernels/frame-layout.js';
-import type { ModuleHost } from '../../components/module/module-host.js';
+import { FrameExporter } from '../../elements/frame/frame-exporter.js';
+import { rgbaFrameLayout, type FrameLayout } from '../../elements/kernels/frame-layout.js';
+import type { ModuleHost } from '../../elements/module/module-host.js';
 import { newDevice } from '../gpu/gpu-helpers.js';
 
 export interface ExporterSource {

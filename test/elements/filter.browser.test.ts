@@ -1,7 +1,7 @@
 import { afterEach, expect, test } from 'vitest';
-import { FRAME_EFFECTS, type FrameEffect } from '../../components/kernels/frame-effect.js';
-import type { DmabufFilter } from '../../components/filter/filter.component.js';
-import '../../components/filter/filter.js';
+import { FRAME_EFFECTS, type FrameEffect } from '../../elements/kernels/frame-effect.js';
+import type { DmabufFilter } from '../../elements/filter/filter.component.js';
+import '../../elements/filter/filter.js';
 import { expectNoLeaks } from '../gpu/gpu-helpers.js';
 import { applyEffect, compareRgb } from './effect-reference.js';
 import { expectNoBuffers, nextFrame } from './frame-helpers.js';

@@ -1,8 +1,8 @@
 // Mounting <dmabuf-camera> in a test, and the teardown every camera test ends with: each
 // camera removed and settled without failing, mocks restored, no dma-buf left.
 import { afterEach, expect, vi } from 'vitest';
-import type { DmabufCamera } from '../../components/camera/camera.component.js';
-import '../../components/camera/camera.js';
+import type { DmabufCamera } from '../../elements/camera/camera.component.js';
+import '../../elements/camera/camera.js';
 import { expectNoBuffers } from './frame-helpers.js';
 
 /**

@@ -1,9 +1,9 @@
 import { expect, test, vi } from 'vitest';
 import { FdTable } from 'webgpu-dmabuf';
-import '../../components/camera/camera.js';
-import { CameraPathEvent } from '../../components/camera/camera-path-event.js';
-import { FrameEvent } from '../../components/frame/frame-event.js';
-import type { FrameLease } from '../../components/frame/frame-info.js';
+import '../../elements/camera/camera.js';
+import { CameraPathEvent } from '../../elements/camera/camera-path-event.js';
+import { FrameEvent } from '../../elements/frame/frame-event.js';
+import type { FrameLease } from '../../elements/frame/frame-info.js';
 import { cameraMounts } from './camera-mounts.js';
 import { distinctReds, nextFrame, readFrame } from './frame-helpers.js';
 

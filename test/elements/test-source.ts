@@ -2,8 +2,8 @@
 // of known bytes from a heap on the test's own device, through the same FrameRing and
 // FrameEvent protocol as <dmabuf-camera>.
 import { FdTable, GpuHeap } from 'webgpu-dmabuf';
-import { rgbaFrameLayout, type FrameLayout } from '../../components/kernels/frame-layout.js';
-import { FrameRing } from '../../components/frame/frame-ring.js';
+import { rgbaFrameLayout, type FrameLayout } from '../../elements/kernels/frame-layout.js';
+import { FrameRing } from '../../elements/frame/frame-ring.js';
 import { newDevice } from '../gpu/gpu-helpers.js';
 
 export interface TestSource {

@@ -4,10 +4,10 @@
 // once the old one is given back, and on close takes every frame back and leaves nothing.
 import { afterEach, expect, test } from 'vitest';
 import { bufinfoEntries, FdTable } from 'webgpu-dmabuf';
-import { FrameEvent } from '../../components/frame/frame-event.js';
-import { FrameExporter } from '../../components/frame/frame-exporter.js';
-import type { FrameLease } from '../../components/frame/frame-info.js';
-import { rgbaFrameLayout } from '../../components/kernels/frame-layout.js';
+import { FrameEvent } from '../../elements/frame/frame-event.js';
+import { FrameExporter } from '../../elements/frame/frame-exporter.js';
+import type { FrameLease } from '../../elements/frame/frame-info.js';
+import { rgbaFrameLayout } from '../../elements/kernels/frame-layout.js';
 import { newDevice } from '../gpu/gpu-helpers.js';
 import { expectNoBuffers, nextFrame, readFrame } from './frame-helpers.js';
 import { testPicture } from './test-source.js';

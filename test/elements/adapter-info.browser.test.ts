@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import '../../components/adapter-info/adapter-info.js';
+import '../../elements/adapter-info/adapter-info.js';
 
 test('<dmabuf-adapter-info> shows the vendor and architecture of the real adapter', async () => {
   const element = document.createElement('dmabuf-adapter-info');

@@ -2,8 +2,8 @@
 // (through an fd in a table of the test's own) and read their bytes back through CPU access.
 import { expect } from 'vitest';
 import { FdTable, PAGE_SIZE, bufinfoEntries } from 'webgpu-dmabuf';
-import { FrameEvent } from '../../components/frame/frame-event.js';
-import type { FrameInfo } from '../../components/frame/frame-info.js';
+import { FrameEvent } from '../../elements/frame/frame-event.js';
+import type { FrameInfo } from '../../elements/frame/frame-info.js';
 
 /** A frame's bytes, copied out through `beginCpuAccess` + `kmap` of every page. */
 export interface CapturedFrame {

@@ -42,7 +42,7 @@ export interface ModuleWorkerClientOptions {
 
 /**
  * The page's side of a module that runs in a worker of its own: it starts the module worker
- * (components/worker/module-worker.ts) with an `FdSocket` to it, relays the source's frames
+ * (elements/worker/module-worker.ts) with an `FdSocket` to it, relays the source's frames
  * there as fds (a {@link FrameSender}), dispatches the frames a filter makes back here as
  * `FrameEvent`s of the page (a {@link FrameReceiver}), and turns the worker's reports into
  * the element's `ModuleHost` calls. Its realm is listed for the inspector while it runs.

@@ -1,8 +1,8 @@
 import { afterEach, expect, test } from 'vitest';
 import { DmaFence, FdTable, GpuHeap } from 'webgpu-dmabuf';
-import { ModuleStatsEvent } from '../../components/module/module-stats-event.js';
-import type { DmabufInspector } from '../../components/inspector/inspector.component.js';
-import '../../components/inspector/inspector.js';
+import { ModuleStatsEvent } from '../../elements/module/module-stats-event.js';
+import type { DmabufInspector } from '../../elements/inspector/inspector.component.js';
+import '../../elements/inspector/inspector.js';
 import { expectNoLeaks, newDevice } from '../gpu/gpu-helpers.js';
 import { expectNoBuffers } from './frame-helpers.js';
 

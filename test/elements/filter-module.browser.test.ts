@@ -2,9 +2,9 @@
 // from a plain EventTarget and offers its own on another, as a worker would host it.
 import { afterEach, expect, test } from 'vitest';
 import { FdTable } from 'webgpu-dmabuf';
-import { FilterModule } from '../../components/filter/filter-module.js';
-import { FrameEvent } from '../../components/frame/frame-event.js';
-import type { FrameLease } from '../../components/frame/frame-info.js';
+import { FilterModule } from '../../elements/filter/filter-module.js';
+import { FrameEvent } from '../../elements/frame/frame-event.js';
+import type { FrameLease } from '../../elements/frame/frame-info.js';
 import { newDevice } from '../gpu/gpu-helpers.js';
 import { applyEffect, compareRgb } from './effect-reference.js';
 import { exporterSource, recordingHost, type ExporterSource, type HostRecord } from './exporter-source.js';

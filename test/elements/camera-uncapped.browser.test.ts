@@ -4,10 +4,10 @@
 // `uncapped` the pattern keeps its pace of one frame per animation frame. Counts only, never speed.
 import { expect, test, vi } from 'vitest';
 import { FdTable } from 'webgpu-dmabuf';
-import type { DmabufCamera } from '../../components/camera/camera.component.js';
-import '../../components/camera/camera.js';
-import { FrameEvent } from '../../components/frame/frame-event.js';
-import type { FrameLease } from '../../components/frame/frame-info.js';
+import type { DmabufCamera } from '../../elements/camera/camera.component.js';
+import '../../elements/camera/camera.js';
+import { FrameEvent } from '../../elements/frame/frame-event.js';
+import type { FrameLease } from '../../elements/frame/frame-info.js';
 import { cameraMounts } from './camera-mounts.js';
 import { distinctReds, nextFrame } from './frame-helpers.js';
 

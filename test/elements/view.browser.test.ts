@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
-import type { DmabufView } from '../../components/view/view.component.js';
-import '../../components/view/view.js';
+import type { DmabufView } from '../../elements/view/view.component.js';
+import '../../elements/view/view.js';
 import { expectNoLeaks } from '../gpu/gpu-helpers.js';
 import { compareRgb } from './effect-reference.js';
 import { expectNoBuffers } from './frame-helpers.js';
