@@ -28,9 +28,14 @@
  */
 
 /** CPU access: the rules of gpu/cpu-pages.ts, their overlaps and their place in the reservation. */
-const CPU = Object.freeze(['test/gpu/cpu-overlap.browser.test.ts', 'test/gpu/cpu-access.browser.test.ts', 'test/gpu/implicit-sync.browser.test.ts']);
+const CPU = Object.freeze(['test/gpu/cpu-overlap.browser.test.ts', 'test/gpu/cpu-access.browser.test.ts', 'test/gpu/implicit-sync.browser.test.ts', 'test/gpu/fenced-operations.browser.test.ts']);
 /** Device access: maps and unmaps on the heap's device and on others, their transfers and mirrors. */
-const DEVICE = Object.freeze(['test/gpu/device-access.browser.test.ts', 'test/gpu/implicit-sync.browser.test.ts', 'test/reliability/concurrency-findings.browser.test.ts']);
+const DEVICE = Object.freeze([
+  'test/gpu/device-access.browser.test.ts',
+  'test/gpu/implicit-sync.browser.test.ts',
+  'test/gpu/fenced-operations.browser.test.ts',
+  'test/reliability/concurrency-findings.browser.test.ts',
+]);
 /** Staging reuse: what a pooled buffer may still hold when CPU access or a transfer takes it again. */
 const STAGING = Object.freeze(['test/gpu/cpu-access.browser.test.ts', 'test/gpu/device-access.browser.test.ts']);
 /** Remote buffers: mirrors on a worker's or the page's device of a buffer another realm exports. */
@@ -279,8 +284,8 @@ export const mutations = Object.freeze([
   {
     id: 'gpu-heap/zero-copy-writer-skips-readers',
     file: HEAP,
-    find: "const wait = buf.resv.waitFor(movesFromDevice(dir) ? 'write' : 'read');",
-    replace: "const wait = buf.resv.waitFor('read');",
+    find: "buf.resv.waitFor(movesFromDevice(dir) ? 'write' : 'read')",
+    replace: "buf.resv.waitFor('read')",
     why: "a same-device map that writes does not wait for reads ahead: the importer's shader overwrites bytes a cross-device map is still copying",
     tests: DEVICE,
   },
