@@ -79,14 +79,11 @@ export function score(c) {
 const percent = (value) => (Number.isNaN(value) ? 'n/a' : `${value.toFixed(2)}%`);
 
 /**
- * The reason a surviving mutant is equivalent, when EQUIVALENT lists it.
- * @param {string} file
- * @param {string} mutator
- * @param {string} original
- * @param {string} replacement
+ * The note of EQUIVALENT that names a surviving mutant, if any.
+ * @param {{ file: string, mutator: string, line: string, original: string, replacement: string }} mutant
  */
-function equivalence(file, mutator, original, replacement) {
-  return EQUIVALENT.find((e) => e.file === file && e.mutator === mutator && e.original === original && e.replacement === replacement)?.reason;
+function equivalenceOf(mutant) {
+  return EQUIVALENT.find((e) => e.file === mutant.file && e.mutator === mutant.mutator && e.line === mutant.line && e.original === mutant.original && e.replacement === mutant.replacement);
 }
 
 /**
@@ -117,16 +114,21 @@ export function renderReport(report, how) {
       count(counts, mutant.status);
       count(total, mutant.status);
       if (!UNDETECTED.has(mutant.status)) continue;
-      const original = snippet(originalText(result.source, mutant.location));
-      const replacement = snippet(mutant.replacement ?? '');
+      const named = {
+        file,
+        mutator: mutant.mutatorName,
+        line: snippet(result.source.split('\n')[mutant.location.start.line - 1] ?? ''),
+        original: snippet(originalText(result.source, mutant.location)),
+        replacement: snippet(mutant.replacement ?? ''),
+      };
       const where = `${file}:${mutant.location.start.line}:${mutant.location.start.column}`;
-      const line = `- ${where} ${mutant.mutatorName}: ${code(original)} → ${code(replacement)}`;
-      const reason = equivalence(file, mutant.mutatorName, original, replacement);
-      if (reason !== undefined) {
-        equivalent.push(`${line}: ${reason}`);
-        unusedEquivalent = unusedEquivalent.filter((e) => !(e.file === file && e.mutator === mutant.mutatorName && e.original === original && e.replacement === replacement));
-      } else if (mutant.status === 'Survived') survivors.push(line);
-      else uncovered.push(line);
+      const entry = `- ${where} ${named.mutator}: ${code(named.original)} → ${code(named.replacement)} in ${code(named.line)}`;
+      const note = equivalenceOf(named);
+      if (note) {
+        equivalent.push(`${entry}: ${note.reason}`);
+        unusedEquivalent = unusedEquivalent.filter((e) => e !== note);
+      } else if (mutant.status === 'Survived') survivors.push(entry);
+      else uncovered.push(entry);
     }
     if (counts.killed + counts.timeout + counts.survived + counts.noCoverage + counts.other === 0) continue;
     rows.push(`| ${file} | ${percent(score(counts))} | ${counts.killed} | ${counts.timeout} | ${counts.survived} | ${counts.noCoverage} | ${counts.other} |`);
@@ -163,7 +165,7 @@ export function renderReport(report, how) {
     '',
     '## Surviving mutants',
     '',
-    'Each is a slip the Node tests do not notice: file:line:column, the mutator, the code and what it was replaced with.',
+    'Each is a slip the Node tests do not notice: file:line:column, the mutator, the code and what it was replaced with, in its line.',
     '',
     ...(survivors.length > 0 ? survivors : ['None.']),
     '',
@@ -171,7 +173,7 @@ export function renderReport(report, how) {
     '',
     ...(uncovered.length > 0 ? uncovered : ['None.']),
     ...(unusedEquivalent.length > 0 && !how.partial
-      ? ['', '## Equivalent-mutant notes that matched nothing', '', 'The code changed under these notes of scripts/mutation-equivalent.mjs: remove or update them.', '', ...unusedEquivalent.map((e) => `- ${e.file} ${e.mutator}: ${code(e.original)} → ${code(e.replacement)}`)]
+      ? ['', '## Equivalent-mutant notes that matched nothing', '', 'The code changed under these notes of scripts/mutation-equivalent.mjs: remove or update them.', '', ...unusedEquivalent.map((e) => `- ${e.file} ${e.mutator}: ${code(e.original)} → ${code(e.replacement)} in ${code(e.line)}`)]
       : []),
     '',
   ].join('\n');
