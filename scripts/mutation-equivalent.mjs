@@ -9,5 +9,79 @@
  * @typedef {{ file: string, mutator: string, line: string, original: string, replacement: string, reason: string }} Equivalent
  */
 
+/** The brand check's placeholder, replaced by the class's static block when the module loads, before any call. */
+const PLACEHOLDER = "the placeholder is replaced by the class's static block as the module loads, before anything can call it";
+
+/**
+ * The placeholder notes of a brand check declared as `let NAME: (value: unknown) => boolean = () => false;`.
+ * @param {string} file
+ * @param {string} name
+ * @returns {Equivalent[]}
+ */
+const placeholder = (file, name) => {
+  const line = `let ${name}: (value: unknown) => boolean = () => false;`;
+  return [
+    { file, mutator: 'ArrowFunction', line, original: '() => false', replacement: '() => undefined', reason: PLACEHOLDER },
+    { file, mutator: 'BooleanLiteral', line, original: 'false', replacement: 'true', reason: PLACEHOLDER },
+  ];
+};
+
+/** Mutants of `waitFor`'s shortcut: a promise that settles as the original, a few microtask turns later. */
+const SHORTCUT =
+  "afterAll of the same waits settles as the original's one promise does (the same value, the same first error), only microtask turns later, and every caller awaits it: no order between operations changes";
+
 /** @type {readonly Equivalent[]} */
-export const EQUIVALENT = [];
+export const EQUIVALENT = [
+  ...placeholder('src/dma-fence.ts', 'isFence'),
+  ...placeholder('src/dma-fence-timeline.ts', 'isTimeline'),
+  ...placeholder('src/dma-resv.ts', 'isResv'),
+  ...placeholder('src/fd-table.ts', 'isTable'),
+  {
+    file: 'src/dma-fence-array.ts',
+    mutator: 'ArrayDeclaration',
+    line: '#parts: readonly DmaFence[] = [];',
+    original: '[]',
+    replacement: '["Stryker was here"]',
+    reason: 'mergeFences calls follow(), which sets the parts, before the merged fence is returned: the initial value is never read',
+  },
+  {
+    file: 'src/dma-fence.ts',
+    mutator: 'ArrayDeclaration',
+    line: 'this.#callbacks = [];',
+    original: '[]',
+    replacement: '["Stryker was here"]',
+    reason: 'once signalled, addCallback adds nothing and wait answers at once; only removeCallback reads the list, and it looks for the function it is given, never that string',
+  },
+  {
+    file: 'src/fd-table.ts',
+    mutator: 'ConditionalExpression',
+    line: "const entry = typeof fd === 'number' ? this.#entries.get(fd) : undefined;",
+    original: "typeof fd === 'number'",
+    replacement: 'true',
+    reason: "the table's keys are numbers and a Map finds a key only by SameValueZero, so get() of any other value is undefined too: EBADF either way",
+  },
+  {
+    file: 'src/dma-resv.ts',
+    mutator: 'ArrayDeclaration',
+    line: 'if (fence instanceof OperationFence) (queued ??= []).push(fence.whenQueued);',
+    original: '[]',
+    replacement: '["Stryker was here"]',
+    reason: `a string among the waits is settled at once: ${SHORTCUT}`,
+  },
+  {
+    file: 'src/dma-resv.ts',
+    mutator: 'ArrayDeclaration',
+    line: 'const all = [...(queued ?? []), ...(fences ? [whenAll(fences)] : [])];',
+    original: '[]',
+    replacement: '["Stryker was here"]',
+    reason: `a string among the waits is settled at once: ${SHORTCUT}`,
+  },
+  {
+    file: 'src/dma-resv.ts',
+    mutator: 'ConditionalExpression',
+    line: 'return this.#unlessCancelled(all.length === 1 && all[0] ? all[0] : afterAll(all…',
+    original: 'all.length === 1 && all[0]',
+    replacement: 'false',
+    reason: SHORTCUT,
+  },
+];

@@ -57,3 +57,21 @@ test('install with a cloexec that is not a boolean is EINVAL naming install, and
   expect(buf.refCount).toBe(1);
   buf.put();
 });
+
+test("a spawned table's inherited fds are not close-on-exec: a table it spawns inherits them in turn", () => {
+  const parent = new FdTable();
+  const buf = memoryDmaBuf(8);
+  const fd = parent.install(buf, { cloexec: false });
+  buf.put();
+  const child = parent.spawn();
+  expect(child.isCloexec(fd)).toBe(false);
+  const grandchild = child.spawn();
+  expect(grandchild.openFds()).toEqual([fd]);
+  expect(buf.refCount).toBe(3);
+  for (const table of [grandchild, child, parent]) table.closeAll();
+  expect(buf.released).toBe(true);
+});
+
+test('isCloexec of an fd not open is EBADF naming isCloexec and the fd', () => {
+  expect(() => new FdTable().isCloexec(9)).toThrow('EBADF: isCloexec: fd 9 is not open in this table');
+});

@@ -143,3 +143,16 @@ test('addFence on a cancelled reservation is EINVAL naming the call, and adds no
   expect(() => { resv.addFence(new DmaFence(), 'write'); }).toThrow('EINVAL: addFence: the buffer was released while the operation was under way');
   expect(resv.getFences('bookkeep')).toEqual([]);
 });
+
+test('cancelling a reservation rejects the operations waiting in it with EINVAL saying why, the reason as its cause', async () => {
+  const resv = new DmaResv();
+  resv.addFence(new DmaFence(), 'write');
+  const read = resv.enter('read');
+  const reason = new DmaBufError('EINVAL', 'put: released');
+  resv.cancel(reason);
+  const error: unknown = await read.ready?.catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(DmaBufError);
+  expect((error as DmaBufError).message).toBe('EINVAL: the buffer was released while the operation waited for fences in its reservation');
+  expect((error as DmaBufError).cause).toBe(reason);
+  read.done();
+});
