@@ -1,6 +1,7 @@
 // A timeline's fences signal in the order of their points, whatever order they were made in
 // (src/dma-fence-timeline.ts): an earlier point made after a later one is not held back by
-// it, and fences of one point signal in the order they were made. Bad arguments are named.
+// it, fences of one point signal in the order they were made, and a fence for a point already
+// reached is signalled from the start. Bad arguments are named.
 import { expect, test } from 'vitest';
 import { DmaFenceTimeline } from '../../src/dma-fence-timeline.js';
 
@@ -41,6 +42,13 @@ test('an advance signals exactly the fences it reaches, in order, and the rest s
   expect(fences.map((f) => f.signaled)).toEqual([false, true, true, false]);
   timeline.advance();
   expect(signalled).toEqual(['#1 at 1', '#2 at 2', '#0 at 3', '#3 at 3']);
+});
+
+test('a fence for a point the timeline has reached or passed is signalled when it is made', () => {
+  const timeline = new DmaFenceTimeline('reached');
+  timeline.advance(3);
+  expect([timeline.fence(2).signaled, timeline.fence(3).signaled, timeline.fence(4).signaled]).toEqual([true, true, false]);
+  timeline.advance();
 });
 
 test('timeline.fence(0) is EINVAL naming the call and the seqno', () => {
