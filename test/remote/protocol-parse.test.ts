@@ -19,7 +19,7 @@ const fence = { id: 1, usage: 'write', back: false };
 const info = { grant: 1, key: 'k', size: 1, name: null, exporter: 'memory', fences: [fence], layout: { contiguous: false, align: 1 } };
 
 /** A well-formed message of every kind, as parse returns it (the marker aside). */
-const VALID: Readonly<Record<string, Fields>> = {
+const VALID = {
   hello: { kind: 'hello', realm: 'r', reply: false, inherit: true, ring: null },
   shutdown: { kind: 'shutdown' },
   chunk: { kind: 'chunk', slot: 0, len: 1, call: 1, reply: true, total: 1 },
@@ -32,7 +32,7 @@ const VALID: Readonly<Record<string, Fields>> = {
   reply: { kind: 'reply', call: 1, bytes: null, shared: 0, error: null },
   fence: { kind: 'fence', grant: 1, mine: true, fence },
   signal: { kind: 'signal', fence: 1, error: null },
-};
+} satisfies Record<string, Fields>;
 
 const onWire = (fields: Fields): Fields => ({ dmabuf: MARKER, ...fields });
 const withInfo = (kind: 'fd' | 'inherit', changes: Fields): Fields =>
