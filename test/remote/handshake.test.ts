@@ -1,0 +1,147 @@
+// How two ends of an FdSocket find each other (remote/connection.ts): each posts a hello and
+// answers every first-hand hello of its peer, so an end made on a port that already dropped
+// the other's hello still connects; an endpoint without start() (a Worker, a worker's global
+// scope) works; a hello that names another realm changes nothing and is not answered; a child
+// whose other end is not spawnWorker's parent inherits no fds instead of waiting for them; and
+// once the other end's socket is closed, a send fails at once, taking no reference. Waits are
+// for messages to go round (quiesce), never for a clock: a slip fails with what is missing.
+import { afterEach, expect, test } from 'vitest';
+import { bufinfoEntries } from '../../src/bufinfo.js';
+import { FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
+import { MARKER } from '../../remote/protocol.js';
+import { inheritedFdTableWith } from '../../remote/spawn-worker.js';
+import { memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
+import { memoryDeviceAccess } from './memory-device-access.js';
+import { quiesce, TestRealms, type TestRealm } from './realms.js';
+
+let realms = new TestRealms();
+
+afterEach(async () => {
+  await realms.closeAll();
+  realms = new TestRealms();
+  expect(bufinfoEntries()).toEqual([]);
+});
+
+/** A socket of `realm` on `endpoint`, closed with the realm at the end of the test. */
+function socketOf(realm: TestRealm, endpoint: FdSocketEndpoint): FdSocket {
+  const socket = new FdSocket(endpoint, { liveness: realm.liveness, deviceAccess: memoryDeviceAccess() });
+  realm.sockets.push(socket);
+  return socket;
+}
+
+/** The outcome of `promise` once messages have gone round, or 'pending'. */
+async function outcome<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown } | 'pending'> {
+  let result: { value: T } | { error: unknown } | 'pending' = 'pending';
+  promise.then(
+    (value) => { result = { value }; },
+    (error: unknown) => { result = { error }; },
+  );
+  await quiesce();
+  return result;
+}
+
+/** Sends a buffer of `size` bytes from `from` to `to` over the sockets, and checks that it arrived. */
+async function expectCarries(from: TestRealm, fromSocket: FdSocket, to: TestRealm, toSocket: FdSocket): Promise<void> {
+  const buf = memoryDmaBuf(64);
+  memoryStorage(buf).bytes.fill(7);
+  const fd = from.table.install(buf);
+  buf.put();
+  const received = toSocket.receive(to.table);
+  expect(await outcome(fromSocket.send(from.table, fd)), 'the send is acknowledged').toEqual({ value: undefined });
+  const got = await outcome(received);
+  expect(got, 'the fd is received').toMatchObject({ value: expect.any(Number) as number });
+  const theirs = to.table.get((got as { value: number }).value);
+  expect(theirs.size).toBe(64);
+  theirs.put();
+}
+
+test("an endpoint without start() (a Worker, a worker's global scope) carries fds", async () => {
+  const a = realms.realm('a');
+  const b = realms.realm('b');
+  const { port1, port2 } = new MessageChannel();
+  a.ports.push(port1);
+  b.ports.push(port2);
+  // What a Worker offers: postMessage and message events, and no start(); it delivers by itself.
+  const workerLike: FdSocketEndpoint = {
+    postMessage: (message, transfer) => { port2.postMessage(message, transfer); },
+    addEventListener: (type, listener) => { port2.addEventListener(type, listener); },
+    removeEventListener: (type, listener) => { port2.removeEventListener(type, listener); },
+  };
+  port2.start();
+  const ab = socketOf(a, port1);
+  const ba = socketOf(b, workerLike);
+  await expectCarries(a, ab, b, ba);
+});
+
+test("an end made on a port that already dropped the other end's hello still connects: the other end answers its hello", async () => {
+  const a = realms.realm('a');
+  const b = realms.realm('b');
+  const { port1, port2 } = new MessageChannel();
+  a.ports.push(port1);
+  b.ports.push(port2);
+  // Started with no listener: what comes now is delivered to no one, as to a worker that has
+  // not yet made its socket.
+  port2.start();
+  const ab = socketOf(a, port1);
+  await quiesce();
+  const ba = socketOf(b, port2);
+  await expectCarries(a, ab, b, ba);
+  await expectCarries(b, ba, a, ab);
+});
+
+test('a first-hand hello of the known peer is answered again; one naming another realm is not, and changes nothing', async () => {
+  const a = realms.realm('a');
+  const b = realms.realm('b');
+  const { ab, ba, portB } = realms.link(a, b);
+  await expectCarries(a, ab, b, ba);
+  const hellos: unknown[] = [];
+  portB.addEventListener('message', (event: MessageEvent) => {
+    const data = event.data as { kind?: unknown };
+    if (data.kind === 'hello') hellos.push(data);
+  });
+  portB.postMessage({ dmabuf: MARKER, kind: 'hello', realm: 'someone else', reply: false, inherit: false, ring: null });
+  await quiesce();
+  expect(hellos, 'a stranger is not answered').toEqual([]);
+  portB.postMessage({ dmabuf: MARKER, kind: 'hello', realm: 'b', reply: false, inherit: false, ring: null });
+  await quiesce();
+  expect(hellos, 'the peer is answered').toMatchObject([{ kind: 'hello', realm: 'a', reply: true }]);
+  await expectCarries(a, ab, b, ba);
+});
+
+test("a child whose other end is not spawnWorker's parent inherits no fds, and does not wait for any", async () => {
+  const parent = realms.realm('parent');
+  const child = realms.realm('child');
+  const { port1, port2 } = new MessageChannel();
+  parent.ports.push(port1);
+  child.ports.push(port2);
+  const buf = memoryDmaBuf(16);
+  parent.table.install(buf, { cloexec: false });
+  buf.put();
+  socketOf(parent, port1);
+  const connect = (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => {
+    const socket = new FdSocket(endpoint, options);
+    child.sockets.push(socket);
+    return socket;
+  };
+  const inherited = await outcome(inheritedFdTableWith(connect, port2, { liveness: child.liveness, deviceAccess: memoryDeviceAccess() }));
+  expect(inherited, 'resolved').toMatchObject({ value: {} });
+  const { table } = (inherited as { value: Awaited<ReturnType<typeof inheritedFdTableWith>> }).value;
+  expect(table.openFds()).toEqual([]);
+});
+
+test("once the other end's socket is closed, a send fails with EBADF at once and takes no reference", async () => {
+  const a = realms.realm('a');
+  const b = realms.realm('b');
+  const { ab, ba } = realms.link(a, b);
+  await expectCarries(a, ab, b, ba);
+  ba.close();
+  await quiesce();
+  const buf = memoryDmaBuf(16);
+  const fd = a.table.install(buf);
+  const before = buf.refCount;
+  const sent = ab.send(a.table, fd);
+  expect(buf.refCount, 'no grant taken for the closed end').toBe(before);
+  await expect(sent).rejects.toThrow('EBADF: send: the other end of the socket is closed');
+  expect(buf.refCount).toBe(before);
+  buf.put();
+});
