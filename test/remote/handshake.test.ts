@@ -1,13 +1,14 @@
 // How two ends of an FdSocket find each other (remote/connection.ts): each posts a hello and
 // answers every first-hand hello of its peer, so an end made on a port that already dropped
 // the other's hello still connects; an endpoint without start() (a Worker, a worker's global
-// scope) works; a hello that names another realm changes nothing and is not answered; a child
+// scope) works; a hello that names another realm changes nothing and is not answered, and a
+// repeated one of the peer sets nothing up anew; a child
 // whose other end is not spawnWorker's parent inherits no fds instead of waiting for them; and
 // once the other end's socket is closed, a send fails at once, taking no reference. Waits are
 // for messages to go round (quiesce), never for a clock: a slip fails with what is missing.
 import { afterEach, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
-import { FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
+import { connectionOf, FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
 import { MARKER } from '../../remote/protocol.js';
 import { inheritedFdTableWith } from '../../remote/spawn-worker.js';
 import { memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
@@ -29,6 +30,13 @@ function socketOf(realm: TestRealm, endpoint: FdSocketEndpoint): FdSocket {
   return socket;
 }
 
+/** How inheritedFdTableWith makes the child's socket: one of `child`'s, closed with it. */
+const childConnect = (child: TestRealm) => (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => {
+  const socket = new FdSocket(endpoint, options);
+  child.sockets.push(socket);
+  return socket;
+};
+
 /** The outcome of `promise` once messages have gone round, or 'pending'. */
 async function outcome<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown } | 'pending'> {
   let result: { value: T } | { error: unknown } | 'pending' = 'pending';
@@ -40,10 +48,13 @@ async function outcome<T>(promise: Promise<T>): Promise<{ value: T } | { error: 
   return result;
 }
 
-/** Sends a buffer of `size` bytes from `from` to `to` over the sockets, and checks that it arrived. */
-async function expectCarries(from: TestRealm, fromSocket: FdSocket, to: TestRealm, toSocket: FdSocket): Promise<void> {
+/**
+ * Sends a buffer of 64 bytes of `value` from `from` to `to` over the sockets, and checks that
+ * it arrived and that `to` reads its bytes (through the transport's ring or in messages).
+ */
+async function expectCarries(from: TestRealm, fromSocket: FdSocket, to: TestRealm, toSocket: FdSocket, value = 7): Promise<void> {
   const buf = memoryDmaBuf(64);
-  memoryStorage(buf).bytes.fill(7);
+  memoryStorage(buf).bytes.fill(value);
   const fd = from.table.install(buf);
   buf.put();
   const received = toSocket.receive(to.table);
@@ -52,6 +63,11 @@ async function expectCarries(from: TestRealm, fromSocket: FdSocket, to: TestReal
   expect(got, 'the fd is received').toMatchObject({ value: expect.any(Number) as number });
   const theirs = to.table.get((got as { value: number }).value);
   expect(theirs.size).toBe(64);
+  expect(await outcome(theirs.beginCpuAccess(0, 64, 'from-device')), 'the bytes are read').toEqual({ value: undefined });
+  const page = theirs.kmap(0);
+  expect([...page.subarray(0, 64)]).toEqual(new Array<number>(64).fill(value));
+  theirs.kunmap(0, page);
+  theirs.endCpuAccess(0, 64, 'from-device');
   theirs.put();
 }
 
@@ -87,6 +103,26 @@ test("an end made on a port that already dropped the other end's hello still con
   const ba = socketOf(b, port2);
   await expectCarries(a, ab, b, ba);
   await expectCarries(b, ba, a, ab);
+  expect(ba.transport, 'both ends run the transport both offered').toBe(ab.transport);
+});
+
+test("a child made on a port that already dropped its parent's hello still inherits the parent's fds", async () => {
+  const parent = realms.realm('parent');
+  const child = realms.realm('child');
+  const { port1, port2 } = new MessageChannel();
+  parent.ports.push(port1);
+  child.ports.push(port2);
+  const buf = memoryDmaBuf(16);
+  const fd = parent.table.install(buf, { cloexec: false });
+  buf.put();
+  port2.start();
+  connectionOf(socketOf(parent, port1)).inheritFrom(parent.table.spawn());
+  await quiesce();
+  const inherited = await outcome(inheritedFdTableWith(childConnect(child), port2, { liveness: child.liveness, deviceAccess: memoryDeviceAccess() }));
+  expect(inherited, 'resolved').toMatchObject({ value: {} });
+  const { table } = (inherited as { value: Awaited<ReturnType<typeof inheritedFdTableWith>> }).value;
+  expect(table.openFds()).toEqual([fd]);
+  table.closeAll();
 });
 
 test('a first-hand hello of the known peer is answered again; one naming another realm is not, and changes nothing', async () => {
@@ -105,10 +141,15 @@ test('a first-hand hello of the known peer is answered again; one naming another
   portB.postMessage({ dmabuf: MARKER, kind: 'hello', realm: 'b', reply: false, inherit: false, ring: null });
   await quiesce();
   expect(hellos, 'the peer is answered').toMatchObject([{ kind: 'hello', realm: 'a', reply: true }]);
-  await expectCarries(a, ab, b, ba);
+  // Nothing was set up anew: bytes keep flowing through the same transport, both ways.
+  await expectCarries(a, ab, b, ba, 9);
+  await expectCarries(b, ba, a, ab, 11);
 });
 
-test("a child whose other end is not spawnWorker's parent inherits no fds, and does not wait for any", async () => {
+test.each([
+  ['its first hello', false],
+  ["only its answer, the child's port having dropped its first hello", true],
+])("a child whose other end is not spawnWorker's parent inherits no fds, and does not wait for any (the child hears %s)", async (_heard, dropFirst) => {
   const parent = realms.realm('parent');
   const child = realms.realm('child');
   const { port1, port2 } = new MessageChannel();
@@ -117,13 +158,10 @@ test("a child whose other end is not spawnWorker's parent inherits no fds, and d
   const buf = memoryDmaBuf(16);
   parent.table.install(buf, { cloexec: false });
   buf.put();
+  if (dropFirst) port2.start();
   socketOf(parent, port1);
-  const connect = (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => {
-    const socket = new FdSocket(endpoint, options);
-    child.sockets.push(socket);
-    return socket;
-  };
-  const inherited = await outcome(inheritedFdTableWith(connect, port2, { liveness: child.liveness, deviceAccess: memoryDeviceAccess() }));
+  await quiesce();
+  const inherited = await outcome(inheritedFdTableWith(childConnect(child), port2, { liveness: child.liveness, deviceAccess: memoryDeviceAccess() }));
   expect(inherited, 'resolved').toMatchObject({ value: {} });
   const { table } = (inherited as { value: Awaited<ReturnType<typeof inheritedFdTableWith>> }).value;
   expect(table.openFds()).toEqual([]);
