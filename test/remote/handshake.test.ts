@@ -2,7 +2,7 @@
 // answers every first-hand hello of its peer, so an end made on a port that already dropped
 // the other's hello still connects; an endpoint without start() (a Worker, a worker's global
 // scope) works; a hello that names another realm changes nothing and is not answered, and a
-// repeated one of the peer sets nothing up anew; a child
+// repeated one of the peer sets nothing up anew; nothing before the hello counts; a child
 // whose other end is not spawnWorker's parent inherits no fds instead of waiting for them; and
 // once the other end's socket is closed, a send fails at once, taking no reference. Waits are
 // for messages to go round (quiesce), never for a clock: a slip fails with what is missing.
@@ -165,6 +165,34 @@ test.each([
   expect(inherited, 'resolved').toMatchObject({ value: {} });
   const { table } = (inherited as { value: Awaited<ReturnType<typeof inheritedFdTableWith>> }).value;
   expect(table.openFds()).toEqual([]);
+});
+
+test("what comes before the other end's hello is ignored: a drop ahead of it gives back none of the sends already made", async () => {
+  const b = realms.realm('b');
+  const { port1, port2 } = new MessageChannel();
+  b.ports.push(port1, port2);
+  const ba = socketOf(b, port2);
+  const buf = memoryDmaBuf(16);
+  const fd = b.table.install(buf);
+  buf.put();
+  const sent = ba.send(b.table, fd);
+  const held = buf.refCount;
+  const fds: unknown[] = [];
+  port1.addEventListener('message', (event: MessageEvent) => {
+    const data = event.data as { kind?: unknown };
+    if (data.kind === 'fd') fds.push(data);
+  });
+  port1.start();
+  port1.postMessage({ dmabuf: MARKER, kind: 'drop', grant: 1, count: 1 });
+  port1.postMessage({ dmabuf: MARKER, kind: 'hello', realm: 'by hand', reply: false, inherit: false, ring: null });
+  await quiesce();
+  expect(buf.refCount, 'the grant still holds its reference').toBe(held);
+  expect(fds, 'the send went out after the hello').toMatchObject([{ kind: 'fd', seq: 1, info: { grant: 1 } }]);
+  port1.postMessage({ dmabuf: MARKER, kind: 'ack', seq: 1, ok: true });
+  port1.postMessage({ dmabuf: MARKER, kind: 'drop', grant: 1, count: 1 });
+  await expect(sent).resolves.toBeUndefined();
+  await quiesce();
+  expect(buf.refCount, 'the drop after the hello gives it back').toBe(held - 1);
 });
 
 test("once the other end's socket is closed, a send fails with EBADF at once and takes no reference", async () => {
