@@ -4,7 +4,8 @@
 // scope) works; a hello that names another realm changes nothing and is not answered, and a
 // repeated one of the peer sets nothing up anew; nothing before the hello counts; a child
 // whose other end is not spawnWorker's parent inherits no fds instead of waiting for them; and
-// once the other end's socket is closed, a send fails at once, taking no reference. Waits are
+// once the other end's socket is closed, a send or a receive fails at once, a send taking no
+// reference. Waits are
 // for messages to go round (quiesce), never for a clock: a slip fails with what is missing.
 import { afterEach, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
@@ -195,7 +196,7 @@ test("what comes before the other end's hello is ignored: a drop ahead of it giv
   expect(buf.refCount, 'the drop after the hello gives it back').toBe(held - 1);
 });
 
-test("once the other end's socket is closed, a send fails with EBADF at once and takes no reference", async () => {
+test("once the other end's socket is closed, a send fails with EBADF at once and takes no reference, and so does a receive", async () => {
   const a = realms.realm('a');
   const b = realms.realm('b');
   const { ab, ba } = realms.link(a, b);
@@ -210,4 +211,7 @@ test("once the other end's socket is closed, a send fails with EBADF at once and
   await expect(sent).rejects.toThrow('EBADF: send: the other end of the socket is closed');
   expect(buf.refCount).toBe(before);
   buf.put();
+  expect(await outcome(ab.receive(a.table)), 'a receive with nothing queued fails at once').toMatchObject({
+    error: { code: 'EBADF', message: 'EBADF: receive: the other end of the socket is closed and nothing is left to receive' },
+  });
 });
