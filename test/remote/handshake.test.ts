@@ -5,8 +5,8 @@
 // repeated one of the peer sets nothing up anew; nothing before the hello counts; a child
 // whose other end is not spawnWorker's parent inherits no fds instead of waiting for them; and
 // once the other end's socket is closed, a send or a receive fails at once, a send taking no
-// reference. Waits are
-// for messages to go round (quiesce), never for a clock: a slip fails with what is missing.
+// reference. Waits are for messages to go round (quiesce), never for a clock: a slip fails
+// with what is missing.
 import { afterEach, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import { connectionOf, FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
