@@ -107,7 +107,7 @@ test("an end made on a port that already dropped the other end's hello still con
   expect(ba.transport, 'both ends run the transport both offered').toBe(ab.transport);
 });
 
-test("a child made on a port that already dropped its parent's hello still inherits the parent's fds", async () => {
+test("a child made on a port that already dropped its parent's hello still inherits the parent's fds, and the socket carries fds on from there", async () => {
   const parent = realms.realm('parent');
   const child = realms.realm('child');
   const { port1, port2 } = new MessageChannel();
@@ -117,13 +117,17 @@ test("a child made on a port that already dropped its parent's hello still inher
   const fd = parent.table.install(buf, { cloexec: false });
   buf.put();
   port2.start();
-  connectionOf(socketOf(parent, port1)).inheritFrom(parent.table.spawn());
+  const parentSocket = socketOf(parent, port1);
+  connectionOf(parentSocket).inheritFrom(parent.table.spawn());
   await quiesce();
   const inherited = await outcome(inheritedFdTableWith(childConnect(child), port2, { liveness: child.liveness, deviceAccess: memoryDeviceAccess() }));
   expect(inherited, 'resolved').toMatchObject({ value: {} });
-  const { table } = (inherited as { value: Awaited<ReturnType<typeof inheritedFdTableWith>> }).value;
+  const { table, socket } = (inherited as { value: Awaited<ReturnType<typeof inheritedFdTableWith>> }).value;
   expect(table.openFds()).toEqual([fd]);
   table.closeAll();
+  // The socket carries fds on from there, both ways.
+  await expectCarries(parent, parentSocket, child, socket);
+  await expectCarries(child, socket, parent, parentSocket);
 });
 
 test('a first-hand hello of the known peer is answered again; one naming another realm is not, and changes nothing', async () => {
