@@ -45,7 +45,7 @@ const layering = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '**/*.d.ts'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'reports/', '.stryker-tmp/', '**/*.d.ts'] },
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
