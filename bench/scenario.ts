@@ -5,7 +5,7 @@
 import type { GpuHeap } from 'webgpu-dmabuf';
 import type { TgpuRoot } from 'typegpu';
 
-/** The scenarios (issues 6, 13 and 15), in the order they run. */
+/** The scenarios, in the order they run. */
 export const SCENARIO_IDS = ['cpu-read', 'cpu-write', 'page-latency', 'map-same-device', 'map-cross-device', 'map-cross-realm', 'camera-pipeline', 'frame-pipeline'] as const;
 
 /** One scenario's name. */

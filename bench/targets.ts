@@ -19,13 +19,13 @@ export interface TargetResult {
   readonly detail: string;
 }
 
-/** The most main-thread time per frame the worker pipeline may take, as a share of the device-per-module pipeline's (issue 13). */
+/** The most main-thread time per frame the worker pipeline may take,, as a share of the device-per-module pipeline's. */
 export const WORKERS_MAIN_THREAD_SHARE = 0.25;
 
 /**
  * `camera-pipeline`'s targets, judged on its `results` (medians over the timed windows):
  *
- * - `camera-pipeline/workers-main-thread` (issue 13): with a worker per module (`workers`),
+ * - `camera-pipeline/workers-main-thread`: with a worker per module (`workers`),
  *   main-thread ms per frame at most {@link WORKERS_MAIN_THREAD_SHARE} of a device per module's
  *   (`independent`), at a frame rate no lower (its fps median at or above `independent`'s).
  *   Not judged without both variants, or without main-thread time (no DevTools clock).

@@ -112,7 +112,7 @@ test('<dmabuf-bench> quick run: every scenario yields a median, min and max for 
     // With a worker per module every frame shown was read out of the camera's heap into the filter's worker at least once.
     const cameraFrameBytes = (pipeline?.frame?.width ?? 0) * (pipeline?.frame?.height ?? 0) * 4;
     expect(pipeline?.results.find((r) => r.variant === 'workers')?.bytesCopiedPerFrame).toBeGreaterThanOrEqual(cameraFrameBytes);
-    // Issue 13's target is judged (met or missed: speed is not this test's to say), in the JSON and the text.
+    // The worker pipeline's main-thread target is judged (met or missed: speed is not this test's to say), in the JSON and the text.
     expect(pipeline?.targets?.map((t) => [t.id, t.verdict === 'met' || t.verdict === 'missed'])).toEqual([['camera-pipeline/workers-main-thread', true]]);
     expect(element.reportText).toMatch(/target (met|missed): a worker per module: main-thread ms per frame <= 0\.25 x/);
     expect(element.shadowRoot?.querySelector('[data-target="camera-pipeline/workers-main-thread"]')?.getAttribute('data-verdict')).toMatch(/^(met|missed)$/);

@@ -261,7 +261,7 @@ describe('a run against itself', () => {
 describe('camera-pipeline with a worker per module, and its target', () => {
   const saved = readdirSync(runsDir).filter((name) => name.endsWith('.json'));
   const workersLabel = { id: 'workers', label: 'dmabuf, a worker per module', role: 'ours' } as const;
-  /** This run: a device per module, a worker per module and naive, with issue 13's target judged. */
+  /** This run: a device per module, a worker per module and naive, with the worker pipeline's main-thread target judged. */
   function withWorkers(workersMainMs: number, workersFps: number): PipelineResult {
     const results = [pipelineVariant('independent', 20, 12, 1), pipelineVariant('workers', workersFps, workersMainMs, workersFps / 20), pipelineVariant('naive', 20, 14, 1)];
     const base = pipeline(results);
