@@ -19,7 +19,7 @@ export interface TargetResult {
   readonly detail: string;
 }
 
-/** The most main-thread time per frame the worker pipeline may take,, as a share of the device-per-module pipeline's. */
+/** The most main-thread time per frame the worker pipeline may take, as a share of the device-per-module pipeline's. */
 export const WORKERS_MAIN_THREAD_SHARE = 0.25;
 
 /**
