@@ -1,0 +1,115 @@
+// Reads and writes of a whole remote buffer whose exporter can hand out the whole buffer at once
+// (`vmap`): the exporting realm serves them from that one view (remote/serve.ts), and over either
+// transport the bytes arrive exactly, the exporter's own memory stays its own (a view of it is
+// copied, never transferred away), and it can be read again. The exporter here is a small one
+// over plain memory with a vmap op, as a heap's buffers have; the memory exporter of the other
+// tests has none.
+import { afterEach, expect, test } from 'vitest';
+import { bufinfoEntries } from '../../src/bufinfo.js';
+import { exportDmaBuf, type DmaBuf } from '../../src/dma-buf.js';
+import type { DmaBufOps } from '../../src/ops.js';
+import { PAGE_SIZE } from '../../src/page.js';
+import type { FdSocketTransport } from '../../remote/fd-socket.js';
+import { quiesce, TestRealms } from './realms.js';
+
+let realms = new TestRealms();
+
+afterEach(async () => {
+  await realms.closeAll();
+  realms = new TestRealms();
+  expect(bufinfoEntries()).toEqual([]);
+});
+
+const SIZE = 2 * PAGE_SIZE + 100;
+
+/** A buffer over `storage` whose exporter has vmap; `calls` records the ops called. */
+function vmapBuffer(storage: Uint8Array, calls: string[]): DmaBuf {
+  const page = (n: number) => storage.subarray(n * PAGE_SIZE, Math.min(storage.length, (n + 1) * PAGE_SIZE));
+  const ops: DmaBufOps = {
+    mapDmaBuf: () => Promise.resolve({ segments: [] }),
+    unmapDmaBuf: () => undefined,
+    release: () => undefined,
+    kmap: (_priv, _buf, n) => {
+      calls.push(`kmap ${String(n)}`);
+      return page(n);
+    },
+    kmapAtomic: (_priv, _buf, n) => page(n),
+    vmap: () => {
+      calls.push('vmap');
+      return storage;
+    },
+    vunmap: () => { calls.push('vunmap'); },
+  };
+  return exportDmaBuf({ priv: {}, ops, size: storage.length, exporter: 'vmap' });
+}
+
+/** Realm `b` holds a remote buffer of realm `a`'s, over `storage`, on sockets of `transport`. */
+async function remote(transport: FdSocketTransport, storage: Uint8Array) {
+  const a = realms.realm('a');
+  const b = realms.realm('b');
+  const { ab, ba } = realms.link(a, b, { transport });
+  const calls: string[] = [];
+  const buf = vmapBuffer(storage, calls);
+  const fd = a.table.install(buf);
+  buf.put();
+  await ab.send(a.table, fd);
+  const proxy = b.table.get(await ba.receive(b.table));
+  return { proxy, calls };
+}
+
+/** The proxy's whole pages as the CPU sees them, copied out. */
+function seen(proxy: DmaBuf): Uint8Array {
+  const view = proxy.vmap();
+  const copy = view.slice();
+  proxy.vunmap(view);
+  return copy;
+}
+
+const pattern = (seed: number) => Uint8Array.from({ length: SIZE }, (_, i) => (i * 7 + seed) % 256);
+
+test.each<FdSocketTransport>(['message', 'shared-memory'])("a read of the whole buffer (%s) brings every byte, from the exporter's one view, which stays its own", async (transport) => {
+  const storage = pattern(1);
+  const { proxy, calls } = await remote(transport, storage);
+  await proxy.beginCpuAccess(0, SIZE, 'from-device');
+  expect(seen(proxy)).toEqual(pattern(1));
+  proxy.endCpuAccess(0, SIZE, 'from-device');
+  expect(calls, 'served from vmap').toEqual(['vmap', 'vunmap']);
+  expect(storage.byteLength, "the exporter's memory is not transferred away").toBe(SIZE);
+  expect(storage).toEqual(pattern(1));
+  storage.set(pattern(2));
+  await proxy.beginCpuAccess(0, SIZE, 'from-device');
+  expect(seen(proxy), 'read again').toEqual(pattern(2));
+  proxy.endCpuAccess(0, SIZE, 'from-device');
+  proxy.put();
+  await quiesce();
+});
+
+test.each<FdSocketTransport>(['message', 'shared-memory'])('a write of the whole buffer (%s) lands every byte, through the exporter\'s one view', async (transport) => {
+  const storage = new Uint8Array(SIZE);
+  const { proxy, calls } = await remote(transport, storage);
+  await proxy.beginCpuAccess(0, SIZE, 'to-device');
+  const view = proxy.vmap();
+  view.set(pattern(3));
+  proxy.vunmap(view);
+  proxy.endCpuAccess(0, SIZE, 'to-device');
+  await quiesce();
+  expect(storage).toEqual(pattern(3));
+  expect(calls).toEqual(['vmap', 'vunmap']);
+  proxy.put();
+});
+
+test('a read of part of the buffer goes page by page over its page cover, and brings exactly its bytes', async () => {
+  const storage = pattern(4);
+  const { proxy, calls } = await remote('message', storage);
+  await proxy.beginCpuAccess(PAGE_SIZE - 10, 20, 'from-device');
+  const first = proxy.kmap(0);
+  const second = proxy.kmap(1);
+  expect([...first.subarray(PAGE_SIZE - 10)]).toEqual([...pattern(4).subarray(PAGE_SIZE - 10, PAGE_SIZE)]);
+  expect([...second.subarray(0, 10)]).toEqual([...pattern(4).subarray(PAGE_SIZE, PAGE_SIZE + 10)]);
+  proxy.kunmap(0, first);
+  proxy.kunmap(1, second);
+  proxy.endCpuAccess(PAGE_SIZE - 10, 20, 'from-device');
+  expect(calls).toEqual(['kmap 0', 'kmap 1']);
+  proxy.put();
+  await quiesce();
+});
