@@ -49,10 +49,11 @@ test('an inherited fd at a number already open is EINVAL naming it, and takes no
   table.closeAll();
 });
 
-test('install with a cloexec that is not a boolean is EINVAL naming install, and opens nothing', () => {
+test('install with options that are not an object, or a cloexec that is not a boolean, is EINVAL naming install, and opens nothing', () => {
   const table = new FdTable();
   const buf = memoryDmaBuf(8);
   expect(() => table.install(buf, { cloexec: 'yes' as unknown as boolean })).toThrow('EINVAL: install: cloexec must be a boolean, got "yes"');
+  expect(() => table.install(buf, 'no' as never)).toThrow('EINVAL: install: options must be an object, got "no"');
   expect(table.openFds()).toEqual([]);
   expect(buf.refCount).toBe(1);
   buf.put();
