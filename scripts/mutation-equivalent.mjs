@@ -53,6 +53,22 @@ export const EQUIVALENT = [
     reason: 'once signalled, addCallback adds nothing and wait answers at once; only removeCallback reads the list, and it looks for the function it is given, never that string',
   },
   {
+    file: 'src/dma-fence.ts',
+    mutator: 'ConditionalExpression',
+    line: 'if (timer !== undefined) clearTimeout(timer);',
+    original: 'timer !== undefined',
+    replacement: 'true',
+    reason: 'clearTimeout(undefined) does nothing, so clearing always is the same as clearing only a timer that was set',
+  },
+  {
+    file: 'src/dma-fence.ts',
+    mutator: 'ConditionalExpression',
+    line: 'if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {',
+    original: 'timeoutMs !== undefined',
+    replacement: 'true',
+    reason: 'Number.isFinite(undefined) is false, so the second half alone already arms no timer without a timeout',
+  },
+  {
     file: 'src/fd-table.ts',
     mutator: 'ConditionalExpression',
     line: "const entry = typeof fd === 'number' ? this.#entries.get(fd) : undefined;",
