@@ -38,7 +38,13 @@ export default defineConfig(({ mode }) => ({
       { find: /^webgpu-dmabuf\/elements\/define$/, replacement: entries['elements-define'] },
     ],
   },
-  server: { host: '127.0.0.1', headers: isolation },
+  server: {
+    host: '127.0.0.1',
+    headers: isolation,
+    // A mutation run's sandboxes and reports are copies of the tree, not sources: a change
+    // there must not reload a running test page or the demo.
+    watch: { ignored: ['**/.stryker-tmp/**', '**/reports/**'] },
+  },
   preview: { host: '127.0.0.1', headers: isolation },
   build:
     mode === 'lib'
