@@ -12,6 +12,11 @@ export default defineConfig({
     environment: 'node',
     include: MUTATION_TEST_FOLDERS.map((folder) => `${folder}/**/*.test.ts`),
     exclude: ['**/*.browser.test.ts'],
+    // All the files a mutant's tests live in run in one worker, started afresh for each
+    // mutant: Stryker runs a mutant's tests as one Vitest run, and Vitest stops a shared
+    // worker when its run ends, so no state crosses from one mutant to the next. An isolated
+    // worker per file would cost the better part of a second each, five times the tests.
+    isolate: false,
     // One fast-check seed for every run: a mutant's verdict must not depend on which random
     // cases a property happened to draw that time.
     setupFiles: ['test/mutation-setup.ts'],

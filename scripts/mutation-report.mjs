@@ -13,7 +13,7 @@ import { EQUIVALENT } from './mutation-equivalent.mjs';
  * @typedef {{ id: string, mutatorName: string, replacement?: string, status: string, location: { start: Position, end: Position } }} Mutant
  * @typedef {{ source: string, mutants: Mutant[] }} FileResult
  * @typedef {{ files: Record<string, FileResult>, thresholds: { high: number, low: number, break?: number | null }, framework?: { name?: string, version?: string } }} Report
- * @typedef {{ killed: number, timeout: number, survived: number, noCoverage: number, other: number }} Counts
+ * @typedef {{ killed: number, timeout: number, survived: number, noCoverage: number, ignored: number, other: number }} Counts
  */
 
 /** Outcomes that count against the score (Killed and Timeout count for it). */
@@ -52,7 +52,7 @@ function code(text) {
 }
 
 /** @returns {Counts} */
-const zero = () => ({ killed: 0, timeout: 0, survived: 0, noCoverage: 0, other: 0 });
+const zero = () => ({ killed: 0, timeout: 0, survived: 0, noCoverage: 0, ignored: 0, other: 0 });
 
 /**
  * @param {Counts} counts
@@ -63,6 +63,7 @@ function count(counts, status) {
   else if (status === 'Timeout') counts.timeout += 1;
   else if (status === 'Survived') counts.survived += 1;
   else if (status === 'NoCoverage') counts.noCoverage += 1;
+  else if (status === 'Ignored') counts.ignored += 1;
   else counts.other += 1;
 }
 
@@ -103,6 +104,8 @@ export function renderReport(report, how) {
   const equivalent = [];
   /** @type {string[]} */
   const uncovered = [];
+  /** @type {string[]} */
+  const ignored = [];
   let unusedEquivalent = EQUIVALENT.filter((e) => files.includes(e.file));
 
   for (const file of files) {
@@ -113,7 +116,7 @@ export function renderReport(report, how) {
     for (const mutant of mutants) {
       count(counts, mutant.status);
       count(total, mutant.status);
-      if (!UNDETECTED.has(mutant.status)) continue;
+      if (!UNDETECTED.has(mutant.status) && mutant.status !== 'Ignored') continue;
       const named = {
         file,
         mutator: mutant.mutatorName,
@@ -124,14 +127,15 @@ export function renderReport(report, how) {
       const where = `${file}:${mutant.location.start.line}:${mutant.location.start.column}`;
       const entry = `- ${where} ${named.mutator}: ${code(named.original)} → ${code(named.replacement)} in ${code(named.line)}`;
       const note = equivalenceOf(named);
-      if (note) {
-        equivalent.push(`${entry}: ${note.reason}`);
-        unusedEquivalent = unusedEquivalent.filter((e) => e !== note);
-      } else if (mutant.status === 'Survived') survivors.push(entry);
+      // A note may name a static mutant that this run left out: it still matches the code.
+      if (note) unusedEquivalent = unusedEquivalent.filter((e) => e !== note);
+      if (mutant.status === 'Ignored') ignored.push(note ? `${entry}: ${note.reason}` : entry);
+      else if (note) equivalent.push(`${entry}: ${note.reason}`);
+      else if (mutant.status === 'Survived') survivors.push(entry);
       else uncovered.push(entry);
     }
-    if (counts.killed + counts.timeout + counts.survived + counts.noCoverage + counts.other === 0) continue;
-    rows.push(`| ${file} | ${percent(score(counts))} | ${counts.killed} | ${counts.timeout} | ${counts.survived} | ${counts.noCoverage} | ${counts.other} |`);
+    if (counts.killed + counts.timeout + counts.survived + counts.noCoverage + counts.ignored + counts.other === 0) continue;
+    rows.push(`| ${file} | ${percent(score(counts))} | ${counts.killed} | ${counts.timeout} | ${counts.survived} | ${counts.noCoverage} | ${counts.ignored} | ${counts.other} |`);
   }
 
   const { high, low } = report.thresholds;
@@ -150,12 +154,13 @@ export function renderReport(report, how) {
     'A mutant is one small slip put into the code (a condition flipped, a call removed, a value changed).',
     'Killed: a test failed. Timeout: the tests hung (an endless loop or a promise that never settles), which counts as caught.',
     'Survived: every test that runs the code passed. No coverage: no Node test runs that code at all.',
-    'Other: mutants Stryker could not run (compile and runtime errors, ignored).',
+    'Static: code that runs only as its module loads, left out of the run and of the score (`ignoreStatic` in stryker.config.mjs says why); they are listed at the end.',
+    'Other: mutants Stryker could not run (compile and runtime errors).',
     '',
-    '| file | score | killed | timeout | survived | no coverage | other |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| file | score | killed | timeout | survived | no coverage | static | other |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
-    `| **all** | **${percent(score(total))}** | ${total.killed} | ${total.timeout} | ${total.survived} | ${total.noCoverage} | ${total.other} |`,
+    `| **all** | **${percent(score(total))}** | ${total.killed} | ${total.timeout} | ${total.survived} | ${total.noCoverage} | ${total.ignored} | ${total.other} |`,
     '',
     '## Surviving mutants judged equivalent',
     '',
@@ -172,6 +177,12 @@ export function renderReport(report, how) {
     '## Mutants no Node test runs',
     '',
     ...(uncovered.length > 0 ? uncovered : ['None.']),
+    '',
+    '## Static mutants, not run',
+    '',
+    'Code that runs only as its module loads. A note of scripts/mutation-equivalent.mjs that names one is shown with it.',
+    '',
+    ...(ignored.length > 0 ? ignored : ['None.']),
     ...(unusedEquivalent.length > 0 && !how.partial
       ? ['', '## Equivalent-mutant notes that matched nothing', '', 'The code changed under these notes of scripts/mutation-equivalent.mjs: remove or update them.', '', ...unusedEquivalent.map((e) => `- ${e.file} ${e.mutator}: ${code(e.original)} → ${code(e.replacement)} in ${code(e.line)}`)]
       : []),

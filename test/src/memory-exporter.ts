@@ -3,7 +3,12 @@
 // and importers' devices are stand-in objects too. It records every op it is called with.
 // As any exporter, it alone reaches its storage: the buffer does not show its priv, so the
 // exporter's module keeps its own way back (memoryStorage), and its ops receive priv.
-import { exportDmaBuf, PAGE_SIZE, type DmaBuf, type DmaBufOps, type DmaDirection } from '../../index.js';
+// It imports the contract's own modules rather than index.ts, so that the Node tests built on
+// it load no WebGPU exporter code (and each mutant of `npm run test:mutation` loads less).
+import type { DmaDirection } from '../../src/direction.js';
+import { exportDmaBuf, type DmaBuf } from '../../src/dma-buf.js';
+import type { DmaBufOps } from '../../src/ops.js';
+import { PAGE_SIZE } from '../../src/page.js';
 import type { SegmentLayout } from '../../src/segment-layout.js';
 
 /** The exporter's private data: the bytes and the log of op calls. */
