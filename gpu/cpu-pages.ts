@@ -181,7 +181,14 @@ export class CpuPages {
       this.#context.guard('beginCpuAccess');
       for (const r of refreshes) this.#refresh(r.span, r.at, r.staging.getMappedRange(0, r.length), read, since);
     } catch (error) {
-      for (const { finish } of created) finish(error);
+      // Pages this range staged are good when it only begins again: ranges that share them go
+      // on. Staging it failed to map never will be: no later range may share it, or ranges
+      // begun together would fail on each other's pages and begin again without end. (Plain
+      // memory is there from the start: ranges that share it keep it.)
+      for (const { span, finish } of created) {
+        finish(retry ? undefined : error);
+        if (!retry && span.staging) this.#unlist(span);
+      }
       for (const span of spans) this.#drop(span);
       // Released or lost on the way: say so, rather than how a map failed because of it.
       this.#context.guard('beginCpuAccess');
@@ -369,9 +376,14 @@ export class CpuPages {
   #drop(span: Span): void {
     span.users -= 1;
     if (span.users > 0 || span.released) return;
+    this.#unlist(span);
+    this.#free(span);
+  }
+
+  /** Takes the span out of those later ranges may share; its users keep it until they drop it. */
+  #unlist(span: Span): void {
     const index = this.#spans.indexOf(span);
     if (index >= 0) this.#spans.splice(index, 1);
-    this.#free(span);
   }
 
   #free(span: Span): void {

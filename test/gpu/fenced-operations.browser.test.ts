@@ -5,7 +5,8 @@
 //   nothing, and its table is given back all the same (the importer may detach);
 // - endCpuAccess behind such a fence still writes back, in its turn: after the operations
 //   called before it, so a map called before it never sees its bytes;
-// - a CPU read that waits for no failed fence succeeds, though it shares pages with one that did;
+// - a CPU read that waits for no failed fence succeeds, though it shares pages with one that did,
+//   and reads begun together over such pages begin once each, whichever pages they share;
 // - a 'none' map moves no bytes and waits for no fence, on the exporter's device or another.
 import { describe, expect, test } from 'vitest';
 import { DmaFence, GpuHeap, PAGE_SIZE } from 'webgpu-dmabuf';
@@ -119,6 +120,59 @@ test('a CPU read begun after a fence failed succeeds even when it shares pages w
   expect(view.slice(0, 10)).toEqual(shaderPattern(SIZE, 5).subarray(0, 10));
   buf.kunmap(0, view);
   buf.endCpuAccess(0, 10, 'from-device');
+  buf.put();
+});
+
+test('CPU reads begun together over pages a failed read staged all begin, each once, with the bytes as of their call', async () => {
+  const size = 3 * PAGE_SIZE;
+  const buf = await patternedBuffer(f, size, 5);
+  const producer = new DmaFence();
+  buf.importSyncFile(producer, 'write');
+  const waited = buf.beginCpuAccess(PAGE_SIZE, PAGE_SIZE, 'from-device');
+  producer.setError('EIO');
+  producer.signal();
+  // Each shares page 1 with the failed read, and pages with the others, which are being set
+  // up too: the page 1 they share is never staged, the pages they stage themselves are.
+  const ranges = [[PAGE_SIZE, 2 * PAGE_SIZE], [0, 2 * PAGE_SIZE], [2 * PAGE_SIZE, PAGE_SIZE]] as const;
+  const begins = Promise.all(ranges.map(([start, len]) => buf.beginCpuAccess(start, len, 'from-device')));
+  await expect(waited).rejects.toMatchObject({ code: 'EIO' });
+  // Begun again without end, they would never settle: a bounded number of round trips, not a clock.
+  const state = { settled: false };
+  void begins.then(() => (state.settled = true), () => (state.settled = true));
+  for (let trip = 0; trip < 50 && !state.settled; trip++) await settledAfterRoundTrip(f.exporter, begins);
+  expect(state.settled, 'the begins settled within 50 round trips of the device').toBe(true);
+  await begins;
+  const want = shaderPattern(size, 5);
+  for (const [start, len] of ranges) {
+    for (let page = start / PAGE_SIZE; page * PAGE_SIZE < start + len; page++) {
+      const view = buf.kmap(page);
+      expect(view, `page ${page}`).toEqual(want.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE));
+      buf.kunmap(page, view);
+    }
+  }
+  for (const [start, len] of ranges) buf.endCpuAccess(start, len, 'from-device');
+  buf.put();
+});
+
+test("a 'bidirectional' CPU range begun beside a write-only range that fails on an imported read fence keeps the page they share", async () => {
+  const buf = await patternedBuffer(f, SIZE, 5);
+  const reader = new DmaFence();
+  buf.importSyncFile(reader, 'read');
+  // A write-only range waits as a writer does (for the reader); a 'bidirectional' one enters
+  // as a reader and waits for writers only. Both use the page's plain memory, set up by the first.
+  const writeOnly = buf.beginCpuAccess(0, 10, 'to-device');
+  const both = buf.beginCpuAccess(0, 10, 'bidirectional');
+  reader.setError('EIO');
+  reader.signal();
+  await expect(writeOnly).rejects.toMatchObject({ code: 'EIO' });
+  await both;
+  const view = buf.kmap(0);
+  expect(view.slice(0, 10)).toEqual(shaderPattern(SIZE, 5).subarray(0, 10));
+  view.fill(7, 0, 10);
+  buf.kunmap(0, view);
+  buf.endCpuAccess(0, 10, 'bidirectional');
+  const all = await cpuRead(buf);
+  expect(all.slice(0, 12)).toEqual(Uint8Array.of(7, 7, 7, 7, 7, 7, 7, 7, 7, 7, ...shaderPattern(SIZE, 5).subarray(10, 12)));
   buf.put();
 });
 
