@@ -2,7 +2,7 @@
 // fractional, huge and out-of-range numbers, unknown directions, released buffers, foreign
 // attachments and tables, and fds of another table. Each must fail with its documented
 // DmaBufError code, naming the call, and leave every byte and count as it was.
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from 'vitest';
 import {
   bufinfoEntries,
   DmaBufError,
@@ -37,10 +37,21 @@ interface World {
 
 let w: World;
 const SIZE = 2 * PAGE_SIZE + 5;
+// The devices serve every case (a failed call must not break them either); each case has a
+// heap, buffers, attachments and tables of its own.
+let devices: { exporter: GPUDevice; importer: GPUDevice };
+
+beforeAll(async () => {
+  devices = { exporter: await newDevice('exporter'), importer: await newDevice('importer') };
+});
+
+afterAll(() => {
+  devices.exporter.destroy();
+  devices.importer.destroy();
+});
 
 beforeEach(async () => {
-  const exporter = await newDevice('exporter');
-  const importer = await newDevice('importer');
+  const { exporter, importer } = devices;
   const heap = new GpuHeap(exporter);
   const buf = heap.allocate(SIZE, { name: 'victim' });
   await buf.beginCpuAccess(0, SIZE, 'to-device');
@@ -74,8 +85,7 @@ afterEach(async () => {
   w.other.put();
   expect(bufinfoEntries()).toEqual([]);
   expectNoLeaks(w.heap);
-  w.exporter.destroy();
-  w.importer.destroy();
+  w.heap.destroy();
 });
 
 /** Everything a failed call must leave as it was. */
