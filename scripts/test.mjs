@@ -1,10 +1,12 @@
-// `npm test`: set up what is missing, then type check, lint, unit tests in Node and browser
-// tests in headless Chromium with real WebGPU, in that order, stopping at the first failure.
-// The type check and the lint run side by side (each takes one core), their outputs printed
-// in turn. Extra arguments go to both Vitest runs (for example a test file's path).
+// `npm test`: set up what is missing, then the type check, the lint, the unit tests in Node and
+// the browser tests in headless Chromium with real WebGPU. The browser tests are the longest
+// and leave a core idle much of the time (they wait on the GPU process and on frames), so the
+// others run beside them: the browser tests' output streams as it comes, the others' is printed
+// once each is done. Every step runs to its end; the command fails when any of them failed, and
+// says which. Extra arguments go to both Vitest runs (for example a test file's path).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ensureChromium, ensurePackages, root, run } from './bootstrap.mjs';
+import { ensureChromium, ensurePackages, root } from './bootstrap.mjs';
 
 ensurePackages();
 const chrome = ensureChromium();
@@ -16,43 +18,42 @@ const extra = process.argv.slice(2);
 const narrowed = extra.length > 0 ? ['--passWithNoTests'] : [];
 
 /**
- * Runs `command` with its output kept, for printing once it is done.
+ * Runs `command`; its exit status and, unless `streamed`, its output kept for printing once it is done.
  * @param {string} command
  * @param {string[]} args
+ * @param {boolean} streamed
  * @returns {Promise<{ status: number, output: string }>}
  */
-function captured(command, args) {
+function started(command, args, streamed) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, env });
+    const child = spawn(command, args, { cwd: root, env, stdio: streamed ? 'inherit' : 'pipe' });
     /** @type {Buffer[]} */
     const chunks = [];
-    child.stdout.on('data', (chunk) => chunks.push(chunk));
-    child.stderr.on('data', (chunk) => chunks.push(chunk));
+    child.stdout?.on('data', (chunk) => chunks.push(chunk));
+    child.stderr?.on('data', (chunk) => chunks.push(chunk));
     child.on('error', (error) => resolve({ status: 1, output: `could not run ${command}: ${error.message}\n` }));
     child.on('close', (code) => resolve({ status: code ?? 1, output: Buffer.concat(chunks).toString() }));
   });
 }
 
-/** @type {[string, string, string[]][]} */
-const checks = [
-  ['type check', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
-  ['lint', bin('eslint'), ['--max-warnings', '0', '.']],
-];
-const results = await Promise.all(checks.map(([, command, args]) => captured(command, args)));
-for (const [index, [title]] of checks.entries()) {
-  const result = results[index];
-  if (!result) continue;
-  console.log(`\n== ${title} ==`);
-  process.stdout.write(result.output);
-  if (result.status !== 0) process.exit(result.status);
-}
-
-/** @type {[string, string, string[]][]} */
+/** @type {{ title: string, command: string, args: string[], streamed: boolean }[]} */
 const steps = [
-  ['unit tests (Node)', bin('vitest'), ['run', '--project', 'unit', ...narrowed, ...extra]],
-  ['browser tests (headless Chromium, WebGPU)', bin('vitest'), ['run', '--project', 'browser', ...narrowed, ...extra]],
+  { title: 'browser tests (headless Chromium, WebGPU)', command: bin('vitest'), args: ['run', '--project', 'browser', ...narrowed, ...extra], streamed: true },
+  { title: 'type check', command: bin('tsc'), args: ['--noEmit', '-p', 'tsconfig.json'], streamed: false },
+  { title: 'lint', command: bin('eslint'), args: ['--max-warnings', '0', '.'], streamed: false },
+  { title: 'unit tests (Node)', command: bin('vitest'), args: ['run', '--project', 'unit', ...narrowed, ...extra], streamed: false },
 ];
-for (const [title, command, args] of steps) {
-  console.log(`\n== ${title} ==`);
-  run(command, args, { env });
+console.log(`\n== ${steps.map((step) => step.title).join(', ')}: side by side; the browser tests' output follows ==\n`);
+const runs = steps.map((step) => started(step.command, step.args, step.streamed));
+// The kept outputs in order, each as soon as it and those before it are done.
+for (const [index, step] of steps.entries()) {
+  if (step.streamed) continue;
+  const result = await runs[index];
+  if (!result) continue;
+  console.log(`\n== ${step.title}: ${result.status === 0 ? 'passed' : 'FAILED'} ==`);
+  process.stdout.write(result.output);
 }
+const results = await Promise.all(runs);
+const failed = steps.filter((_, index) => results[index]?.status !== 0).map((step) => step.title);
+console.log(failed.length === 0 ? `\nnpm test: every step passed (${steps.map((step) => step.title).join('; ')})` : `\nnpm test FAILED: ${failed.join('; ')}`);
+process.exit(failed.length === 0 ? 0 : 1);
