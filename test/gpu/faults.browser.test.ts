@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { PAGE_SIZE } from 'webgpu-dmabuf';
 import { heapFixture, fillWithShader, newDevice, readTable, shaderPattern } from './gpu-helpers.js';
 
-const f = heapFixture();
+const f = heapFixture({ devicesPerTest: true });
 
 describe("the heap's device lost", () => {
   test('a cross-device map under way rejects with ENODEV, and put still releases', async () => {

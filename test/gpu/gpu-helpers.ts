@@ -1,7 +1,7 @@
 // Helpers for browser tests on real WebGPU: devices of their own, reading and writing
 // buffers by hand (raw WebGPU, so the library is checked against something it did not do),
 // and the one-line leak check every test ends with.
-import { afterEach, beforeEach, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { bufinfoEntries, GpuHeap, type GpuDmaBuf, type SgTable } from 'webgpu-dmabuf';
 import { expectNoGpuErrors } from '../gpu-errors.js';
 import { fillWithShader } from './shader-pattern.js';
@@ -62,7 +62,7 @@ export function expectNoLeaks(heap: GpuHeap): void {
   expect({ stagingBytes, idleMirrorBytes }).toEqual({ stagingBytes: 0, idleMirrorBytes: 0 });
 }
 
-/** What {@link heapFixture} gives each test: two devices of their own and a heap on the first. */
+/** What {@link heapFixture} gives each test: two devices and a heap of its own on the first. */
 export interface HeapFixture {
   exporter: GPUDevice;
   importer: GPUDevice;
@@ -70,22 +70,34 @@ export interface HeapFixture {
 }
 
 /**
- * Gives every test of the file two new devices (each from its own adapter) and a heap on
- * the exporter's, and ends every test with the checks: no dma-buf of the realm left, no
- * leak in the heap, no uncaptured WebGPU error; then destroys the devices.
+ * Gives every test of the file two devices (each from its own adapter) and a new heap on the
+ * exporter's, and ends every test with the checks: no dma-buf of the realm left, no leak in
+ * the heap (which is then destroyed), no uncaptured WebGPU error. The devices serve the whole
+ * file, as an app's do (a new pair costs more than most tests), and are destroyed after it;
+ * `devicesPerTest` gives each test a pair of its own, for files whose tests destroy them.
  */
-export function heapFixture(): HeapFixture {
+export function heapFixture(options: { devicesPerTest?: boolean } = {}): HeapFixture {
   const fixture = {} as HeapFixture;
-  beforeEach(async () => {
+  const devices = async () => {
     fixture.exporter = await newDevice('exporter');
     fixture.importer = await newDevice('importer');
+  };
+  const destroyDevices = () => {
+    fixture.exporter.destroy();
+    fixture.importer.destroy();
+  };
+  if (!options.devicesPerTest) {
+    beforeAll(devices);
+    afterAll(destroyDevices);
+  }
+  beforeEach(async () => {
+    if (options.devicesPerTest) await devices();
     fixture.heap = new GpuHeap(fixture.exporter);
   });
   afterEach(() => {
     expect(bufinfoEntries()).toEqual([]);
     expectNoLeaks(fixture.heap);
-    fixture.exporter.destroy();
-    fixture.importer.destroy();
+    if (options.devicesPerTest) destroyDevices();
   });
   return fixture;
 }

@@ -85,7 +85,6 @@ afterEach(async () => {
   w.other.put();
   expect(bufinfoEntries()).toEqual([]);
   expectNoLeaks(w.heap);
-  w.heap.destroy();
 });
 
 /** Everything a failed call must leave as it was. */

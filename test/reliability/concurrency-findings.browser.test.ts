@@ -12,7 +12,7 @@ import { GpuHeap, PAGE_SIZE, type GpuDmaBuf, type GpuHeapStats } from 'webgpu-dm
 import { fillWithShader, heapFixture, newDevice, patternedBuffer, readTable, shaderPattern } from '../gpu/gpu-helpers.js';
 import { expectNoGpuErrors } from '../gpu-errors.js';
 
-const f = heapFixture();
+const f = heapFixture({ devicesPerTest: true });
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
