@@ -34,7 +34,7 @@ const DEVICE = Object.freeze([
   'test/gpu/device-access.browser.test.ts',
   'test/gpu/implicit-sync.browser.test.ts',
   'test/gpu/fenced-operations.browser.test.ts',
-  'test/reliability/concurrency-findings.browser.test.ts',
+  'test/reliability/operations-in-flight.browser.test.ts',
 ]);
 /** Staging reuse: what a pooled buffer may still hold when CPU access or a transfer takes it again. */
 const STAGING = Object.freeze(['test/gpu/cpu-access.browser.test.ts', 'test/gpu/device-access.browser.test.ts']);

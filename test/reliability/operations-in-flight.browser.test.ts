@@ -1,12 +1,11 @@
-// Regression tests for the eight findings of issue 11 (concurrency): operations on one
-// buffer that overlap (not awaited in turn), a release with operations in flight, device
-// loss in flight, recycled mirrors and staging, and heap.destroy(). Each test is named for
-// the promise it holds, uses only the public API on real WebGPU, and failed on the code
-// before the fix for the reason its finding gives.
+// Operations in flight on one buffer: calls that overlap (not awaited in turn), a release
+// with operations in flight, device loss in flight, recycled mirrors and staging, and
+// heap.destroy(). Each test is named for the promise it holds and uses only the public API
+// on real WebGPU.
 //
 // Waiting is by promise only: a put "while X is in flight" is issued in the same task as
 // X, or after one `onSubmittedWorkDone()` of the exporter when the transfer must be under
-// way; either way the fixed runtime must cancel or finish X, whichever it meets.
+// way; either way the runtime must cancel or finish X, whichever it meets.
 import { afterEach, describe, expect, test } from 'vitest';
 import { GpuHeap, PAGE_SIZE, type GpuDmaBuf, type GpuHeapStats } from 'webgpu-dmabuf';
 import { fillWithShader, heapFixture, newDevice, patternedBuffer, readTable, shaderPattern } from '../gpu/gpu-helpers.js';
@@ -104,7 +103,7 @@ async function cpuRead(buf: GpuDmaBuf, len: number): Promise<Uint8Array> {
   return bytes;
 }
 
-describe('finding 1: release while a table is outstanding', () => {
+describe('release while a table is outstanding', () => {
   test('a mirror whose table is outstanding at release is never handed to the next buffer', async () => {
     const x = hold(f.heap.allocate(SIZE));
     const a = x.attach(f.importer);
@@ -125,7 +124,7 @@ describe('finding 1: release while a table is outstanding', () => {
   });
 });
 
-describe('finding 2: put while a cross-device map is in flight', () => {
+describe('put while a cross-device map is in flight', () => {
   test('the map fails EINVAL, nothing of the released buffer reaches the next buffer, and no GPU work touches destroyed storage', async () => {
     // 4 KiB chunks: the map's transfer takes 64 round trips, so the put lands in the middle.
     const heap = hold(new GpuHeap(f.exporter, { chunkBytes: 4 * KiB }));
@@ -163,7 +162,7 @@ describe('finding 2: put while a cross-device map is in flight', () => {
   });
 });
 
-describe('finding 3: call order, whatever the caller awaited', () => {
+describe('call order, whatever the caller awaited', () => {
   test("a beginCpuAccess called right after an unmap('from-device') not yet awaited sees the importer's bytes", async () => {
     const x = hold(f.heap.allocate(SIZE));
     const a = x.attach(f.importer);
@@ -199,7 +198,7 @@ describe('finding 3: call order, whatever the caller awaited', () => {
   });
 });
 
-describe('finding 4: overlapping CPU ranges over one page', () => {
+describe('overlapping CPU ranges over one page', () => {
   const cases = [
     { begun: 'together', ended: ['to-device', 'from-device'] },
     { begun: 'together', ended: ['from-device', 'to-device'] },
@@ -229,7 +228,7 @@ describe('finding 4: overlapping CPU ranges over one page', () => {
   });
 });
 
-describe('finding 5: put while an exporter-side operation is in flight', () => {
+describe('put while an exporter-side operation is in flight', () => {
   test("a put during an unmap('from-device') submits no GPU work on destroyed storage, and the unmap settles", async () => {
     const x = hold(f.heap.allocate(SIZE));
     const a = x.attach(f.importer);
@@ -250,7 +249,7 @@ describe('finding 5: put while an exporter-side operation is in flight', () => {
   });
 });
 
-describe("finding 6: the exporter's device lost during an importer's unmap('from-device')", () => {
+describe("the exporter's device lost during an importer's unmap('from-device')", () => {
   test.each([
     { label: '256 KiB', size: SIZE },
     { label: '64 MiB', size: 64 * MiB },
@@ -266,7 +265,7 @@ describe("finding 6: the exporter's device lost during an importer's unmap('from
   });
 });
 
-describe('finding 7: nothing returned to a pool after its device was lost is kept', () => {
+describe('nothing returned to a pool after its device was lost is kept', () => {
   test("a mirror detached after its importer's device was lost is not kept idle", async () => {
     const x = hold(f.heap.allocate(SIZE));
     const a = x.attach(f.importer);
@@ -291,7 +290,7 @@ describe('finding 7: nothing returned to a pool after its device was lost is kep
   });
 });
 
-describe('finding 8: heap.destroy()', () => {
+describe('heap.destroy()', () => {
   test('refuses with EBUSY while a buffer is live, changing nothing, and succeeds once it is put', () => {
     const heap = hold(new GpuHeap(f.exporter));
     const buf = hold(heap.allocate(PAGE_SIZE));
