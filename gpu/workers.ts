@@ -36,7 +36,10 @@ const connect = (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => new F
  * `exec`. The fds are taken as they are at the call; the worker gets them when it calls
  * {@link inheritedFdTable}. `options` are `new Worker`'s (`type: 'module'` unless given),
  * plus `socket` for the socket's. The caller owns the worker and the socket; terminating
- * the worker closes its fds (the parent drops the references it held for it).
+ * the worker closes its fds (the parent drops the references it held for it). A worker that
+ * fails to load (with Vite, import the worker as `'./worker.ts?worker&url'` so that
+ * `vite build` bundles it) or throws before it connects is gone at once: the fds it was to
+ * inherit are given back, and the socket's sends and receives fail with `ENODEV`.
  * @throws {DmaBufError} `EINVAL` for a URL that is neither a string nor a `URL`, a table
  *   that is not an `FdTable` itself (a Proxy or `Object.create` of one included), or bad
  *   options; what `new Worker` throws. Nothing is started then.

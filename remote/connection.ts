@@ -231,6 +231,15 @@ export class Connection {
     );
   }
 
+  /**
+   * The peer never started: a worker whose script failed to load, or threw before it
+   * connected. No liveness of its will ever be seen, so it is gone as a dead peer is (see
+   * "Death" in the DOC block). Does nothing once the peer has said hello.
+   */
+  peerFailedToStart(): void {
+    if (this.#peer === undefined) this.#die();
+  }
+
   /** Whether the peer's realm is gone. */
   get dead(): boolean {
     return this.#dead;

@@ -61,7 +61,11 @@ export function spawnWorkerWith<S extends FdSocket>(connect: SocketMaker<S>, url
     worker.terminate();
     throw error;
   }
-  connectionOf(socket).inheritFrom(snapshot);
+  const connection = connectionOf(socket);
+  connection.inheritFrom(snapshot);
+  // A worker that fails to load (a URL the build did not bundle) or throws before it connects
+  // never says hello: without this, what was sent to it would wait for it for ever.
+  worker.addEventListener('error', () => { connection.peerFailedToStart(); }, { once: true });
   return { worker, socket };
 }
 

@@ -53,3 +53,23 @@ test('spawnWorker and inheritedFdTable refuse bad arguments with EINVAL', async 
   await expect(inheritedFdTable()).rejects.toThrow(/^EINVAL: inheritedFdTable: not in a worker/);
   expect(f.heap.stats().liveBuffers).toBe(0);
 });
+
+test('a worker that fails to load is gone: its inherited fds are given back, and a send to it fails with ENODEV rather than waiting', async () => {
+  const buf = await patternedBuffer(f, 4096, 3);
+  const fd = table.install(buf);
+  buf.put();
+  // A URL the server does not have, as a build that did not bundle the worker leaves.
+  const { worker, socket } = spawnWorker(new URL('./no-such-worker.js', import.meta.url), table);
+  try {
+    await new Promise((resolve) => { worker.addEventListener('error', resolve, { once: true }); });
+    // Known at once: a send settles within a turn instead of waiting for a hello that never comes.
+    const sent = socket.send(table, fd).then(() => 'sent', (error: unknown) => error);
+    const first = await Promise.race([sent, new Promise((resolve) => setTimeout(() => { resolve('still waiting'); }, 0))]);
+    expect(first).toMatchObject({ code: 'ENODEV' });
+    // Only the parent's own fd holds the buffer: the fds taken for the child are given back.
+    expect(bufinfoEntries().map(({ refCount }) => refCount)).toEqual([1]);
+  } finally {
+    worker.terminate();
+    socket.close();
+  }
+});
