@@ -1,6 +1,6 @@
 // StrykerJS: mutation testing of the WebGPU-free core (src/ and remote/) against its Node
 // tests. `npm run test:mutation` (scripts/mutation.mjs) runs it and writes docs/mutation.md;
-// `npm test` does not: a full run takes the better part of an hour on two cores.
+// `npm test` does not: a full run takes about 70 minutes on two shared cores.
 // Each setting says why it is there; CONTRIBUTING.md ("Mutation testing") says how to use it.
 
 /** Mutants tested at once, each in a sandbox and a Vitest of its own. */
@@ -30,7 +30,7 @@ export default {
   // A static mutant (code that runs only as its module loads: constant tables, brand-check
   // placeholders, static blocks) can only be tested by reloading everything and running all
   // the tests, about ten seconds each: the 17% of mutants that are static would double a run
-  // that already takes an hour. They are reported as ignored and left out of the score; a
+  // that already takes over an hour. They are reported as ignored and left out of the score; a
   // mutant that also runs inside tests is still tested, by those tests.
   ignoreStatic: true,
   // Vitest does not type check, so a mutant that breaks a type still runs: what counts is
@@ -57,7 +57,7 @@ export default {
   // `break` fails the command. `break` is the measured score of the last full run, rounded
   // down: raise it whenever tests raise the score (CONTRIBUTING.md, "Mutation testing").
   // `high` is the aim for the ordering and reference-counting core.
-  thresholds: { high: 90, low: 75, break: 0 },
+  thresholds: { high: 90, low: 75, break: 85 },
 
   // The sandbox copies the project for each run: only what the Node tests load, listed by
   // what to keep, so that a new folder elsewhere is left out without a word here. gpu/ stays:

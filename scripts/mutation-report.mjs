@@ -88,9 +88,10 @@ function equivalenceOf(mutant) {
 }
 
 /**
- * Renders the Markdown page of a report.
+ * Renders the Markdown page of a report. `how.thresholds`, when given, are shown instead of
+ * the run's (a page written again from a saved report shows the thresholds now in force).
  * @param {Report} report
- * @param {{ partial: boolean, command: string }} how
+ * @param {{ partial: boolean, command: string, thresholds?: Report['thresholds'] }} how
  */
 export function renderReport(report, how) {
   const files = Object.keys(report.files).map((name) => relative(root, join(root, name))).sort();
@@ -138,8 +139,7 @@ export function renderReport(report, how) {
     rows.push(`| ${file} | ${percent(score(counts))} | ${counts.killed} | ${counts.timeout} | ${counts.survived} | ${counts.noCoverage} | ${counts.ignored} | ${counts.other} |`);
   }
 
-  const { high, low } = report.thresholds;
-  const breakAt = report.thresholds.break;
+  const { high, low, break: breakAt } = how.thresholds ?? report.thresholds;
   const tool = report.framework?.name ? `${report.framework.name} ${report.framework.version ?? ''}`.trim() : 'StrykerJS';
   return [
     '# Mutation testing: src/ and remote/',
@@ -194,7 +194,7 @@ export function renderReport(report, how) {
  * Reads Stryker's JSON report and writes its Markdown page.
  * @param {string} jsonPath
  * @param {string} mdPath
- * @param {{ partial: boolean, command: string }} how
+ * @param {{ partial: boolean, command: string, thresholds?: Report['thresholds'] }} how
  */
 export function writeReport(jsonPath, mdPath, how) {
   /** @type {Report} */
@@ -205,5 +205,6 @@ export function writeReport(jsonPath, mdPath, how) {
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
   const [jsonPath = join(root, 'reports/mutation/mutation.json'), mdPath = join(root, 'docs/mutation.md')] = process.argv.slice(2);
-  writeReport(jsonPath, mdPath, { partial: false, command: 'npm run test:mutation' });
+  const { default: config } = await import('../stryker.config.mjs');
+  writeReport(jsonPath, mdPath, { partial: false, command: 'npm run test:mutation', thresholds: config.thresholds });
 }
