@@ -2,8 +2,9 @@
 // socket (what Vue's reactive() or MobX hand out) or an Object.create of one's prototype,
 // given to a socket, to spawnWorker or called on as a socket, is refused with EINVAL before
 // anything is sent, taken or waited for: in particular a receive into a look-alike never
-// waits, so it swallows no fd and holds no buffer alive. A socket given options that are not
-// an object listens on nothing.
+// waits, so it swallows no fd and holds no buffer alive. A socket's members called on a value
+// that is not an object at all (5, a string, undefined, null) are refused the same way. A
+// socket given options that are not an object listens on nothing.
 import { afterEach, expect, test } from 'vitest';
 import { FdSocket as WebGpuFdSocket, spawnWorker } from '../../index.js';
 import { FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
@@ -120,6 +121,41 @@ test.each(CASES)('%s, given %s, is refused with EINVAL before anything is sent, 
   expect(snapshot(w)).toEqual(before);
   await expectRealPassingWorks(w);
 });
+
+/** Values that are not objects at all, as the socket a method is called on. */
+const NOT_OBJECTS: readonly [label: string, value: unknown][] = [['5', 5], ['a string', 'socket'], ['undefined', undefined], ['null', null]];
+
+/** FdSocket's getter or method `name`, detached: called on whatever receiver a case gives. */
+function member(name: string): (...args: unknown[]) => unknown {
+  const descriptor = Object.getOwnPropertyDescriptor(FdSocket.prototype, name);
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- unbound on purpose: that is the case under test
+  return (descriptor?.get ?? descriptor?.value) as (...args: unknown[]) => unknown;
+}
+
+/** FdSocket's members, called on `self` (whatever it is) with the world's table and fd. */
+const MEMBERS: readonly [call: string, run: (self: unknown, w: World) => unknown][] = [
+  ['transport', (self) => Reflect.apply(member('transport'), self, [])],
+  ['closed', (self) => Reflect.apply(member('closed'), self, [])],
+  ['send', (self, w) => Reflect.apply(member('send'), self, [w.a.table, w.fd])],
+  ['receive', (self, w) => Reflect.apply(member('receive'), self, [w.b.table])],
+  ['close', (self) => Reflect.apply(member('close'), self, [])],
+];
+
+test.each(MEMBERS.flatMap(([call, run]) => NOT_OBJECTS.map(([label, value]) => [call, label, (w: World) => run(value, w)] as const)))(
+  'FdSocket.%s called on %s is EINVAL naming the call, before anything is sent, taken or waited for',
+  async (call, _label, run) => {
+    const w = world();
+    await quiesce();
+    const before = snapshot(w);
+    const outcome = await settled(() => run(w));
+    expect(outcome).toMatchObject({ error: expect.any(DmaBufError) as unknown });
+    const { error } = outcome as { error: DmaBufError };
+    expect(error.code).toBe('EINVAL');
+    expect(error.message).toMatch(new RegExp(`^EINVAL: ${call}: `));
+    expect(snapshot(w)).toEqual(before);
+    await expectRealPassingWorks(w);
+  },
+);
 
 const SOCKETS: readonly [name: string, make: (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => FdSocket][] = [
   ['the contract\'s FdSocket', (endpoint, options) => new FdSocket(endpoint, options)],
