@@ -30,6 +30,15 @@ const placeholder = (file, name) => {
 const SHORTCUT =
   "afterAll of the same waits settles as the original's one promise does (the same value, the same first error), only microtask turns later, and every caller awaits it: no order between operations changes";
 
+/** The test of `RealmState.ungranted` before it forgets a buffer's key. */
+const UNGRANTED_LINE = 'if (key !== undefined && this.#byKey.get(key) === buf) this.#byKey.delete(key);';
+const UNGRANTED =
+  "ungranted follows granted, which made the buffer's key and mapped it to the buffer; nothing else maps a buffer's own key (it is random, and while a grant holds the buffer alive a receipt of that key finds the buffer and makes no proxy), so the key is defined and maps to this buffer: forgetting it unconditionally is the same";
+
+/** Where a ring exists at all: only where `canShareMemory()` found `Atomics.waitAsync`. */
+const RING =
+  'a ring is made only where canShareMemory() found Atomics.waitAsync, so it is never missing here: both forms call it, and what it returns is always an object';
+
 /** @type {readonly Equivalent[]} */
 export const EQUIVALENT = [
   ...placeholder('src/dma-fence.ts', 'isFence'),
@@ -100,4 +109,42 @@ export const EQUIVALENT = [
     replacement: 'false',
     reason: SHORTCUT,
   },
+  {
+    file: 'remote/post-queue.ts',
+    mutator: 'ConditionalExpression',
+    line: 'if (running) {',
+    original: 'running',
+    replacement: 'true',
+    reason: 'an async function runs synchronously up to its first await: given no promise, #drain awaits nothing and sets #streaming back to false before enqueue returns, so the next task runs at once as it would have',
+  },
+  {
+    file: 'remote/post-queue.ts',
+    mutator: 'OptionalChaining',
+    line: 'while (!current && this.#queued.length > 0) current = this.#queued.shift()?.() …',
+    original: 'this.#queued.shift()?.()',
+    replacement: 'this.#queued.shift()()',
+    reason: 'the loop shifts only while the queue is not empty, and it holds only the task functions enqueue was given: shift() never gives undefined',
+  },
+  { file: 'remote/shared-ring.ts', mutator: 'OptionalChaining', line: 'const waiting = waitAsync?.(this.#states, slot, FULL);', original: 'waitAsync?.(this.#states, slot, FULL)', replacement: 'waitAsync(this.#states, slot, FULL)', reason: RING },
+  { file: 'remote/shared-ring.ts', mutator: 'ConditionalExpression', line: "if (!waiting) throw new Error('RingWriter: Atomics.waitAsync is missing');", original: '!waiting', replacement: 'false', reason: RING },
+  {
+    file: 'remote/shared-ring.ts',
+    mutator: 'ConditionalExpression',
+    line: 'if (waiting.async) await Promise.race([waiting.value, gone]);',
+    original: 'waiting.async',
+    replacement: 'true',
+    reason: "a synchronous answer (the slot changed before the wait) is a string: awaiting it only adds a microtask turn before the loop reads the slot again, and a ring's writes go one at a time behind the connection's post queue",
+  },
+  {
+    file: 'remote/realm-state.ts',
+    mutator: 'ConditionalExpression',
+    line: 'if (key !== undefined && this.#byKey.get(key) === proxy) this.#byKey.delete(key…',
+    original: 'key !== undefined',
+    replacement: 'true',
+    reason: "the map's keys are strings, so get(undefined) is undefined, never the proxy: the second half alone already forgets nothing without a key",
+  },
+  { file: 'remote/realm-state.ts', mutator: 'ConditionalExpression', line: UNGRANTED_LINE, original: 'key !== undefined && this.#byKey.get(key) === buf', replacement: 'true', reason: UNGRANTED },
+  { file: 'remote/realm-state.ts', mutator: 'LogicalOperator', line: UNGRANTED_LINE, original: 'key !== undefined && this.#byKey.get(key) === buf', replacement: 'key !== undefined || this.#byKey.get(key) === buf', reason: UNGRANTED },
+  { file: 'remote/realm-state.ts', mutator: 'ConditionalExpression', line: UNGRANTED_LINE, original: 'key !== undefined', replacement: 'true', reason: UNGRANTED },
+  { file: 'remote/realm-state.ts', mutator: 'ConditionalExpression', line: UNGRANTED_LINE, original: 'this.#byKey.get(key) === buf', replacement: 'true', reason: UNGRANTED },
 ];
