@@ -124,6 +124,7 @@ const REFUSED: readonly [string, Fields][] = [
   ['write of empty bytes in the message', { ...VALID.write, bytes: new ArrayBuffer(0), shared: 0 }],
   ['write with bytes both in the message and shared', { ...VALID.write, bytes: new ArrayBuffer(4), shared: 4 }],
   ['write whose bytes are a typed array', { ...VALID.write, bytes: new Uint8Array(4), shared: 0 }],
+  ['write of shared bytes whose bytes are a typed array, not null', { ...VALID.write, bytes: new Uint8Array(4), shared: 4 }],
   ['write of a fractional shared count', { ...VALID.write, shared: 1.5 }],
   ['reply of call 0', { ...VALID.reply, call: 0 }],
   ['reply of a negative shared count', { ...VALID.reply, shared: -1 }],
