@@ -39,6 +39,9 @@ const UNGRANTED =
 const RING =
   'a ring is made only where canShareMemory() found Atomics.waitAsync, so it is never missing here: both forms call it, and what it returns is always an object';
 
+/** A typeof test in front of a check that refuses every value of another type anyway. */
+const CODES_OF_STRINGS = 'the set holds strings only and Set.has does not convert: has() of anything else is false, so the next check refuses what this one would have';
+
 /** @type {readonly Equivalent[]} */
 export const EQUIVALENT = [
   ...placeholder('src/dma-fence.ts', 'isFence'),
@@ -134,6 +137,54 @@ export const EQUIVALENT = [
     original: 'waiting.async',
     replacement: 'true',
     reason: "a synchronous answer (the slot changed before the wait) is a string: awaiting it only adds a microtask turn before the loop reads the slot again, and a ring's writes go one at a time behind the connection's post queue",
+  },
+  {
+    file: 'remote/protocol.ts',
+    mutator: 'ConditionalExpression',
+    line: 'const isInt = (value: unknown, min: number): value is number => typeof value ==…',
+    original: "typeof value === 'number'",
+    replacement: 'true',
+    reason: 'Number.isSafeInteger does not convert: it is false for anything that is not a number, so the next check refuses what this one would have',
+  },
+  {
+    file: 'remote/protocol.ts',
+    mutator: 'ConditionalExpression',
+    line: "return isInt(id, 1) && typeof usage === 'string' && USAGES.has(usage) && typeof…",
+    original: "typeof usage === 'string'",
+    replacement: 'true',
+    reason: CODES_OF_STRINGS,
+  },
+  {
+    file: 'remote/protocol.ts',
+    mutator: 'ConditionalExpression',
+    line: "if (typeof code !== 'string' || !CODES.has(code) || typeof message !== 'string'…",
+    original: "typeof code !== 'string'",
+    replacement: 'false',
+    reason: CODES_OF_STRINGS,
+  },
+  {
+    file: 'remote/protocol.ts',
+    mutator: 'ConditionalExpression',
+    line: "const ok = isInt(fence, 1) && (error === null || (typeof error === 'string' && …",
+    original: "typeof error === 'string'",
+    replacement: 'true',
+    reason: CODES_OF_STRINGS,
+  },
+  {
+    file: 'remote/protocol.ts',
+    mutator: 'BlockStatement',
+    line: '} catch {',
+    original: '{ // A proxy or a getter that throws: not a message of ours. return undefined; }',
+    replacement: '{}',
+    reason: 'a function that ends without a return gives undefined, which is all the block returns',
+  },
+  {
+    file: 'remote/protocol.ts',
+    mutator: 'ConditionalExpression',
+    line: "const isRing = ring === null || (typeof SharedArrayBuffer === 'function' && rin…",
+    original: "typeof SharedArrayBuffer === 'function'",
+    replacement: 'true',
+    reason: 'where SharedArrayBuffer does not exist, naming it throws a ReferenceError, which parse catches: a hello with a ring is refused either way',
   },
   {
     file: 'remote/realm-state.ts',
