@@ -71,7 +71,7 @@ export class DmabufBench extends LitElement {
    * pipelines report main-thread time.
    * @throws {Error} when a run is already under way, or the page has no WebGPU device.
    */
-  async run(options: Pick<BenchOptions, 'quick' | 'scenarios' | 'mainThreadClock'> = {}): Promise<BenchReport> {
+  async run(options: Pick<BenchOptions, 'quick' | 'smoke' | 'scenarios' | 'mainThreadClock'> = {}): Promise<BenchReport> {
     if (this.phase === 'running') throw new Error('<dmabuf-bench>: a run is already under way');
     const quick = options.quick ?? this.quick;
     const scenarios = options.scenarios ?? SCENARIO_IDS.filter((id) => this.selected.has(id));
@@ -84,7 +84,7 @@ export class DmabufBench extends LitElement {
     try {
       await this.updateComplete;
       const stage = this.renderRoot.querySelector<HTMLElement>('.stage') ?? undefined;
-      const report = await runBench({ quick, scenarios, stage, mainThreadClock: options.mainThreadClock }, (progress) => {
+      const report = await runBench({ quick, smoke: options.smoke ?? false, scenarios, stage, mainThreadClock: options.mainThreadClock }, (progress) => {
         this.progress = progress;
         this.dispatchEvent(new BenchProgressEvent(progress));
       });

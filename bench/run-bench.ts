@@ -4,7 +4,7 @@
  * the camera pipeline and the frame pipeline, whose modules bring their own devices and
  * need the page.
  */
-import { FULL_SETTINGS, QUICK_SETTINGS } from './measure.js';
+import { FULL_SETTINGS, QUICK_SETTINGS, SMOKE_SETTINGS } from './measure.js';
 import { cameraPipelineSteps, runCameraPipeline, type MainThreadClock } from './camera-pipeline/run-camera-pipeline.js';
 import { framePipelineSizes, framePipelineSteps, runFramePipeline } from './frame-pipeline/run-frame-pipeline.js';
 import type { BenchReport, PipelineResult, SkippedScenario } from './report.js';
@@ -17,6 +17,8 @@ export { SCENARIOS };
 export interface BenchOptions {
   /** The short version: fewer sizes and runs. */
   readonly quick?: boolean;
+  /** With `quick`: one sample of each variant, to check that everything runs (the tests); its figures are not worth reading. */
+  readonly smoke?: boolean;
   /** Which scenarios; all by default. */
   readonly scenarios?: readonly ScenarioId[];
   /** Where the pipelines' modules are shown while they run; a temporary element of `document.body` by default. */
@@ -51,7 +53,7 @@ async function inStage<T>(stage: HTMLElement | undefined, task: (stage: HTMLElem
 export async function runBench(options: BenchOptions = {}, onProgress?: (progress: BenchProgress) => void): Promise<BenchReport> {
   const quick = options.quick ?? false;
   const wanted = new Set(options.scenarios ?? SCENARIO_IDS);
-  const settings = quick ? QUICK_SETTINGS : FULL_SETTINGS;
+  const settings = quick ? (options.smoke ? SMOKE_SETTINGS : QUICK_SETTINGS) : FULL_SETTINGS;
   const chosen = SCENARIOS.filter((s) => wanted.has(s.id));
   const withPipeline = wanted.has('camera-pipeline');
   const withFramePipeline = wanted.has('frame-pipeline');

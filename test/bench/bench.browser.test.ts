@@ -74,13 +74,13 @@ function expectPipelineFigures(pipeline: PipelineResult | null | undefined, vari
   expect(pipeline?.buffersLeftAlive, where).toBe(0);
 }
 
-test('<dmabuf-bench> quick run: every scenario yields a median, min and max for every variant at every size', async () => {
+test('<dmabuf-bench> smoke run (the quick sizes, one sample each): every scenario yields a median, min and max for every variant at every size', async () => {
   const element = document.createElement('dmabuf-bench');
   document.body.append(element);
   let steps = 0;
   element.addEventListener(BenchProgressEvent.type, () => { steps += 1; });
   try {
-    const report = await element.run({ quick: true, mainThreadClock: await mainThreadClock() });
+    const report = await element.run({ quick: true, smoke: true, mainThreadClock: await mainThreadClock() });
     await element.updateComplete;
 
     expect(report.adapter.vendor).not.toBe('');
