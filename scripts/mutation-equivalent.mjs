@@ -48,6 +48,18 @@ export const EQUIVALENT = [
   ...placeholder('src/dma-fence-timeline.ts', 'isTimeline'),
   ...placeholder('src/dma-resv.ts', 'isResv'),
   ...placeholder('src/fd-table.ts', 'isTable'),
+  ...placeholder('src/dma-buf.ts', 'isBuf'),
+  ...placeholder('src/sg-table.ts', 'isTable'),
+  ...placeholder('src/attachment.ts', 'isAttachment'),
+  ...placeholder('remote/fd-socket.ts', 'isSocket'),
+  {
+    file: 'remote/fd-socket.ts',
+    mutator: 'ConditionalExpression',
+    line: "if (!connection) throw new DmaBufError('EINVAL', `connectionOf: ${describe(sock…",
+    original: '!connection',
+    replacement: 'false',
+    reason: "connectionOf is called only on a socket that passed the brand check or that spawnWorker has just made, and every FdSocket gets its connection as its constructor's last step (one whose constructor throws never reaches anyone)",
+  },
   {
     file: 'src/dma-fence-array.ts',
     mutator: 'ArrayDeclaration',
