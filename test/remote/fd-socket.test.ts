@@ -253,6 +253,22 @@ describe('FdSocket arguments and close', () => {
     expect(() => new FdSocket(endpoint as never)).toThrow(/^EINVAL: new FdSocket: expected a MessagePort/);
   });
 
+  const fn = () => undefined;
+  test.each<[string, Record<string, unknown>]>([
+    ['postMessage', { addEventListener: fn, removeEventListener: fn }],
+    ['addEventListener', { postMessage: fn, removeEventListener: fn }],
+    ['removeEventListener', { postMessage: fn, addEventListener: fn }],
+  ])('new FdSocket of an endpoint without %s (the other two there) is EINVAL, and listens on nothing', (_missing, endpoint) => {
+    const added: unknown[] = [];
+    const spy = { ...endpoint, ...('addEventListener' in endpoint ? { addEventListener: (...args: unknown[]) => { added.push(args); } } : {}) };
+    expect(() => new FdSocket(spy as never)).toThrow(/^EINVAL: new FdSocket: expected a MessagePort/);
+    expect(added).toEqual([]);
+  });
+
+  test('new FdSocket of an endpoint whose postMessage is not a function is EINVAL', () => {
+    expect(() => new FdSocket({ postMessage: 'port', addEventListener: fn, removeEventListener: fn } as never)).toThrow(/^EINVAL: new FdSocket: expected a MessagePort/);
+  });
+
   test('bad options of new FdSocket are EINVAL', () => {
     const { port1, port2 } = new MessageChannel();
     expect(() => new FdSocket(port1, 3 as never)).toThrow(/^EINVAL: new FdSocket: options must be an object/);
