@@ -206,5 +206,6 @@ export function writeReport(jsonPath, mdPath, how) {
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
   const [jsonPath = join(root, 'reports/mutation/mutation.json'), mdPath = join(root, 'docs/mutation.md')] = process.argv.slice(2);
   const { default: config } = await import('../stryker.config.mjs');
-  writeReport(jsonPath, mdPath, { partial: false, command: 'npm run test:mutation', thresholds: config.thresholds });
+  const thresholds = /** @type {Report['thresholds']} */ (config.thresholds);
+  writeReport(jsonPath, mdPath, { partial: false, command: 'npm run test:mutation', thresholds });
 }
