@@ -53,6 +53,22 @@ export const EQUIVALENT = [
   ...placeholder('src/attachment.ts', 'isAttachment'),
   ...placeholder('remote/fd-socket.ts', 'isSocket'),
   {
+    file: 'remote/device-access.ts',
+    mutator: 'ArrowFunction',
+    line: "map: () => Promise.reject(new DmaBufError('ENODEV', 'map: this socket was made …",
+    original: "() => Promise.reject(new DmaBufError('ENODEV', 'map: this socket was made witho…",
+    replacement: '() => undefined',
+    reason: "without device access, attach throws ENODEV first: no attachment exists whose map or unmap could reach these ops",
+  },
+  {
+    file: 'remote/device-access.ts',
+    mutator: 'ArrowFunction',
+    line: 'unmap: () => Promise.resolve(0),',
+    original: '() => Promise.resolve(0)',
+    replacement: '() => undefined',
+    reason: "without device access, attach throws ENODEV first: no attachment exists whose map or unmap could reach these ops",
+  },
+  {
     file: 'remote/fd-socket.ts',
     mutator: 'ConditionalExpression',
     line: "if (!connection) throw new DmaBufError('EINVAL', `connectionOf: ${describe(sock…",
