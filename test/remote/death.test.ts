@@ -75,9 +75,11 @@ describe('a realm that dies closes its fds', () => {
     const attachment = remote.attach(standInDevice('b-device'));
     const pendingBegin = remote.beginCpuAccess(0, 64, 'from-device');
     const pendingMap = attachment.map('to-device');
+    const pendingSend = ba.send(b.table, theirs);
     realms.kill(a);
-    await expect(pendingBegin).rejects.toThrow(/^ENODEV: /);
+    await expect(pendingBegin).rejects.toThrow(/^ENODEV: read or write: the other end's realm is gone/);
     await expect(pendingMap).rejects.toThrow(/^ENODEV: /);
+    await expect(pendingSend).rejects.toThrow(/^ENODEV: send: the other end's realm is gone/);
     await expect(pendingReceive).rejects.toThrow(/^ENODEV: receive: the other end's realm is gone/);
     await expect(remote.beginCpuAccess(0, 64, 'from-device')).rejects.toThrow(/^ENODEV: beginCpuAccess: the realm that exports this buffer is gone/);
     await expect(attachment.map('to-device')).rejects.toThrow(/^ENODEV: map: the realm that exports this buffer is gone/);
