@@ -209,6 +209,14 @@ export const EQUIVALENT = [
   {
     file: 'remote/protocol.ts',
     mutator: 'ConditionalExpression',
+    line: 'default:',
+    original: 'default: return undefined;',
+    replacement: 'default:',
+    reason: 'nothing follows the switch in parseFields: falling out of it returns undefined as well',
+  },
+  {
+    file: 'remote/protocol.ts',
+    mutator: 'ConditionalExpression',
     line: "const isRing = ring === null || (typeof SharedArrayBuffer === 'function' && rin…",
     original: "typeof SharedArrayBuffer === 'function'",
     replacement: 'true',
