@@ -1,10 +1,11 @@
 // `npm test`: set up what is missing, then the type check, the lint, the unit tests in Node and
 // the browser tests in headless Chromium with real WebGPU. The browser tests are the longest
 // and leave a core idle much of the time (they wait on the GPU process and on frames), so the
-// others run beside them: the browser tests' output streams as it comes, the others' is printed
-// once each is done. Every step runs to its end; the command fails when any of them failed, and
+// others run beside them, at a lower priority: the browser tests' output streams as it comes,
+// the others' is printed once each is done. Every step runs to its end; the command fails when any of them failed, and
 // says which. Extra arguments go to both Vitest runs (for example a test file's path).
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { ensureChromium, ensurePackages, root } from './bootstrap.mjs';
 
@@ -27,6 +28,14 @@ const narrowed = extra.length > 0 ? ['--passWithNoTests'] : [];
 function started(command, args, streamed) {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: root, env, stdio: streamed ? 'inherit' : 'pipe' });
+    // The browser tests are the longest: the others take the CPU they leave, not theirs.
+    if (!streamed && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, 10);
+      } catch {
+        // Not allowed here: they share the CPU evenly, which only takes longer.
+      }
+    }
     /** @type {Buffer[]} */
     const chunks = [];
     child.stdout?.on('data', (chunk) => chunks.push(chunk));
