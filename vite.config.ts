@@ -8,7 +8,7 @@
 //   that order. The Chromium path and flags come from scripts/chromium.mjs, the one place.
 import { resolve } from 'node:path';
 import { playwright } from '@vitest/browser-playwright';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { CHROMIUM_FLAGS, findChromium } from './scripts/chromium.mjs';
 
 const root = import.meta.dirname;
@@ -24,6 +24,34 @@ const entries = {
   elements: resolve(root, 'elements/elements.ts'),
   'elements-define': resolve(root, 'elements/define.ts'),
 };
+
+/** Browser test files that need a page of their own, where no other test file ran. */
+const FRESH_REALM_TESTS = ['test/package/elements.browser.test.ts'];
+
+/** A browser project: headless Chromium on a real WebGPU adapter, with the files `files` chooses. */
+function browserProject(name: string, files: { include: string[]; exclude?: string[]; isolate: boolean }): TestProjectInlineConfiguration {
+  return {
+    extends: true,
+    test: {
+      name,
+      ...files,
+      // Every device's uncaptured WebGPU errors fail the test that made them.
+      setupFiles: ['test/browser-setup.ts'],
+      // SwiftShader runs shaders on the CPU: give GPU work room, not a deadline.
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+      browser: {
+        enabled: true,
+        headless: true,
+        screenshotFailures: false,
+        provider: playwright({
+          launchOptions: { executablePath: findChromium() ?? '/usr/bin/chromium', args: [...CHROMIUM_FLAGS] },
+        }),
+        instances: [{ browser: 'chromium' }],
+      },
+    },
+  };
+}
 
 export default defineConfig(({ mode }) => ({
   // The library's module worker is an asset its chunks reach relative to themselves (../assets/…).
@@ -81,27 +109,15 @@ export default defineConfig(({ mode }) => ({
         extends: true,
         test: { name: 'unit', environment: 'node', include: ['test/**/*.test.ts'], exclude: [browserTests] },
       },
-      {
-        extends: true,
-        test: {
-          name: 'browser',
-          include: [browserTests],
-          // Every device's uncaptured WebGPU errors fail the test that made them.
-          setupFiles: ['test/browser-setup.ts'],
-          // SwiftShader runs shaders on the CPU: give GPU work room, not a deadline.
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
-          browser: {
-            enabled: true,
-            headless: true,
-            screenshotFailures: false,
-            provider: playwright({
-              launchOptions: { executablePath: findChromium() ?? '/usr/bin/chromium', args: [...CHROMIUM_FLAGS] },
-            }),
-            instances: [{ browser: 'chromium' }],
-          },
-        },
-      },
+      browserProject('browser', {
+        include: [browserTests],
+        exclude: FRESH_REALM_TESTS,
+        // The files share one page: each loads the library and the test helpers once, not
+        // again in a new frame (about a third of the browser run), and cleans up after itself.
+        isolate: false,
+      }),
+      // Files that need a page where no other file ran (what importing an entry point defines).
+      browserProject('browser-fresh-realm', { include: FRESH_REALM_TESTS, isolate: true }),
     ],
   },
 }));

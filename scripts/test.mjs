@@ -47,7 +47,7 @@ function started(command, args, streamed) {
 
 /** @type {{ title: string, command: string, args: string[], streamed: boolean }[]} */
 const steps = [
-  { title: 'browser tests (headless Chromium, WebGPU)', command: bin('vitest'), args: ['run', '--project', 'browser', ...narrowed, ...extra], streamed: true },
+  { title: 'browser tests (headless Chromium, WebGPU)', command: bin('vitest'), args: ['run', '--project', 'browser', '--project', 'browser-fresh-realm', ...narrowed, ...extra], streamed: true },
   { title: 'type check', command: bin('tsc'), args: ['--noEmit', '-p', 'tsconfig.json'], streamed: false },
   { title: 'lint', command: bin('eslint'), args: ['--max-warnings', '0', '.'], streamed: false },
   { title: 'unit tests (Node)', command: bin('vitest'), args: ['run', '--project', 'unit', ...narrowed, ...extra], streamed: false },

@@ -5,15 +5,21 @@
 import { afterEach } from 'vitest';
 import { expectNoGpuErrors, recordGpuError } from './gpu-errors.js';
 
-// eslint-disable-next-line @typescript-eslint/unbound-method -- called with its adapter below
-const requestDevice = GPUAdapter.prototype.requestDevice;
-GPUAdapter.prototype.requestDevice = async function (this: GPUAdapter, descriptor?: GPUDeviceDescriptor): Promise<GPUDevice> {
-  const device = await requestDevice.call(this, descriptor);
-  device.addEventListener('uncapturederror', (event) => {
-    recordGpuError(device, event.error);
-  });
-  return device;
-};
+// Files that share a page run this once each: the hook goes in once.
+const HOOKED = Symbol.for('webgpu-dmabuf test: requestDevice reports uncaptured errors');
+const prototype = GPUAdapter.prototype as GPUAdapter & { [HOOKED]?: true };
+if (!prototype[HOOKED]) {
+  prototype[HOOKED] = true;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with its adapter below
+  const requestDevice = prototype.requestDevice;
+  prototype.requestDevice = async function (this: GPUAdapter, descriptor?: GPUDeviceDescriptor): Promise<GPUDevice> {
+    const device = await requestDevice.call(this, descriptor);
+    device.addEventListener('uncapturederror', (event) => {
+      recordGpuError(device, event.error);
+    });
+    return device;
+  };
+}
 
 afterEach(() => {
   expectNoGpuErrors();
