@@ -64,7 +64,8 @@ function expectPipelineFigures(pipeline: PipelineResult | null | undefined, vari
     // Frames over the run, not in every window: a 300 ms window of a loaded machine may show none.
     expect(r.framesShown, `${where} ${r.variant}`).toBeGreaterThan(0);
     expect(r.cameraFps.median, `${where} ${r.variant}`).toBeGreaterThan(0);
-    expect(r.mainThreadMsPerFrame?.median, `${where} ${r.variant}`).toBeGreaterThan(0);
+    // Measured (the resting main thread taken off, so a window of a loaded machine may come out at 0).
+    expect(r.mainThreadMsPerFrame?.median, `${where} ${r.variant}`).toBeGreaterThanOrEqual(0);
   }
   const perFrame = new Map(pipeline?.results.map((r) => [r.variant, r.bytesCopiedPerFrame]));
   expect(perFrame.get('shared'), where).toBe(0);
