@@ -18,7 +18,7 @@ const MiB = 1024 * KiB;
 /** The buffer size of most cases: 64 pages, 64 chunks of a heap with 4 KiB chunks. */
 const SIZE = 256 * KiB;
 
-// What the running test holds. When it fails, this is given back (before the fixture's
+// What the running test holds. When it fails, this is given back (before heapFixture's
 // leak check, as afterEach hooks run in reverse order), so that one failure does not
 // spread into the leak checks of the tests after it. A passing test gives everything back
 // itself; the list is only forgotten then.

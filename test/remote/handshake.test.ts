@@ -75,9 +75,7 @@ async function expectCarries(from: TestRealm, fromSocket: FdSocket, to: TestReal
 test("an endpoint without start() (a Worker, a worker's global scope) carries fds", async () => {
   const a = realms.realm('a');
   const b = realms.realm('b');
-  const { port1, port2 } = new MessageChannel();
-  a.ports.push(port1);
-  b.ports.push(port2);
+  const { port1, port2 } = realms.channel(a, b);
   // What a Worker offers: postMessage and message events, and no start(); it delivers by itself.
   const workerLike: FdSocketEndpoint = {
     postMessage: (message, transfer) => { port2.postMessage(message, transfer); },
@@ -93,9 +91,7 @@ test("an endpoint without start() (a Worker, a worker's global scope) carries fd
 test("an end made on a port that already dropped the other end's hello still connects: the other end answers its hello", async () => {
   const a = realms.realm('a');
   const b = realms.realm('b');
-  const { port1, port2 } = new MessageChannel();
-  a.ports.push(port1);
-  b.ports.push(port2);
+  const { port1, port2 } = realms.channel(a, b);
   // Started with no listener: what comes now is delivered to no one, as to a worker that has
   // not yet made its socket.
   port2.start();
@@ -110,9 +106,7 @@ test("an end made on a port that already dropped the other end's hello still con
 test("a child made on a port that already dropped its parent's hello still inherits the parent's fds, and the socket carries fds on from there", async () => {
   const parent = realms.realm('parent');
   const child = realms.realm('child');
-  const { port1, port2 } = new MessageChannel();
-  parent.ports.push(port1);
-  child.ports.push(port2);
+  const { port1, port2 } = realms.channel(parent, child);
   const buf = memoryDmaBuf(16);
   const fd = parent.table.install(buf, { cloexec: false });
   buf.put();
@@ -157,9 +151,7 @@ test.each([
 ])("a child whose other end is not spawnWorker's parent inherits no fds, and does not wait for any (the child hears %s)", async (_heard, dropFirst) => {
   const parent = realms.realm('parent');
   const child = realms.realm('child');
-  const { port1, port2 } = new MessageChannel();
-  parent.ports.push(port1);
-  child.ports.push(port2);
+  const { port1, port2 } = realms.channel(parent, child);
   const buf = memoryDmaBuf(16);
   parent.table.install(buf, { cloexec: false });
   buf.put();
@@ -174,8 +166,7 @@ test.each([
 
 test("what comes before the other end's hello is ignored: a drop ahead of it gives back none of the sends already made", async () => {
   const b = realms.realm('b');
-  const { port1, port2 } = new MessageChannel();
-  b.ports.push(port1, port2);
+  const { port1, port2 } = realms.channel(b);
   const ba = socketOf(b, port2);
   const buf = memoryDmaBuf(16);
   const fd = b.table.install(buf);

@@ -32,8 +32,7 @@ function byHand(port: MessagePort) {
 
 test('an inherit message to an end that waits for no fds is refused with a negative ack, and takes nothing', async () => {
   const b = realms.realm('b');
-  const { port1, port2 } = new MessageChannel();
-  b.ports.push(port1, port2);
+  const { port1, port2 } = realms.channel(b);
   const { heard, post } = byHand(port1);
   b.sockets.push(new FdSocket(port2, { liveness: b.liveness, deviceAccess: memoryDeviceAccess() }));
   post({ kind: 'hello', realm: 'parent', reply: false, inherit: true, ring: null });
@@ -47,9 +46,7 @@ test('an inherit message to an end that waits for no fds is refused with a negat
 test("a child waiting for its fds when its parent's realm dies fails with ENODEV naming inheritedFdTable", async () => {
   const parent = realms.realm('parent');
   const child = realms.realm('child');
-  const { port1, port2 } = new MessageChannel();
-  parent.ports.push(port1);
-  child.ports.push(port2);
+  const { port1, port2 } = realms.channel(parent, child);
   const { post } = byHand(port1);
   // The parent says fds will come, and dies before it sends them.
   post({ kind: 'hello', realm: 'parent', reply: false, inherit: true, ring: null });

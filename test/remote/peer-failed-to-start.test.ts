@@ -19,8 +19,7 @@ afterEach(async () => {
 
 test('a send to a peer that never started fails with ENODEV once it is said so, and gives its reference back', async () => {
   const page = realms.realm('page');
-  const { port1, port2 } = new MessageChannel();
-  page.ports.push(port1, port2);
+  const { port1 } = realms.channel(page);
   const socket = new FdSocket(port1, { liveness: page.liveness, deviceAccess: memoryDeviceAccess() });
   page.sockets.push(socket);
   const buf = memoryDmaBuf(4096);

@@ -41,11 +41,17 @@ export class TestRealms {
     return realm;
   }
 
-  /** Joins `a` and `b` by a new channel: a socket at each end. */
-  link(a: TestRealm, b: TestRealm, options: FdSocketOptions = {}): { ab: FdSocket; ba: FdSocket; portA: MessagePort; portB: MessagePort } {
+  /** A new channel whose first port is `a`'s and second `b`'s (both `a`'s when `b` is left out): closed with their realms. */
+  channel(a: TestRealm, b: TestRealm = a): { port1: MessagePort; port2: MessagePort } {
     const { port1, port2 } = new MessageChannel();
     a.ports.push(port1);
     b.ports.push(port2);
+    return { port1, port2 };
+  }
+
+  /** Joins `a` and `b` by a new channel: a socket at each end. */
+  link(a: TestRealm, b: TestRealm, options: FdSocketOptions = {}): { ab: FdSocket; ba: FdSocket; portA: MessagePort; portB: MessagePort } {
+    const { port1, port2 } = this.channel(a, b);
     const access = memoryDeviceAccess();
     const ab = new FdSocket(port1, { liveness: a.liveness, deviceAccess: access, ...options });
     const ba = new FdSocket(port2, { liveness: b.liveness, deviceAccess: access, ...options });

@@ -56,9 +56,7 @@ test("the 'shared-memory' transport is EINVAL where this realm cannot share memo
 test("an end that asks for 'message' gets it, even when the other end could share memory; both ends agree", async () => {
   const a = realms.realm('a');
   const b = realms.realm('b');
-  const { port1, port2 } = new MessageChannel();
-  a.ports.push(port1);
-  b.ports.push(port2);
+  const { port1, port2 } = realms.channel(a, b);
   const ab = new FdSocket(port1, { liveness: a.liveness, deviceAccess: memoryDeviceAccess(), transport: 'message' });
   const ba = new FdSocket(port2, { liveness: b.liveness, deviceAccess: memoryDeviceAccess() });
   a.sockets.push(ab);
