@@ -25,17 +25,9 @@ function vmapOf(buf: DmaBuf): Uint8Array | undefined {
   }
 }
 
-/** Copies between `buf`'s pages and `bytes` over `[start, start + bytes.length)`, CPU access being active there. */
+/** Copies between `buf`'s pages and `bytes` over `[start, start + bytes.length)`, page by page, CPU access being active there. */
 function copyPages(buf: DmaBuf, start: number, bytes: Uint8Array, into: 'buffer' | 'bytes'): void {
   const end = start + bytes.length;
-  // One copy where the exporter can hand out the whole buffer at once.
-  const whole = start === 0 && end === buf.size ? vmapOf(buf) : undefined;
-  if (whole) {
-    if (into === 'buffer') whole.set(bytes);
-    else bytes.set(whole);
-    buf.vunmap(whole);
-    return;
-  }
   for (let page = Math.floor(start / PAGE_SIZE); page * PAGE_SIZE < end; page++) {
     const view = buf.kmap(page);
     try {
@@ -73,7 +65,8 @@ export async function serveRead(buf: DmaBuf, start: number, len: number, origin:
   try {
     const writes = writesEnded.get(buf);
     if (writes) await writes;
-    const whole = start === 0 && len === buf.size;
+    // A range as long as the buffer starts at 0 (beginCpuAccess refuses any other).
+    const whole = len === buf.size;
     await addedFor(origin, () => {
       // Entered with the access, in its place in call order: nothing written after it goes first.
       if (whole) hold = buf.resv.enter('read');
@@ -119,7 +112,14 @@ export async function serveWrite(buf: DmaBuf, start: number, bytes: Uint8Array, 
     if (before) await before;
     await addedFor(origin, () => buf.beginCpuAccess(start, bytes.length, 'to-device'));
     try {
-      copyPages(buf, start, bytes, 'buffer');
+      // One copy where the exporter can hand out the whole buffer at once (a range as long as the buffer starts at 0).
+      const whole = bytes.length === buf.size ? vmapOf(buf) : undefined;
+      if (whole) {
+        whole.set(bytes);
+        buf.vunmap(whole);
+      } else {
+        copyPages(buf, start, bytes, 'buffer');
+      }
     } finally {
       addedFor(origin, () => { buf.endCpuAccess(start, bytes.length, 'to-device'); });
     }

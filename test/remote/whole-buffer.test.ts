@@ -10,6 +10,7 @@ import { exportDmaBuf, type DmaBuf } from '../../src/dma-buf.js';
 import type { DmaBufOps } from '../../src/ops.js';
 import { PAGE_SIZE } from '../../src/page.js';
 import type { FdSocketTransport } from '../../remote/fd-socket.js';
+import { RING_SLOTS, SLOT_BYTES } from '../../remote/shared-ring.js';
 import { quiesce, TestRealms } from './realms.js';
 
 let realms = new TestRealms();
@@ -22,8 +23,8 @@ afterEach(async () => {
 
 const SIZE = 2 * PAGE_SIZE + 100;
 
-/** A buffer over `storage` whose exporter has vmap; `calls` records the ops called. */
-function vmapBuffer(storage: Uint8Array, calls: string[]): DmaBuf {
+/** A buffer over `storage` whose exporter has vmap; `calls` records the ops called, and `onVmap` runs as vmap is. */
+function vmapBuffer(storage: Uint8Array, calls: string[], onVmap: () => void = () => undefined): DmaBuf {
   const page = (n: number) => storage.subarray(n * PAGE_SIZE, Math.min(storage.length, (n + 1) * PAGE_SIZE));
   const ops: DmaBufOps = {
     mapDmaBuf: () => Promise.resolve({ segments: [] }),
@@ -33,9 +34,11 @@ function vmapBuffer(storage: Uint8Array, calls: string[]): DmaBuf {
       calls.push(`kmap ${String(n)}`);
       return page(n);
     },
+    kunmap: (_priv, _buf, n) => { calls.push(`kunmap ${String(n)}`); },
     kmapAtomic: (_priv, _buf, n) => page(n),
     vmap: () => {
       calls.push('vmap');
+      onVmap();
       return storage;
     },
     vunmap: () => { calls.push('vunmap'); },
@@ -43,18 +46,22 @@ function vmapBuffer(storage: Uint8Array, calls: string[]): DmaBuf {
   return exportDmaBuf({ priv: {}, ops, size: storage.length, exporter: 'vmap' });
 }
 
-/** Realm `b` holds a remote buffer of realm `a`'s, over `storage`, on sockets of `transport`. */
-async function remote(transport: FdSocketTransport, storage: Uint8Array) {
+/**
+ * Realm `b` holds a remote buffer of realm `a`'s, over `storage`, on sockets of `transport`:
+ * `proxy` (a reference of the test's) and `exported`, the buffer itself (its reference is `a`'s
+ * table's).
+ */
+async function remote(transport: FdSocketTransport, storage: Uint8Array, onVmap?: () => void) {
   const a = realms.realm('a');
   const b = realms.realm('b');
   const { ab, ba } = realms.link(a, b, { transport });
   const calls: string[] = [];
-  const buf = vmapBuffer(storage, calls);
-  const fd = a.table.install(buf);
-  buf.put();
+  const exported = vmapBuffer(storage, calls, onVmap);
+  const fd = a.table.install(exported);
+  exported.put();
   await ab.send(a.table, fd);
   const proxy = b.table.get(await ba.receive(b.table));
-  return { proxy, calls };
+  return { proxy, calls, exported };
 }
 
 /** The proxy's whole pages as the CPU sees them, copied out. */
@@ -109,7 +116,79 @@ test('a read of part of the buffer goes page by page over its page cover, and br
   proxy.kunmap(0, first);
   proxy.kunmap(1, second);
   proxy.endCpuAccess(PAGE_SIZE - 10, 20, 'from-device');
-  expect(calls).toEqual(['kmap 0', 'kmap 1']);
+  expect(calls, 'each page window ended').toEqual(['kmap 0', 'kunmap 0', 'kmap 1', 'kunmap 1']);
+  proxy.put();
+  await quiesce();
+});
+
+test.each<FdSocketTransport>(['message', 'shared-memory'])("while the exporter's realm has CPU access over the whole buffer, a read of part of it (%s) brings exactly its page cover", async (transport) => {
+  const storage = pattern(5);
+  const { proxy, exported, calls } = await remote(transport, storage);
+  await exported.beginCpuAccess(0, SIZE, 'bidirectional');
+  await proxy.beginCpuAccess(PAGE_SIZE + 3, 10, 'from-device');
+  const page = proxy.kmap(1);
+  expect([...page]).toEqual([...pattern(5).subarray(PAGE_SIZE, 2 * PAGE_SIZE)]);
+  proxy.kunmap(1, page);
+  proxy.endCpuAccess(PAGE_SIZE + 3, 10, 'from-device');
+  await proxy.beginCpuAccess(0, 10, 'from-device');
+  const first = proxy.kmap(0);
+  expect([...first]).toEqual([...pattern(5).subarray(0, PAGE_SIZE)]);
+  proxy.kunmap(0, first);
+  proxy.endCpuAccess(0, 10, 'from-device');
+  expect(calls.filter((call) => call === 'vmap'), 'no whole view for a part').toEqual([]);
+  exported.endCpuAccess(0, SIZE, 'bidirectional');
+  proxy.put();
+  await quiesce();
+});
+
+test.each<FdSocketTransport>(['message', 'shared-memory'])("while the exporter's realm has CPU access over the whole buffer, a write of part of it (%s) lands exactly there", async (transport) => {
+  const storage = pattern(6);
+  const { proxy, exported } = await remote(transport, storage);
+  await exported.beginCpuAccess(0, SIZE, 'bidirectional');
+  const written = [1, 2, 3, 4, 5];
+  // One write at the start of the buffer, one that ends with it.
+  for (const start of [0, SIZE - written.length]) {
+    await proxy.beginCpuAccess(start, written.length, 'to-device');
+    const page = Math.floor(start / PAGE_SIZE);
+    const view = proxy.kmap(page);
+    view.set(written, start - page * PAGE_SIZE);
+    proxy.kunmap(page, view);
+    proxy.endCpuAccess(start, written.length, 'to-device');
+  }
+  await quiesce();
+  const expected = pattern(6);
+  expected.set(written, 0);
+  expected.set(written, SIZE - written.length);
+  expect(storage).toEqual(expected);
+  exported.endCpuAccess(0, SIZE, 'bidirectional');
+  proxy.put();
+});
+
+test("a read of the whole buffer streamed through the ring keeps the exporter's later writes waiting until its last byte is out", async () => {
+  // More than the ring holds: the exporter's realm waits for the importer to free slots.
+  const size = (RING_SLOTS + 1) * SLOT_BYTES;
+  const storage = new Uint8Array(size).fill(1);
+  let written: Promise<void> | undefined;
+  const { proxy, exported } = await remote('shared-memory', storage, () => {
+    // A write of the exporter's own (its device's), called while the read streams: it takes
+    // its turn in the reservation, as the exporter's writes do.
+    queueMicrotask(() => {
+      const turn = exported.resv.enter('write');
+      written = (async () => {
+        await turn.ready;
+        storage.fill(2);
+        turn.done();
+      })();
+    });
+  });
+  await proxy.beginCpuAccess(0, size, 'from-device');
+  const view = proxy.vmap();
+  expect(view.every((byte) => byte === 1), 'every byte as it was when the read came').toBe(true);
+  proxy.vunmap(view);
+  proxy.endCpuAccess(0, size, 'from-device');
+  expect(written, 'the exporter wrote while the read streamed').toBeDefined();
+  await written;
+  expect(storage.every((byte) => byte === 2), 'the write went ahead once the bytes were out').toBe(true);
   proxy.put();
   await quiesce();
 });
