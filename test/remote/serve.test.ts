@@ -2,11 +2,13 @@
 // answers exactly the bytes of its range, wherever in a page it begins and ends; the RPCs
 // take effect in the order their messages came, even when the exporter is slow to begin a
 // write's CPU access: a read that came after a write sees the write's bytes, and writes land
-// in the order they came. The importing side is played by hand over a raw port (bytes in the
+// in the order they came; a read of part of the buffer takes no turn of its own in the
+// reservation (the exporter's beginCpuAccess places it). The importing side is played by hand over a raw port (bytes in the
 // messages, no ring), as the protocol has it; the exporter here holds the bytes in plain
-// memory and begins a write's CPU access only when the test lets it.
+// memory and begins CPU access in the directions a test gates only when the test lets it.
 import { afterEach, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
+import type { DmaDirection } from '../../src/direction.js';
 import { exportDmaBuf } from '../../src/dma-buf.js';
 import type { DmaBufOps } from '../../src/ops.js';
 import { PAGE_SIZE } from '../../src/page.js';
@@ -36,11 +38,12 @@ interface Reply {
 }
 
 /**
- * Realm `a` exports SIZE bytes of `pattern(SIZE, 1)` and sends them to an importer played by
- * hand. The exporter's beginCpuAccess of a write waits for the test: `writesBegun` counts
- * those that have begun to begin, and `letWriteBegin()` lets the oldest waiting one go on.
+ * Realm `a` exports SIZE bytes of `pattern(SIZE, 1)` (`buf`, its table's reference) and sends
+ * them to an importer played by hand. The exporter's beginCpuAccess in the directions `gated`
+ * waits for the test: `writesBegun` counts the writes' that have begun to begin, and
+ * `letBegin()` lets the oldest waiting one go on.
  */
-async function exportedToHand() {
+async function exportedToHand(gated: readonly DmaDirection[] = ['to-device']) {
   const a = realms.realm('a');
   const { port1: port, port2 } = new MessageChannel();
   a.ports.push(port, port2);
@@ -69,8 +72,8 @@ async function exportedToHand() {
     unmapDmaBuf: () => undefined,
     release: () => undefined,
     beginCpuAccess: (_priv, _buf, _start, _len, dir) => {
-      if (dir !== 'to-device') return Promise.resolve();
-      writesBegun += 1;
+      if (!gated.includes(dir)) return Promise.resolve();
+      if (dir === 'to-device') writesBegun += 1;
       return new Promise<void>((resolve) => { waiting.push(resolve); });
     },
     kmap: (_priv, _buf, n) => page(n),
@@ -85,10 +88,11 @@ async function exportedToHand() {
 
   let nextCall = 1;
   return {
+    buf,
     storage,
     replies,
     writesBegun: () => writesBegun,
-    letWriteBegin: () => { waiting.shift()?.(); },
+    letBegin: () => { waiting.shift()?.(); },
     /** Posts a read of `[start, start + len)`; returns its call number. */
     read: (start: number, len: number) => {
       const call = nextCall++;
@@ -117,30 +121,30 @@ test.each([
 });
 
 test('a read that came after a write still beginning waits for the write to end, and sees its bytes', async () => {
-  const { replies, read, write, writesBegun, letWriteBegin } = await exportedToHand();
+  const { replies, read, write, writesBegun, letBegin } = await exportedToHand();
   const written = write(PAGE_SIZE, pattern(10, 7));
   const after = read(PAGE_SIZE, 10);
   await quiesce();
   expect(writesBegun(), 'the write is beginning').toBe(1);
   expect(replies.has(after), 'the read waits for the write').toBe(false);
-  letWriteBegin();
+  letBegin();
   await quiesce();
   expect(replies.get(written)).toEqual({ bytes: null, error: null });
   expect(replies.get(after)).toEqual({ bytes: pattern(10, 7), error: null });
 });
 
 test('writes of the same bytes land in the order they came, even while the first is slow to begin', async () => {
-  const { replies, storage, write, writesBegun, letWriteBegin } = await exportedToHand();
+  const { replies, storage, write, writesBegun, letBegin } = await exportedToHand();
   const first = write(0, pattern(16, 3));
   const second = write(8, pattern(16, 4));
   await quiesce();
   expect(writesBegun(), 'the second begins once the first has ended').toBe(1);
-  letWriteBegin();
+  letBegin();
   await quiesce();
   expect(writesBegun()).toBe(2);
   expect(replies.get(first)).toEqual({ bytes: null, error: null });
   expect(replies.has(second)).toBe(false);
-  letWriteBegin();
+  letBegin();
   await quiesce();
   expect(replies.get(second)).toEqual({ bytes: null, error: null });
   const expected = pattern(SIZE, 1);
@@ -150,17 +154,32 @@ test('writes of the same bytes land in the order they came, even while the first
 });
 
 test('a read that came once the first of two writes had ended waits for the second', async () => {
-  const { replies, read, write, writesBegun, letWriteBegin } = await exportedToHand();
+  const { replies, read, write, writesBegun, letBegin } = await exportedToHand();
   write(0, pattern(4, 5));
   write(4, pattern(4, 6));
   await quiesce();
-  letWriteBegin();
+  letBegin();
   await quiesce();
   expect(writesBegun(), 'the second write is beginning').toBe(2);
   const after = read(0, 8);
   await quiesce();
   expect(replies.has(after), 'the read waits for the second write').toBe(false);
-  letWriteBegin();
+  letBegin();
   await quiesce();
   expect(replies.get(after)).toEqual({ bytes: Uint8Array.of(...pattern(4, 5), ...pattern(4, 6)), error: null });
+});
+
+test("a read of part of the buffer takes no turn of its own in the reservation: the exporter's own write called while the read begins goes first", async () => {
+  const { buf, storage, replies, read, letBegin } = await exportedToHand(['from-device']);
+  const call = read(PAGE_SIZE, 10);
+  await quiesce();
+  expect(replies.has(call), 'the read is beginning').toBe(false);
+  // A write of the exporter's own device, entered as the exporter's writes are.
+  const turn = buf.resv.enter('write');
+  expect(turn.ready, 'nothing to wait for').toBeUndefined();
+  storage.fill(9, PAGE_SIZE, PAGE_SIZE + 10);
+  turn.done();
+  letBegin();
+  await quiesce();
+  expect(replies.get(call)).toEqual({ bytes: new Uint8Array(10).fill(9), error: null });
 });
