@@ -1,5 +1,6 @@
-// `npm test`: set up what is missing, then the type check, the lint, the unit tests in Node and
-// the browser tests in headless Chromium with real WebGPU. The browser tests are the longest
+// `npm test`: set up what is missing, then the type check (the code, and the TypeScript snippets
+// of README.md and docs/), the lint, the unit tests in Node and the browser tests in headless
+// Chromium with real WebGPU. The browser tests are the longest
 // and leave a core idle much of the time (they wait on the GPU process and on frames), so the
 // others run beside them, at a lower priority: the browser tests' output streams as it comes,
 // the others' is printed once each is done. Every step runs to its end; the command fails when any of them failed, and
@@ -48,7 +49,8 @@ function started(command, args, streamed) {
 /** @type {{ title: string, command: string, args: string[], streamed: boolean }[]} */
 const steps = [
   { title: 'browser tests (headless Chromium, WebGPU)', command: bin('vitest'), args: ['run', '--project', 'browser', '--project', 'browser-fresh-realm', ...narrowed, ...extra], streamed: true },
-  { title: 'type check', command: bin('tsc'), args: ['--noEmit', '-p', 'tsconfig.json'], streamed: false },
+  // One tsc program for the code and the docs' snippets, after the snippets are extracted and the docs' links checked.
+  { title: "type check (the code, and the docs' snippets and links)", command: process.execPath, args: [join(root, 'scripts', 'type-check.mjs')], streamed: false },
   { title: 'lint', command: bin('eslint'), args: ['--max-warnings', '0', '.'], streamed: false },
   { title: 'unit tests (Node)', command: bin('vitest'), args: ['run', '--project', 'unit', ...narrowed, ...extra], streamed: false },
 ];
