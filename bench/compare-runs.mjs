@@ -16,7 +16,7 @@ import { formatSize, sig3 } from './format.mjs';
 /** @typedef {import('./measure.js').Figure} Figure */
 /** @typedef {import('./targets.js').TargetResult} TargetResult */
 
-/** The run-to-run noise of one ratio on the README's machine: 0.1x to 0.2x. */
+/** The run-to-run noise of one ratio on the machine of docs/performance.md: 0.1x to 0.2x. */
 export const DEFAULT_NOISE = 0.2;
 
 /**

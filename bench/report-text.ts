@@ -1,5 +1,5 @@
 /**
- * The report as a plain-text table, for the terminal (`npm run bench`) and for the README.
+ * The report as a plain-text table, for the terminal (`npm run bench`) and for docs/performance.md.
  */
 import type { Figure } from './measure.js';
 import type { BenchReport, PipelineResult, PipelineVariantResult, ScenarioResult, VariantResult } from './report.js';

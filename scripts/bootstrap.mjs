@@ -10,7 +10,7 @@ import { findChromium } from './chromium.mjs';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * Prints a one-line reason and exits: the one clear message the README promises.
+ * Prints a one-line reason and exits: the one clear message docs/testing.md promises.
  * @param {string} message
  * @returns {never}
  */

@@ -3,7 +3,7 @@
 // (no skipLibCheck) for TypeScript 5.9, 6 and 7, each with and without @webgpu/types: the
 // same app file type-checks with no more errors when it imports and uses 'webgpu-dmabuf',
 // 'webgpu-dmabuf/elements' and 'webgpu-dmabuf/elements/define' than without, no error is
-// in the package's files, and the set-ups the README recommends are clean.
+// in the package's files, and the set-ups docs/typescript.md recommends are clean.
 //
 // Offline: the compilers are the project's own devDependencies (aliased by version), and
 // @webgpu/types and lit are linked from the project's node_modules, not fetched.
@@ -67,7 +67,7 @@ document.body.append(camera, view);
 `;
 
 /**
- * The README's answer for TypeScript 6 and 7 without @webgpu/types: their lib.dom has the
+ * The answer of docs/typescript.md for TypeScript 6 and 7 without @webgpu/types: their lib.dom has the
  * WebGPU interfaces but not these five namespaces of flag constants.
  */
 const WEBGPU_FLAGS = `declare var GPUBufferUsage: {
@@ -209,7 +209,7 @@ describe.each(COMPILERS)('TypeScript $version, strict, without skipLibCheck', ({
   }, 120_000);
 
   if (version !== '5.9') {
-    test("the README's set-up (lib.dom's WebGPU and the flag constants it lacks) is clean", () => {
+    test("the recommended set-up (lib.dom's WebGPU and the flag constants it lacks) is clean", () => {
       const { alone, withPackage } = compare(consumer(`ts${version}-flags`, { webgpuTypes: false, flags: true }), pkg);
       expect(alone).toEqual([]);
       expect(withPackage).toEqual([]);

@@ -10,14 +10,14 @@
 //    writes) in either realm. A byte model of each buffer is checked exactly after each
 //    step: every byte read in either realm equals it. After each step each realm's debug
 //    listing (name, exporter, size, references) and heap are checked against the reference
-//    rules of README's Workers section: an importing realm's proxy holds its own references;
+//    rules of docs/workers.md (the rules across realms): an importing realm's proxy holds its own references;
 //    the exporting realm holds one more while the other realm holds any; the buffer is
 //    released in the exporting realm, once, when the last reference anywhere is gone. Each
 //    run ends by giving every reference back in a generated order, checked the same way.
 // 2. Steps from both realms issued without awaiting each other, in an order fast-check's
 //    scheduler (`fc.scheduler()`) picks: device access (map, shader, unmap, each direction),
 //    CPU writes and reads, and either realm closing its fd in the middle. Only what the
-//    contract promises is asserted (README Workers, remote/serve.ts and connection.ts):
+//    contract promises is asserted (docs/workers.md, remote/serve.ts and connection.ts):
 //    calls on one buffer take effect in each realm's own call order; across realms an effect
 //    is known to have happened only through an answer the page awaited (the exporting realm's
 //    call was made; the importing realm's write was answered: an unmap that moved bytes back
@@ -608,7 +608,7 @@ class TwoRealmBuffer {
    * Whether offset `i` of a read may show a CPU window's bytes instead (not checked): a range
    * that writes, in the read's realm or the exporting realm (where reads are served), active
    * at some time while the read was under way, covers it. Their windows are undefined before
-   * the CPU writes (README: only the range and direction given are coherent).
+   * the CPU writes (the contract: only the range and direction given are coherent).
    */
   disturbed(read: Read, i: number): boolean {
     return this.ranges.some((g) => g !== read.own && g.writes && (g.realm === read.realm || g.realm === this.exporter) && g.start <= i && i < g.start + g.len && g.begun < read.checked && g.ended > read.issued);
@@ -789,7 +789,7 @@ async function wholeRead(run: Run, realm: RealmName, what: string): Promise<void
   await w.realms[realm].call('begin', { id, fd: fds[realm], start: 0, len: buf.size, dir: 'from-device' });
   // Through the windows, not vmap: an importing realm that closed its fd may still be writing
   // back a CPU range it ended (nothing answers that write), and vmap of a range begun over
-  // pages such a write-back staged is ERANGE (README, the order of begins).
+  // pages such a write-back staged is ERANGE (docs/ordering.md, the order of begins).
   const seen = await w.realms[realm].call<Uint8Array>('window', { id });
   const checked = buf.tick();
   buf.answered(realm, issued, checked);
