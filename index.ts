@@ -10,7 +10,7 @@
  * @module webgpu-dmabuf
  */
 export { MAX_ATOMIC_KMAPS } from './src/atomic-kmap-slots.js';
-export type { DmaBufAttachment, DmaBufAttachmentStats, DmaBufAttachOptions } from './src/attachment.js';
+export type { DmaBufAttachment, DmaBufAttachmentStats, DmaBufAttachOptions, DmaBufUnmapOptions } from './src/attachment.js';
 export { bufinfo, bufinfoEntries } from './src/bufinfo.js';
 export type { BufInfoAttachment, BufInfoCpuAccess, BufInfoEntry, BufInfoFence, BufInfoSource } from './src/bufinfo-entry.js';
 export { isDmaDirection, type DmaDirection } from './src/direction.js';

@@ -12,11 +12,13 @@ import { checkUsage, MAPPABLE_USAGE, usageNames } from '../src/buffer-usage.js';
 import { booleanOption, checkBrand, checkInteger, checkOptions, describe, RECEIVER, type Brand } from '../src/checks.js';
 import { movesFromDevice, movesToDevice, type DmaDirection } from '../src/direction.js';
 import { checkName, exportDmaBuf, type DmaBuf } from '../src/dma-buf.js';
+import type { DmaFence } from '../src/dma-fence.js';
 import { DmaBufError } from '../src/error.js';
 import type { DmaBufOps } from '../src/ops.js';
 import type { SgList } from '../src/sg-table.js';
 import { CpuPages } from './cpu-pages.js';
 import { checkDevice, deviceFailure, onDeviceLost, queueDone } from './device-loss.js';
+import { Holds } from './holds.js';
 import { Mirrors, type Mirror, type MirrorSource } from './mirror.js';
 import { FREE_LAYOUT, layoutSegmentSize, type SegmentLayout } from './segment-layout.js';
 import { alignUp, createSegments, destroySegments, segmentBytes, type Segment } from './segments.js';
@@ -74,9 +76,12 @@ export interface GpuAllocateOptions {
 export interface GpuHeapStats {
   /** This heap's dma-bufs not yet released. */
   readonly liveBuffers: number;
-  /** Bytes of their storage buffers on the heap's device. */
+  /**
+   * Bytes of their storage buffers on the heap's device, and of the storage of released
+   * buffers that a fence named at unmap (`until`) still holds.
+   */
   readonly storageBytes: number;
-  /** Bytes of their mirrors on other devices. */
+  /** Bytes of their mirrors on other devices, held ones of released buffers included. */
   readonly mirrorBytes: number;
   /**
    * Bytes of mirrors kept after their attachment detached, for the next attachment of a
@@ -117,6 +122,8 @@ interface Storage extends GpuStorage {
   /** What `allocation` resolved to, once it has. */
   allocated: GPUError | null | undefined;
   readonly mirrors: Map<DmaBufAttachment<GpuStorage>, Mirror>;
+  /** The fences that importers on the heap's own device named at unmap (`until`): the storage outlives them. */
+  readonly holds: Holds;
   /** The buffer's CPU-access pages, made at its first `beginCpuAccess`. */
   cpu: CpuPages | undefined;
 }
@@ -248,7 +255,7 @@ export class GpuHeap {
     const outOfMemory = this.device.popErrorScope();
     const allocation = Promise.all([outOfMemory, invalid]).then(([oom, other]) => oom ?? other, () => null);
     if (!segments) throw new DmaBufError('ENOMEM', `${call}: creating ${size} bytes of storage failed: ${String(thrown)}`, { cause: thrown });
-    const storage: Storage = { heap: this, segments, usage: fullUsage, layout, allocation, allocated: undefined, mirrors: new Map(), cpu: undefined };
+    const storage: Storage = { heap: this, segments, usage: fullUsage, layout, allocation, allocated: undefined, mirrors: new Map(), holds: new Holds(), cpu: undefined };
     void allocation.then((error) => (storage.allocated = error));
     const buf = exportDmaBuf<GpuStorage>({ priv: storage, ops: this.#ops, size, ...(name === undefined ? {} : { name }), exporter: this.name, layout });
     this.#liveBuffers += 1;
@@ -302,7 +309,7 @@ export class GpuHeap {
     const own = (priv: GpuStorage) => priv as Storage;
     return {
       mapDmaBuf: (priv, attachment, dir) => this.#map(own(priv), attachment, dir),
-      unmapDmaBuf: (priv, attachment, _sgt, dir) => this.#unmap(own(priv), attachment, dir),
+      unmapDmaBuf: (priv, attachment, _sgt, dir, until) => this.#unmap(own(priv), attachment, dir, until),
       attach: (priv, buf, attachment) => { this.#attach(own(priv), buf, attachment); },
       detach: (priv, _buf, attachment) => { this.#retireMirror(own(priv), attachment); },
       release: (priv) => { this.#release(own(priv)); },
@@ -388,6 +395,8 @@ export class GpuHeap {
         await this.#transfer('map', { device: this.device, segments: storage.segments }, mirror, buf.size, {
           guard: () => { this.#guard('map', buf, device); },
           sourceDone: () => { turn.done(queueDone(this.device)); },
+          // Work the importer named at an earlier unmap may still read the mirror.
+          beforeWrite: () => mirror.holds.released(),
         });
       }
       this.#guard('map', buf, device);
@@ -399,20 +408,37 @@ export class GpuHeap {
     }
   }
 
-  /** Resolves to the bytes moved back into the storage. */
-  async #unmap(storage: Storage, attachment: DmaBufAttachment<GpuStorage>, dir: DmaDirection): Promise<number> {
+  /**
+   * Resolves to the bytes moved back into the storage. With `until`, the buffers the importer
+   * used stay as they are until it signals; a write-back copies them only then.
+   */
+  async #unmap(storage: Storage, attachment: DmaBufAttachment<GpuStorage>, dir: DmaDirection, until: DmaFence | undefined): Promise<number> {
     const buf = attachment.dmabuf;
+    const writes = movesFromDevice(dir);
+    if (attachment.device === this.device) {
+      // The importer's work on the storage itself: later operations wait for it as for its own fence.
+      if (until) {
+        buf.resv.addFence(until, writes ? 'write' : 'read');
+        storage.holds.add(until);
+      }
+      return 0;
+    }
     const mirror = storage.mirrors.get(attachment);
-    if (attachment.device === this.device || !mirror) return 0;
+    if (!mirror) return 0;
     mirror.tables -= 1;
-    if (!movesFromDevice(dir)) return 0;
+    if (until) mirror.holds.add(until);
+    if (!writes) return 0;
     const guard = () => { this.#guard('unmap', buf, attachment.device); };
     guard();
-    // The copy out of the mirror is submitted now, behind the importer's own work; the write
-    // into the storage waits for its turn.
+    // Readers called after the unmap wait for the importer's work too, and fail with its error.
+    if (until) buf.resv.addFence(until, 'write');
+    // The copy out of the mirror is submitted now, behind the importer's own work (with
+    // `until`, once that has signalled); the write into the storage waits for its turn.
     const turn = buf.resv.enter('write');
     mirror.transfers += 1;
     try {
+      const importerDone = until ? turn.ready : undefined;
+      if (importerDone) await importerDone;
       // The guard runs before every write into the storage: a device lost on the way is ENODEV.
       await this.#transfer('unmap', mirror, { device: this.device, segments: storage.segments }, buf.size, { guard, beforeWrite: () => turn.ready });
       turn.done(queueDone(this.device));
@@ -447,9 +473,11 @@ export class GpuHeap {
     // The reservation is already cancelled: nothing under way submits again.
     for (const attachment of [...storage.mirrors.keys()]) this.#retireMirror(storage, attachment);
     storage.cpu?.release();
-    this.#storageBytes -= segmentBytes(storage.segments);
     this.#liveBuffers -= 1;
-    destroySegments(storage.segments);
+    storage.holds.whenReleased(() => {
+      this.#storageBytes -= segmentBytes(storage.segments);
+      destroySegments(storage.segments);
+    });
   }
 
   async #beginCpuAccess(storage: Storage, buf: GpuDmaBuf, start: number, len: number, dir: DmaDirection): Promise<void> {

@@ -19,9 +19,12 @@
  * 5. Destroyed, never recycled, when the buffer is released while the mirror is in use (a
  *    table of it outstanding, or a transfer that may still write it), when its device is
  *    lost, or when the heap is destroyed.
+ * 6. Held by the fences its importer named at unmap (`until`): until they signal, no map's
+ *    transfer writes into it, and retiring it (rules 4 and 5) waits for them.
  */
 import type { DmaBufAttachment } from '../src/attachment.js';
 import { movesToDevice, type DmaDirection } from '../src/direction.js';
+import { Holds } from './holds.js';
 import { IdleMirrors } from './idle-mirrors.js';
 import { layoutSegmentSize, type SegmentLayout } from './segment-layout.js';
 import { createSegments, destroySegments, segmentBytes, type Segment } from './segments.js';
@@ -36,6 +39,8 @@ export interface Mirror {
   tables: number;
   /** Transfers under way that read or write the mirror. */
   transfers: number;
+  /** The fences its importer named at unmap (`until`), which keep it as it is (rule 6). */
+  readonly holds: Holds;
 }
 
 /** What a mirror is a copy of. */
@@ -121,16 +126,23 @@ export class Mirrors {
       segments = createSegments(device, source.size, source.usage, `dmabuf mirror of ${source.name}`, segmentSize);
       this.#created += 1;
     }
-    const mirror: Mirror = { device, segments, usage: source.usage, tables: 0, transfers: 0 };
+    const mirror: Mirror = { device, segments, usage: source.usage, tables: 0, transfers: 0, holds: new Holds() };
     mirrors.set(attachment, mirror);
     this.#bytes += segmentBytes(segments);
     return mirror;
   }
 
-  /** Rules 4 and 5: at detach or release, an unused mirror goes idle (or is destroyed when it cannot be kept); one in use is destroyed. */
+  /**
+   * Rules 4 to 6: at detach or release, an unused mirror goes idle (or is destroyed when it
+   * cannot be kept); one in use is destroyed; either once the fences holding it have signalled.
+   * It counts as live until then.
+   */
   retire(mirror: Mirror, owner: object, size: number): void {
-    this.#bytes -= segmentBytes(mirror.segments);
-    if (mirror.tables > 0 || mirror.transfers > 0) destroySegments(mirror.segments);
-    else this.#idle.keep(mirror.device, size, mirror.usage, owner, mirror.segments);
+    const inUse = mirror.tables > 0 || mirror.transfers > 0;
+    mirror.holds.whenReleased(() => {
+      this.#bytes -= segmentBytes(mirror.segments);
+      if (inUse) destroySegments(mirror.segments);
+      else this.#idle.keep(mirror.device, size, mirror.usage, owner, mirror.segments);
+    });
   }
 }

@@ -12,10 +12,12 @@ import type { DmaBufAttachment } from '../src/attachment.js';
 import { MAPPABLE_USAGE, usageNames } from '../src/buffer-usage.js';
 import { describe } from '../src/checks.js';
 import { movesFromDevice, movesToDevice, type DmaDirection } from '../src/direction.js';
+import type { DmaFence } from '../src/dma-fence.js';
 import { DmaBufError } from '../src/error.js';
 import type { RemoteBytes, RemoteDeviceAccess, RemoteDeviceOps } from '../remote/device-access.js';
 import type { SgList } from '../src/sg-table.js';
 import { checkDevice, deviceFailure, watchDevice } from './device-loss.js';
+import { Holds } from './holds.js';
 import { layoutSegmentSize } from './segment-layout.js';
 import { alignUp, createSegments, destroySegments, type Segment } from './segments.js';
 
@@ -53,6 +55,8 @@ class RemoteMirrors implements RemoteDeviceOps {
   readonly #mirrors = new Map<DmaBufAttachment, readonly Segment[]>();
   // One MAP_READ staging buffer per attachment, reused from one unmap to the next.
   readonly #staging = new Map<DmaBufAttachment, GPUBuffer>();
+  // The fences each attachment's importer named at unmap (`until`): its mirror stays as it is until they signal.
+  readonly #holds = new Map<DmaBufAttachment, Holds>();
   #released = false;
 
   constructor(bytes: RemoteBytes) {
@@ -79,30 +83,53 @@ class RemoteMirrors implements RemoteDeviceOps {
     const segments = this.#mirror(attachment);
     let moved = 0;
     if (movesToDevice(dir)) {
-      // Each piece goes to the mirror as it comes, straight from where it lies (a slot of
-      // shared memory): no copy of the whole buffer is ever put together in this realm.
-      await this.#bytes.read(0, this.#bytes.size, (at, chunk) => {
+      const held = this.#holds.get(attachment)?.released();
+      if (held) {
+        // Work named at an earlier unmap may still read the mirror: the bytes wait in this
+        // realm (read in call order all the same) until it is done.
+        const bytes = new Uint8Array(this.#bytes.size);
+        await this.#bytes.read(0, this.#bytes.size, (at, chunk) => { bytes.set(chunk, at); });
+        await held;
         this.#guard(call, device);
-        upload(device, segments, at, chunk);
-      });
+        upload(device, segments, 0, bytes);
+      } else {
+        // Each piece goes to the mirror as it comes, straight from where it lies (a slot of
+        // shared memory): no copy of the whole buffer is ever put together in this realm.
+        await this.#bytes.read(0, this.#bytes.size, (at, chunk) => {
+          this.#guard(call, device);
+          upload(device, segments, at, chunk);
+        });
+      }
       this.#guard(call, device);
       moved = this.#bytes.size;
     }
     return { segments: segments.map(({ buffer, start, length }) => ({ buffer, offset: 0, start, length })), bytesMoved: moved };
   }
 
-  async unmap(attachment: DmaBufAttachment, _sgt: unknown, dir: DmaDirection): Promise<number> {
+  async unmap(attachment: DmaBufAttachment, _sgt: unknown, dir: DmaDirection, until?: DmaFence): Promise<number> {
     const call = 'unmap';
-    if (!movesFromDevice(dir)) return 0;
-    const { device } = attachment;
     const segments = this.#mirrors.get(attachment);
     if (!segments) return 0;
+    if (until) {
+      const holds = this.#holds.get(attachment) ?? new Holds();
+      holds.add(until);
+      this.#holds.set(attachment, holds);
+    }
+    if (!movesFromDevice(dir)) return 0;
+    const { device } = attachment;
     checkDevice(call, device, 'importer');
+    // Readers called after the unmap wait for the importer's work too, and fail with its error.
+    if (until) attachment.dmabuf.resv.addFence(until, 'write');
     // The write's place in call order is the unmap's call, though its bytes come later.
     const place = this.#bytes.reserveWrite();
     const size = alignUp(this.#bytes.size, 4);
     let staging: GPUBuffer | undefined;
     try {
+      if (until) {
+        await until.wait();
+        if (until.error) throw until.error;
+        this.#guard(call, device);
+      }
       // Submitted now: behind the importer's own work on the mirror, in queue order.
       staging = this.#takeStaging(attachment, size);
       const encoder = device.createCommandEncoder({ label: 'dmabuf remote unmap' });
@@ -123,17 +150,25 @@ class RemoteMirrors implements RemoteDeviceOps {
   detach(attachment: DmaBufAttachment): void {
     const segments = this.#mirrors.get(attachment);
     this.#mirrors.delete(attachment);
-    if (segments) destroySegments(segments);
+    if (segments) this.#destroyMirror(attachment, segments);
     this.#staging.get(attachment)?.destroy();
     this.#staging.delete(attachment);
   }
 
   release(): void {
     this.#released = true;
-    for (const segments of this.#mirrors.values()) destroySegments(segments);
+    for (const [attachment, segments] of this.#mirrors) this.#destroyMirror(attachment, segments);
     this.#mirrors.clear();
     for (const staging of this.#staging.values()) staging.destroy();
     this.#staging.clear();
+  }
+
+  /** Destroys an attachment's mirror once the fences its importer named at unmap have signalled. */
+  #destroyMirror(attachment: DmaBufAttachment, segments: readonly Segment[]): void {
+    const holds = this.#holds.get(attachment);
+    this.#holds.delete(attachment);
+    if (holds) holds.whenReleased(() => { destroySegments(segments); });
+    else destroySegments(segments);
   }
 
   /** The attachment's kept `MAP_READ` staging buffer when it is free, else a new one. */

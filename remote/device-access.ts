@@ -5,6 +5,7 @@
  */
 import type { DmaBufAttachment } from '../src/attachment.js';
 import type { DmaDirection } from '../src/direction.js';
+import type { DmaFence } from '../src/dma-fence.js';
 import { DmaBufError } from '../src/error.js';
 import type { SegmentLayout } from '../src/segment-layout.js';
 import type { SgList, SgTable } from '../src/sg-table.js';
@@ -56,8 +57,11 @@ export interface RemoteDeviceOps {
   attach(attachment: DmaBufAttachment): void;
   /** Maps on the attachment's device; every map of one attachment gives the same buffers. */
   map(attachment: DmaBufAttachment, dir: DmaDirection): Promise<SgList>;
-  /** Ends a map, moving back what `dir` asks for; resolves to the bytes moved back. */
-  unmap(attachment: DmaBufAttachment, sgt: SgTable, dir: DmaDirection): Promise<number>;
+  /**
+   * Ends a map, moving back what `dir` asks for; resolves to the bytes moved back. `until` is
+   * as `DmaBufOps.unmapDmaBuf`'s: the mirror stays as it is until it signals.
+   */
+  unmap(attachment: DmaBufAttachment, sgt: SgTable, dir: DmaDirection, until?: DmaFence): Promise<number>;
   /** Frees the attachment's mirror. */
   detach(attachment: DmaBufAttachment): void;
   /** Frees every mirror: the proxy is released. */

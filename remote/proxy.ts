@@ -100,9 +100,9 @@ export function createProxy(info: GrantInfo, link: ProxyLink, access: RemoteDevi
       link.check('map');
       return device.map(attachment, dir);
     },
-    unmapDmaBuf: (_priv, attachment, sgt, dir) => {
+    unmapDmaBuf: (_priv, attachment, sgt, dir, until) => {
       link.check('unmap');
-      return device.unmap(attachment, sgt, dir);
+      return device.unmap(attachment, sgt, dir, until);
     },
     release: () => {
       pages.release();

@@ -1,8 +1,9 @@
 import type { BufInfoAttachment } from './bufinfo-entry.js';
-import { checkBrand, describe, RECEIVER, type Brand } from './checks.js';
+import { checkBrand, checkOptions, describe, RECEIVER, type Brand } from './checks.js';
 import { deviceLabel } from './device-label.js';
 import { checkDirection, type DmaDirection } from './direction.js';
 import type { DmaBuf } from './dma-buf.js';
+import { checkFence, type DmaFence } from './dma-fence.js';
 import { DmaBufError } from './error.js';
 import { awaitExporter } from './exporter-call.js';
 import type { DmaBufOps } from './ops.js';
@@ -16,6 +17,20 @@ export interface DmaBufAttachOptions {
    * The exporter refuses at `attach` (`EINVAL`) what it cannot give, never later.
    */
   readonly usage?: GPUBufferUsageFlags;
+}
+
+/** Options of {@link DmaBufAttachment.unmap}. */
+export interface DmaBufUnmapOptions {
+  /**
+   * The fence after which the importer no longer uses the mapping's buffers: its own GPU work
+   * on them may still be queued, or not yet submitted (a library that batches its commands),
+   * until it signals. Until then the exporter keeps the buffers as they are (no later map's
+   * transfer or write-back lands in them, no other attachment reuses them, releasing the
+   * buffer does not destroy them), later writers wait for it, and an unmap that moves bytes
+   * back moves what they hold once it signals. Without it, the importer's use of the
+   * buffers must be submitted before it calls `unmap`.
+   */
+  readonly until?: DmaFence;
 }
 
 /** What one attachment has done, for seeing what an importer costs. */
@@ -59,11 +74,17 @@ export interface DmaBufAttachment<P = unknown> {
    */
   map(dir: DmaDirection): Promise<SgTable>;
   /**
-   * Ends a mapping; the kernel's `dma_buf_unmap_attachment`.
+   * Ends a mapping; the kernel's `dma_buf_unmap_attachment`. The importer's GPU work on the
+   * table's buffers must be submitted before the call, or covered by `options.until`; an
+   * unmap that moves bytes back (`'from-device'`, `'bidirectional'`) takes what the buffers
+   * hold then (with `until`: once it signals). The table is no longer the importer's as soon
+   * as the call returns, even when the promise rejects later.
    * @throws {DmaBufError} `EINVAL` when `sgt` is not an outstanding table of this attachment's
-   *   `map`, or `dir` is not the direction it was mapped in.
+   *   `map`, `dir` is not the direction it was mapped in, or `options.until` is not a
+   *   `DmaFence` (nothing is unmapped then); what the exporter's `unmapDmaBuf` throws
+   *   (`ENODEV`, and with `until` the error the fence signalled with).
    */
-  unmap(sgt: SgTable, dir: DmaDirection): Promise<void>;
+  unmap(sgt: SgTable, dir: DmaDirection, options?: DmaBufUnmapOptions): Promise<void>;
   /**
    * What this attachment has moved and how often it mapped, as a new plain object. Works
    * after detach too (the final counts).
@@ -75,7 +96,7 @@ export interface DmaBufAttachment<P = unknown> {
 /** What an attachment needs from its buffer: the exporter's map and unmap with its private data bound, and the liveness check. */
 export interface AttachmentHost<P> {
   map(attachment: DmaBufAttachment<P>, dir: DmaDirection): Promise<SgList>;
-  unmap(attachment: DmaBufAttachment<P>, sgt: SgTable, dir: DmaDirection): ReturnType<DmaBufOps<P>['unmapDmaBuf']>;
+  unmap(attachment: DmaBufAttachment<P>, sgt: SgTable, dir: DmaDirection, until: DmaFence | undefined): ReturnType<DmaBufOps<P>['unmapDmaBuf']>;
   /** Throws `EINVAL` naming `call` when the buffer is released. */
   checkLive(call: string): void;
 }
@@ -149,11 +170,13 @@ class Attachment<P> implements DmaBufAttachment<P> {
     }
   }
 
-  async unmap(sgt: SgTable, dir: DmaDirection): Promise<void> {
+  async unmap(sgt: SgTable, dir: DmaDirection, options?: DmaBufUnmapOptions): Promise<void> {
     checkAttachment('unmap', this, RECEIVER);
     this.#checkLive('unmap');
     checkSgTable('unmap', sgt, 'the table');
     checkDirection('unmap', dir);
+    const { until } = checkOptions('unmap', options);
+    if (until !== undefined) checkFence('unmap', until, 'until');
     const mapped = this.#mappings.get(sgt);
     if (mapped === undefined) {
       throw new DmaBufError('EINVAL', `unmap: ${describe(sgt)} is not a table this attachment's map returned, or it is already unmapped`);
@@ -162,7 +185,7 @@ class Attachment<P> implements DmaBufAttachment<P> {
     this.#mappings.delete(sgt);
     this.#inFlight += 1;
     try {
-      const moved = await awaitExporter('unmap', 'unmapDmaBuf', () => this.#host.unmap(this, sgt, dir));
+      const moved = await awaitExporter('unmap', 'unmapDmaBuf', () => this.#host.unmap(this, sgt, dir, until));
       if (moved !== undefined && !isCount(moved)) {
         throw new DmaBufError('EIO', `unmap: the exporter's unmapDmaBuf returned ${describe(moved)}, not a byte count`);
       }

@@ -159,7 +159,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     this.id = nextId++;
     this.#host = {
       map: (attachment, dir) => this.#ops.mapDmaBuf(this.#priv, attachment, dir),
-      unmap: (attachment, sgt, dir) => this.#ops.unmapDmaBuf(this.#priv, attachment, sgt, dir),
+      unmap: (attachment, sgt, dir, until) => this.#ops.unmapDmaBuf(this.#priv, attachment, sgt, dir, until),
       checkLive: (c) => { this.#checkLive(c); },
     };
     liveBuffers.add(this);

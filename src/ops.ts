@@ -1,6 +1,7 @@
 import type { DmaBufAttachment } from './attachment.js';
 import type { DmaBuf } from './dma-buf.js';
 import type { DmaDirection } from './direction.js';
+import type { DmaFence } from './dma-fence.js';
 import type { SgList, SgTable } from './sg-table.js';
 
 /**
@@ -35,11 +36,20 @@ export interface DmaBufOps<P = unknown> {
    * Ends a mapping that `mapDmaBuf` returned (`sgt` is the table the importer got), moving
    * back what `dir` asks for; returns the bytes moved back to the storage (nothing: none).
    * The kernel's `unmap_dma_buf`.
+   *
+   * `until`, when given, is the importer's word that work on the mapping's buffers may still
+   * be under way (or not yet submitted) until that fence signals. The exporter must then keep
+   * those buffers as they are until it signals: no later transfer or write-back into them, no
+   * reuse by another attachment, no destroying them (not even at release). Later operations
+   * on the buffers wait for it as for a fence in the reservation: a `'read'` one, or a
+   * `'write'` one when `dir` moves bytes from the device. When the unmap moves bytes back, it
+   * moves what the buffers hold once the fence signals (an error in the fence fails the unmap
+   * with that error, and moves nothing).
    */
   // An exporter that moved nothing may return nothing, as every unmap op did before there
   // were counts: void must stay in the union, which the lint rule only allows beside never.
   // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
-  unmapDmaBuf(priv: P, attachment: DmaBufAttachment<P>, sgt: SgTable, dir: DmaDirection): void | number | Promise<void | number>;
+  unmapDmaBuf(priv: P, attachment: DmaBufAttachment<P>, sgt: SgTable, dir: DmaDirection, until?: DmaFence): void | number | Promise<void | number>;
   /** Frees the exporter's storage; runs exactly once, after the last reference is put. */
   release(priv: P, buf: DmaBuf<P>): void;
   /** Optional. Prepares `[start, start + len)` for CPU access in `dir`; everything that can fail happens here. */

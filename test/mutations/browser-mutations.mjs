@@ -38,8 +38,12 @@ const DEVICE = Object.freeze([
 ]);
 /** Staging reuse: what a pooled buffer may still hold when CPU access or a transfer takes it again. */
 const STAGING = Object.freeze(['test/gpu/cpu-access.browser.test.ts', 'test/gpu/device-access.browser.test.ts']);
+/** Lifetimes an importer names at unmap (`until`): buffers kept, later writers held, write-backs after the fence. */
+const UNTIL = Object.freeze(['test/gpu/unmap-until.browser.test.ts']);
 /** Remote buffers: mirrors on a worker's or the page's device of a buffer another realm exports. */
 const REMOTE = Object.freeze(['test/workers/remote-buffer.browser.test.ts']);
+/** Lifetimes named at unmap on a remote buffer's mirror. */
+const REMOTE_UNTIL = Object.freeze(['test/workers/remote-unmap-until.browser.test.ts']);
 
 const CPU_PAGES = 'gpu/cpu-pages.ts';
 const HEAP = 'gpu/gpu-heap.ts';
@@ -324,16 +328,16 @@ export const mutations = Object.freeze([
   {
     id: 'gpu-heap/unmap-copies-when-moving-to-device',
     file: HEAP,
-    find: '    if (!movesFromDevice(dir)) return 0;',
-    replace: '    if (!movesToDevice(dir)) return 0;',
+    find: '    if (!writes) return 0;\n    const guard',
+    replace: '    if (!movesToDevice(dir)) return 0;\n    const guard',
     why: "mirror rule 2: a 'from-device' unmap does not bring the importer's writes back; a 'to-device' one copies stale mirror bytes over the storage",
     tests: DEVICE,
   },
   {
     id: 'gpu-heap/unmap-counts-tables-only-when-copying',
     file: HEAP,
-    find: '    mirror.tables -= 1;\n    if (!movesFromDevice(dir)) return 0;',
-    replace: '    if (!movesFromDevice(dir)) return 0;\n    mirror.tables -= 1;',
+    find: '    mirror.tables -= 1;\n    if (until) mirror.holds.add(until);\n    if (!writes) return 0;',
+    replace: '    if (until) mirror.holds.add(until);\n    if (!writes) return 0;\n    mirror.tables -= 1;',
     why: "mirror rules 4 and 5: a 'to-device' unmap leaves its table counted, so the mirror is destroyed at detach instead of kept idle",
     tests: DEVICE,
   },
@@ -422,8 +426,8 @@ export const mutations = Object.freeze([
   {
     id: 'mirror/retire-ignores-transfers',
     file: MIRROR,
-    find: 'if (mirror.tables > 0 || mirror.transfers > 0) destroySegments(mirror.segments);',
-    replace: 'if (mirror.tables > 0) destroySegments(mirror.segments);',
+    find: 'const inUse = mirror.tables > 0 || mirror.transfers > 0;',
+    replace: 'const inUse = mirror.tables > 0;',
     why: 'mirror rule 5: a mirror that a transfer may still write is kept idle at release and handed to the next buffer',
     tests: DEVICE,
   },
@@ -443,6 +447,55 @@ export const mutations = Object.freeze([
     replace: 'if (owner === undefined || this.#hostOwners.get(reused) !== owner) new Uint8Array(reused).fill(0);',
     why: "plain memory goes back unzeroed to its last owner whatever the window: a 'none' window shows the buffer's earlier CPU bytes",
     tests: STAGING,
+  },
+  // --- unmap(sgt, dir, { until }): gpu/gpu-heap.ts and gpu/mirror.ts ---
+  {
+    id: 'gpu-heap/until-ignored-on-own-device',
+    file: HEAP,
+    find: "        buf.resv.addFence(until, writes ? 'write' : 'read');\n",
+    replace: '',
+    why: "on the exporter's device the producer's next write lands before the importer's held work runs: it computes on the next frame",
+    tests: UNTIL,
+  },
+  {
+    id: 'gpu-heap/until-on-own-device-always-read',
+    file: HEAP,
+    find: "        buf.resv.addFence(until, writes ? 'write' : 'read');",
+    replace: "        buf.resv.addFence(until, 'read');",
+    why: "a CPU read called after a zero-copy 'from-device' unmap does not wait for the importer's held write: it sees the bytes from before it",
+    tests: UNTIL,
+  },
+  {
+    id: 'gpu-heap/map-writes-held-mirror',
+    file: HEAP,
+    find: '          beforeWrite: () => mirror.holds.released(),\n',
+    replace: '',
+    why: "the next map's transfer overwrites a mirror the importer's held work still reads: it computes on the next frame",
+    tests: UNTIL,
+  },
+  {
+    id: 'gpu-heap/write-back-before-until',
+    file: HEAP,
+    find: '      const importerDone = until ? turn.ready : undefined;',
+    replace: '      const importerDone = undefined;',
+    why: "a 'from-device' unmap copies the mirror before the importer's held write ran: the storage gets zeros, and reads after the unmap see them",
+    tests: UNTIL,
+  },
+  {
+    id: 'gpu-heap/storage-destroyed-under-until',
+    file: HEAP,
+    find: '    storage.holds.whenReleased(() => {',
+    replace: '    ((then: () => void) => { then(); })(() => {',
+    why: "releasing the buffer destroys the storage that the importer's held work on the exporter's device still reads: its submit fails",
+    tests: UNTIL,
+  },
+  {
+    id: 'mirror/retire-ignores-holds',
+    file: MIRROR,
+    find: '    mirror.holds.whenReleased(() => {',
+    replace: '    ((then: () => void) => { then(); })(() => {',
+    why: "a held mirror goes idle at detach (the next attachment of the same size overwrites it) or is destroyed at release under the importer's held work",
+    tests: UNTIL,
   },
   // --- gpu/remote-mirrors.ts ---
   {
@@ -468,5 +521,29 @@ export const mutations = Object.freeze([
     replace: '',
     why: 'every map of a remote attachment makes a new mirror: the GPUBuffers the importer bound go stale, and the old ones leak',
     tests: REMOTE,
+  },
+  {
+    id: 'remote-mirrors/map-writes-held-mirror',
+    file: REMOTE_MIRRORS,
+    find: '      const held = this.#holds.get(attachment)?.released();',
+    replace: '      const held = undefined as Promise<void> | undefined;',
+    why: "a remote buffer's next map fills a mirror the importer's held work still reads: it computes on the next frame",
+    tests: REMOTE_UNTIL,
+  },
+  {
+    id: 'remote-mirrors/write-back-before-until',
+    file: REMOTE_MIRRORS,
+    find: '        await until.wait();\n        if (until.error) throw until.error;\n',
+    replace: '',
+    why: "a remote buffer's 'from-device' unmap sends the mirror before the importer's held write ran (or after it failed): the exporter's realm gets stale bytes",
+    tests: REMOTE_UNTIL,
+  },
+  {
+    id: 'remote-mirrors/mirror-destroyed-under-until',
+    file: REMOTE_MIRRORS,
+    find: '    if (holds) holds.whenReleased(() => { destroySegments(segments); });',
+    replace: '    if (holds) destroySegments(segments);',
+    why: "releasing a remote buffer destroys the mirror under the importer's held work: its submit fails",
+    tests: REMOTE_UNTIL,
   },
 ]);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import { exportDmaBuf } from '../../src/dma-buf.js';
+import { DmaFence } from '../../src/dma-fence.js';
 import { DmaBufError } from '../../src/error.js';
 import type { DmaBufOps } from '../../src/ops.js';
 import { memoryDmaBuf, memoryStorage, standInDevice } from './memory-exporter.js';
@@ -132,6 +133,46 @@ describe('map and unmap', () => {
     buf.put();
     expect(memoryStorage(buf).calls.some((c) => c.startsWith('detach'))).toBe(false);
     await expect(attachment.map('to-device')).rejects.toMatchObject({ code: 'EINVAL' });
+  });
+});
+
+describe('unmap options: until', () => {
+  test("unmap hands the exporter's unmapDmaBuf the fence given as until, and nothing without one", async () => {
+    const seen: unknown[] = [];
+    const ops: DmaBufOps<object> = {
+      mapDmaBuf: (_priv, attachment) => Promise.resolve({ segments: [{ buffer: { label: 'segment' } as GPUBuffer, offset: 0, start: 0, length: attachment.dmabuf.size }] }),
+      unmapDmaBuf: (_priv, _attachment, _sgt, _dir, until) => { seen.push(until); },
+      release: () => undefined,
+      kmap: () => new Uint8Array(16),
+      kmapAtomic: () => new Uint8Array(16),
+    };
+    const buf = exportDmaBuf({ priv: {}, ops, size: 16 });
+    const attachment = buf.attach(standInDevice('A'));
+    const until = new DmaFence();
+    await attachment.unmap(await attachment.map('to-device'), 'to-device', { until });
+    await attachment.unmap(await attachment.map('to-device'), 'to-device');
+    await attachment.unmap(await attachment.map('to-device'), 'to-device', {});
+    expect(seen).toEqual([until, undefined, undefined]);
+    buf.detach(attachment);
+    buf.put();
+  });
+
+  const fence = new DmaFence();
+  test.each([
+    ['options that are not an object', 5, /^EINVAL: unmap: options must be an object, got 5/],
+    ['an until that is not a fence', { until: 'later' }, /^EINVAL: unmap: until must be a DmaFence, got "later"/],
+    ['an until that is a Proxy of a fence', { until: new Proxy(fence, {}) }, /^EINVAL: unmap: until must be a DmaFence itself, got a look-alike of a DmaFence/],
+    ['an until made with Object.create', { until: Object.create(DmaFence.prototype) as DmaFence }, /^EINVAL: unmap: until must be a DmaFence itself, got a look-alike of a DmaFence/],
+  ])('unmap with %s throws EINVAL and leaves the table mapped', async (_what, options, message) => {
+    const buf = memoryDmaBuf(16);
+    const attachment = buf.attach(standInDevice('A'));
+    const sgt = await attachment.map('from-device');
+    await expect(attachment.unmap(sgt, 'from-device', options as never)).rejects.toThrow(message);
+    expect(memoryStorage(buf).calls.some((c) => c.startsWith('unmapDmaBuf'))).toBe(false);
+    expect(bufinfoEntries()[0]?.attachments[0]?.mappings).toEqual(['from-device']);
+    await attachment.unmap(sgt, 'from-device');
+    buf.detach(attachment);
+    buf.put();
   });
 });
 
