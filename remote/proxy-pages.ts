@@ -74,8 +74,8 @@ export class ProxyPages {
 
   /** The endCpuAccess op: sends a writing range back, exactly; never throws. */
   end(start: number, len: number, dir: DmaDirection): void {
-    const index = this.#ranges.findIndex((r) => r.start === start && r.len === len && r.dir === dir);
-    if (index >= 0) this.#ranges.splice(index, 1);
+    // DmaBuf calls this only for a range it has active, which begin recorded here.
+    this.#ranges.splice(this.#ranges.findIndex((r) => r.start === start && r.len === len && r.dir === dir), 1);
     const pages = this.#pages;
     if (pages && writes(dir)) {
       // The bytes as of this call; the write's place in call order is taken now too.
@@ -129,8 +129,9 @@ export class ProxyPages {
   #refresh(from: number, fresh: Uint8Array): void {
     const pages = this.#ensure();
     const to = from + fresh.length;
+    // The overlap of each writing range with [from, to): empty for a range outside it.
     const kept = this.#ranges
-      .filter((r) => writes(r.dir) && r.start < to && r.start + r.len > from)
+      .filter((r) => writes(r.dir))
       .map((r) => {
         const start = Math.max(r.start, from);
         const end = Math.min(r.start + r.len, to);
