@@ -29,7 +29,7 @@ export type { InheritedFdTable, SpawnedWorker, SpawnWorkerOptions } from './remo
 export type { DmaBufOps } from './src/ops.js';
 export { PAGE_SIZE } from './src/page.js';
 export type { SgList, SgSegment, SgTable } from './src/sg-table.js';
-export { GpuHeap, type GpuAllocateOptions, type GpuDmaBuf, type GpuHeapOptions, type GpuHeapStats, type GpuStorage } from './gpu/gpu-heap.js';
+export { GPU_HEAP_USAGE, GpuHeap, type GpuAllocateOptions, type GpuDmaBuf, type GpuHeapOptions, type GpuHeapStats, type GpuStorage, type GpuWrapOptions } from './gpu/gpu-heap.js';
 export type { Segment as GpuSegment } from './gpu/segments.js';
 export { requestGpuDevice, type GpuDeviceRequest } from './gpu/request-device.js';
 export { gpuFence } from './gpu/gpu-fence.js';

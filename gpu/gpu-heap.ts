@@ -72,6 +72,18 @@ export interface GpuAllocateOptions {
   readonly segmentAlign?: number;
 }
 
+/** Options of {@link GpuHeap.wrap}. */
+export interface GpuWrapOptions {
+  /** The buffer's name in debug listings, at most 32 UTF-8 bytes. */
+  readonly name?: string;
+  /**
+   * Called once, after the last reference is put and no fence named at unmap (`until`) holds
+   * the buffer any more: from then on the dma-buf uses it no longer, and its owner may destroy
+   * or reuse it. The heap never destroys a wrapped buffer.
+   */
+  readonly release?: () => void;
+}
+
 /** Counts of a heap, for leak checks and for seeing what moved. */
 export interface GpuHeapStats {
   /** This heap's dma-bufs not yet released. */
@@ -115,6 +127,8 @@ export type GpuDmaBuf = DmaBuf<GpuStorage>;
 
 interface Storage extends GpuStorage {
   readonly usage: GPUBufferUsageFlags;
+  /** Ends the storage once the buffer is released and nothing holds it: destroys it, or hands a wrapped buffer back to its owner. */
+  readonly free: () => void;
   /** What the allocation promised about segments; mirrors keep it too. */
   readonly layout: SegmentLayout;
   /** What WebGPU reported about the creation of the storage (`out-of-memory` may come late). */
@@ -130,7 +144,14 @@ interface Storage extends GpuStorage {
 
 // GPUBufferUsage's values are fixed by the WebGPU spec; spelled out so that importing the
 // package where WebGPU is absent (Node, a server render) does not throw.
-const BASE_USAGE = 0x0080 | 0x0004 | 0x0008; // STORAGE | COPY_SRC | COPY_DST
+/**
+ * The `GPUBufferUsage` flags every buffer a {@link GpuHeap} allocates carries, on the heap's
+ * device and as a mirror on any other: `STORAGE | COPY_SRC | COPY_DST`. Usage asked for at
+ * allocation or attach comes on top. A buffer given to {@link GpuHeap.wrap} needs
+ * `COPY_SRC | COPY_DST` of it.
+ */
+export const GPU_HEAP_USAGE: GPUBufferUsageFlags = 0x0080 | 0x0004 | 0x0008;
+const COPY_SRC_DST = 0x0004 | 0x0008;
 const MiB = 1024 * 1024;
 
 function numberOption(options: Readonly<Record<string, unknown>>, key: string, fallback: number, min: number): number {
@@ -240,7 +261,7 @@ export class GpuHeap {
     if (this.#storageBytes + bytes > this.budgetBytes) {
       throw new DmaBufError('ENOMEM', `${call}: ${size} bytes would take the heap past its budget (${this.#storageBytes} of ${this.budgetBytes} bytes in use)`);
     }
-    const fullUsage = BASE_USAGE | usage;
+    const fullUsage = GPU_HEAP_USAGE | usage;
     // WebGPU reports a failed creation later, through error scopes: keep the answer for the first map.
     this.device.pushErrorScope('out-of-memory');
     this.device.pushErrorScope('validation');
@@ -255,11 +276,57 @@ export class GpuHeap {
     const outOfMemory = this.device.popErrorScope();
     const allocation = Promise.all([outOfMemory, invalid]).then(([oom, other]) => oom ?? other, () => null);
     if (!segments) throw new DmaBufError('ENOMEM', `${call}: creating ${size} bytes of storage failed: ${String(thrown)}`, { cause: thrown });
-    const storage: Storage = { heap: this, segments, usage: fullUsage, layout, allocation, allocated: undefined, mirrors: new Map(), holds: new Holds(), cpu: undefined };
+    const made = segments;
+    const storage: Storage = { heap: this, segments, usage: fullUsage, free: () => { destroySegments(made); }, layout, allocation, allocated: undefined, mirrors: new Map(), holds: new Holds(), cpu: undefined };
     void allocation.then((error) => (storage.allocated = error));
-    const buf = exportDmaBuf<GpuStorage>({ priv: storage, ops: this.#ops, size, ...(name === undefined ? {} : { name }), exporter: this.name, layout });
+    return this.#export(storage, size, name);
+  }
+
+  /**
+   * Exports a `GPUBuffer` that the caller already owns, on the heap's device, as a dma-buf of
+   * its size, without a copy: a driver's export of its own buffer object
+   * (`drm_gem_prime_export`). Importers on the heap's device map the buffer itself (one
+   * segment, at offset 0); importers on other devices get a mirror, as for any buffer of the
+   * heap (one segment there too: `ENOMEM` at attach when it is larger than one binding can be
+   * on their device). The caller owns the one reference returned. The buffer stays the
+   * caller's: the heap never destroys it, and `options.release` says when the dma-buf is done
+   * with it. Work the owner still does on the buffer outside the dma-buf's calls is ordered
+   * with them only through fences it adds (`resv.addFence`, `importSyncFile`).
+   * @throws {DmaBufError} `EINVAL` for something that is not a `GPUBuffer` itself (a Proxy of
+   *   one included), a buffer without `COPY_SRC | COPY_DST` usage or not unmapped, a bad name,
+   *   a `release` that is not a function, or a destroyed heap; `ENODEV` when the heap's device
+   *   is lost. Nothing is exported then.
+   */
+  wrap(buffer: GPUBuffer, options?: GpuWrapOptions): GpuDmaBuf {
+    const call = 'wrap';
+    checkHeap(call, this);
+    if (this.#destroyed) throw new DmaBufError('EINVAL', `${call}: the heap '${this.name}' is destroyed`);
+    const { size, usage } = checkWrappable(call, buffer);
+    const { name, release } = checkOptions(call, options);
+    checkName(call, name);
+    if (release !== undefined && typeof release !== 'function') throw new DmaBufError('EINVAL', `${call}: release must be a function, got ${describe(release)}`);
+    checkDevice(call, this.device, 'heap');
+    const segments: Segment[] = [{ buffer, start: 0, length: size }];
+    const handBack = release as (() => void) | undefined;
+    const free = () => {
+      if (!handBack) return;
+      try {
+        handBack();
+      } catch (error) {
+        // The owner's callback failing is the owner's bug: reported, not swallowed, and the
+        // release that called it is not undone.
+        queueMicrotask(() => { throw error; });
+      }
+    };
+    const layout: SegmentLayout = { contiguous: true, align: 1 };
+    const storage: Storage = { heap: this, segments, usage, free, layout, allocation: Promise.resolve(null), allocated: null, mirrors: new Map(), holds: new Holds(), cpu: undefined };
+    return this.#export(storage, size, name);
+  }
+
+  #export(storage: Storage, size: number, name: string | undefined): GpuDmaBuf {
+    const buf = exportDmaBuf<GpuStorage>({ priv: storage, ops: this.#ops, size, ...(name === undefined ? {} : { name }), exporter: this.name, layout: storage.layout });
     this.#liveBuffers += 1;
-    this.#storageBytes += segmentBytes(segments);
+    this.#storageBytes += segmentBytes(storage.segments);
     return buf;
   }
 
@@ -476,7 +543,7 @@ export class GpuHeap {
     this.#liveBuffers -= 1;
     storage.holds.whenReleased(() => {
       this.#storageBytes -= segmentBytes(storage.segments);
-      destroySegments(storage.segments);
+      storage.free();
     });
   }
 
@@ -519,6 +586,29 @@ function checkStorageUsage(call: string, usage: unknown): asserts usage is GPUBu
   if ((usage & MAPPABLE_USAGE) !== 0) {
     throw new DmaBufError('EINVAL', `${call}: usage ${usageNames(usage)} has MAP_READ or MAP_WRITE, which cannot go with STORAGE (the heap's storage and mirrors are storage buffers)`);
   }
+}
+
+/**
+ * The size and usage of a `GPUBuffer` that {@link GpuHeap.wrap} may export.
+ * @throws {DmaBufError} `EINVAL` naming `call` for anything else.
+ */
+function checkWrappable(call: string, buffer: unknown): { size: number; usage: GPUBufferUsageFlags } {
+  let read: { size: number; usage: GPUBufferUsageFlags; mapState: GPUBufferMapState } | undefined;
+  if (buffer instanceof GPUBuffer) {
+    try {
+      // A Proxy or Object.create of a GPUBuffer passes instanceof; its getters throw.
+      read = { size: buffer.size, usage: buffer.usage, mapState: buffer.mapState };
+    } catch {
+      read = undefined;
+    }
+  }
+  if (!read) throw new DmaBufError('EINVAL', `${call}: buffer must be a GPUBuffer itself, got ${describe(buffer)}${buffer instanceof GPUBuffer ? ' (a Proxy or Object.create of one: pass the buffer itself)' : ''}`);
+  const missing = COPY_SRC_DST & ~read.usage;
+  if (missing !== 0) {
+    throw new DmaBufError('EINVAL', `${call}: the buffer's usage ${usageNames(read.usage)} lacks ${usageNames(missing)}, which the heap needs to copy its bytes to other devices and the CPU`);
+  }
+  if (read.mapState !== 'unmapped') throw new DmaBufError('EINVAL', `${call}: the buffer is ${read.mapState}; unmap it first`);
+  return { size: read.size, usage: read.usage };
 }
 
 const HEAP: Brand<GpuHeap> = { noun: 'a GpuHeap', variable: 'heap', prototype: GpuHeap.prototype, has: (value): value is GpuHeap => isHeap(value) };

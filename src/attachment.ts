@@ -159,7 +159,7 @@ class Attachment<P> implements DmaBufAttachment<P> {
     this.#inFlight += 1;
     try {
       const list = await awaitExporter('map', 'mapDmaBuf', () => this.#host.map(this, dir));
-      const { table, bytesMoved } = tableOfList('map', list, this.dmabuf.size);
+      const { table, bytesMoved } = tableOfList('map', list, this.dmabuf.size, this.device);
       this.#checkLive('map');
       this.#mappings.set(table, dir);
       this.#maps += 1;

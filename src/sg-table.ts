@@ -47,6 +47,16 @@ export interface SgList {
 export interface SgTable {
   /** The buffer's bytes as segments, in order (frozen). */
   readonly segments: readonly SgSegment[];
+  /** The device the segments' buffers are on: the attachment's (`sg_table`'s `dev`). */
+  readonly device: GPUDevice;
+  /**
+   * The one `GPUBuffer` of a table of one segment, for libraries that take a single buffer
+   * (its bytes begin at `segments[0].offset`, 0 with the stock exporter). Ask for one segment
+   * with `contiguous` at allocation.
+   * @throws {DmaBufError} `EINVAL` naming the segment count when there is more than one, or
+   *   when read on a look-alike of a table.
+   */
+  readonly buffer: GPUBuffer;
   /**
    * Bind-group entries for the whole table in one call: one storage-buffer entry per
    * segment, in order, with bindings `firstBinding`, `firstBinding + 1`, …; each binds its
@@ -68,6 +78,7 @@ let isTable: (value: unknown) => boolean = () => false;
 
 class Table implements SgTable {
   readonly segments: readonly SgSegment[];
+  readonly device: GPUDevice;
   // The brand: a table that a map made, not a Proxy or Object.create of one.
   readonly #made = true;
 
@@ -75,9 +86,19 @@ class Table implements SgTable {
     isTable = (value) => typeof value === 'object' && value !== null && #made in value;
   }
 
-  constructor(segments: readonly SgSegment[]) {
+  constructor(segments: readonly SgSegment[], device: GPUDevice) {
     this.segments = Object.freeze(segments.map(({ buffer, offset, start, length }) => Object.freeze({ buffer, offset, start, length })));
+    this.device = device;
     Object.freeze(this);
+  }
+
+  get buffer(): GPUBuffer {
+    checkSgTable('buffer', this, RECEIVER);
+    const [only, ...more] = this.segments;
+    if (!only || more.length > 0) {
+      throw new DmaBufError('EINVAL', `buffer: the table has ${this.segments.length} segments, not one; bind them with entries(), or allocate the buffer with contiguous: true`);
+    }
+    return only.buffer;
   }
 
   entries(firstBinding = 0): GPUBindGroupEntry[] {
@@ -102,12 +123,12 @@ const isCount = (value: unknown): value is number => typeof value === 'number' &
 
 /**
  * Checks what an exporter's `mapDmaBuf` returned for a buffer of `size` bytes and makes the
- * importer's {@link SgTable} of it, with the bytes the map moved.
+ * importer's {@link SgTable} of it on `device`, with the bytes the map moved.
  * @throws {DmaBufError} `EIO` naming the fault when the list is not segments in order (each
  *   `start` the sum of the lengths before it, offsets and lengths non-negative integers,
  *   lengths adding up to `size`) or `bytesMoved` is not a non-negative integer.
  */
-export function tableOfList(call: string, list: unknown, size: number): { table: SgTable; bytesMoved: number } {
+export function tableOfList(call: string, list: unknown, size: number, device: GPUDevice): { table: SgTable; bytesMoved: number } {
   const fault = (what: string) => new DmaBufError('EIO', `${call}: the exporter's mapDmaBuf returned ${what}`);
   const { segments, bytesMoved = 0 } = (typeof list === 'object' && list !== null ? list : {}) as Partial<Record<keyof SgList, unknown>>;
   if (!Array.isArray(segments)) throw fault('no segments array');
@@ -120,5 +141,5 @@ export function tableOfList(call: string, list: unknown, size: number): { table:
   }
   if (at !== size) throw fault(`segments covering ${at} bytes, not the buffer's ${size}`);
   if (!isCount(bytesMoved)) throw fault(`bytesMoved ${describe(bytesMoved)}, not a non-negative integer`);
-  return { table: new Table(segments as SgSegment[]), bytesMoved };
+  return { table: new Table(segments as SgSegment[], device), bytesMoved };
 }

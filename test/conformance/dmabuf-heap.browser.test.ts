@@ -25,6 +25,13 @@ import { expect, test } from 'vitest';
 import { bufinfoEntries, FdTable, GpuHeap, PAGE_SIZE, type FdOptions, type GpuAllocateOptions, type GpuDmaBuf } from 'webgpu-dmabuf';
 import { expectNoLeaks, heapFixture, readTable } from '../gpu/gpu-helpers.js';
 
+/** Item `i` of `list`, which must have one there. */
+function nth<T>(list: readonly T[], i: number): T {
+  const item = list[i];
+  if (item === undefined) throw new Error(`no item ${i} in a list of ${list.length}`);
+  return item;
+}
+
 const f = heapFixture();
 
 const ONE_MEG = 1024 * 1024;
@@ -85,7 +92,7 @@ test.each([
     // The fill landed (else the second half proves nothing).
     expect(firstNot(await readTable(f.importer, sgt), 0xff), `buffer ${i} holds 0xff (importer)`).toBe(-1);
   }
-  await Promise.all(attachments.map((a, i) => a.unmap(tables[i] ?? { segments: [], entries: () => [] }, 'to-device')));
+  await Promise.all(attachments.map((a, i) => a.unmap(nth(tables, i), 'to-device')));
   for (const [i, buf] of filled.entries()) {
     const attachment = attachments[i];
     if (attachment) buf.detach(attachment);
@@ -114,12 +121,12 @@ test.each([
   }
   // Some of the 32 mirrors were idle ones that held 0xff: the clearing was exercised.
   expect(f.heap.stats().mirrorBuffersCreated - mirrorsBefore).toBeLessThan(BUFFERS);
-  await Promise.all(freshAttachments.map((a, i) => a.unmap(outward[i] ?? { segments: [], entries: () => [] }, 'from-device')));
+  await Promise.all(freshAttachments.map((a, i) => a.unmap(nth(outward, i), 'from-device')));
   const inward = await Promise.all(freshAttachments.map((a) => a.map('to-device')));
   for (const [i, sgt] of inward.entries()) {
     expect(firstNot(await readTable(f.importer, sgt), 0), `buffer ${i}, 'to-device' map on the importer`).toBe(-1);
   }
-  await Promise.all(freshAttachments.map((a, i) => a.unmap(inward[i] ?? { segments: [], entries: () => [] }, 'to-device')));
+  await Promise.all(freshAttachments.map((a, i) => a.unmap(nth(inward, i), 'to-device')));
   for (const [i, buf] of fresh.entries()) {
     const attachment = freshAttachments[i];
     if (attachment) buf.detach(attachment);

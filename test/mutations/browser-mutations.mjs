@@ -497,6 +497,14 @@ export const mutations = Object.freeze([
     why: "a held mirror goes idle at detach (the next attachment of the same size overwrites it) or is destroyed at release under the importer's held work",
     tests: UNTIL,
   },
+  {
+    id: 'gpu-heap/wrap-destroys-owners-buffer',
+    file: HEAP,
+    find: '      if (!handBack) return;',
+    replace: '      buffer.destroy();\n      if (!handBack) return;',
+    why: "the heap destroys a wrapped buffer at release: the library that owns it loses its own buffer",
+    tests: ['test/gpu/wrap.browser.test.ts'],
+  },
   // --- gpu/remote-mirrors.ts ---
   {
     id: 'remote-mirrors/unmap-copies-when-moving-to-device',

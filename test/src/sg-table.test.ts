@@ -6,10 +6,11 @@ import { tableOfList } from '../../src/sg-table.js';
 const buffer = (label: string) => ({ label }) as GPUBuffer;
 const a = buffer('a');
 const b = buffer('b');
+const device = { label: 'importer' } as GPUDevice;
 
 describe('tableOfList', () => {
   test('makes a frozen table of segments in order, with the bytes the map moved', () => {
-    const { table, bytesMoved } = tableOfList('map', { segments: [{ buffer: a, offset: 0, start: 0, length: 256 }, { buffer: b, offset: 16, start: 256, length: 10 }], bytesMoved: 266 }, 266);
+    const { table, bytesMoved } = tableOfList('map', { segments: [{ buffer: a, offset: 0, start: 0, length: 256 }, { buffer: b, offset: 16, start: 256, length: 10 }], bytesMoved: 266 }, 266, device);
     expect(bytesMoved).toBe(266);
     expect(table.segments).toEqual([{ buffer: a, offset: 0, start: 0, length: 256 }, { buffer: b, offset: 16, start: 256, length: 10 }]);
     expect(Object.isFrozen(table)).toBe(true);
@@ -18,12 +19,12 @@ describe('tableOfList', () => {
   });
 
   test('bytesMoved defaults to 0 (zero-copy)', () => {
-    expect(tableOfList('map', { segments: [{ buffer: a, offset: 0, start: 0, length: 4 }] }, 4).bytesMoved).toBe(0);
+    expect(tableOfList('map', { segments: [{ buffer: a, offset: 0, start: 0, length: 4 }] }, 4, device).bytesMoved).toBe(0);
   });
 
   test('copies the segments, so that the exporter changing its list later changes nothing', () => {
     const segments = [{ buffer: a, offset: 0, start: 0, length: 4 }];
-    const { table } = tableOfList('map', { segments }, 4);
+    const { table } = tableOfList('map', { segments }, 4, device);
     segments[0] = { buffer: b, offset: 0, start: 0, length: 4 };
     expect(table.segments[0]?.buffer).toBe(a);
   });
@@ -39,13 +40,34 @@ describe('tableOfList', () => {
     ['segments short of the size', { segments: [{ buffer: a, offset: 0, start: 0, length: 4 }] }, /segments covering 4 bytes, not the buffer's 8/],
     ['a negative bytesMoved', { segments: [{ buffer: a, offset: 0, start: 0, length: 8 }], bytesMoved: -1 }, /bytesMoved -1, not a non-negative integer/],
   ])('%s is EIO naming the fault', (_, list, message) => {
-    expect(() => tableOfList('map', list, 8)).toThrow(/^EIO: map: the exporter's mapDmaBuf returned /);
-    expect(() => tableOfList('map', list, 8)).toThrow(message);
+    expect(() => tableOfList('map', list, 8, device)).toThrow(/^EIO: map: the exporter's mapDmaBuf returned /);
+    expect(() => tableOfList('map', list, 8, device)).toThrow(message);
+  });
+});
+
+describe('device and buffer', () => {
+  test("device is the attachment's device the table was made for", () => {
+    expect(tableOfList('map', { segments: [{ buffer: a, offset: 0, start: 0, length: 4 }] }, 4, device).table.device).toBe(device);
+  });
+
+  test('buffer is the one GPUBuffer of a table of one segment', () => {
+    expect(tableOfList('map', { segments: [{ buffer: a, offset: 0, start: 0, length: 4 }] }, 4, device).table.buffer).toBe(a);
+  });
+
+  test('buffer of a table of two segments throws EINVAL naming the count and what to do', () => {
+    const { table } = tableOfList('map', { segments: [{ buffer: a, offset: 0, start: 0, length: 256 }, { buffer: b, offset: 0, start: 256, length: 4 }] }, 260, device);
+    expect(() => table.buffer).toThrow(/^EINVAL: buffer: the table has 2 segments, not one; bind them with entries\(\), or allocate the buffer with contiguous: true$/);
+  });
+
+  test('buffer read on a look-alike of a table throws EINVAL', () => {
+    const { table } = tableOfList('map', { segments: [{ buffer: a, offset: 0, start: 0, length: 4 }] }, 4, device);
+    const lookAlike = Object.create(table) as typeof table;
+    expect(() => lookAlike.buffer).toThrow(/^EINVAL: buffer: .*look-alike of an SgTable/);
   });
 });
 
 describe('entries', () => {
-  const { table } = tableOfList('map', { segments: [{ buffer: a, offset: 0, start: 0, length: 256 }, { buffer: b, offset: 512, start: 256, length: 7 }] }, 263);
+  const { table } = tableOfList('map', { segments: [{ buffer: a, offset: 0, start: 0, length: 256 }, { buffer: b, offset: 512, start: 256, length: 7 }] }, 263, device);
 
   test('one storage entry per segment, bindings from firstBinding on, sizes rounded up to whole words', () => {
     expect(table.entries(2)).toEqual([
