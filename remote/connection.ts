@@ -288,7 +288,8 @@ export class Connection {
 
   readonly #onMessage = (event: MessageEvent): void => {
     const message = parse(event.data);
-    if (!message || this.#ended) return;
+    // Nothing comes once the connection has ended: #end stops listening.
+    if (!message) return;
     if (this.#name === undefined) this.#inbox.push(message);
     else this.#handle(message);
   };
@@ -501,9 +502,11 @@ export class Connection {
     return served.catch(fail);
   }
 
-  /** Starts an RPC: `send` posts its request under the call number it is given. */
+  /**
+   * Starts an RPC: `send` posts its request under the call number it is given. The proxy
+   * has called `check` just before (in the same turn), so the peer is alive.
+   */
   #call(read: IncomingRead | undefined, send: (call: number) => void): Promise<void> {
-    if (this.#dead) return Promise.reject(new DmaBufError('ENODEV', `${read ? 'read' : 'write'}: the realm that exports this buffer is gone`));
     const call = this.#nextCall++;
     return new Promise((resolve, reject) => {
       this.#calls.set(call, { resolve, reject, read });
@@ -577,7 +580,8 @@ export class Connection {
         bytes = undefined;
       }
     }
-    const incoming: IncomingWrite = { bytes, at: 0, bad: bytes === undefined };
+    // Without bytes it is bad already: each chunk and #assembled check for them.
+    const incoming: IncomingWrite = { bytes, at: 0, bad: false };
     this.#incoming.set(call, incoming);
     return incoming;
   }
@@ -599,8 +603,8 @@ export class Connection {
   #postBytes(bytes: Uint8Array, owned: boolean, call: number, reply: boolean, build: (carried: { bytes: ArrayBuffer | null; shared: number }) => Message): Promise<void> {
     const writer = this.#writer;
     if (!writer || !this.#open) {
-      const whole = owned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-      const out = whole ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
+      // An owned array is a whole one of its own (see ServeDelivery): its memory moves.
+      const out = owned ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
       this.#post(build({ bytes: out, shared: 0 }), [out]);
       return Promise.resolve();
     }
@@ -635,7 +639,8 @@ export class Connection {
   }
 
   #postRaw(message: Message, transfer: Transferable[] = []): void {
-    if (this.#dead || this.#ended) return;
+    // A dead peer's connection has ended too (#die ends it).
+    if (this.#ended) return;
     try {
       this.#endpoint.postMessage(wire(message), transfer);
     } catch {

@@ -46,8 +46,9 @@ function copyPages(buf: DmaBuf, start: number, bytes: Uint8Array, into: 'buffer'
 const writesEnded = new WeakMap<DmaBuf, Promise<void>>();
 
 /**
- * Takes bytes a read serves: `owned` says the caller may keep (transfer) them; otherwise
- * they are a view of the buffer's pages, read until the returned promise settles.
+ * Takes bytes a read serves: `owned` says they are the whole of an array of their own that
+ * the callee may keep (transfer); otherwise they are a view of the buffer's pages, read
+ * until the returned promise settles.
  */
 export type ServeDelivery = (bytes: Uint8Array, owned: boolean) => Promise<void>;
 

@@ -60,6 +60,11 @@ export class TestRealms {
     return { ab, ba, portA: port1, portB: port2 };
   }
 
+  /** The realms `realm` watches now, one name per watch not yet stopped. */
+  watched(realm: TestRealm): string[] {
+    return [...this.#watches].filter((watch) => watch.watcher === realm.name).map((watch) => watch.peer);
+  }
+
   /** `realm` dies: its ports close, and every watch of it (and its own) fires. */
   kill(realm: TestRealm): void {
     realm.alive = false;

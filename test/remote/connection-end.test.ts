@@ -1,0 +1,132 @@
+// When a connection ends (remote/connection.ts): each end watches the other's realm from the
+// handshake on, and stops once its own socket is closed and nothing of either realm is held
+// across it any more (a buffer sent, a send waiting for its answer, a read under way); a
+// send or a read under way when the socket closes still completes. An end watches a realm
+// once, however many hellos it hears, and never its own realm.
+import { afterEach, expect, test } from 'vitest';
+import { bufinfoEntries } from '../../src/bufinfo.js';
+import { FdSocket } from '../../remote/fd-socket.js';
+import { MARKER } from '../../remote/protocol.js';
+import { memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
+import { memoryDeviceAccess } from './memory-device-access.js';
+import { quiesce, TestRealms } from './realms.js';
+
+let realms = new TestRealms();
+
+afterEach(async () => {
+  await realms.closeAll();
+  realms = new TestRealms();
+  expect(bufinfoEntries()).toEqual([]);
+});
+
+/** Realms `a` and `b` joined by sockets `ab` and `ba`, after their handshake; `a`'s table holds a buffer of 16 bytes of 1s at `fd`. */
+async function linked() {
+  const a = realms.realm('a');
+  const b = realms.realm('b');
+  const { ab, ba } = realms.link(a, b);
+  const buf = memoryDmaBuf(16);
+  memoryStorage(buf).bytes.fill(1);
+  const fd = a.table.install(buf);
+  buf.put();
+  await quiesce();
+  return { a, b, ab, ba, buf, fd };
+}
+
+test("each end watches the other's realm until its own socket is closed, nothing being held across", async () => {
+  const { a, b, ab, ba } = await linked();
+  expect(realms.watched(a)).toEqual(['b']);
+  expect(realms.watched(b)).toEqual(['a']);
+  ab.close();
+  await quiesce();
+  expect(realms.watched(a), "a's socket is closed").toEqual([]);
+  expect(realms.watched(b), "b's is open").toEqual(['a']);
+  ba.close();
+  await quiesce();
+  expect(realms.watched(b)).toEqual([]);
+});
+
+test('a buffer held across keeps both ends watching after both sockets are closed, until it is given back', async () => {
+  const { a, b, ab, ba, buf, fd } = await linked();
+  await ab.send(a.table, fd);
+  const received = await ba.receive(b.table);
+  ab.close();
+  ba.close();
+  await quiesce();
+  expect(realms.watched(a)).toEqual(['b']);
+  expect(realms.watched(b)).toEqual(['a']);
+  b.table.close(received);
+  await quiesce();
+  expect(realms.watched(a)).toEqual([]);
+  expect(realms.watched(b)).toEqual([]);
+  expect(buf.refCount, "a's table's").toBe(1);
+});
+
+test('a send whose socket is closed before its answer came still resolves, and the other end holds the buffer', async () => {
+  const { a, b, ab, ba, buf, fd } = await linked();
+  const sent = ab.send(a.table, fd);
+  ab.close();
+  await sent;
+  const received = await ba.receive(b.table);
+  const got = b.table.get(received);
+  expect(got.size).toBe(16);
+  got.put();
+  b.table.close(received);
+  await quiesce();
+  expect(buf.refCount, "a's table's").toBe(1);
+  expect(realms.watched(a)).toEqual([]);
+});
+
+test('a read begun on a remote buffer just before its socket is closed completes', async () => {
+  const { a, b, ab, ba, fd } = await linked();
+  await ab.send(a.table, fd);
+  const received = await ba.receive(b.table);
+  const proxy = b.table.get(received);
+  b.table.close(received);
+  const reading = proxy.beginCpuAccess(0, 16, 'from-device');
+  ba.close();
+  await reading;
+  const page = proxy.kmap(0);
+  expect([...page]).toEqual(new Array<number>(16).fill(1));
+  proxy.kunmap(0, page);
+  proxy.endCpuAccess(0, 16, 'from-device');
+  proxy.put();
+  await quiesce();
+  expect(realms.watched(b)).toEqual([]);
+});
+
+test("an end watches the other's realm once, however many hellos it hears", async () => {
+  const a = realms.realm('a');
+  const { port1: port, port2 } = realms.channel(a);
+  port.start();
+  const socket = new FdSocket(port2, { liveness: a.liveness, deviceAccess: memoryDeviceAccess() });
+  a.sockets.push(socket);
+  const hello = () => { port.postMessage({ dmabuf: MARKER, kind: 'hello', realm: 'by hand', reply: false, inherit: false, ring: null }); };
+  hello();
+  hello();
+  await quiesce();
+  expect(realms.watched(a)).toEqual(['by hand']);
+  socket.close();
+  await quiesce();
+  expect(realms.watched(a)).toEqual([]);
+});
+
+test('the two ends of a socket in one realm watch nothing, carry fds and close', async () => {
+  const a = realms.realm('a');
+  const { port1, port2 } = realms.channel(a);
+  const access = memoryDeviceAccess();
+  const one = new FdSocket(port1, { liveness: a.liveness, deviceAccess: access });
+  const other = new FdSocket(port2, { liveness: a.liveness, deviceAccess: access });
+  const buf = memoryDmaBuf(16);
+  const fd = a.table.install(buf);
+  buf.put();
+  await one.send(a.table, fd);
+  const received = await other.receive(a.table);
+  expect(a.table.get(received)).toBe(buf);
+  buf.put();
+  expect(realms.watched(a)).toEqual([]);
+  one.close();
+  other.close();
+  a.table.closeAll();
+  await quiesce();
+  expect(buf.released).toBe(true);
+});
