@@ -1,12 +1,14 @@
 // When a connection ends (remote/connection.ts): each end watches the other's realm from the
 // handshake on, and stops once its own socket is closed and nothing of either realm is held
 // across it any more (a buffer sent, a send waiting for its answer, a read under way); a
-// send or a read under way when the socket closes still completes. An end watches a realm
+// send or a read under way when the socket closes still completes; the same holds after a
+// child inherited its parent's fds. An end watches a realm
 // once, however many hellos it hears, and never its own realm.
 import { afterEach, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
-import { FdSocket } from '../../remote/fd-socket.js';
+import { connectionOf, FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
 import { MARKER } from '../../remote/protocol.js';
+import { inheritedFdTableWith } from '../../remote/spawn-worker.js';
 import { memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
 import { quiesce, TestRealms } from './realms.js';
@@ -129,4 +131,27 @@ test('the two ends of a socket in one realm watch nothing, carry fds and close',
   a.table.closeAll();
   await quiesce();
   expect(buf.released).toBe(true);
+});
+
+test("after a child inherited its parent's fds and gave them back, with both sockets closed neither end watches the other", async () => {
+  const parent = realms.realm('parent');
+  const child = realms.realm('child');
+  const { port1, port2 } = realms.channel(parent, child);
+  const socket = new FdSocket(port1, { liveness: parent.liveness, deviceAccess: memoryDeviceAccess() });
+  parent.sockets.push(socket);
+  const buf = memoryDmaBuf(16);
+  parent.table.install(buf, { cloexec: false });
+  buf.put();
+  connectionOf(socket).inheritFrom(parent.table.spawn());
+  const connect = (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => new FdSocket(endpoint, options);
+  const inherited = await inheritedFdTableWith(connect, port2, { liveness: child.liveness, deviceAccess: memoryDeviceAccess() });
+  child.sockets.push(inherited.socket);
+  expect(inherited.table.openFds()).toEqual([0]);
+  inherited.table.closeAll();
+  socket.close();
+  inherited.socket.close();
+  await quiesce();
+  expect(buf.refCount, "the parent's table's").toBe(1);
+  expect(realms.watched(parent)).toEqual([]);
+  expect(realms.watched(child)).toEqual([]);
 });
