@@ -10,25 +10,11 @@
 // - a 'none' map moves no bytes and waits for no fence, on the exporter's device or another.
 import { describe, expect, test } from 'vitest';
 import { DmaFence, GpuHeap, PAGE_SIZE } from 'webgpu-dmabuf';
-import { expectNoLeaks, fillWithShader, heapFixture, newDevice, patternedBuffer, readTable, settledAfterRoundTrip, shaderPattern } from './gpu-helpers.js';
+import { cpuRead, expectNoLeaks, fillWithShader, heapFixture, newDevice, patternedBuffer, readTable, settledAfterRoundTrip, shaderPattern } from './gpu-helpers.js';
 
 const f = heapFixture();
 
 const SIZE = 2 * PAGE_SIZE + 12;
-
-/** Every byte of the buffer as a CPU read called now sees it. */
-async function cpuRead(buf: { beginCpuAccess(start: number, len: number, dir: 'from-device'): Promise<void>; kmap(page: number): Uint8Array; kunmap(page: number, view: Uint8Array): void; endCpuAccess(start: number, len: number, dir: 'from-device'): void; size: number }): Promise<Uint8Array> {
-  const begun = buf.beginCpuAccess(0, buf.size, 'from-device');
-  await begun;
-  const all = new Uint8Array(buf.size);
-  for (let page = 0; page * PAGE_SIZE < buf.size; page++) {
-    const view = buf.kmap(page);
-    all.set(view, page * PAGE_SIZE);
-    buf.kunmap(page, view);
-  }
-  buf.endCpuAccess(0, buf.size, 'from-device');
-  return all;
-}
 
 describe('an unmap behind an imported fence', () => {
   test("an unmap('from-device') waits for a pending imported write fence; a read called after it sees its bytes, a map called before it does not", async () => {

@@ -2,7 +2,7 @@
 // buffers by hand (raw WebGPU, so the library is checked against something it did not do),
 // and the one-line leak check every test ends with.
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
-import { bufinfoEntries, GpuHeap, type GpuDmaBuf, type SgTable } from 'webgpu-dmabuf';
+import { bufinfoEntries, GpuHeap, PAGE_SIZE, type DmaBuf, type GpuDmaBuf, type SgTable } from 'webgpu-dmabuf';
 import { expectNoGpuErrors } from '../gpu-errors.js';
 import { fillWithShader } from './shader-pattern.js';
 
@@ -123,4 +123,17 @@ export async function settledAfterRoundTrip(device: GPUDevice, promise: Promise<
   await device.queue.onSubmittedWorkDone();
   await new Promise((resolve) => setTimeout(resolve, 0));
   return done;
+}
+
+/** Every byte of the buffer as a CPU read called now sees it: a whole-buffer `'from-device'` access, a kmap per page. */
+export async function cpuRead(buf: Pick<DmaBuf, 'size' | 'beginCpuAccess' | 'endCpuAccess' | 'kmap' | 'kunmap'>): Promise<Uint8Array> {
+  await buf.beginCpuAccess(0, buf.size, 'from-device');
+  const all = new Uint8Array(buf.size);
+  for (let page = 0; page * PAGE_SIZE < buf.size; page++) {
+    const view = buf.kmap(page);
+    all.set(view, page * PAGE_SIZE);
+    buf.kunmap(page, view);
+  }
+  buf.endCpuAccess(0, buf.size, 'from-device');
+  return all;
 }

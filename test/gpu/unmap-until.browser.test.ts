@@ -9,7 +9,7 @@
 import { describe, expect, test } from 'vitest';
 import { DmaFence, PAGE_SIZE, type GpuDmaBuf, type SgTable } from 'webgpu-dmabuf';
 import { expectNoGpuErrors } from '../gpu-errors.js';
-import { heapFixture, patternedBuffer, readBytes, readTable, settledAfterRoundTrip, shaderPattern } from './gpu-helpers.js';
+import { cpuRead, heapFixture, patternedBuffer, readBytes, readTable, settledAfterRoundTrip, shaderPattern } from './gpu-helpers.js';
 
 const f = heapFixture();
 
@@ -53,19 +53,6 @@ function heldWrite(device: GPUDevice, sgt: SgTable, bytes: Uint8Array): HeldWork
       return out;
     },
   };
-}
-
-/** Every byte of the buffer as a CPU read called now sees it. */
-async function cpuRead(buf: GpuDmaBuf): Promise<Uint8Array> {
-  await buf.beginCpuAccess(0, buf.size, 'from-device');
-  const all = new Uint8Array(buf.size);
-  for (let page = 0; page * PAGE_SIZE < buf.size; page++) {
-    const view = buf.kmap(page);
-    all.set(view, page * PAGE_SIZE);
-    buf.kunmap(page, view);
-  }
-  buf.endCpuAccess(0, buf.size, 'from-device');
-  return all;
 }
 
 /** The producer's next frame: `bytes` written through CPU access, which writes back at its end. */
