@@ -1,11 +1,12 @@
 // How the exporting realm serves an importer's reads and writes (remote/serve.ts): a read
-// answers exactly the bytes of its range, wherever in a page it begins and ends; the RPCs
-// take effect in the order their messages came, even when the exporter is slow to begin a
-// write's CPU access: a read that came after a write sees the write's bytes, and writes land
-// in the order they came; a read of part of the buffer takes no turn of its own in the
-// reservation (the exporter's beginCpuAccess places it). The importing side is played by hand over a raw port (bytes in the
-// messages, no ring), as the protocol has it; the exporter here holds the bytes in plain
-// memory and begins CPU access in the directions a test gates only when the test lets it.
+// answers exactly the bytes of its range, wherever in a page it begins and ends; the RPCs take
+// effect in the order their messages came, even when the exporter is slow to begin a write's
+// CPU access: a read that came after a write sees the write's bytes, and writes land in the
+// order they came; a read of part of the buffer takes no turn of its own in the reservation
+// (the exporter's beginCpuAccess places it). The importing side is played by hand over a raw
+// port (bytes in the messages, no ring), as the protocol has it; the exporter here holds the
+// bytes in plain memory and begins CPU access in the directions a test gates only when the test
+// lets it.
 import { afterEach, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import type { DmaDirection } from '../../src/direction.js';
