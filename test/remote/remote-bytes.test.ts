@@ -1,0 +1,43 @@
+// A remote buffer's bytes as its device access sees them (RemoteBytes, remote/device-access.ts):
+// a write lands exactly the bytes of the view it is given, wherever that view lies in its
+// array, and leaves the caller's array as it was once it settles (the bytes are copied, never
+// transferred away), over either transport.
+import { afterEach, expect, test } from 'vitest';
+import { bufinfoEntries } from '../../src/bufinfo.js';
+import type { RemoteBytes, RemoteDeviceAccess } from '../../remote/device-access.js';
+import type { FdSocketTransport } from '../../remote/fd-socket.js';
+import { memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
+import { memoryDeviceAccess } from './memory-device-access.js';
+import { quiesce, TestRealms } from './realms.js';
+
+let realms = new TestRealms();
+
+afterEach(async () => {
+  await realms.closeAll();
+  realms = new TestRealms();
+  expect(bufinfoEntries()).toEqual([]);
+});
+
+test.each<FdSocketTransport>(['message', 'shared-memory'])("a write lands exactly its view's bytes and leaves the caller's array as it was (%s)", async (transport) => {
+  const a = realms.realm('a');
+  const b = realms.realm('b');
+  // b's device access, as a WebGPU one is given each remote buffer's bytes.
+  const given: RemoteBytes[] = [];
+  const memory = memoryDeviceAccess();
+  const access: RemoteDeviceAccess = { forBuffer: (bytes) => { given.push(bytes); return memory.forBuffer(bytes); } };
+  const { ab, ba } = realms.link(a, b, { transport, deviceAccess: access });
+  const buf = memoryDmaBuf(64);
+  const exporter = memoryStorage(buf).bytes;
+  const fd = a.table.install(buf);
+  buf.put();
+  await ab.send(a.table, fd);
+  const received = await ba.receive(b.table);
+  const [bytes] = given;
+  if (!bytes) throw new Error('no bytes given to the device access');
+  const array = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+  await bytes.reserveWrite().write(8, array.subarray(4, 12));
+  expect(array, "the caller's array").toEqual(Uint8Array.from({ length: 32 }, (_, i) => i + 1));
+  expect([...exporter.subarray(0, 24)]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 5, 6, 7, 8, 9, 10, 11, 12, 0, 0, 0, 0, 0, 0, 0, 0]);
+  b.table.close(received);
+  await quiesce();
+});
