@@ -122,3 +122,10 @@ test('memory is shared only where the realm is cross-origin isolated (or says no
   vi.stubGlobal('crossOriginIsolated', true);
   expect(canShareMemory()).toBe(true);
 });
+
+test('memory is not shared where there is no SharedArrayBuffer, cross-origin isolated or not', () => {
+  vi.stubGlobal('SharedArrayBuffer', undefined);
+  expect(canShareMemory()).toBe(false);
+  vi.stubGlobal('crossOriginIsolated', true);
+  expect(canShareMemory()).toBe(false);
+});
