@@ -240,11 +240,6 @@ export class Connection {
     if (this.#peer === undefined) this.#die();
   }
 
-  /** Whether the peer's realm is gone. */
-  get dead(): boolean {
-    return this.#dead;
-  }
-
   /** `'shared-memory'` once both ends offered it (after the handshake), else `'message'`. */
   get transport(): 'message' | 'shared-memory' {
     return this.#writer && this.#reader ? 'shared-memory' : 'message';

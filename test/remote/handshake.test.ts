@@ -1,12 +1,12 @@
 // How two ends of an FdSocket find each other (remote/connection.ts): each posts a hello and
-// answers every first-hand hello of its peer, so an end made on a port that already dropped
-// the other's hello still connects; an endpoint without start() (a Worker, a worker's global
-// scope) works; a hello that names another realm changes nothing and is not answered, and a
-// repeated one of the peer sets nothing up anew; nothing before the hello counts; a child
-// whose other end is not spawnWorker's parent inherits no fds instead of waiting for them; and
-// once the other end's socket is closed, a send or a receive fails at once, a send taking no
-// reference. Waits are for messages to go round (quiesce), never for a clock: a slip fails
-// with what is missing.
+// answers every first-hand hello of its peer, so an end made on a port that already dropped the
+// other's hello still connects; an endpoint without start() (a Worker, a worker's global scope)
+// works; a hello that names another realm changes nothing and is not answered, and a repeated
+// one of the peer sets nothing up anew; nothing before the hello counts; a child whose other
+// end is not spawnWorker's parent inherits no fds instead of waiting for them; and once the
+// other end's socket is closed, a send or a receive fails at once, a send taking no reference;
+// a realm whose liveness cannot name it takes no part. Waits are for messages to go round
+// (quiesce), never for a clock: a slip fails with what is missing.
 import { afterEach, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import { connectionOf, FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
@@ -209,4 +209,17 @@ test("once the other end's socket is closed, a send fails with EBADF at once and
   expect(await outcome(ab.receive(a.table)), 'a receive with nothing queued fails at once').toMatchObject({
     error: { code: 'EBADF', message: 'EBADF: receive: the other end of the socket is closed and nothing is left to receive' },
   });
+});
+
+test("a realm whose liveness cannot name it takes no part: a send fails with ENODEV and gives its reference back", async () => {
+  const a = realms.realm('a');
+  const { port1 } = realms.channel(a);
+  const socket = new FdSocket(port1, { liveness: { ready: () => Promise.reject(new Error('no lock manager')), watch: (peer, onDeath) => a.liveness.watch(peer, onDeath) }, deviceAccess: memoryDeviceAccess() });
+  a.sockets.push(socket);
+  await quiesce();
+  const buf = memoryDmaBuf(16);
+  const fd = a.table.install(buf);
+  buf.put();
+  await expect(socket.send(a.table, fd)).rejects.toThrow("ENODEV: send: the other end's realm is gone");
+  expect(buf.refCount, "the table's only").toBe(1);
 });
