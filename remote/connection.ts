@@ -425,8 +425,9 @@ export class Connection {
 
   /** Takes this realm's reference on the buffer a receipt names (rule 2); the caller owns it. */
   #take(info: GrantInfo): DmaBuf {
+    // A proxy leaves the map as it is released (link.released): one found here is live.
     const known = this.#proxies.get(info.grant);
-    if (known && !known.buf.released) {
+    if (known) {
       known.receipts += 1;
       for (const fence of info.fences) this.#fences.add(known.buf.resv, fence);
       return known.buf.get();
@@ -572,7 +573,7 @@ export class Connection {
       try {
         bytes = new Uint8Array(total);
       } catch {
-        bytes = undefined;
+        // More than this realm can hold: without bytes, the write fails.
       }
     }
     // Without bytes it is bad already: each chunk and #assembled check for them.

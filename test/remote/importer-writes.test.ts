@@ -116,3 +116,9 @@ test.each<[string, readonly (Uint8Array | { bytes: Uint8Array; total: number })[
   expect(await write(0, chunks, total, shared)).toEqual({ call: 1, error: { code: 'EIO', message: "write: the bytes did not come through the sender's ring" } });
   expect(bytes.every((b) => b === 1)).toBe(true);
 });
+
+test('a write announcing more bytes than this realm can hold is answered EIO and changes no byte', async () => {
+  const { bytes, write } = await exportedToHand();
+  expect(await write(0, [{ bytes: filled(4, 9), total: 2 ** 50 }], 4)).toEqual({ call: 1, error: { code: 'EIO', message: "write: the bytes did not come through the sender's ring" } });
+  expect(bytes.every((b) => b === 1)).toBe(true);
+});
