@@ -15,6 +15,7 @@ export { bufinfo, bufinfoEntries } from './src/bufinfo.js';
 export type { BufInfoAttachment, BufInfoCpuAccess, BufInfoEntry, BufInfoFence, BufInfoSource } from './src/bufinfo-entry.js';
 export { isDmaDirection, type DmaDirection } from './src/direction.js';
 export { DMA_BUF_NAME_MAX, DmaBuf, exportDmaBuf, type DmaBufExportOptions, type SyncFileFlags } from './src/dma-buf.js';
+export type { DmaBufTypedArray, DmaBufTypedArrayType } from './src/typed-array.js';
 export type { SegmentLayout } from './src/segment-layout.js';
 export { DmaResv, type DmaResvUsage, type ResvTurn, type ResvUsage } from './src/dma-resv.js';
 export { DmaFence, type DmaFenceCallback } from './src/dma-fence.js';

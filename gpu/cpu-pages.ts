@@ -253,6 +253,26 @@ export class CpuPages {
     return written;
   }
 
+  /**
+   * Writes `bytes` at `start` into the storage in a write turn of the reservation entered now
+   * (`DmaBuf.write`): whole words with `writeBuffer`, the partial words at the ends patched
+   * on the GPU. Staged pages are left as they are: ranges open over them see the storage as
+   * of their begin, as after any other write. Resolves once the write is queued.
+   */
+  async write(start: number, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
+    const turn = this.#context.buf.resv.enter('write');
+    try {
+      if (turn.ready) await turn.ready;
+      const allocated = this.#context.allocated('write');
+      if (allocated) await allocated;
+      this.#context.guard('write');
+      this.#writeSources([{ at: start, bytes: bytes.buffer, offset: bytes.byteOffset, length: bytes.length }], start, start + bytes.length);
+      turn.done(queueDone(this.#context.device));
+    } finally {
+      turn.done();
+    }
+  }
+
   /** A view of `page` (`PAGE_SIZE` bytes, fewer at the buffer's end), or `undefined` when it is not staged. */
   view(page: number): Uint8Array | undefined {
     const at = page * PAGE_SIZE;

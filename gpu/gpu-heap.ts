@@ -21,7 +21,7 @@ import { checkDevice, deviceFailure, onDeviceLost, queueDone } from './device-lo
 import { Holds } from './holds.js';
 import { Mirrors, type Mirror, type MirrorSource } from './mirror.js';
 import { FREE_LAYOUT, layoutSegmentSize, type SegmentLayout } from './segment-layout.js';
-import { alignUp, createSegments, destroySegments, segmentBytes, type Segment } from './segments.js';
+import { alignDown, alignUp, createSegments, destroySegments, segmentBytes, segmentPieces, type Segment } from './segments.js';
 import { StagingPool } from './staging-pool.js';
 import { transfer, type Copy, type TransferTurns } from './transfer.js';
 
@@ -147,11 +147,9 @@ interface Storage extends GpuStorage {
 /**
  * The `GPUBufferUsage` flags every buffer a {@link GpuHeap} allocates carries, on the heap's
  * device and as a mirror on any other: `STORAGE | COPY_SRC | COPY_DST`. Usage asked for at
- * allocation or attach comes on top. A buffer given to {@link GpuHeap.wrap} needs
- * `COPY_SRC | COPY_DST` of it.
+ * allocation or attach comes on top. A buffer given to {@link GpuHeap.wrap} needs all of it.
  */
 export const GPU_HEAP_USAGE: GPUBufferUsageFlags = 0x0080 | 0x0004 | 0x0008;
-const COPY_SRC_DST = 0x0004 | 0x0008;
 const MiB = 1024 * 1024;
 
 function numberOption(options: Readonly<Record<string, unknown>>, key: string, fallback: number, min: number): number {
@@ -293,7 +291,7 @@ export class GpuHeap {
    * with it. Work the owner still does on the buffer outside the dma-buf's calls is ordered
    * with them only through fences it adds (`resv.addFence`, `importSyncFile`).
    * @throws {DmaBufError} `EINVAL` for something that is not a `GPUBuffer` itself (a Proxy of
-   *   one included), a buffer without `COPY_SRC | COPY_DST` usage or not unmapped, a bad name,
+   *   one included), a buffer without all of {@link GPU_HEAP_USAGE} or not unmapped, a bad name,
    *   a `release` that is not a function, or a destroyed heap; `ENODEV` when the heap's device
    *   is lost. Nothing is exported then.
    */
@@ -381,6 +379,15 @@ export class GpuHeap {
       detach: (priv, _buf, attachment) => { this.#retireMirror(own(priv), attachment); },
       release: (priv) => { this.#release(own(priv)); },
       beginCpuAccess: (priv, buf, start, len, dir) => this.#beginCpuAccess(own(priv), buf, start, len, dir),
+      read: (priv, buf, start, into) => this.#read(own(priv), buf, start, into),
+      write: async (priv, buf, start, bytes) => {
+        try {
+          await this.#pages(own(priv), buf).write(start, bytes);
+        } catch (error) {
+          throw deviceFailure('write', error);
+        }
+        this.#bytesCopied += bytes.length;
+      },
       endCpuAccess: (priv, _buf, start, len, dir) => { this.#bytesCopied += own(priv).cpu?.end(start, len, dir) ?? 0; },
       kmap: (priv, _buf, page) => this.#window(own(priv), page),
       kmapAtomic: (priv, _buf, page) => this.#window(own(priv), page),
@@ -547,7 +554,8 @@ export class GpuHeap {
     });
   }
 
-  async #beginCpuAccess(storage: Storage, buf: GpuDmaBuf, start: number, len: number, dir: DmaDirection): Promise<void> {
+  /** The buffer's CPU-access pages, made at the first CPU access or write. */
+  #pages(storage: Storage, buf: GpuDmaBuf): CpuPages {
     storage.cpu ??= new CpuPages({
       device: this.device,
       segments: storage.segments,
@@ -557,10 +565,49 @@ export class GpuHeap {
       guard: (call) => { this.#guard(call, buf); },
       allocated: (call) => this.#allocated(call, storage),
     });
+    return storage.cpu;
+  }
+
+  async #beginCpuAccess(storage: Storage, buf: GpuDmaBuf, start: number, len: number, dir: DmaDirection): Promise<void> {
+    const pages = this.#pages(storage, buf);
     try {
-      this.#bytesCopied += await storage.cpu.begin(start, len, dir);
+      this.#bytesCopied += await pages.begin(start, len, dir);
     } catch (error) {
       throw deviceFailure('beginCpuAccess', error);
+    }
+  }
+
+  /**
+   * Copies `[start, start + into.length)` of the storage into `into`, as a read entered in the
+   * reservation now (`DmaBuf.read`): a GPU copy of the words covering it into pooled
+   * `MAP_READ` staging, submitted in its turn, then `mapAsync`.
+   */
+  async #read(storage: Storage, buf: GpuDmaBuf, start: number, into: Uint8Array): Promise<void> {
+    const turn = buf.resv.enter('read');
+    const from = alignDown(start, 4);
+    const len = alignUp(start + into.length, 4) - from;
+    let staging: GPUBuffer | undefined;
+    try {
+      if (turn.ready) await turn.ready;
+      const allocated = this.#allocated('read', storage);
+      if (allocated) await allocated;
+      this.#guard('read', buf);
+      staging = this.#pool.acquire(this.device, 'read', len);
+      const encoder = this.device.createCommandEncoder({ label: 'dmabuf read' });
+      for (const piece of segmentPieces(storage.segments, from, len)) encoder.copyBufferToBuffer(piece.buffer, piece.offset, staging, piece.at - from, piece.length);
+      this.device.queue.submit([encoder.finish()]);
+      turn.done(queueDone(this.device));
+      await staging.mapAsync(GPUMapMode.READ, 0, len);
+      into.set(new Uint8Array(staging.getMappedRange(0, len), start - from, into.length));
+      this.#pool.release(staging);
+      staging = undefined;
+      this.#bytesCopied += into.length;
+    } catch (error) {
+      // A staging buffer whose map failed is not reused.
+      if (staging) this.#pool.discard(staging);
+      throw deviceFailure('read', error);
+    } finally {
+      turn.done();
     }
   }
 
@@ -603,9 +650,9 @@ function checkWrappable(call: string, buffer: unknown): { size: number; usage: G
     }
   }
   if (!read) throw new DmaBufError('EINVAL', `${call}: buffer must be a GPUBuffer itself, got ${describe(buffer)}${buffer instanceof GPUBuffer ? ' (a Proxy or Object.create of one: pass the buffer itself)' : ''}`);
-  const missing = COPY_SRC_DST & ~read.usage;
+  const missing = GPU_HEAP_USAGE & ~read.usage;
   if (missing !== 0) {
-    throw new DmaBufError('EINVAL', `${call}: the buffer's usage ${usageNames(read.usage)} lacks ${usageNames(missing)}, which the heap needs to copy its bytes to other devices and the CPU`);
+    throw new DmaBufError('EINVAL', `${call}: the buffer's usage ${usageNames(read.usage)} lacks ${usageNames(missing)}, which the heap needs to copy its bytes to other devices and the CPU (create it with GPU_HEAP_USAGE)`);
   }
   if (read.mapState !== 'unmapped') throw new DmaBufError('EINVAL', `${call}: the buffer is ${read.mapState}; unmap it first`);
   return { size: read.size, usage: read.usage };

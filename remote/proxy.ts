@@ -119,6 +119,9 @@ export function createProxy(info: GrantInfo, link: ProxyLink, access: RemoteDevi
     kmap: (_priv, _buf, page) => pages.page(page),
     kmapAtomic: (_priv, _buf, page) => pages.page(page),
     vmap: () => pages.whole(),
+    // Each takes its place in the proxy's reservation as it is called, as the pages' accesses do.
+    read: (_priv, _buf, start, into) => bytes.read(start, into.length, (at, chunk) => { into.set(chunk, at); }),
+    write: (_priv, _buf, start, data) => bytes.reserveWrite().write(start, data),
   };
   const buf = exportDmaBuf<ProxyPriv>({ priv: { pages }, ops, size: info.size, exporter: info.exporter, layout: info.layout, ...(info.name === null ? {} : { name: info.name }) });
   self.buf = buf;

@@ -44,6 +44,7 @@ import { liveBuffers } from './live-buffers.js';
 import { REQUIRED_OPS, type DmaBufOps } from './ops.js';
 import { pageCount } from './page.js';
 import { checkLayout, type SegmentLayout } from './segment-layout.js';
+import { checkTypedArrayType, type DmaBufTypedArray, type DmaBufTypedArrayType } from './typed-array.js';
 
 /** The longest name, in UTF-8 bytes, as the kernel's `DMA_BUF_NAME_LEN`. */
 export const DMA_BUF_NAME_MAX = 32;
@@ -314,6 +315,54 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     // A vmap lives only while CPU access covers the whole buffer, as a kmap window lives in its range.
     if (this.#vmap && !this.#cpu.coversRange(0, this.size)) this.#endVmap(call);
     callExporter(call, 'endCpuAccess', () => { this.#ops.endCpuAccess?.(this.#priv, this, start, len, dir); });
+  }
+
+  /**
+   * Reads `length` elements of `type` (a typed array constructor such as `Float32Array`) from
+   * byte `start` on (default 0, a multiple of the element size); by default every whole
+   * element to the end of the buffer. It takes its place in call order when it is called,
+   * as a map or a CPU access does: it sees every write called before it and none called
+   * after. Resolves to a new array the caller owns.
+   * @throws {DmaBufError} `EINVAL` for an unknown type, a start or length that does not fit
+   *   the buffer or the element size, a released buffer, or an exporter without the `read`
+   *   op (nothing is read then); what the exporter's `read` throws (`ENODEV`, the error of a
+   *   fence it waited for).
+   */
+  async read<T extends DmaBufTypedArray>(type: DmaBufTypedArrayType<T>, start = 0, length?: number): Promise<T> {
+    const call = 'read';
+    checkDmaBuf(call, this, RECEIVER);
+    this.#checkLive(call);
+    checkTypedArrayType(call, type);
+    const size = type.BYTES_PER_ELEMENT;
+    checkInteger(call, 'start', start, 0);
+    if (start % size !== 0) throw new DmaBufError('EINVAL', `${call}: start ${start} is not a multiple of ${type.name}'s ${size}-byte elements`);
+    const count = length ?? Math.floor((this.size - start) / size);
+    checkInteger(call, 'length', count, 1);
+    checkRange(call, start, count * size, this.size);
+    if (!this.#ops.read) throw new DmaBufError('EINVAL', `${call}: the exporter '${this.exporter}' has no read op; use beginCpuAccess and kmap`);
+    const out = new type(count);
+    await awaitExporter(call, 'read', () => this.#ops.read?.(this.#priv, this, start, new Uint8Array(out.buffer)));
+    return out;
+  }
+
+  /**
+   * Writes the bytes `data` (a typed array or a `DataView`) holds when the call is made, at
+   * byte `start` (default 0). It takes its place in call order when it is called: every
+   * operation called after it sees these bytes, none called before it does. The caller may
+   * change `data` as soon as the call returns.
+   * @throws {DmaBufError} `EINVAL` for data that is not an `ArrayBufferView`, an empty one,
+   *   one that does not fit from `start`, a released buffer, or an exporter without the
+   *   `write` op (nothing is written then); what the exporter's `write` throws.
+   */
+  async write(data: ArrayBufferView, start = 0): Promise<void> {
+    const call = 'write';
+    checkDmaBuf(call, this, RECEIVER);
+    this.#checkLive(call);
+    if (!ArrayBuffer.isView(data)) throw new DmaBufError('EINVAL', `${call}: data must be a typed array or a DataView, got ${describe(data)}`);
+    checkRange(call, start, data.byteLength, this.size);
+    if (!this.#ops.write) throw new DmaBufError('EINVAL', `${call}: the exporter '${this.exporter}' has no write op; use beginCpuAccess and kmap`);
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+    await awaitExporter(call, 'write', () => this.#ops.write?.(this.#priv, this, start, bytes));
   }
 
   /**

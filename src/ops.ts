@@ -72,6 +72,18 @@ export interface DmaBufOps<P = unknown> {
   vmap?(priv: P, buf: DmaBuf<P>): Uint8Array;
   /** Optional. Ends the view `vmap` returned, once the last `vunmap` pairs the last `vmap`. */
   vunmap?(priv: P, buf: DmaBuf<P>, view: Uint8Array): void;
+  /**
+   * Optional. Copies bytes `[start, start + into.length)` of the storage into `into`, as a
+   * read that takes its place in the buffer's call order when the op is called (the
+   * reservation's rule 1): what `DmaBuf.read` uses. Without it, `read` is refused.
+   */
+  read?(priv: P, buf: DmaBuf<P>, start: number, into: Uint8Array): Promise<void>;
+  /**
+   * Optional. Writes `bytes` at `start` into the storage, as a write that takes its place in
+   * the buffer's call order when the op is called: what `DmaBuf.write` uses. `bytes` is the
+   * op's from then on. Without it, `write` is refused.
+   */
+  write?(priv: P, buf: DmaBuf<P>, start: number, bytes: Uint8Array<ArrayBuffer>): Promise<void>;
 }
 
 /** The ops `exportDmaBuf` requires, as in the kernel's `dma_buf_export` (3.4). */

@@ -505,6 +505,23 @@ export const mutations = Object.freeze([
     why: "the heap destroys a wrapped buffer at release: the library that owns it loses its own buffer",
     tests: ['test/gpu/wrap.browser.test.ts'],
   },
+  // --- DmaBuf.read / DmaBuf.write: gpu/gpu-heap.ts and gpu/cpu-pages.ts ---
+  {
+    id: 'gpu-heap/read-enters-late',
+    file: HEAP,
+    find: "    const turn = buf.resv.enter('read');\n    const from = alignDown(start, 4);",
+    replace: "    await new Promise((resolve) => setTimeout(resolve, 0));\n    const turn = buf.resv.enter('read');\n    const from = alignDown(start, 4);",
+    why: 'buf.read takes its place after its call: a write called after it lands first, and the read returns bytes of the future',
+    tests: ['test/gpu/typed-access.browser.test.ts'],
+  },
+  {
+    id: 'cpu-pages/write-enters-late',
+    file: CPU_PAGES,
+    find: "  async write(start: number, bytes: Uint8Array<ArrayBuffer>): Promise<void> {\n    const turn = this.#context.buf.resv.enter('write');",
+    replace: "  async write(start: number, bytes: Uint8Array<ArrayBuffer>): Promise<void> {\n    await new Promise((resolve) => setTimeout(resolve, 0));\n    const turn = this.#context.buf.resv.enter('write');",
+    why: 'buf.write takes its place after its call: a map or read called right after it misses its bytes',
+    tests: ['test/gpu/typed-access.browser.test.ts'],
+  },
   // --- gpu/remote-mirrors.ts ---
   {
     id: 'remote-mirrors/unmap-copies-when-moving-to-device',

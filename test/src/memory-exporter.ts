@@ -63,6 +63,17 @@ export function memoryDmaBuf(size: number, options: MemoryExporterOptions = {}):
       await Promise.resolve();
       failing('unmapDmaBuf', ` ${dir}`);
     },
+    // Copied when called: call order, as the reservation would give it.
+    read: (storage, _buf, start, into) => {
+      failing('read', ` ${start} ${into.length}`);
+      into.set(storage.bytes.subarray(start, start + into.length));
+      return Promise.resolve();
+    },
+    write: (storage, _buf, start, bytes) => {
+      failing('write', ` ${start} ${bytes.length}`);
+      storage.bytes.set(bytes, start);
+      return Promise.resolve();
+    },
     release: () => { failing('release', ''); },
     beginCpuAccess: async (_priv, _buf, start, len, dir) => {
       await Promise.resolve();
