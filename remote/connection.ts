@@ -234,10 +234,11 @@ export class Connection {
   /**
    * The peer never started: a worker whose script failed to load, or threw before it
    * connected. No liveness of its will ever be seen, so it is gone as a dead peer is (see
-   * "Death" in the DOC block). Does nothing once the peer has said hello.
+   * "Death" in the DOC block). Does nothing once the peer has said hello, though its hello
+   * may still wait in the inbox for this realm's name (a peer posts nothing before it).
    */
   peerFailedToStart(): void {
-    if (this.#peer === undefined) this.#die();
+    if (this.#peer === undefined && this.#inbox.length === 0) this.#die();
   }
 
   /** `'shared-memory'` once both ends offered it (after the handshake), else `'message'`. */

@@ -1,9 +1,10 @@
 // When a connection ends (remote/connection.ts): each end watches the other's realm from the
 // handshake on, and stops once its own socket is closed and nothing of either realm is held
-// across it any more (a buffer sent, a send waiting for its answer, a read under way); a
-// send or a read under way when the socket closes still completes; the same holds after a
-// child inherited its parent's fds. An end watches a realm
-// once, however many hellos it hears, and never its own realm.
+// across it any more (a buffer sent, a send waiting for its answer, a read under way); a send
+// or a read under way when the socket closes still completes; the same holds after a child
+// inherited its parent's fds. An end watches a realm once, however many hellos it hears, and
+// never its own realm; a worker that said hello before this realm knew its name is watched
+// though it threw afterwards.
 import { afterEach, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import { connectionOf, FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
@@ -154,4 +155,27 @@ test("after a child inherited its parent's fds and gave them back, with both soc
   expect(buf.refCount, "the parent's table's").toBe(1);
   expect(realms.watched(parent)).toEqual([]);
   expect(realms.watched(child)).toEqual([]);
+});
+
+test("a worker that said hello before this realm knew its name, then threw, is not taken for one that failed to start", async () => {
+  const a = realms.realm('a');
+  let named: (name: string) => void = () => undefined;
+  const ready = new Promise<string>((resolve) => { named = resolve; });
+  const { port1: port, port2 } = realms.channel(a);
+  const heard: { kind?: unknown; reply?: unknown }[] = [];
+  port.addEventListener('message', (event: MessageEvent) => { heard.push(event.data as { kind?: unknown }); });
+  port.start();
+  const socket = new FdSocket(port2, { liveness: { ready: () => ready, watch: (peer, onDeath) => a.liveness.watch(peer, onDeath) }, deviceAccess: memoryDeviceAccess() });
+  a.sockets.push(socket);
+  port.postMessage({ dmabuf: MARKER, kind: 'hello', realm: 'worker', reply: false, inherit: false, ring: null });
+  await quiesce();
+  // The worker's error event, as spawnWorker passes it on: here it threw after its hello.
+  connectionOf(socket).peerFailedToStart();
+  named('a');
+  await quiesce();
+  expect(realms.watched(a), 'the worker is watched as a live peer').toEqual(['worker']);
+  expect(heard.filter((m) => m.kind === 'hello').map((m) => m.reply), 'its hello answered').toContain(true);
+  socket.close();
+  await quiesce();
+  expect(realms.watched(a)).toEqual([]);
 });
