@@ -2,7 +2,8 @@
 // (remote/realm-state.ts, remote/connection.ts rule 2), and the receipt is given back at once;
 // a receipt that names the key with another size is not that buffer (a peer's slip or a
 // forgery): it becomes a proxy of its own and hides nothing, so the buffer still comes home as
-// itself afterwards. The other realm is played by hand over a raw port, as the protocol has it.
+// itself afterwards; a receipt of that grant again is the same proxy, with one more receipt. The
+// other realm is played by hand over a raw port, as the protocol has it.
 import { afterEach, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import { FdSocket } from '../../remote/fd-socket.js';
@@ -82,4 +83,18 @@ test('a receipt naming a buffer\'s key with another size is a proxy of its own, 
   back.buf.put();
   forged.buf.put();
   a.table.close(forged.fd);
+});
+
+test('a receipt of the same grant again, naming the key with another size, is the same proxy with one more receipt', async () => {
+  const { a, buf, heard, sendBack } = await sentAway();
+  const first = await sendBack(8, buf.size + 1);
+  const again = await sendBack(8, buf.size + 1);
+  expect(again.buf, 'the same proxy').toBe(first.buf);
+  expect(heard.filter((m) => m.kind === 'drop'), 'the proxy keeps both receipts').toEqual([]);
+  first.buf.put();
+  again.buf.put();
+  a.table.close(first.fd);
+  a.table.close(again.fd);
+  await quiesce();
+  expect(heard.filter((m) => m.kind === 'drop'), 'both given back together once the proxy goes').toMatchObject([{ kind: 'drop', grant: 8, count: 2 }]);
 });
