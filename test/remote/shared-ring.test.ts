@@ -129,3 +129,18 @@ test('memory is not shared where there is no SharedArrayBuffer, cross-origin iso
   vi.stubGlobal('crossOriginIsolated', true);
   expect(canShareMemory()).toBe(false);
 });
+
+test('memory is not shared where Atomics.waitAsync is missing (the module as loaded there)', async () => {
+  const atomics = Atomics as unknown as { waitAsync?: unknown };
+  const waitAsync = atomics.waitAsync;
+  atomics.waitAsync = undefined;
+  try {
+    vi.resetModules();
+    const loadedThere = await import('../../remote/shared-ring.js');
+    expect(loadedThere.canShareMemory()).toBe(false);
+  } finally {
+    atomics.waitAsync = waitAsync;
+    vi.resetModules();
+  }
+  expect(canShareMemory()).toBe(true);
+});
