@@ -68,7 +68,7 @@ export default {
   ignorePatterns: [
     '/*',
     '!/package.json',
-    '!/tsconfig.json',
+    '!/tsconfig*.json',
     '!/index.ts',
     '!/vitest.mutation.config.ts',
     '!/scripts',
