@@ -1,6 +1,9 @@
 // TypeDoc: the API reference of both entry points, 'webgpu-dmabuf' and
 // 'webgpu-dmabuf/elements', from the doc comments, into the site (dist/site/api) by
-// `npm run build`. Warnings name every exported symbol without a doc comment.
+// `npm run build`. Warnings name every exported symbol without a doc comment. It works opened
+// from files (dist/site/api/index.html) as well as served: its plugins (scripts/typedoc-*.mjs)
+// draw the icons from the page itself, list a type's own members, not those it inherits from
+// the platform or Lit, and link the web platform's types to MDN.
 import { OptionDefaults } from 'typedoc';
 
 /** @type {Partial<import('typedoc').TypeDocOptions>} */
@@ -9,8 +12,11 @@ export default {
   entryPoints: ['index.ts', 'elements/elements.ts'],
   tsconfig: 'tsconfig.build.json',
   out: 'dist/site/api',
-  readme: 'none',
-  plugin: ['./scripts/typedoc-web-api-links.mjs'],
+  // It opens with the README; the guides it links to (docs/*.md, CONTRIBUTING.md) are pages of
+  // the site, so its links lead to them.
+  readme: 'README.md',
+  projectDocuments: ['docs/*.md', 'CONTRIBUTING.md'],
+  plugin: ['./scripts/typedoc-web-api-links.mjs', './scripts/typedoc-own-members.mjs', './scripts/typedoc-inline-icons.mjs'],
   includeVersion: true,
   // No public repository to link the sources to.
   disableSources: true,
