@@ -411,7 +411,7 @@ export class GpuHeap {
     const device: unknown = attachment.device;
     if (!(device instanceof GPUDevice)) throw new DmaBufError('EINVAL', `${call}: device must be a GPUDevice, got ${describe(device)}`);
     checkStorageUsage(call, attachment.usage);
-    if (device === this.device) {
+    if (zeroCopy(storage, attachment, this.device)) {
       const missing = attachment.usage & ~storage.usage;
       if (missing !== 0) {
         throw new DmaBufError(
@@ -445,7 +445,7 @@ export class GpuHeap {
   async #map(storage: Storage, attachment: DmaBufAttachment<GpuStorage>, dir: DmaDirection): Promise<SgList> {
     const buf = attachment.dmabuf;
     const { device } = attachment;
-    if (device === this.device) {
+    if (zeroCopy(storage, attachment, this.device)) {
       // Zero-copy: the importer's own GPU work touches the storage. It goes after the writes
       // called before it (and, when it writes, after the reads called before it too). A
       // 'none' map promises nothing of the bytes and waits for nothing, as on any device.
@@ -489,7 +489,7 @@ export class GpuHeap {
   async #unmap(storage: Storage, attachment: DmaBufAttachment<GpuStorage>, dir: DmaDirection, until: DmaFence | undefined): Promise<number> {
     const buf = attachment.dmabuf;
     const writes = movesFromDevice(dir);
-    if (attachment.device === this.device) {
+    if (zeroCopy(storage, attachment, this.device)) {
       // The importer's work on the storage itself: later operations wait for it as for its own fence.
       if (until) {
         buf.resv.addFence(until, writes ? 'write' : 'read');
@@ -525,7 +525,10 @@ export class GpuHeap {
 
   async #transfer(call: string, from: Copy, to: Copy, size: number, turns: TransferTurns): Promise<void> {
     try {
-      await transfer(from, to, 0, alignUp(size, 4), this.#pool, this.chunkBytes, turns);
+      // On one device a GPU copy does it, when it may write at once; else (a turn or a hold to
+      // wait for) the source is copied out now through staging, as between devices.
+      if (from.device === to.device && !turns.beforeWrite?.()) copyOnDevice(from, to, alignUp(size, 4), turns);
+      else await transfer(from, to, 0, alignUp(size, 4), this.#pool, this.chunkBytes, turns);
     } catch (error) {
       throw deviceFailure(call, error);
     }
@@ -533,7 +536,8 @@ export class GpuHeap {
   }
 
   #mirrorSource(buf: GpuDmaBuf, storage: Storage, attachment: DmaBufAttachment<GpuStorage>): MirrorSource {
-    return { owner: buf, size: buf.size, usage: storage.usage | attachment.usage, layout: storage.layout, name: buf.name ?? String(buf.id) };
+    const layout = attachment.contiguous ? { contiguous: true, align: storage.layout.align } : storage.layout;
+    return { owner: buf, size: buf.size, usage: storage.usage | attachment.usage, layout, name: buf.name ?? String(buf.id) };
   }
 
   #retireMirror(storage: Storage, attachment: DmaBufAttachment<GpuStorage>): void {
@@ -616,6 +620,28 @@ export class GpuHeap {
     if (!view) throw new DmaBufError('ERANGE', `kmap: page ${page} is not staged by an active beginCpuAccess`);
     return view;
   }
+}
+
+/**
+ * Whether `attachment` maps the storage itself: on the heap's device, unless it asked for one
+ * buffer (`contiguous`) and the storage is split; such an importer gets a mirror on the heap's
+ * device, kept in step by GPU copies.
+ */
+function zeroCopy(storage: Storage, attachment: DmaBufAttachment<GpuStorage>, heapDevice: GPUDevice): boolean {
+  return attachment.device === heapDevice && !(attachment.contiguous && storage.segments.length > 1);
+}
+
+/** A transfer between two copies on one device, with nothing to wait for: GPU copies, submitted now. */
+function copyOnDevice(from: Copy, to: Copy, len: number, turns: TransferTurns): void {
+  turns.guard();
+  const encoder = from.device.createCommandEncoder({ label: 'dmabuf copy on device' });
+  for (const source of segmentPieces(from.segments, 0, len)) {
+    for (const target of segmentPieces(to.segments, source.at, source.length)) {
+      encoder.copyBufferToBuffer(source.buffer, source.offset + target.at - source.at, target.buffer, target.offset, target.length);
+    }
+  }
+  from.device.queue.submit([encoder.finish()]);
+  turns.sourceDone?.();
 }
 
 /** What a map hands the contract: the segments (always the same `GPUBuffer`s for one attachment) and the bytes it moved. */

@@ -15,6 +15,7 @@ import { movesFromDevice, movesToDevice, type DmaDirection } from '../src/direct
 import type { DmaFence } from '../src/dma-fence.js';
 import { DmaBufError } from '../src/error.js';
 import type { RemoteBytes, RemoteDeviceAccess, RemoteDeviceOps } from '../remote/device-access.js';
+import type { SegmentLayout } from '../src/segment-layout.js';
 import type { SgList } from '../src/sg-table.js';
 import { checkDevice, deviceFailure, watchDevice } from './device-loss.js';
 import { Holds } from './holds.js';
@@ -72,7 +73,7 @@ class RemoteMirrors implements RemoteDeviceOps {
     }
     checkDevice(call, device, 'importer');
     // Refused here, never at map: the mirror must be possible on this device.
-    layoutSegmentSize(call, device, this.#bytes.size, this.#bytes.layout);
+    layoutSegmentSize(call, device, this.#bytes.size, this.#layout(attachment));
     watchDevice(device);
   }
 
@@ -194,9 +195,15 @@ class RemoteMirrors implements RemoteDeviceOps {
     if (known) return known;
     const { device } = attachment;
     const size = this.#bytes.size;
-    const segments = createSegments(device, size, BASE_USAGE | attachment.usage, 'dmabuf remote mirror', layoutSegmentSize('map', device, size, this.#bytes.layout));
+    const segments = createSegments(device, size, BASE_USAGE | attachment.usage, 'dmabuf remote mirror', layoutSegmentSize('map', device, size, this.#layout(attachment)));
     this.#mirrors.set(attachment, segments);
     return segments;
+  }
+
+  /** How the attachment's mirror is cut: as the buffer's layout says, in one piece when it asked for one buffer. */
+  #layout(attachment: DmaBufAttachment): SegmentLayout {
+    const { layout } = this.#bytes;
+    return attachment.contiguous ? { contiguous: true, align: layout.align } : layout;
   }
 
   /** Throws unless the mirror may still be written: `EINVAL` once released, `ENODEV` once the device is lost. */

@@ -17,6 +17,14 @@ export interface DmaBufAttachOptions {
    * The exporter refuses at `attach` (`EINVAL`) what it cannot give, never later.
    */
   readonly usage?: GPUBufferUsageFlags;
+  /**
+   * One `GPUBuffer` for the whole buffer on the importer's device, whatever the exporter's
+   * segments are, for libraries that take a single buffer (`sgt.buffer`). Default `false`.
+   * Where the storage is split, even on the exporter's own device, the importer then gets a
+   * copy kept in step per direction, as on another device. The exporter refuses at `attach`
+   * (`ENOMEM` for `GpuHeap`) a buffer larger than one binding can be on that device.
+   */
+  readonly contiguous?: boolean;
 }
 
 /** Options of {@link DmaBufAttachment.unmap}. */
@@ -63,6 +71,8 @@ export interface DmaBufAttachment<P = unknown> {
   readonly device: GPUDevice;
   /** The `GPUBufferUsage` flags asked for at attach (0 when none). */
   readonly usage: GPUBufferUsageFlags;
+  /** Whether the attachment asked for one `GPUBuffer` on its device (`contiguous` at attach). */
+  readonly contiguous: boolean;
   /**
    * Makes the buffer available on this attachment's device and returns its segments there;
    * the kernel's `dma_buf_map_attachment`. Pair it with {@link unmap} in the same direction.
@@ -115,6 +125,12 @@ export interface AttachmentControl {
   bufInfo(): BufInfoAttachment;
 }
 
+/** What an attachment asked for at attach, checked. */
+export interface AttachmentAsks {
+  readonly usage: GPUBufferUsageFlags;
+  readonly contiguous: boolean;
+}
+
 const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
 // Set by Attachment's static block: whether a value is an attachment itself (see Brand).
@@ -124,6 +140,7 @@ class Attachment<P> implements DmaBufAttachment<P> {
   readonly dmabuf: DmaBuf<P>;
   readonly device: GPUDevice;
   readonly usage: GPUBufferUsageFlags;
+  readonly contiguous: boolean;
   readonly #host: AttachmentHost<P>;
   readonly #mappings = new Map<SgTable, DmaDirection>();
   #inFlight = 0;
@@ -137,10 +154,11 @@ class Attachment<P> implements DmaBufAttachment<P> {
     isAttachment = (value) => typeof value === 'object' && value !== null && #host in value;
   }
 
-  constructor(dmabuf: DmaBuf<P>, device: GPUDevice, usage: GPUBufferUsageFlags, host: AttachmentHost<P>, give: (control: AttachmentControl) => void) {
+  constructor(dmabuf: DmaBuf<P>, device: GPUDevice, asked: AttachmentAsks, host: AttachmentHost<P>, give: (control: AttachmentControl) => void) {
     this.dmabuf = dmabuf;
     this.device = device;
-    this.usage = usage;
+    this.usage = asked.usage;
+    this.contiguous = asked.contiguous;
     this.#host = host;
     give({
       busy: () => this.#mappings.size > 0 || this.#inFlight > 0,
@@ -228,9 +246,9 @@ export function checkAttachment(call: string, value: unknown, what = 'the attach
  * Makes an attachment of `dmabuf` for `device` (checked by the caller) and its control,
  * which only the caller (the buffer's `attach`) receives.
  */
-export function createAttachment<P>(dmabuf: DmaBuf<P>, device: GPUDevice, usage: GPUBufferUsageFlags, host: AttachmentHost<P>): { attachment: DmaBufAttachment<P>; control: AttachmentControl } {
+export function createAttachment<P>(dmabuf: DmaBuf<P>, device: GPUDevice, asked: AttachmentAsks, host: AttachmentHost<P>): { attachment: DmaBufAttachment<P>; control: AttachmentControl } {
   const given: { control?: AttachmentControl } = {};
-  const attachment = new Attachment(dmabuf, device, usage, host, (control) => (given.control = control));
+  const attachment = new Attachment(dmabuf, device, asked, host, (control) => (given.control = control));
   const { control } = given;
   if (!control) throw new Error('createAttachment: the attachment gave no control');
   return { attachment, control };

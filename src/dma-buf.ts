@@ -32,7 +32,7 @@ import { checkAttachment, createAttachment, type AttachmentControl, type Attachm
 import { returnAtomicKmapSlot, takeAtomicKmapSlot } from './atomic-kmap-slots.js';
 import type { BufInfoEntry, BufInfoSource } from './bufinfo-entry.js';
 import { checkUsage } from './buffer-usage.js';
-import { checkBrand, checkInteger, checkOptions, checkRange, describe, RECEIVER, type Brand } from './checks.js';
+import { booleanOption, checkBrand, checkInteger, checkOptions, checkRange, describe, RECEIVER, type Brand } from './checks.js';
 import { CpuAccessState } from './cpu-access.js';
 import { checkDirection, type DmaDirection } from './direction.js';
 import { checkFence, type DmaFence } from './dma-fence.js';
@@ -237,7 +237,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    * adds what its runtime needs. The importer owns the attachment and ends it with
    * {@link detach}.
    * @throws {DmaBufError} `EINVAL` for a device that is not an object, bad options (usage
-   *   not a non-negative integer of known flags) or a released buffer; whatever the
+   *   not a non-negative integer of known flags, `contiguous` not a boolean) or a released buffer; whatever the
    *   exporter's `attach` op throws when it refuses (for `GpuHeap`: `EINVAL` for something
    *   that is not a `GPUDevice` or usage it cannot give, `ENOMEM` when the buffer's layout
    *   cannot be kept on that device); then nothing is recorded.
@@ -249,9 +249,11 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     // Whether it is a GPUDevice is the exporter's to say: the contract never touches WebGPU.
     const candidate: unknown = device;
     if (typeof candidate !== 'object' || candidate === null) throw new DmaBufError('EINVAL', `${call}: device must be a GPUDevice, got ${describe(device)}`);
-    const { usage = 0 } = checkOptions(call, options);
+    const bag = checkOptions(call, options);
+    const { usage = 0 } = bag;
     checkUsage(call, usage);
-    const { attachment, control } = createAttachment(this, device, usage, this.#host);
+    const contiguous = booleanOption(call, bag, 'contiguous', false);
+    const { attachment, control } = createAttachment(this, device, { usage, contiguous }, this.#host);
     callExporter(call, 'attach', () => { this.#ops.attach?.(this.#priv, this, attachment); });
     this.#attachments.set(attachment, control);
     return attachment;

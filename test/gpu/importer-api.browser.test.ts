@@ -346,3 +346,66 @@ describe('attachment.stats()', () => {
     buf.put();
   });
 });
+
+describe('attach(device, { contiguous: true }): one GPUBuffer on the importer\'s device', () => {
+  test("on the heap's device, a split buffer gets a copy of its own in one buffer, kept in step each way and counted", async () => {
+    const heap = new GpuHeap(f.exporter, { maxSegmentBytes: 4096 });
+    const size = 3 * 4096 + 10;
+    const buf = heap.allocate(size);
+    const bytes = Uint8Array.from({ length: size }, (_, i) => (i * 3 + 7) & 0xff);
+    await buf.write(bytes);
+    const storage = buf.attach(f.exporter);
+    const storageTable = await storage.map('none');
+    const attachment = buf.attach(f.exporter, { contiguous: true });
+    expect(attachment.contiguous).toBe(true);
+    const sgt = await attachment.map('bidirectional');
+    expect(sgt.segments).toHaveLength(1);
+    expect(storageTable.segments.map((s) => s.buffer)).not.toContain(sgt.buffer);
+    expect(await readTable(f.exporter, sgt)).toEqual(bytes);
+    const written = bytes.map((b) => b ^ 0x5a);
+    const padded = new Uint8Array(Math.ceil(size / 4) * 4);
+    padded.set(written);
+    f.exporter.queue.writeBuffer(sgt.buffer, 0, padded);
+    await attachment.unmap(sgt, 'bidirectional');
+    expect(await buf.read(Uint8Array)).toEqual(written);
+    const again = await attachment.map('none');
+    expect(again.buffer).toBe(sgt.buffer);
+    await attachment.unmap(again, 'none');
+    expect(attachment.stats()).toMatchObject({ bytesToDevice: size, bytesFromDevice: size });
+    await storage.unmap(storageTable, 'none');
+    buf.detach(storage);
+    buf.detach(attachment);
+    buf.put();
+    expectNoLeaks(heap);
+  });
+
+  test("on the heap's device, a buffer in one segment is mapped itself (zero-copy), as without asking", async () => {
+    const buf = f.heap.allocate(4096);
+    const plain = buf.attach(f.exporter);
+    const one = buf.attach(f.exporter, { contiguous: true });
+    const [a, b] = [await plain.map('none'), await one.map('to-device')];
+    expect(b.buffer).toBe(a.buffer);
+    expect(one.stats().bytesToDevice).toBe(0);
+    await plain.unmap(a, 'none');
+    await one.unmap(b, 'to-device');
+    buf.detach(plain);
+    buf.detach(one);
+    buf.put();
+  });
+
+  test('on another device, a buffer the heap splits is one segment there, with its bytes', async () => {
+    const heap = new GpuHeap(f.exporter, { maxSegmentBytes: 4096 });
+    const size = 2 * 4096 + 100;
+    const buf = heap.allocate(size);
+    const bytes = Uint8Array.from({ length: size }, (_, i) => (i * 13) & 0xff);
+    await buf.write(bytes);
+    const attachment = buf.attach(f.importer, { contiguous: true });
+    const sgt = await attachment.map('to-device');
+    expect(sgt.segments).toHaveLength(1);
+    expect(await readTable(f.importer, sgt)).toEqual(bytes);
+    await attachment.unmap(sgt, 'to-device');
+    buf.detach(attachment);
+    buf.put();
+    expectNoLeaks(heap);
+  });
+});

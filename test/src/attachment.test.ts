@@ -176,6 +176,26 @@ describe('unmap options: until', () => {
   });
 });
 
+describe('attach options: contiguous', () => {
+  test("contiguous is the attachment's, for the exporter to honour; default false", () => {
+    const buf = memoryDmaBuf(16);
+    const plain = buf.attach(standInDevice('A'));
+    const one = buf.attach(standInDevice('B'), { contiguous: true });
+    expect([plain.contiguous, one.contiguous]).toEqual([false, true]);
+    buf.detach(plain);
+    buf.detach(one);
+    buf.put();
+  });
+
+  test.each([['yes'], [1], [null]])('contiguous %s throws EINVAL before the exporter is called, recording nothing', (value) => {
+    const buf = memoryDmaBuf(16);
+    expect(() => buf.attach(standInDevice('A'), { contiguous: value as unknown as boolean })).toThrow(/^EINVAL: attach: contiguous must be a boolean/);
+    expect(memoryStorage(buf).calls).toEqual([]);
+    expect(bufinfoEntries()[0]?.attachments).toEqual([]);
+    buf.put();
+  });
+});
+
 describe('attach options: usage', () => {
   test('the usage asked for is the attachment\'s, for the exporter to check at attach; default 0', () => {
     const buf = memoryDmaBuf(16);
@@ -279,7 +299,7 @@ describe('the sealed contract', () => {
     const attachment = buf.attach(standInDevice('A'));
     expect('attachments' in buf).toBe(false);
     for (const hook of ['markDetached', 'busy', 'bufInfo']) expect(hook in attachment).toBe(false);
-    expect(Object.keys(attachment).sort()).toEqual(['device', 'dmabuf', 'usage']);
+    expect(Object.keys(attachment).sort()).toEqual(['contiguous', 'device', 'dmabuf', 'usage']);
     buf.detach(attachment);
     buf.put();
   });

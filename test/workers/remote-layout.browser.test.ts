@@ -1,7 +1,8 @@
 // A buffer's segment layout crosses realms with its fd: a worker's mirror of a page buffer
 // allocated with `segmentAlign` keeps its segment boundaries on multiples of the alignment,
 // and a contiguous buffer larger than one segment can be on the worker's device is refused
-// at attach with ENOMEM, as an importer in the page would be. Each realm has its own device
+// at attach with ENOMEM, as an importer in the page would be, and so is an attachment that asks
+// for one buffer (`contiguous` at attach) of a buffer past that limit. Each realm has its own device
 // on a real adapter; no bytes move (maps in 'none').
 import { afterEach, expect, test } from 'vitest';
 import { FdTable, GpuHeap, type GpuDmaBuf } from 'webgpu-dmabuf';
@@ -71,4 +72,13 @@ test('a contiguous buffer larger than one segment on the worker\'s device is ref
   const buf = (await pageHeap(2 * DEFAULT_BINDING)).allocate(size, { contiguous: true });
   const { call, theirs } = await sendToWorker(buf);
   await expect(call('map-layout', { fd: theirs })).rejects.toThrow(/^ENOMEM: attach: a contiguous buffer of 134221824 bytes does not fit one segment/);
+});
+
+test("a worker's attachment that asks for one buffer of a buffer larger than one segment can be there is refused with ENOMEM; without asking, its mirror has two segments", async () => {
+  const size = DEFAULT_BINDING + 4096;
+  const buf = (await pageHeap(2 * DEFAULT_BINDING)).allocate(size);
+  const { call, theirs } = await sendToWorker(buf);
+  await expect(call('map-layout', { fd: theirs, contiguous: true })).rejects.toThrow(/^ENOMEM: attach: a contiguous buffer of 134221824 bytes does not fit one segment/);
+  const { segments } = await call<MapLayout>('map-layout', { fd: theirs });
+  expect(segments).toHaveLength(2);
 });
