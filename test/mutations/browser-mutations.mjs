@@ -522,6 +522,25 @@ export const mutations = Object.freeze([
     why: 'buf.write takes its place after its call: a map or read called right after it misses its bytes',
     tests: ['test/gpu/typed-access.browser.test.ts'],
   },
+  // --- attach(device, { contiguous: true }) ---
+  {
+    id: 'gpu-heap/contiguous-attach-maps-split-storage',
+    file: HEAP,
+    find: '  return attachment.device === heapDevice && !(attachment.contiguous && storage.segments.length > 1);',
+    replace: '  return attachment.device === heapDevice;',
+    why: "an importer on the heap's device that asked for one buffer gets the split storage: sgt.buffer throws and a library taking one buffer cannot bind it",
+    tests: ['test/gpu/importer-api.browser.test.ts'],
+    filter: 'contiguous: true',
+  },
+  {
+    id: 'gpu-heap/contiguous-attach-mirror-split',
+    file: HEAP,
+    find: '    const layout = attachment.contiguous ? { contiguous: true, align: storage.layout.align } : storage.layout;',
+    replace: '    const layout = storage.layout;',
+    why: 'a mirror for an attachment that asked for one buffer is cut as the storage is: several segments',
+    tests: ['test/gpu/importer-api.browser.test.ts'],
+    filter: 'contiguous: true',
+  },
   // --- gpu/remote-mirrors.ts ---
   {
     id: 'remote-mirrors/unmap-copies-when-moving-to-device',
@@ -570,5 +589,13 @@ export const mutations = Object.freeze([
     replace: '    if (holds) destroySegments(segments);',
     why: "releasing a remote buffer destroys the mirror under the importer's held work: its submit fails",
     tests: REMOTE_UNTIL,
+  },
+  {
+    id: 'remote-mirrors/contiguous-attach-ignored',
+    file: REMOTE_MIRRORS,
+    find: '    return attachment.contiguous ? { contiguous: true, align: layout.align } : layout;',
+    replace: '    return layout;',
+    why: "a worker's attachment that asked for one buffer of a buffer past its binding limit gets two segments instead of ENOMEM",
+    tests: ['test/workers/remote-layout.browser.test.ts'],
   },
 ]);
