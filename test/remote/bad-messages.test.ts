@@ -75,7 +75,8 @@ describe('messages that are not the library\'s, or are malformed', () => {
     ];
     for (const message of nearMisses) portB.postMessage(message);
     await fc.assert(
-      fc.asyncProperty(fc.anything(), async (junk) => {
+      // A count of 1 is no junk: the peer may give back the one receipt it holds.
+      fc.asyncProperty(fc.anything().filter((junk) => junk !== 1), async (junk) => {
         portB.postMessage(junk);
         portB.postMessage(near({ kind: 'drop', grant: 1, count: junk }));
         portB.postMessage(near({ kind: 'read', call: 1, grant: junk, start: 0, len: 4 }));
