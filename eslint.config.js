@@ -7,30 +7,26 @@ import tseslint from 'typescript-eslint';
 
 /**
  * The applications: they import the library by its package names only ('webgpu-dmabuf',
- * 'webgpu-dmabuf/elements', 'webgpu-dmabuf/elements/define'), never a library file by path,
- * and not each other.
+ * 'webgpu-dmabuf/elements', 'webgpu-dmabuf/elements/define', 'webgpu-dmabuf/tfjs'), never a
+ * library file by path, and not each other.
  */
 const apps = ['./demo', './bench', './examples'];
 
 /**
- * What the benchmark's naive baseline (bench/camera-pipeline/naive-pipeline.ts) takes from
- * elements/ beyond its public entries: the very kernels and frame mailbox the elements run,
- * so that the baseline differs from them only in how frames travel.
- */
-const benchBaseline = ['./kernels/frame-blit.ts', './kernels/frame-buffer.ts', './kernels/frame-effect.ts', './frame/frame-inbox.ts', './frame/newest-mailbox.ts'];
-
-/**
  * Folder layering: each zone lists what a folder must not import. The library's layers are
- * src/ -> remote/ -> gpu/ -> elements/, each on those before it; the applications sit on top.
- * The package names resolve to the entry files (index.ts, elements/elements.ts,
- * elements/define.ts), so those stay importable where the package is; a relative path to
- * them is no-restricted-imports' to refuse (below).
+ * src/ -> remote/ -> gpu/ -> elements/, each on those before it; adapters/ (the optional
+ * entries for other libraries) sit beside elements/, on the core's package name only, and
+ * no layer below imports them; the applications sit on top. The package names resolve to the
+ * entry files (index.ts, elements/elements.ts, elements/define.ts, adapters/tfjs/tfjs.ts),
+ * so those stay importable where the package is; a relative path to them is
+ * no-restricted-imports' to refuse (below).
  */
 const layering = [
-  { target: './src', from: ['./remote', './gpu', './elements', ...apps, './index.ts'], message: 'src/ is the WebGPU-free contract: it imports no layer above it (remote/, gpu/, elements/) and no application.' },
-  { target: './remote', from: ['./gpu', './elements', ...apps, './index.ts'], message: 'remote/ (realms) builds on src/ only: it imports neither gpu/ nor elements/ nor an application.' },
-  { target: './gpu', from: ['./elements', ...apps, './index.ts'], message: 'gpu/ builds on src/ and remote/: it imports neither elements/ nor an application.' },
-  { target: './elements', from: ['./src', './remote', './gpu', ...apps], message: "elements/ reach the core by its package name only: import from 'webgpu-dmabuf'; they import no application." },
+  { target: './src', from: ['./remote', './gpu', './elements', './adapters', ...apps, './index.ts'], message: 'src/ is the WebGPU-free contract: it imports no layer above it (remote/, gpu/, elements/, adapters/) and no application.' },
+  { target: './remote', from: ['./gpu', './elements', './adapters', ...apps, './index.ts'], message: 'remote/ (realms) builds on src/ only: it imports neither gpu/ nor elements/ nor adapters/ nor an application.' },
+  { target: './gpu', from: ['./elements', './adapters', ...apps, './index.ts'], message: 'gpu/ builds on src/ and remote/: it imports neither elements/ nor adapters/ nor an application.' },
+  { target: './elements', from: ['./src', './remote', './gpu', './adapters', ...apps], message: "elements/ reach the core by its package name only: import from 'webgpu-dmabuf'; they import no adapter and no application." },
+  { target: './adapters', from: ['./src', './remote', './gpu', './elements', ...apps], message: "adapters/ (the optional entries for other libraries, 'webgpu-dmabuf/tfjs') reach the core by its package name only: import from 'webgpu-dmabuf'; they import no element and no application." },
   ...apps.map((app) => ({
     target: app,
     from: ['./src', './remote', './gpu', ...apps.filter((other) => other !== app)],
@@ -39,8 +35,14 @@ const layering = [
   ...apps.map((app) => ({
     target: app,
     from: './elements',
-    except: ['./elements.ts', './define.ts', ...(app === './bench' ? benchBaseline : [])],
+    except: ['./elements.ts', './define.ts'],
     message: "applications use the elements' public entries only: import from 'webgpu-dmabuf/elements' or 'webgpu-dmabuf/elements/define'.",
+  })),
+  ...apps.map((app) => ({
+    target: app,
+    from: './adapters',
+    except: ['./tfjs/tfjs.ts'],
+    message: "applications use the adapters' public entries only: import from 'webgpu-dmabuf/tfjs'.",
   })),
 ];
 
@@ -63,7 +65,7 @@ export default tseslint.config(
   },
   {
     // The public API is reached by the package names, never by a relative path to an entry.
-    files: ['elements/**/*.ts', 'demo/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'],
+    files: ['elements/**/*.ts', 'adapters/**/*.ts', 'demo/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -71,6 +73,7 @@ export default tseslint.config(
           patterns: [
             { regex: String.raw`^(\.\./)+index(\.[jt]s)?$`, message: "Import from 'webgpu-dmabuf'." },
             { regex: String.raw`^(\.\./)+elements/(elements|define)(\.[jt]s)?$`, message: "Import from 'webgpu-dmabuf/elements' or 'webgpu-dmabuf/elements/define'." },
+            { regex: String.raw`^(\.\./)+adapters/tfjs/tfjs(\.[jt]s)?$`, message: "Import from 'webgpu-dmabuf/tfjs'." },
           ],
         },
       ],

@@ -23,6 +23,7 @@ const entries = {
   'webgpu-dmabuf': resolve(root, 'index.ts'),
   elements: resolve(root, 'elements/elements.ts'),
   'elements-define': resolve(root, 'elements/define.ts'),
+  tfjs: resolve(root, 'adapters/tfjs/tfjs.ts'),
 };
 
 /** Browser test files that need a page of their own, where no other test file ran. */
@@ -64,6 +65,7 @@ export default defineConfig(({ mode }) => ({
       { find: /^webgpu-dmabuf$/, replacement: entries['webgpu-dmabuf'] },
       { find: /^webgpu-dmabuf\/elements$/, replacement: entries.elements },
       { find: /^webgpu-dmabuf\/elements\/define$/, replacement: entries['elements-define'] },
+      { find: /^webgpu-dmabuf\/tfjs$/, replacement: entries.tfjs },
     ],
   },
   server: {
@@ -82,7 +84,8 @@ export default defineConfig(({ mode }) => ({
           sourcemap: true,
           lib: { entry: entries, formats: ['es'], fileName: (_format, name) => `${name}.js` },
           rolldownOptions: {
-            external: [/^lit($|\/)/, /^@lit\//],
+            // Peer dependencies: the application's copies, never bundled.
+            external: [/^lit($|\/)/, /^@lit\//, /^@tensorflow\//],
             // Code the entry points share: named by content, so a build from any folder
             // gives the same files.
             output: { chunkFileNames: 'chunks/chunk-[hash].js' },

@@ -56,7 +56,12 @@ export async function exportTensor(source: Tensor, backend: WebGPUBackend, heap:
     const name = options.name === undefined ? {} : { name: options.name };
     const counts = countsOf(backend);
     if (resource instanceof GPUBuffer && (resource.usage & GPU_HEAP_USAGE) === GPU_HEAP_USAGE && resource.size === bytes) {
-      const buf = heap.wrap(resource, { ...name, release: () => kept.dispose() });
+      const buf = heap.wrap(resource, {
+        ...name,
+        release: () => {
+          kept.dispose();
+        },
+      });
       counts.exported++;
       return buf;
     }

@@ -62,7 +62,7 @@ export async function importTensor<R extends Rank = Rank>(buf: DmaBuf, backend: 
   if (!Array.isArray(shape) || !shape.every((n) => Number.isSafeInteger(n) && n >= 0)) {
     throw new DmaBufError('EINVAL', `${call}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
   }
-  if (!TYPES.includes(dtype)) throw new DmaBufError('EINVAL', `${call}: dtype must be one of ${TYPES.join(', ')}, got ${String(dtype)}`);
+  if (!TYPES.includes(dtype)) throw new DmaBufError('EINVAL', `${call}: dtype must be one of ${TYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
   const bytes = 4 * shape.reduce((product, n) => product * n, 1);
   if (bytes > buf.size) throw new DmaBufError('EINVAL', `${call}: a tensor of shape [${shape.join(', ')}] takes ${bytes} bytes, more than the buffer's ${buf.size}`);
 
@@ -90,7 +90,7 @@ export async function importTensor<R extends Rank = Rank>(buf: DmaBuf, backend: 
   if (offset === 0) {
     let made: Tensor<R>;
     try {
-      made = tensor({ buffer, zeroCopy: true }, shape, dtype) as Tensor<R>;
+      made = tensor<R>({ buffer, zeroCopy: true }, shape, dtype);
     } catch (error) {
       endMapping(own, attachment, sgt);
       throw error;
@@ -104,7 +104,11 @@ export async function importTensor<R extends Rank = Rank>(buf: DmaBuf, backend: 
       const done = gpuFence(device);
       endMapping(own, attachment, sgt, done);
       // Signalled without the error a lost device gives `done`: writers need not fail for it.
-      if (alive) done.addCallback(() => alive.signal());
+      if (alive) {
+        done.addCallback(() => {
+          alive.signal();
+        });
+      }
     });
     return made;
   }
@@ -117,7 +121,7 @@ export async function importTensor<R extends Rank = Rank>(buf: DmaBuf, backend: 
   endMapping(own, attachment, sgt);
   let made: Tensor<R>;
   try {
-    made = tensor({ buffer: copy, zeroCopy: true }, shape, dtype) as Tensor<R>;
+    made = tensor<R>({ buffer: copy, zeroCopy: true }, shape, dtype);
   } catch (error) {
     copy.destroy();
     throw error;
