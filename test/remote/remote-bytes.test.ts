@@ -2,7 +2,7 @@
 // a write lands exactly the bytes of the view it is given, wherever that view lies in its
 // array, and leaves the caller's array as it was once it settles (the bytes are copied, never
 // transferred away), over either transport; a read whose taker throws rejects with that error
-// and hands over nothing more.
+// and hands over nothing more; a write place given up lets the operations behind it go.
 import { afterEach, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import type { RemoteBytes, RemoteDeviceAccess } from '../../remote/device-access.js';
@@ -10,7 +10,7 @@ import type { FdSocketTransport } from '../../remote/fd-socket.js';
 import { SLOT_BYTES } from '../../remote/shared-ring.js';
 import { memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
-import { quiesce, TestRealms } from './realms.js';
+import { quiesce, TestRealms, track } from './realms.js';
 
 let realms = new TestRealms();
 
@@ -65,6 +65,33 @@ test.each<FdSocketTransport>(['message', 'shared-memory'])('a read whose taker t
     throw failure;
   })).rejects.toBe(failure);
   expect(pieces).toEqual([0]);
+  b.table.close(received);
+  await quiesce();
+});
+
+test("a write place given up lets the operations behind it go: a read after it completes", async () => {
+  const a = realms.realm('a');
+  const b = realms.realm('b');
+  const given: RemoteBytes[] = [];
+  const memory = memoryDeviceAccess();
+  const { ab, ba } = realms.link(a, b, { deviceAccess: { forBuffer: (bytes) => { given.push(bytes); return memory.forBuffer(bytes); } } });
+  const buf = memoryDmaBuf(16);
+  memoryStorage(buf).bytes.fill(3);
+  const fd = a.table.install(buf);
+  buf.put();
+  await ab.send(a.table, fd);
+  const received = await ba.receive(b.table);
+  const [bytes] = given;
+  if (!bytes) throw new Error('no bytes given to the device access');
+  const place = bytes.reserveWrite();
+  const seen = new Uint8Array(16);
+  const reading = track(bytes.read(0, 16, (at, chunk) => { seen.set(chunk, at); }));
+  await quiesce();
+  expect(reading.state, 'behind the write place').toBe('pending');
+  place.cancel();
+  await quiesce();
+  expect(reading.state).toBe('resolved');
+  expect(seen).toEqual(new Uint8Array(16).fill(3));
   b.table.close(received);
   await quiesce();
 });
