@@ -12,7 +12,9 @@
  * {@link FrameEvent} on itself for each frame, an importer accepts it into its own fd table
  * and gets a {@link FrameLease}. A {@link FrameExporter} is the exporting half the camera and
  * the filter share (fd table, heap, ring of frame buffers, teardown), for an exporter of your
- * own.
+ * own. The kernels the elements run (`FrameEffectKernel`, `FrameBlit`, `frameBinding`) and
+ * their frame mailboxes (`FrameInbox`, `NewestMailbox`) are exported for modules of your own
+ * too: the benchmark's naive baseline runs the very same ones.
  *
  * @module webgpu-dmabuf/elements
  */
@@ -29,7 +31,11 @@ export { ModuleStatsEvent } from './module/module-stats-event.js';
 export type { ModuleStats } from './module/module-stats.js';
 export { DmabufInspector, type InspectorTotals, type ModuleRow } from './inspector/inspector.component.js';
 export type { RealmListing } from './worker/worker-realms.js';
-export { FRAME_EFFECTS, isFrameEffect, type FrameEffect } from './kernels/frame-effect.js';
+export { FRAME_EFFECTS, FrameEffectKernel, isFrameEffect, type FrameEffect } from './kernels/frame-effect.js';
+export { FrameBlit } from './kernels/frame-blit.js';
+export { frameBinding } from './kernels/frame-buffer.js';
+export { FrameInbox, type InboxFrame } from './frame/frame-inbox.js';
+export { NewestMailbox, type NewestMailboxHooks } from './frame/newest-mailbox.js';
 export { rgbaFrameLayout, type FrameLayout } from './kernels/frame-layout.js';
 export type { ViewCapture } from './view/view-capture.js';
 export { DmabufView } from './view/view.component.js';

@@ -8,12 +8,7 @@
  * through the same mailbox as the dma-buf modules' inboxes, so the stages overlap as theirs do.
  */
 import { FdTable } from 'webgpu-dmabuf';
-import type { DmabufCamera, FrameEffect, FrameLayout } from 'webgpu-dmabuf/elements';
-import { FrameBlit } from '../../elements/kernels/frame-blit.js';
-import { frameBinding } from '../../elements/kernels/frame-buffer.js';
-import { FrameEffectKernel } from '../../elements/kernels/frame-effect.js';
-import { FrameInbox, type InboxFrame } from '../../elements/frame/frame-inbox.js';
-import { NewestMailbox } from '../../elements/frame/newest-mailbox.js';
+import { FrameBlit, frameBinding, FrameEffectKernel, FrameInbox, NewestMailbox, type DmabufCamera, type FrameEffect, type FrameLayout, type InboxFrame } from 'webgpu-dmabuf/elements';
 
 /** A frame as bytes in CPU memory, on its way from one module to the next. */
 interface CpuFrame {

@@ -7,7 +7,6 @@
 import { writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { compareReports, comparisonText, parseNoise, readReport } from '../compare-runs.mjs';
-import { fail } from '../../scripts/bootstrap.mjs';
 import { FULL_SETTINGS, QUICK_SETTINGS, type MeasureSettings } from '../measure.js';
 import { reportText } from '../report-text.js';
 import type { BenchReport } from '../report.js';
@@ -15,6 +14,12 @@ import type { Scenario } from '../scenario.js';
 import { DawnUnavailableError, installDawn } from './dawn-gpu.js';
 import { DAWN_USAGE, pageOnlySkipped, parseDawnArgs, type DawnBenchArgs } from './options.js';
 import { saveDawnRun } from './saved-run.js';
+
+/** Stops the runner with one clear message, as the launchers in scripts/ do. */
+function fail(message: string): never {
+  console.error(`\nwebgpu-dmabuf: ${message}\n`);
+  process.exit(1);
+}
 
 /** The `webgpu` package's version, written in at build time (scripts/bench-dawn.mjs). */
 declare const __WEBGPU_PACKAGE_VERSION__: string;
