@@ -128,9 +128,10 @@ describe('an importer given only an fd reaches no GPUBuffer but through map', ()
       expect('attachments' in buf).toBe(false);
       expect('markDetached' in attachment).toBe(false);
 
-      // Through map, and only there, the segments are reachable: the walk finds them.
+      // Through map, and only there, the segments are reachable: the walk finds them (a table of
+      // one segment also gives its buffer as sgt.buffer).
       const sgt = await attachment.map('to-device');
-      expect(walk({ sgt }).find(isGpuBuffer)).toBe('sgt.segments.0.buffer');
+      expect(walk({ sgt }).find(isGpuBuffer)).toMatch(/^sgt\.(buffer|segments\.0\.buffer)$/);
       expect(walk({ buf, attachment }).find(isGpuBuffer)).toBeUndefined();
       await attachment.unmap(sgt, 'to-device');
 
