@@ -26,7 +26,7 @@ export { FdTable, type FdOptions } from './src/fd-table.js';
 export type { FdReceiveOptions, FdSocketEndpoint, FdSocketOptions, FdSocketTransport } from './remote/fd-socket.js';
 export type { RealmLiveness } from './remote/liveness.js';
 export type { RemoteBytes, RemoteDeviceAccess, RemoteDeviceOps, RemoteWrite } from './remote/device-access.js';
-export type { InheritedFdTable, SpawnedWorker, SpawnWorkerOptions } from './remote/spawn-worker.js';
+export type { InheritedFdTable, SpawnedWorker, SpawnWorkerOptions, WorkerSource } from './remote/spawn-worker.js';
 export type { DmaBufOps } from './src/ops.js';
 export { PAGE_SIZE } from './src/page.js';
 export type { SgList, SgSegment, SgTable } from './src/sg-table.js';

@@ -7,7 +7,7 @@ import { checkOptions } from '../src/checks.js';
 import { DmaBufError } from '../src/error.js';
 import type { FdTable } from '../src/fd-table.js';
 import { FdSocket as ContractSocket, type FdSocketEndpoint, type FdSocketOptions } from '../remote/fd-socket.js';
-import { inheritedFdTableWith, spawnWorkerWith, type InheritedFdTable, type SpawnedWorker, type SpawnWorkerOptions } from '../remote/spawn-worker.js';
+import { inheritedFdTableWith, spawnWorkerWith, type InheritedFdTable, type SpawnedWorker, type SpawnWorkerOptions, type WorkerSource } from '../remote/spawn-worker.js';
 import { gpuRemoteDeviceAccess } from './remote-mirrors.js';
 
 /**
@@ -33,19 +33,24 @@ const connect = (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => new F
 /**
  * Starts a module worker whose realm begins with the fds of `table` that are not
  * close-on-exec, at the same numbers, and returns it with a connected socket: `fork` +
- * `exec`. The fds are taken as they are at the call; the worker gets them when it calls
- * {@link inheritedFdTable}. `options` are `new Worker`'s (`type: 'module'` unless given),
- * plus `socket` for the socket's. The caller owns the worker and the socket; terminating
- * the worker closes its fds (the parent drops the references it held for it). A worker that
- * fails to load (with Vite, import the worker as `'./worker.ts?worker&url'` so that
- * `vite build` bundles it) or throws before it connects is gone at once: the fds it was to
- * inherit are given back, and the socket's sends and receives fail with `ENODEV`.
- * @throws {DmaBufError} `EINVAL` for a URL that is neither a string nor a `URL`, a table
- *   that is not an `FdTable` itself (a Proxy or `Object.create` of one included), or bad
- *   options; what `new Worker` throws. Nothing is started then.
+ * `exec`. `worker` is the worker's script URL, or a `Worker` the caller has just made (give
+ * it in the same task as `new Worker`, before a load error can be reported; bundlers bundle
+ * `new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })`), or a function
+ * that makes one. The fds are taken as they are at the call; the worker gets them when it
+ * calls {@link inheritedFdTable}. `options` are `new Worker`'s for a URL (`type: 'module'`
+ * unless given), plus `socket` for the socket's. The caller owns the worker and the socket;
+ * terminating the worker closes its fds (the parent drops the references it held for it). A
+ * worker that fails to load (a URL the build did not bundle: with Vite, pass a `Worker` made
+ * as above, or import the URL as `'./worker.ts?worker&url'`) or throws before it connects is
+ * gone at once: the fds it was to inherit are given back, and the socket's sends and
+ * receives fail with `ENODEV`.
+ * @throws {DmaBufError} `EINVAL` for a source that is neither a URL, a `Worker` itself (a
+ *   Proxy of one is not) nor a function that returns one, a table that is not an `FdTable`
+ *   itself (a Proxy or `Object.create` of one included), bad options, or `new Worker`'s
+ *   options beside a `Worker`; what `new Worker` throws. Nothing is started then.
  */
-export function spawnWorker(url: string | URL, table: FdTable, options?: SpawnWorkerOptions): SpawnedWorker<FdSocket> {
-  return spawnWorkerWith(connect, url, table, options);
+export function spawnWorker(worker: WorkerSource, table: FdTable, options?: SpawnWorkerOptions): SpawnedWorker<FdSocket> {
+  return spawnWorkerWith(connect, worker, table, options);
 }
 
 let inherited: Promise<InheritedFdTable<FdSocket>> | undefined;

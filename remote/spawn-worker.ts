@@ -30,25 +30,56 @@ export interface InheritedFdTable<S extends FdSocket = FdSocket> {
   readonly socket: S;
 }
 
+/**
+ * What `spawnWorker` starts: the URL of a module worker's script, a `Worker` the caller has
+ * just made (the form bundlers recognise: `new Worker(new URL('./worker.ts', import.meta.url),
+ * { type: 'module' })`), or a function that makes one.
+ */
+export type WorkerSource = string | URL | Worker | (() => Worker);
+
+/**
+ * Whether `value` is a `Worker` itself: its `onmessage` getter answers only for a real one (a
+ * Proxy or `Object.create` of one passes `instanceof` but throws there).
+ */
+function isWorker(value: unknown): value is Worker {
+  if (typeof Worker === 'undefined' || !(value instanceof Worker)) return false;
+  try {
+    Object.getOwnPropertyDescriptor(Worker.prototype, 'onmessage')?.get?.call(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Makes the socket class of the caller's choice. */
 export type SocketMaker<S extends FdSocket> = (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => S;
 
 /**
  * `spawnWorker` with the socket made by `connect`: see the public `spawnWorker`.
- * @throws {DmaBufError} `EINVAL` for a URL that is neither a string nor a `URL`, a table
- *   that is not an `FdTable` itself (a Proxy or `Object.create` of one included), or bad
- *   options; what `new Worker` throws. Nothing is started then.
+ * @throws {DmaBufError} `EINVAL` for a source that is neither a string, a `URL`, a `Worker`
+ *   itself nor a function, a table that is not an `FdTable` itself (a Proxy or `Object.create`
+ *   of one included), bad options, `new Worker`'s options beside a `Worker` or a function, or
+ *   a function that returns no `Worker`; what `new Worker` or the function throws. Nothing is
+ *   started then (a `Worker` given stays the caller's).
  */
-export function spawnWorkerWith<S extends FdSocket>(connect: SocketMaker<S>, url: string | URL, table: FdTable, options?: SpawnWorkerOptions): SpawnedWorker<S> {
+export function spawnWorkerWith<S extends FdSocket>(connect: SocketMaker<S>, source: WorkerSource, table: FdTable, options?: SpawnWorkerOptions): SpawnedWorker<S> {
   const call = 'spawnWorker';
-  if (typeof url !== 'string' && !(url instanceof URL)) throw new DmaBufError('EINVAL', `${call}: url must be a string or a URL, got ${describe(url)}`);
+  const made = isWorker(source) || typeof source === 'function';
+  if (!made && typeof source !== 'string' && !(source instanceof URL)) {
+    throw new DmaBufError('EINVAL', `${call}: the worker must be a URL (a string or a URL), a Worker itself or a function that makes one, got ${describe(source)}`);
+  }
   checkFdTable(call, table, 'table');
   const { socket: socketOptions, ...workerOptions } = checkOptions(call, options) as SpawnWorkerOptions;
+  if (made && Object.keys(workerOptions).length > 0) {
+    throw new DmaBufError('EINVAL', `${call}: ${Object.keys(workerOptions).join(', ')}: new Worker's options apply to a URL only; give them to new Worker yourself`);
+  }
   // fork: the fds as they are now, each with a reference of its own until the child has them.
   const snapshot = table.spawn();
   let worker: Worker;
   try {
-    worker = new Worker(url, { type: 'module', ...workerOptions });
+    if (isWorker(source)) worker = source;
+    else if (typeof source === 'function') worker = madeWorker(call, source);
+    else worker = new Worker(source, { type: 'module', ...workerOptions });
   } catch (error) {
     snapshot.closeAll();
     throw error;
@@ -67,6 +98,16 @@ export function spawnWorkerWith<S extends FdSocket>(connect: SocketMaker<S>, url
   // never says hello: without this, what was sent to it would wait for it for ever.
   worker.addEventListener('error', () => { connection.peerFailedToStart(); }, { once: true });
   return { worker, socket };
+}
+
+/**
+ * The worker `make` returns.
+ * @throws {DmaBufError} `EINVAL` when it returns something else than a `Worker` itself.
+ */
+function madeWorker(call: string, make: () => Worker): Worker {
+  const worker: unknown = make();
+  if (!isWorker(worker)) throw new DmaBufError('EINVAL', `${call}: the function given made no Worker but ${describe(worker)}`);
+  return worker;
 }
 
 /**

@@ -114,8 +114,8 @@ test('spawnWorker starts a module worker of the URL and options given, and the c
 });
 
 test.each([
-  ['a number', 5, 'spawnWorker: url must be a string or a URL, got 5'],
-  ['null', null, 'spawnWorker: url must be a string or a URL, got null'],
+  ['a number', 5, 'spawnWorker: the worker must be a URL (a string or a URL), a Worker itself or a function that makes one, got 5'],
+  ['null', null, 'spawnWorker: the worker must be a URL (a string or a URL), a Worker itself or a function that makes one, got null'],
 ])('a URL that is %s is EINVAL naming spawnWorker, and nothing is started or taken', (_what, url, message) => {
   const { parent, buf } = parentWithBuffer();
   expect(() => spawnWorkerWith(connectIn(parent), url as unknown as string, parent.table)).toThrow(expect.objectContaining({ code: 'EINVAL', message: `EINVAL: ${message}` }) as Error);

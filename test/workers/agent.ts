@@ -1,7 +1,7 @@
 // The page's side of the worker fixtures' command channel (fixtures/command-server.ts):
 // commands to a worker (fixtures/agent.ts by default) and its answers.
 import { afterEach, expect } from 'vitest';
-import { bufinfoEntries, FdTable, spawnWorker, type FdSocket, type SpawnWorkerOptions } from 'webgpu-dmabuf';
+import { bufinfoEntries, FdTable, spawnWorker, type FdSocket, type SpawnWorkerOptions, type WorkerSource } from 'webgpu-dmabuf';
 
 /** A worker that runs a command fixture, with the page's socket to it. */
 export interface Agent {
@@ -13,7 +13,8 @@ export interface Agent {
   terminate(): void;
 }
 
-const AGENT_URL = new URL('./fixtures/agent.ts', import.meta.url);
+/** The agent worker's script: a test starts it by URL, or makes the `Worker` itself from it. */
+export const AGENT_URL = new URL('./fixtures/agent.ts', import.meta.url);
 
 // Every agent started and not yet terminated: a failed test leaves none running.
 const running = new Set<Worker>();
@@ -25,11 +26,12 @@ export function terminateAgents(): void {
 }
 
 /**
- * Starts the command fixture at `url` (default: the agent) with spawnWorker from `table`
- * (default: an empty one), once it says it is ready.
+ * Starts the command fixture `source` (a URL, a Worker or a function that makes one; default:
+ * the agent's URL) with spawnWorker from `table` (default: an empty one), once it says it is ready.
  */
-export async function startAgent(table = new FdTable(), options: SpawnWorkerOptions = {}, url: URL = AGENT_URL): Promise<Agent> {
-  const { worker, socket } = spawnWorker(url, table, { name: 'agent', ...options });
+export async function startAgent(table = new FdTable(), options: SpawnWorkerOptions = {}, source: WorkerSource = AGENT_URL): Promise<Agent> {
+  const named = typeof source === 'string' || source instanceof URL ? { name: 'agent', ...options } : options;
+  const { worker, socket } = spawnWorker(source, table, named);
   running.add(worker);
   let nextId = 1;
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();

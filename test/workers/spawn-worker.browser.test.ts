@@ -4,7 +4,7 @@
 import { afterEach, expect, test } from 'vitest';
 import { bufinfoEntries, FdTable, inheritedFdTable, spawnWorker, type BufInfoEntry } from 'webgpu-dmabuf';
 import { heapFixture, patternedBuffer, shaderPattern } from '../gpu/gpu-helpers.js';
-import { startAgent, stopAgent, terminateAgents } from './agent.js';
+import { AGENT_URL, startAgent, stopAgent, terminateAgents } from './agent.js';
 
 const f = heapFixture();
 const table = new FdTable();
@@ -45,13 +45,59 @@ test('a spawned worker begins with exactly the fds that are not close-on-exec, a
   await stopAgent(agent);
 });
 
+test.each([
+  ['a Worker made by the caller', () => new Worker(AGENT_URL, { type: 'module', name: 'agent' })],
+  ['a function that makes the Worker', () => () => new Worker(AGENT_URL, { type: 'module', name: 'agent' })],
+])('spawnWorker given %s: it begins with the fds that are not close-on-exec, and no others', async (_what, source) => {
+  const shared = await patternedBuffer(f, 100, 6);
+  const hidden = f.heap.allocate(16);
+  const sharedFd = table.install(shared, { cloexec: false });
+  table.install(hidden);
+  shared.put();
+  hidden.put();
+  const agent = await startAgent(table, {}, source());
+  expect(await agent.call('fds')).toEqual([sharedFd]);
+  expect(await agent.call('cpu-read', { fd: sharedFd, start: 0, len: 100 })).toEqual(shaderPattern(100, 6));
+  await stopAgent(agent);
+});
+
+test("spawnWorker given a Worker that fails to load: the fds taken for it are given back, and a send fails with ENODEV", async () => {
+  const buf = await patternedBuffer(f, 64, 2);
+  const fd = table.install(buf);
+  buf.put();
+  const made = new Worker(new URL('./no-such-worker.js', import.meta.url), { type: 'module' });
+  const { worker, socket } = spawnWorker(made, table);
+  try {
+    expect(worker).toBe(made);
+    await new Promise((resolve) => { worker.addEventListener('error', resolve, { once: true }); });
+    await expect(socket.send(table, fd)).rejects.toMatchObject({ code: 'ENODEV' });
+    expect(bufinfoEntries().map(({ refCount }) => refCount)).toEqual([1]);
+  } finally {
+    worker.terminate();
+    socket.close();
+  }
+});
+
 test('spawnWorker and inheritedFdTable refuse bad arguments with EINVAL', async () => {
-  expect(() => spawnWorker(3 as unknown as string, table)).toThrow(/^EINVAL: spawnWorker: url must be a string or a URL, got 3/);
+  const buf = f.heap.allocate(16);
+  table.install(buf);
+  buf.put();
+  expect(() => spawnWorker(3 as unknown as string, table)).toThrow(/^EINVAL: spawnWorker: the worker must be a URL \(a string or a URL\), a Worker itself or a function that makes one, got 3/);
+  const real = new Worker(AGENT_URL, { type: 'module' });
+  try {
+    expect(() => spawnWorker(new Proxy(real, {}), table)).toThrow(/^EINVAL: spawnWorker: the worker must be a URL .* got an object/);
+    expect(() => spawnWorker(real, table, { name: 'x' })).toThrow(/^EINVAL: spawnWorker: name: new Worker's options apply to a URL only; give them to new Worker yourself/);
+    expect(() => spawnWorker(() => ({}) as Worker, table)).toThrow(/^EINVAL: spawnWorker: the function given made no Worker but an object/);
+  } finally {
+    real.terminate();
+  }
+  // Nothing was taken for a worker: the table's own fd holds the buffer, once.
+  expect(bufinfoEntries().map(({ refCount }) => refCount)).toEqual([1]);
   expect(() => spawnWorker('x.js', {} as unknown as FdTable)).toThrow(/^EINVAL: spawnWorker: table must be an FdTable/);
   expect(() => spawnWorker('x.js', table, 5 as never)).toThrow(/^EINVAL: spawnWorker: options must be an object/);
   // The page is not a worker.
   await expect(inheritedFdTable()).rejects.toThrow(/^EINVAL: inheritedFdTable: not in a worker/);
-  expect(f.heap.stats().liveBuffers).toBe(0);
+  expect(f.heap.stats().liveBuffers).toBe(1);
 });
 
 test('a worker that fails to load is gone: its inherited fds are given back, and a send to it fails with ENODEV rather than waiting', async () => {
