@@ -110,7 +110,16 @@ export default defineConfig(({ mode }) => ({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', environment: 'node', include: ['test/**/*.test.ts'], exclude: [browserTests] },
+        test: {
+          name: 'unit',
+          environment: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: [browserTests],
+          // A guard against hangs, not a speed limit: npm test runs these at a lower priority
+          // beside the browser tests, and on a loaded machine a test of a third of a second
+          // (the sync selftests' merge stress) took over five.
+          testTimeout: 30_000,
+        },
       },
       browserProject('browser', {
         include: [browserTests],
