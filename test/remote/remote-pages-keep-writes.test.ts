@@ -129,12 +129,13 @@ test("a reading begin over a reading range brings the exporter's bytes over it: 
 
 test("an end forgets exactly its own range: a reading begin afterwards refreshes the bytes only it covered and keeps the other writing ranges' bytes", async () => {
   const { exporter, proxy } = await remote();
-  // Begun in this order; the range ended is the last, and each before it matches it in all but one of start, length and direction.
+  // Begun in this order; each range before the one ended matches it in all but one of start, length and direction.
   const ranges: [number, number, DmaDirection][] = [
     [300, 5, 'to-device'], // its start and direction
     [320, 10, 'to-device'], // its length and direction
     [300, 10, 'from-device'], // its start and length
     [300, 10, 'to-device'], // the range ended
+    [400, 10, 'from-device'], // one begun after it
   ];
   for (const [start, len, dir] of ranges) await proxy.beginCpuAccess(start, len, dir);
   write(proxy, 300, 330, 7);
@@ -145,7 +146,7 @@ test("an end forgets exactly its own range: a reading begin afterwards refreshes
   await proxy.beginCpuAccess(0, 16, 'from-device');
   expect(seen(proxy, 300, 330)).toEqual([[7, 5], [2, 15], [7, 10]]);
   proxy.endCpuAccess(0, 16, 'from-device');
-  for (const [start, len, dir] of ranges.slice(0, 3)) proxy.endCpuAccess(start, len, dir);
+  for (const [start, len, dir] of ranges.filter((_, i) => i !== 3)) proxy.endCpuAccess(start, len, dir);
   await quiesce();
   proxy.put();
 });

@@ -192,3 +192,19 @@ test("a read of the whole buffer streamed through the ring keeps the exporter's 
   proxy.put();
   await quiesce();
 });
+
+test("a read of the whole buffer while the exporter's realm holds a vmap of its own leaves that vmap as it was: its vunmap ends it", async () => {
+  const storage = pattern(7);
+  const { proxy, exported, calls } = await remote('message', storage);
+  await exported.beginCpuAccess(0, SIZE, 'bidirectional');
+  const own = exported.vmap();
+  await proxy.beginCpuAccess(0, SIZE, 'from-device');
+  expect(seen(proxy)).toEqual(pattern(7));
+  proxy.endCpuAccess(0, SIZE, 'from-device');
+  expect(calls, 'one vmap, the same view for the read').toEqual(['vmap']);
+  exported.vunmap(own);
+  expect(calls, "the realm's vunmap ends it").toEqual(['vmap', 'vunmap']);
+  exported.endCpuAccess(0, SIZE, 'bidirectional');
+  proxy.put();
+  await quiesce();
+});
