@@ -179,3 +179,22 @@ test("a worker that said hello before this realm knew its name, then threw, is n
   await quiesce();
   expect(realms.watched(a)).toEqual([]);
 });
+
+test("a worker that posted only messages of its own before it failed, this realm's name not known yet, is taken for one that failed to start", async () => {
+  const a = realms.realm('a');
+  let named: (name: string) => void = () => undefined;
+  const ready = new Promise<string>((resolve) => { named = resolve; });
+  const { port1: port, port2 } = realms.channel(a);
+  port.start();
+  const socket = new FdSocket(port2, { liveness: { ready: () => ready, watch: (peer, onDeath) => a.liveness.watch(peer, onDeath) }, deviceAccess: memoryDeviceAccess() });
+  a.sockets.push(socket);
+  port.postMessage({ progress: 'loading' });
+  await quiesce();
+  connectionOf(socket).peerFailedToStart();
+  named('a');
+  const buf = memoryDmaBuf(16);
+  const fd = a.table.install(buf);
+  buf.put();
+  await expect(socket.send(a.table, fd)).rejects.toThrow("ENODEV: send: the other end's realm is gone");
+  expect(realms.watched(a)).toEqual([]);
+});
