@@ -4,7 +4,8 @@
 // or a read under way when the socket closes still completes; the same holds after a child
 // inherited its parent's fds. An end watches a realm once, however many hellos it hears, and
 // never its own realm; a worker that said hello before this realm knew its name is watched
-// though it threw afterwards.
+// though it threw afterwards, and one that posted only messages of its own is taken for one
+// that failed to start.
 import { afterEach, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import { connectionOf, FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
