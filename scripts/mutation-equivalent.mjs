@@ -42,6 +42,108 @@ const RING =
 /** A typeof test in front of a check that refuses every value of another type anyway. */
 const CODES_OF_STRINGS = 'the set holds strings only and Set.has does not convert: has() of anything else is false, so the next check refuses what this one would have';
 
+// remote/: what a connection, its proxies' pages, serve and spawnWorker leave that no caller can
+// tell apart (checked against a partial run of the files they are in).
+
+const ONLY_DMABUF_ERRORS =
+  "only DmaBufErrors reach it: serveRead and serveWrite fail through DmaBuf's methods, which turn whatever an exporter throws into a DmaBufError (EIO)";
+
+const SPARE =
+  "which array the peer's next ring write is put together in: the spare (a whole array of at least its size, kept only once the write that used it was served, so nothing reads it any more) or a new one. The bytes written are the same either way; only allocation differs";
+
+const HANDLER_IGNORES =
+  '#handle runs each message in a try whose catch ignores it: reading a field of undefined throws a TypeError there, so the message is ignored, as the check would have done';
+
+const REFUSED_AFTER_SHUTDOWN =
+  "#fd refuses an fd only once this end's socket is closed, and closeSocket posted the shutdown first (at once, or first from the outbox at the handshake): the sender fails and gives back every send still waiting for an answer when the shutdown comes, so this ack finds nothing to answer, whatever it says";
+
+const DEAD_DONE =
+  "#handle is reached only through the listener, which #die removes, and the inbox's one flush, once this realm's name is known: an end that died before then had only an empty inbox (peerFailedToStart does nothing while the peer's hello waits there), and one that dies during the flush has only the peer's hello(s) left in it, which change nothing once dead (#hello answers through #postRaw, which posts nothing once ended, and sets nothing up for a peer already set). A second #die does nothing new either: every step of it is done already (promises settled, maps empty, watch stopped, listener removed)";
+
+const ENDED =
+  "ended means the peer's realm is gone (a post to it is lost) or nothing of either realm is held across and the peer has heard this end's shutdown, after which nothing here posts; and a second #end stops a stopped watch and removes a removed listener, which do nothing";
+
+const NO_CONNECTIONLESS_SOCKET =
+  "connectionOf is called only on a socket that passed the brand check or that spawnWorker has just made, and every FdSocket gets its connection as its constructor's last step (one whose constructor throws never reaches anyone): the error is never made";
+
+const NO_DEVICE_ACCESS =
+  'without device access, attach throws ENODEV first: no attachment exists whose map or unmap could reach these ops';
+
+const PROXY_EXPORTED =
+  'ordered is called only from the ops, which run only on the exported buffer, and self.buf is set as soon as exportDmaBuf returns, before anything can call an op';
+
+const PAGES_MEMORY =
+  "both branches detach the pages (every view of them reads as empty); the one taken decides only whether the next access reuses their memory, which shows only in a write-only window before the CPU writes it, whose bytes the contract leaves open (\"may show its own earlier CPU bytes\", as the stock exporter's may). Node 20, which runs these tests, has no ArrayBuffer.prototype.transfer";
+
+const MICROTASK =
+  'awaiting undefined only adds a microtask turn before the RPC begins: the connection hands each message over in an event of its own, and microtasks run out before the next event, so nothing the order depends on can come in between';
+
+const ONE_ERROR_EVENT =
+  'peerFailedToStart does nothing once the connection is dead or the peer has said hello: the error events after the first change nothing';
+
+/** @type {readonly Equivalent[]} */
+const REMOTE = [
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (error instanceof DmaBufError) return { code: error.code, message: error.mes…', original: 'error instanceof DmaBufError', replacement: 'true', reason: ONLY_DMABUF_ERRORS },
+  { file: 'remote/connection.ts', mutator: 'Regex', line: 'if (error instanceof DmaBufError) return { code: error.code, message: error.mes…', original: '/^[A-Z]+: /', replacement: '/[A-Z]+: /', reason: "a DmaBufError's message begins with its code and ': ', so the first match, anchored or not, is that prefix" },
+  { file: 'remote/connection.ts', mutator: 'ObjectLiteral', line: "return { code: 'EIO', message: error instanceof Error ? error.message : String(…", original: "{ code: 'EIO', message: error instanceof Error ? error.message : String(error) }", replacement: '{}', reason: ONLY_DMABUF_ERRORS },
+  { file: 'remote/connection.ts', mutator: 'StringLiteral', line: "return { code: 'EIO', message: error instanceof Error ? error.message : String(…", original: "'EIO'", replacement: '""', reason: ONLY_DMABUF_ERRORS },
+  { file: 'remote/connection.ts', mutator: 'ArrayDeclaration', line: 'readonly #outbox: Message[] = [];', original: '[]', replacement: '["Stryker was here"]', reason: "a string posted from the outbox at the handshake carries the marker but no message's fields: the peer's parser refuses it, and it changes nothing there" },
+  { file: 'remote/connection.ts', mutator: 'LogicalOperator', line: "return this.#writer && this.#reader ? 'shared-memory' : 'message';", original: 'this.#writer && this.#reader', replacement: 'this.#writer || this.#reader', reason: '#hello makes the writer and the reader together, and nothing else sets either: one is set exactly when the other is' },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (this.#name === undefined) this.#inbox.push(message);', original: 'this.#name === undefined', replacement: 'false', reason: "before this realm knows its name the peer has had no hello of it, so what can come is the peer's hello only: handled at once, it is answered with a hello naming '' (which the peer's parser refuses) and opens this end as it would have; this end's own hello, posted once the name is known, is what the peer answers" },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (this.#dead) return;', original: 'this.#dead', replacement: 'false', reason: DEAD_DONE },
+  { file: 'remote/connection.ts', mutator: 'BooleanLiteral', line: 'if (!message.bytes) void served.then(() => { this.#keepSpare(bytes); });', original: '!message.bytes', replacement: 'message.bytes', reason: SPARE },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (!message.bytes) void served.then(() => { this.#keepSpare(bytes); });', original: '!message.bytes', replacement: 'true', reason: SPARE },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (!message.bytes) void served.then(() => { this.#keepSpare(bytes); });', original: '!message.bytes', replacement: 'false', reason: SPARE },
+  { file: 'remote/connection.ts', mutator: 'BlockStatement', line: 'if (!message.bytes) void served.then(() => { this.#keepSpare(bytes); });', original: '{ this.#keepSpare(bytes); }', replacement: '{}', reason: SPARE },
+  { file: 'remote/connection.ts', mutator: 'OptionalChaining', line: 'const buf = message.mine ? this.#proxies.get(message.grant)?.buf : this.#grants…', original: 'this.#proxies.get(message.grant)?.buf', replacement: 'this.#proxies.get(message.grant).buf', reason: `a fence message for a grant this end does not know: ${HANDLER_IGNORES}` },
+  { file: 'remote/connection.ts', mutator: 'OptionalChaining', line: 'const buf = message.mine ? this.#proxies.get(message.grant)?.buf : this.#grants…', original: 'this.#grants.find(message.grant)?.buf', replacement: 'this.#grants.find(message.grant).buf', reason: `a fence message for a grant this end does not know: ${HANDLER_IGNORES}` },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (buf) this.#fences.add(buf.resv, message.fence);', original: 'buf', replacement: 'true', reason: `a fence message for a grant this end does not know: ${HANDLER_IGNORES}` },
+  { file: 'remote/connection.ts', mutator: 'StringLiteral', line: "if (!reply) this.#postNow({ kind: 'hello', realm: this.#name ?? '', reply: true…", original: "''", replacement: '"Stryker was here!"', reason: "#hello runs only once this realm's name is known (what comes before waits in the inbox): the '' is never used" },
+  { file: 'remote/connection.ts', mutator: 'ObjectLiteral', line: "this.#postNow({ kind: 'ack', seq, ok: false });", original: "{ kind: 'ack', seq, ok: false }", replacement: '{}', reason: REFUSED_AFTER_SHUTDOWN },
+  { file: 'remote/connection.ts', mutator: 'StringLiteral', line: "this.#postNow({ kind: 'ack', seq, ok: false });", original: "'ack'", replacement: '""', reason: REFUSED_AFTER_SHUTDOWN },
+  { file: 'remote/connection.ts', mutator: 'BooleanLiteral', line: "this.#postNow({ kind: 'ack', seq, ok: false });", original: 'false', replacement: 'true', reason: REFUSED_AFTER_SHUTDOWN },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (!pending) return;', original: '!pending', replacement: 'false', reason: `an answer to a call or send never made: ${HANDLER_IGNORES}` },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (pending.grants.length === 0) continue;', original: 'pending.grants.length === 0', replacement: 'false', reason: "only an inheritance with no fds has no grants; its reject does nothing, and dropping its wait at the shutdown only lets the connection end before the child's ack, which changes nothing there" },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (whole.length <= SPARE_MAX && (!this.#spare || this.#spare.length < whole.le…', original: 'whole.length <= SPARE_MAX && (!this.#spare || this.#spare.length < whole.length)', replacement: 'true', reason: SPARE },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (whole.length <= SPARE_MAX && (!this.#spare || this.#spare.length < whole.le…', original: 'whole.length <= SPARE_MAX && (!this.#spare || this.#spare.length < whole.length)', replacement: 'false', reason: SPARE },
+  { file: 'remote/connection.ts', mutator: 'LogicalOperator', line: 'if (whole.length <= SPARE_MAX && (!this.#spare || this.#spare.length < whole.le…', original: 'whole.length <= SPARE_MAX && (!this.#spare || this.#spare.length < whole.length)', replacement: 'whole.length <= SPARE_MAX || !this.#spare || this.#spare.length < whole.length', reason: SPARE },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (whole.length <= SPARE_MAX && (!this.#spare || this.#spare.length < whole.le…', original: 'whole.length <= SPARE_MAX', replacement: 'true', reason: SPARE },
+  { file: 'remote/connection.ts', mutator: 'EqualityOperator', line: 'if (whole.length <= SPARE_MAX && (!this.#spare || this.#spare.length < whole.le…', original: 'whole.length <= SPARE_MAX', replacement: 'whole.length < SPARE_MAX', reason: SPARE },
+  { file: 'remote/connection.ts', mutator: 'EqualityOperator', line: 'if (whole.length <= SPARE_MAX && (!this.#spare || this.#spare.length < whole.le…', original: 'whole.length <= SPARE_MAX', replacement: 'whole.length > SPARE_MAX', reason: SPARE },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (whole.length <= SPARE_MAX && (!this.#spare || this.#spare.length < whole.le…', original: '!this.#spare || this.#spare.length < whole.length', replacement: 'true', reason: SPARE },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (whole.length <= SPARE_MAX && (!this.#spare || this.#spare.length < whole.le…', original: 'this.#spare.length < whole.length', replacement: 'false', reason: SPARE },
+  { file: 'remote/connection.ts', mutator: 'EqualityOperator', line: 'if (whole.length <= SPARE_MAX && (!this.#spare || this.#spare.length < whole.le…', original: 'this.#spare.length < whole.length', replacement: 'this.#spare.length <= whole.length', reason: SPARE },
+  { file: 'remote/connection.ts', mutator: 'EqualityOperator', line: 'if (whole.length <= SPARE_MAX && (!this.#spare || this.#spare.length < whole.le…', original: 'this.#spare.length < whole.length', replacement: 'this.#spare.length >= whole.length', reason: SPARE },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (!reader) return;', original: '!reader', replacement: 'false', reason: `a chunk message on a connection without a ring: ${HANDLER_IGNORES}` },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (read) this.#feed(read, chunk, total);', original: 'read', replacement: 'true', reason: "a chunk of a reply to a call never made: #feed of undefined throws a TypeError inside take's use, whose finally frees the slot all the same, and #handle ignores the error: the chunk is dropped as it would have been" },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (this.#spare && this.#spare.length >= total) {', original: 'this.#spare && this.#spare.length >= total', replacement: 'false', reason: SPARE },
+  { file: 'remote/connection.ts', mutator: 'EqualityOperator', line: 'if (this.#spare && this.#spare.length >= total) {', original: 'this.#spare.length >= total', replacement: 'this.#spare.length > total', reason: SPARE },
+  { file: 'remote/connection.ts', mutator: 'ArrayDeclaration', line: 'this.#post(build({ bytes: out, shared: 0 }), [out]);', original: '[out]', replacement: '[]', reason: "what moves is the read's own copy (owned), which nothing reads once it is posted, or a copy made for the message: copying it into the message instead gives the peer the same bytes" },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'else if (!this.#dead) this.#outbox.push(message);', original: '!this.#dead', replacement: 'true', reason: 'a connection that died before its handshake never opens (#handle ignores every message once dead, so no hello is handled): what is pushed then is never posted' },
+  { file: 'remote/connection.ts', mutator: 'ConditionalExpression', line: 'if (this.#ended) return;', original: 'this.#ended', replacement: 'false', reason: ENDED },
+  { file: 'remote/connection.ts', mutator: 'StringLiteral', line: "this.#goneReason(gone('send'));", original: "'send'", replacement: '""', reason: 'the reason reaches only RingWriter.write, whose rejection ends its task in the post queue, which swallows it: every caller waiting on the connection is failed by #die with an error of its own' },
+  { file: 'remote/connection.ts', mutator: 'BooleanLiteral', line: 'this.#ended = true;', original: 'true', replacement: 'false', reason: "only #postRaw and #end read #ended: once ended, nothing of this end posts (the peer's realm is gone, or nothing is held across and the peer has heard the shutdown), and a second #end stops a stopped watch and removes a removed listener, which do nothing" },
+  { file: 'remote/connection.ts', mutator: 'StringLiteral', line: "this.#endpoint.removeEventListener('message', this.#onMessage);", original: "'message'", replacement: '""', reason: 'the connection ends only once nothing of either realm is held across it and the peer has heard its shutdown (or the peer is dead): what the peer can still post then (nothing, or a hello, whose answer #postRaw stops once ended) changes nothing, listened to or not' },
+  { file: 'remote/device-access.ts', mutator: 'StringLiteral', line: "map: () => Promise.reject(new DmaBufError('ENODEV', 'map: this socket was made …", original: "'ENODEV'", replacement: '""', reason: NO_DEVICE_ACCESS },
+  { file: 'remote/device-access.ts', mutator: 'StringLiteral', line: "map: () => Promise.reject(new DmaBufError('ENODEV', 'map: this socket was made …", original: "'map: this socket was made without device access'", replacement: '""', reason: NO_DEVICE_ACCESS },
+  { file: 'remote/fd-socket.ts', mutator: 'StringLiteral', line: "if (!connection) throw new DmaBufError('EINVAL', `connectionOf: ${describe(sock…", original: "'EINVAL'", replacement: '""', reason: NO_CONNECTIONLESS_SOCKET },
+  { file: 'remote/fd-socket.ts', mutator: 'StringLiteral', line: "if (!connection) throw new DmaBufError('EINVAL', `connectionOf: ${describe(sock…", original: '`connectionOf: ${describe(socket, SOCKET)} is not an FdSocket`', replacement: '``', reason: NO_CONNECTIONLESS_SOCKET },
+  { file: 'remote/proxy.ts', mutator: 'ConditionalExpression', line: "if (!buf) throw new Error('createProxy: the proxy is not exported yet');", original: '!buf', replacement: 'false', reason: PROXY_EXPORTED },
+  { file: 'remote/proxy.ts', mutator: 'StringLiteral', line: "if (!buf) throw new Error('createProxy: the proxy is not exported yet');", original: "'createProxy: the proxy is not exported yet'", replacement: '""', reason: PROXY_EXPORTED },
+  { file: 'remote/proxy.ts', mutator: 'ObjectLiteral', line: 'const buf = exportDmaBuf<ProxyPriv>({ priv: { pages }, ops, size: info.size, ex…', original: '{ pages }', replacement: '{}', reason: "nothing reads the proxy's priv: its ops reach the pages through their closure" },
+  { file: 'remote/shared-ring.ts', mutator: 'StringLiteral', line: "if (!waiting) throw new Error('RingWriter: Atomics.waitAsync is missing');", original: "'RingWriter: Atomics.waitAsync is missing'", replacement: '""', reason: 'a ring is made only where canShareMemory() found Atomics.waitAsync, so it is never missing here: the error is never made' },
+  { file: 'remote/proxy-pages.ts', mutator: 'ConditionalExpression', line: "if (typeof transferable.transfer === 'function') return transferable.transfer();", original: "typeof transferable.transfer === 'function'", replacement: 'false', reason: PAGES_MEMORY },
+  { file: 'remote/proxy-pages.ts', mutator: 'StringLiteral', line: "if (typeof transferable.transfer === 'function') return transferable.transfer();", original: "'function'", replacement: '""', reason: PAGES_MEMORY },
+  { file: 'remote/serve.ts', mutator: 'BlockStatement', line: '} catch {', original: '{ return undefined; }', replacement: '{}', reason: 'a function that ends without a return gives undefined, which is all the block returns' },
+  { file: 'remote/serve.ts', mutator: 'ConditionalExpression', line: 'if (writes) await writes;', original: 'writes', replacement: 'true', reason: MICROTASK },
+  { file: 'remote/serve.ts', mutator: 'StringLiteral', line: "copyPages(buf, start, bytes, 'bytes');", original: "'bytes'", replacement: '""', reason: "copyPages compares into with 'buffer' only: any other value copies out of the buffer, as 'bytes' does" },
+  { file: 'remote/serve.ts', mutator: 'BooleanLiteral', line: 'await deliver(bytes, true);', original: 'true', replacement: 'false', reason: "the array is the read's own copy, which nothing reads once it is delivered: the connection then posts a copy of it instead of moving it, and the peer gets the same bytes" },
+  { file: 'remote/serve.ts', mutator: 'ConditionalExpression', line: 'if (before) await before;', original: 'before', replacement: 'true', reason: MICROTASK },
+  { file: 'remote/serve.ts', mutator: 'ConditionalExpression', line: 'if (writesEnded.get(buf) === mine) writesEnded.delete(buf);', original: 'writesEnded.get(buf) === mine', replacement: 'false', reason: "the entry left is the promise of the buffer's last write, which has settled: a later read or write awaits a settled promise, which only adds a microtask turn before the RPC begins: the connection hands each message over in an event of its own, and microtasks run out before the next event, so nothing the order depends on can come in between; the map is weak, so it keeps nothing alive" },
+  { file: 'remote/spawn-worker.ts', mutator: 'ObjectLiteral', line: "worker.addEventListener('error', () => { connection.peerFailedToStart(); }, { o…", original: '{ once: true }', replacement: '{}', reason: ONE_ERROR_EVENT },
+  { file: 'remote/spawn-worker.ts', mutator: 'BooleanLiteral', line: "worker.addEventListener('error', () => { connection.peerFailedToStart(); }, { o…", original: 'true', replacement: 'false', reason: ONE_ERROR_EVENT },
+];
+
 /** @type {readonly Equivalent[]} */
 export const EQUIVALENT = [
   ...placeholder('src/dma-fence.ts', 'isFence'),
@@ -234,4 +336,5 @@ export const EQUIVALENT = [
   { file: 'remote/realm-state.ts', mutator: 'LogicalOperator', line: UNGRANTED_LINE, original: 'key !== undefined && this.#byKey.get(key) === buf', replacement: 'key !== undefined || this.#byKey.get(key) === buf', reason: UNGRANTED },
   { file: 'remote/realm-state.ts', mutator: 'ConditionalExpression', line: UNGRANTED_LINE, original: 'key !== undefined', replacement: 'true', reason: UNGRANTED },
   { file: 'remote/realm-state.ts', mutator: 'ConditionalExpression', line: UNGRANTED_LINE, original: 'this.#byKey.get(key) === buf', replacement: 'true', reason: UNGRANTED },
+  ...REMOTE,
 ];
