@@ -28,6 +28,8 @@ const entries = {
 
 /** Browser test files that need a page of their own, where no other test file ran. */
 const FRESH_REALM_TESTS = ['test/package/elements.browser.test.ts'];
+/** The browser tests of the elements and the applications, which mostly wait on frames. */
+const APP_TESTS = ['test/demo/**/*.browser.test.ts', 'test/bench/**/*.browser.test.ts', 'test/examples/**/*.browser.test.ts', 'test/elements/**/*.browser.test.ts'];
 
 /** A browser project: headless Chromium on a real WebGPU adapter, with the files `files` chooses. */
 function browserProject(name: string, files: { include: string[]; exclude?: string[]; isolate: boolean }): TestProjectInlineConfiguration {
@@ -123,11 +125,14 @@ export default defineConfig(({ mode }) => ({
       },
       browserProject('browser', {
         include: [browserTests],
-        exclude: FRESH_REALM_TESTS,
+        exclude: [...FRESH_REALM_TESTS, ...APP_TESTS],
         // The files share one page: each loads the library and the test helpers once, not
         // again in a new frame (about a third of the browser run), and cleans up after itself.
         isolate: false,
       }),
+      // The applications' and the elements' files, in a page of their own that runs beside the
+      // other: they wait on frames much of the time, which leaves the CPU to the other page.
+      browserProject('browser-apps', { include: APP_TESTS, isolate: false }),
       // Files that need a page where no other file ran (what importing an entry point defines).
       browserProject('browser-fresh-realm', { include: FRESH_REALM_TESTS, isolate: true }),
     ],

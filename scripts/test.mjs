@@ -24,13 +24,13 @@ const narrowed = extra.length > 0 ? ['--passWithNoTests'] : [];
  * @param {string} command
  * @param {string[]} args
  * @param {boolean} streamed
+ * @param {boolean} niced whether it runs at a lower priority, taking the CPU the others leave
  * @returns {Promise<{ status: number, output: string }>}
  */
-function started(command, args, streamed) {
+function started(command, args, streamed, niced) {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: root, env, stdio: streamed ? 'inherit' : 'pipe' });
-    // The browser tests are the longest: the others take the CPU they leave, not theirs.
-    if (!streamed && child.pid !== undefined) {
+    if (niced && child.pid !== undefined) {
       try {
         setPriority(child.pid, 10);
       } catch {
@@ -46,16 +46,16 @@ function started(command, args, streamed) {
   });
 }
 
-/** @type {{ title: string, command: string, args: string[], streamed: boolean }[]} */
+/** @type {{ title: string, command: string, args: string[], streamed: boolean, niced: boolean }[]} */
 const steps = [
-  { title: 'browser tests (headless Chromium, WebGPU)', command: bin('vitest'), args: ['run', '--project', 'browser', '--project', 'browser-fresh-realm', ...narrowed, ...extra], streamed: true },
+  { title: 'browser tests (headless Chromium, WebGPU)', command: bin('vitest'), args: ['run', '--project', 'browser', '--project', 'browser-apps', '--project', 'browser-fresh-realm', ...narrowed, ...extra], streamed: true, niced: false },
   // One tsc program for the code and the docs' snippets, after the snippets are extracted and the docs' links checked.
-  { title: "type check (the code, and the docs' snippets and links)", command: process.execPath, args: [join(root, 'scripts', 'type-check.mjs')], streamed: false },
-  { title: 'lint', command: bin('eslint'), args: ['--max-warnings', '0', '.'], streamed: false },
-  { title: 'unit tests (Node)', command: bin('vitest'), args: ['run', '--project', 'unit', ...narrowed, ...extra], streamed: false },
+  { title: "type check (the code, and the docs' snippets and links)", command: process.execPath, args: [join(root, 'scripts', 'type-check.mjs')], streamed: false, niced: true },
+  { title: 'lint', command: bin('eslint'), args: ['--max-warnings', '0', '.'], streamed: false, niced: true },
+  { title: 'unit tests (Node)', command: bin('vitest'), args: ['run', '--project', 'unit', ...narrowed, ...extra], streamed: false, niced: false },
 ];
 console.log(`\n== ${steps.map((step) => step.title).join(', ')}: side by side; the browser tests' output follows ==\n`);
-const runs = steps.map((step) => started(step.command, step.args, step.streamed));
+const runs = steps.map((step) => started(step.command, step.args, step.streamed, step.niced));
 // The kept outputs in order, each as soon as it and those before it are done.
 for (const [index, step] of steps.entries()) {
   if (step.streamed) continue;

@@ -6,9 +6,11 @@
 // in the package's files, and the set-ups docs/typescript.md recommends are clean.
 //
 // Offline: the compilers are the project's own devDependencies (aliased by version), and
-// @webgpu/types and lit are linked from the project's node_modules, not fetched.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+// @webgpu/types and lit are linked from the project's node_modules, not fetched. npm installs
+// the tarball once; each consumer gets a copy of what it installed, and the app with and
+// without the package are checked at once, in two like consumers.
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -85,6 +87,8 @@ declare var GPUColorWrite: { readonly RED: 0x1; readonly GREEN: 0x2; readonly BL
 let work = '';
 let tarball = '';
 let packed: string[] = [];
+/** The package as npm installed it from the tarball, once: every consumer gets a copy. */
+let installed = '';
 
 /** Runs a command; its standard output, or a thrown error with all its output when it fails. */
 function run(command: string, args: readonly string[], cwd: string): string {
@@ -95,26 +99,36 @@ function run(command: string, args: readonly string[], cwd: string): string {
 }
 
 /** Type-checks a consumer; its error lines (a failed check is what this counts, not a throw). */
-function typeCheck(consumer: string, compiler: string): string[] {
+function typeCheck(consumer: string, compiler: string): Promise<string[]> {
   const tsc = join(modules, compiler, 'bin', 'tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', '.', '--pretty', 'false'], { cwd: consumer, encoding: 'utf8' });
-  if (result.error) throw result.error;
-  return `${result.stdout}${result.stderr}`.split('\n').filter((line) => /error TS\d+/.test(line));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [tsc, '-p', '.', '--pretty', 'false'], { cwd: consumer });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.on('error', reject);
+    child.on('close', () => { resolve(Buffer.concat(chunks).toString().split('\n').filter((line) => /error TS\d+/.test(line))); });
+  });
+}
+
+/** A folder with @webgpu/types where npm puts a peer dependency, linked from the project's. */
+function folderWithPeer(dir: string, name: string): void {
+  mkdirSync(join(dir, 'node_modules', '@webgpu'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
+  symlinkSync(join(modules, '@webgpu', 'types'), join(dir, 'node_modules', '@webgpu', 'types'), 'dir');
 }
 
 /**
- * A consumer folder with the tarball installed as npm installs it. @webgpu/types is there
- * in every set-up, as npm puts a peer dependency; "with" means the app's tsconfig names it.
+ * A consumer folder with the package as npm installed it from the tarball (a copy of the one
+ * install). @webgpu/types is there in every set-up, as npm puts a peer dependency; "with"
+ * means the app's tsconfig names it.
  */
 function consumer(name: string, options: { webgpuTypes: boolean; flags: boolean }): string {
   const dir = join(work, name);
-  mkdirSync(join(dir, 'node_modules', '@webgpu'), { recursive: true });
+  folderWithPeer(dir, name);
   mkdirSync(join(dir, 'src'));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
-  // Linked before the install, so that npm finds the peer dependency there (offline).
-  symlinkSync(join(modules, '@webgpu', 'types'), join(dir, 'node_modules', '@webgpu', 'types'), 'dir');
-  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], dir);
-  // lit, the optional peer of the elements, after: npm prunes what no manifest asks for.
+  cpSync(installed, join(dir, 'node_modules', 'webgpu-dmabuf'), { recursive: true });
+  // lit, the optional peer of the elements.
   symlinkSync(join(modules, 'lit'), join(dir, 'node_modules', 'lit'), 'dir');
   const include = options.flags ? ['src/main.ts', 'src/webgpu-flags.d.ts'] : ['src/main.ts'];
   if (options.flags) writeFileSync(join(dir, 'src', 'webgpu-flags.d.ts'), WEBGPU_FLAGS);
@@ -139,12 +153,12 @@ function consumer(name: string, options: { webgpuTypes: boolean; flags: boolean 
   return dir;
 }
 
-/** The errors of the app alone and of the app with the package, in one consumer. */
-function compare(dir: string, compiler: string): { alone: string[]; withPackage: string[] } {
-  writeFileSync(join(dir, 'src', 'main.ts'), APP);
-  const alone = typeCheck(dir, compiler);
-  writeFileSync(join(dir, 'src', 'main.ts'), APP_WITH_PACKAGE);
-  const withPackage = typeCheck(dir, compiler);
+/** The errors of the app alone and of the app with the package, in two like consumers checked at once. */
+async function compare(name: string, options: { webgpuTypes: boolean; flags: boolean }, compiler: string): Promise<{ alone: string[]; withPackage: string[] }> {
+  const [bare, using] = [consumer(`${name}-alone`, options), consumer(`${name}-with`, options)];
+  writeFileSync(join(bare, 'src', 'main.ts'), APP);
+  writeFileSync(join(using, 'src', 'main.ts'), APP_WITH_PACKAGE);
+  const [alone, withPackage] = await Promise.all([typeCheck(bare, compiler), typeCheck(using, compiler)]);
   return { alone, withPackage };
 }
 
@@ -155,6 +169,11 @@ beforeAll(() => {
   const [info] = JSON.parse(output.slice(output.search(/^\[$/m))) as [{ filename: string; files: { path: string }[] }];
   tarball = join(work, info.filename);
   packed = info.files.map((file) => file.path);
+  // The one npm install (offline), with the peer dependency already in place.
+  const template = join(work, 'installed-by-npm');
+  folderWithPeer(template, 'installed-by-npm');
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], template);
+  installed = join(template, 'node_modules', 'webgpu-dmabuf');
 }, 300_000);
 
 afterAll(() => {
@@ -199,8 +218,8 @@ describe.each(COMPILERS)('TypeScript $version, strict, without skipLibCheck', ({
     expect(output).toMatch(new RegExp(String.raw`Version ${version.replace('.', String.raw`\.`)}\b`));
   });
 
-  test.each([true, false])('@webgpu/types named by the app: %s; the package adds no error', (webgpuTypes) => {
-    const { alone, withPackage } = compare(consumer(`ts${version}-${webgpuTypes ? 'with' : 'without'}`, { webgpuTypes, flags: false }), pkg);
+  test.each([true, false])('@webgpu/types named by the app: %s; the package adds no error', async (webgpuTypes) => {
+    const { alone, withPackage } = await compare(`ts${version}-${webgpuTypes ? 'with' : 'without'}`, { webgpuTypes, flags: false }, pkg);
     console.log(`TypeScript ${version}, ${webgpuTypes ? 'with' : 'without'} @webgpu/types: ${alone.length} errors without the package, ${withPackage.length} with it`);
     expect(withPackage.filter((line) => line.includes('node_modules/webgpu-dmabuf/'))).toEqual([]);
     expect(withPackage.length).toBeLessThanOrEqual(alone.length);
@@ -209,8 +228,8 @@ describe.each(COMPILERS)('TypeScript $version, strict, without skipLibCheck', ({
   }, 120_000);
 
   if (version !== '5.9') {
-    test("the recommended set-up (lib.dom's WebGPU and the flag constants it lacks) is clean", () => {
-      const { alone, withPackage } = compare(consumer(`ts${version}-flags`, { webgpuTypes: false, flags: true }), pkg);
+    test("the recommended set-up (lib.dom's WebGPU and the flag constants it lacks) is clean", async () => {
+      const { alone, withPackage } = await compare(`ts${version}-flags`, { webgpuTypes: false, flags: true }, pkg);
       expect(alone).toEqual([]);
       expect(withPackage).toEqual([]);
     }, 120_000);

@@ -321,7 +321,7 @@ const commands = [
   pick.map((p) => new AtomicLimit(p)),
 ];
 
-const runs = Number(import.meta.env.VITE_DMABUF_MODEL_RUNS ?? 200);
+const runs = Number(import.meta.env.VITE_DMABUF_MODEL_RUNS ?? 120);
 
 test(`random operation sequences on two devices match the reference model (${runs} sequences)`, async () => {
   await fc.assert(

@@ -42,7 +42,7 @@ import { cpuByte, type RealmReport } from '../workers/realm-commands.js';
 import { terminateAgents } from '../workers/agent.js';
 import { pageRealm, spawnRealmWorker, type Realm, type RealmName, type RealmWorker } from '../workers/realms.js';
 
-const runs = Number(import.meta.env.VITE_DMABUF_TWO_REALM_RUNS ?? 12);
+const runs = Number(import.meta.env.VITE_DMABUF_TWO_REALM_RUNS ?? 8);
 // A failure's seed and path replay it (with -t naming its test): VITE_DMABUF_TWO_REALM_SEED=…
 // VITE_DMABUF_TWO_REALM_PATH=….
 const replaySeed = import.meta.env.VITE_DMABUF_TWO_REALM_SEED as string | undefined;
