@@ -62,6 +62,11 @@ export default defineConfig(({ mode }) => ({
   // The elements, the applications and the examples import the library by its package
   // names, as an app would. Exact
   // matches: a plain 'webgpu-dmabuf' key would also catch 'webgpu-dmabuf/elements'.
+  // Every dependency a browser test loads, bundled before the first test runs: one found
+  // later makes Vite reload the pages, which fails the files running in the other page.
+  optimizeDeps: {
+    include: ['lit', 'lit/directives/keyed.js', 'fast-check', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-cpu'],
+  },
   resolve: {
     alias: [
       { find: /^webgpu-dmabuf$/, replacement: entries['webgpu-dmabuf'] },
