@@ -1,17 +1,11 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import { MARKER } from '../../remote/protocol.js';
 import { memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
-import { quiesce, TestRealms } from './realms.js';
+import { quiesce, realmsFixture } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 /** Two realms; `a` has exported a buffer to `b`, which holds it as an fd; `portB` is b's raw end, to forge from. */
 async function sharedBuffer() {

@@ -1,15 +1,9 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import { memoryDmaBuf, memoryStorage, standInDevice } from '../src/memory-exporter.js';
-import { quiesce, TestRealms, type TestRealm } from './realms.js';
+import { quiesce, realmsFixture, type TestRealm } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 function exported(realm: TestRealm, size: number) {
   const buf = memoryDmaBuf(size);

@@ -3,21 +3,14 @@
 // protocol has it (hello, fd, then replies to the proxy's reads), so that it can answer wrong:
 // a read answered with fewer or more bytes than asked, with none, or with an error, fails with
 // EIO or that error and names the counts; an answer to a call never made is ignored.
-import { afterEach, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../src/bufinfo.js';
+import { expect, test } from 'vitest';
 import { MARKER } from '../../remote/protocol.js';
 import { FdSocket } from '../../remote/fd-socket.js';
 import type { DmaBuf } from '../../src/dma-buf.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
-import { quiesce, TestRealms } from './realms.js';
+import { quiesce, realmsFixture } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 const SIZE = 16;
 

@@ -5,22 +5,15 @@
 // reading begin that came before another range ended are kept, though no range was active in
 // between. The exporting side is played by hand over a raw port, with a ring of its own, as the
 // protocol has it.
-import { afterEach, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../src/bufinfo.js';
+import { expect, test } from 'vitest';
 import { PAGE_SIZE } from '../../src/page.js';
 import { FdSocket } from '../../remote/fd-socket.js';
 import { MARKER } from '../../remote/protocol.js';
 import { newRing, RING_SLOTS, RingWriter } from '../../remote/shared-ring.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
-import { quiesce, TestRealms, track } from './realms.js';
+import { quiesce, realmsFixture, track } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 const SIZE = 2 * PAGE_SIZE;
 const never = new Promise<never>(() => undefined);

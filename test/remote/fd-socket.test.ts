@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import type { DmaBuf } from '../../src/dma-buf.js';
 import { FdSocket } from '../../remote/fd-socket.js';
@@ -6,15 +6,9 @@ import type { FdTable } from '../../src/fd-table.js';
 import { PAGE_SIZE } from '../../src/page.js';
 import { memoryDmaBuf, memoryStorage, standInDevice, type MemoryStorage } from '../src/memory-exporter.js';
 import { mirrorBytes } from './memory-device-access.js';
-import { TestRealms } from './realms.js';
+import { realmsFixture } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 /** A buffer of `size` bytes in `table` (the table holds the only reference), filled with `(i * 13 + 7) & 0xff`. */
 function exported(table: FdTable, size: number): { fd: number; buf: DmaBuf<MemoryStorage> } {
@@ -27,7 +21,6 @@ function exported(table: FdTable, size: number): { fd: number; buf: DmaBuf<Memor
 
 describe('FdSocket between two realms', () => {
   test('send resolves once the other realm holds its own reference; receive installs at the lowest free fd', async () => {
-    realms = new TestRealms();
     const a = realms.realm('a');
     const b = realms.realm('b');
     const { ab, ba } = realms.link(a, b);
@@ -49,7 +42,6 @@ describe('FdSocket between two realms', () => {
   });
 
   test("a received buffer keeps its exporter's segment layout, so that mirrors in the receiving realm keep it too", async () => {
-    realms = new TestRealms();
     const a = realms.realm('a');
     const b = realms.realm('b');
     const { ab, ba } = realms.link(a, b);
@@ -64,7 +56,6 @@ describe('FdSocket between two realms', () => {
   });
 
   test('fds wait in the queue in the order they were sent; cloexec: false is honoured', async () => {
-    realms = new TestRealms();
     const a = realms.realm('a');
     const b = realms.realm('b');
     const { ab, ba } = realms.link(a, b);
@@ -84,7 +75,6 @@ describe('FdSocket between two realms', () => {
   });
 
   test('a remote buffer reads the exporter\'s bytes and writes back exactly its range, at odd edges and across pages', async () => {
-    realms = new TestRealms();
     const a = realms.realm('a');
     const b = realms.realm('b');
     const { ab, ba } = realms.link(a, b);
@@ -127,7 +117,6 @@ describe('FdSocket between two realms', () => {
   });
 
   test('vmap gives the whole remote buffer while one range covers it; a view kept past the end is detached', async () => {
-    realms = new TestRealms();
     const a = realms.realm('a');
     const b = realms.realm('b');
     const { ab, ba } = realms.link(a, b);
@@ -145,7 +134,6 @@ describe('FdSocket between two realms', () => {
   });
 
   test('map and unmap on the importer\'s device move the bytes each direction asks for, and the same buffers every map', async () => {
-    realms = new TestRealms();
     const a = realms.realm('a');
     const b = realms.realm('b');
     const { ab, ba } = realms.link(a, b);
@@ -172,7 +160,6 @@ describe('FdSocket between two realms', () => {
   });
 
   test('an unmap called before a CPU read is seen by it, whatever was awaited (call order in the importing realm)', async () => {
-    realms = new TestRealms();
     const a = realms.realm('a');
     const b = realms.realm('b');
     const { ab, ba } = realms.link(a, b);
@@ -196,7 +183,6 @@ describe('FdSocket between two realms', () => {
   });
 
   test('a remote buffer is listed in bufinfoEntries of its realm, with its own references', async () => {
-    realms = new TestRealms();
     const a = realms.realm('a');
     const b = realms.realm('b');
     const { ab, ba } = realms.link(a, b);
@@ -212,7 +198,6 @@ describe('FdSocket between two realms', () => {
   });
 
   test('attach on a socket made without device access is ENODEV', async () => {
-    realms = new TestRealms();
     const a = realms.realm('a');
     const b = realms.realm('b');
     const { port1, port2 } = new MessageChannel();
@@ -279,7 +264,6 @@ describe('FdSocket arguments and close', () => {
   });
 
   test('send of an fd not open is EBADF; a table that is not an FdTable is EINVAL; nothing is sent', async () => {
-    realms = new TestRealms();
     const a = realms.realm('a');
     const b = realms.realm('b');
     const { ab, ba } = realms.link(a, b);
@@ -292,7 +276,6 @@ describe('FdSocket arguments and close', () => {
   });
 
   test('close rejects pending receives with EBADF, drops fds not yet received, and leaves received ones working', async () => {
-    realms = new TestRealms();
     const a = realms.realm('a');
     const b = realms.realm('b');
     const { ab, ba } = realms.link(a, b);
@@ -326,7 +309,6 @@ describe('FdSocket arguments and close', () => {
   });
 
   test('fds sent to a closed end are refused: the sender\'s send is EBADF and keeps no reference', async () => {
-    realms = new TestRealms();
     const a = realms.realm('a');
     const b = realms.realm('b');
     const { ab, ba } = realms.link(a, b);

@@ -5,20 +5,13 @@
 // even when nothing but that fence held the connection open. Nothing waiting on a mirror
 // hangs. No timers: whether something settled is a flag, read after the realms' messages
 // went round.
-import { afterEach, describe, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../src/bufinfo.js';
+import { describe, expect, test } from 'vitest';
 import type { DmaBuf } from '../../src/dma-buf.js';
 import { DmaFence } from '../../src/dma-fence.js';
 import { memoryDmaBuf, memoryStorage, type MemoryStorage } from '../src/memory-exporter.js';
-import { quiesce, TestRealms, track } from './realms.js';
+import { quiesce, realmsFixture, track } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 /** Realm `a` exports a buffer of 5000 bytes of 7s, with `before` run on it, and sends it to `b`. */
 async function shared(before: (buf: DmaBuf<MemoryStorage>) => void = () => undefined) {

@@ -1,18 +1,12 @@
-import { afterEach, describe, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../src/bufinfo.js';
+import { describe, expect, test } from 'vitest';
+
 import type { DmaBuf } from '../../src/dma-buf.js';
 import { DmaFence } from '../../src/dma-fence.js';
 import { MARKER } from '../../remote/protocol.js';
 import { memoryDmaBuf, type MemoryStorage } from '../src/memory-exporter.js';
-import { quiesce, TestRealms, type TestRealm } from './realms.js';
+import { quiesce, realmsFixture, type TestRealm } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 /** Realm `a` exports a buffer; `before` runs on it before it is sent to `b`. */
 async function shared(before: (buf: DmaBuf<MemoryStorage>) => void = () => undefined) {

@@ -7,22 +7,15 @@
 // other end's socket is closed, a send or a receive fails at once, a send taking no reference;
 // a realm whose liveness cannot name it takes no part. Waits are for messages to go round
 // (quiesce), never for a clock: a slip fails with what is missing.
-import { afterEach, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../src/bufinfo.js';
+import { expect, test } from 'vitest';
 import { connectionOf, FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
 import { MARKER } from '../../remote/protocol.js';
 import { inheritedFdTableWith } from '../../remote/spawn-worker.js';
 import { memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
-import { quiesce, TestRealms, type TestRealm } from './realms.js';
+import { quiesce, realmsFixture, type TestRealm } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 /** A socket of `realm` on `endpoint`, closed with the realm at the end of the test. */
 function socketOf(realm: TestRealm, endpoint: FdSocketEndpoint): FdSocket {

@@ -3,21 +3,15 @@
 // none is refused (a negative ack) and takes nothing, and a child still waiting when its
 // parent's realm dies fails with ENODEV naming inheritedFdTable instead of waiting for ever.
 // The parent's side is played by hand over a raw port, as the protocol has it.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import { FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
 import { MARKER } from '../../remote/protocol.js';
 import { inheritedFdTableWith } from '../../remote/spawn-worker.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
-import { quiesce, TestRealms } from './realms.js';
+import { quiesce, realmsFixture } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 const info = { grant: 1, key: 'inherited-key', size: 16, name: null, exporter: 'by hand', fences: [], layout: { contiguous: false, align: 1 } };
 

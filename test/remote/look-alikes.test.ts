@@ -5,7 +5,7 @@
 // waits, so it swallows no fd and holds no buffer alive. A socket's members called on a value
 // that is not an object at all (5, a string, undefined, null) are refused the same way. A
 // socket given options that are not an object listens on nothing.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { FdSocket as WebGpuFdSocket, spawnWorker } from '../../index.js';
 import { FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
 import { spawnWorkerWith } from '../../remote/spawn-worker.js';
@@ -15,15 +15,9 @@ import { DmaBufError } from '../../src/error.js';
 import type { FdTable } from '../../src/fd-table.js';
 import { memoryDmaBuf, type MemoryStorage } from '../src/memory-exporter.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
-import { quiesce, TestRealms, type TestRealm } from './realms.js';
+import { quiesce, realmsFixture, type TestRealm } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 interface World {
   a: TestRealm;

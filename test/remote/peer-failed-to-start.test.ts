@@ -2,20 +2,14 @@
 // error event) is gone as a dead peer is: what waited for its hello fails with ENODEV, and
 // what was held for it is given back. Once the peer has said hello, the same word changes
 // nothing: a running worker's later errors are its own.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import { connectionOf, FdSocket } from '../../remote/fd-socket.js';
 import { memoryDmaBuf } from '../src/memory-exporter.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
-import { quiesce, TestRealms } from './realms.js';
+import { quiesce, realmsFixture } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 test('a send to a peer that never started fails with ENODEV once it is said so, and gives its reference back', async () => {
   const page = realms.realm('page');

@@ -3,22 +3,15 @@
 // waiting for a write of the exporter's realm when that realm dies fails with ENODEV and
 // leaves nothing pending there; detaching tells the device access; an unmap after the death fails with
 // ENODEV naming unmap.
-import { afterEach, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../src/bufinfo.js';
+import { expect, test } from 'vitest';
 import type { DmaBufAttachment } from '../../src/attachment.js';
 import { DmaFence } from '../../src/dma-fence.js';
 import type { RemoteDeviceAccess } from '../../remote/device-access.js';
 import { memoryDmaBuf, standInDevice } from '../src/memory-exporter.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
-import { quiesce, TestRealms, track } from './realms.js';
+import { quiesce, realmsFixture, track } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 /**
  * Realm `b` holds `proxy`, a remote buffer of 16 bytes of realm `a`'s (`exported`, a's table's

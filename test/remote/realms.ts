@@ -2,7 +2,9 @@
 // of its own (the library keeps one registry per liveness object), with its own fd table;
 // realms are joined by Node's MessageChannel, and a test decides when a realm dies (its
 // ports close and its peers' watches fire, as a Web Lock is granted when its holder ends).
+import { afterEach, expect } from 'vitest';
 import { FdSocket, type FdSocketOptions } from '../../remote/fd-socket.js';
+import { bufinfoEntries } from '../../src/bufinfo.js';
 import { FdTable } from '../../src/fd-table.js';
 import type { RealmLiveness } from '../../remote/liveness.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
@@ -23,17 +25,19 @@ export interface TestRealm {
 export class TestRealms {
   // Every watch: who watches whom. A death fires the watches of it and, as the dead realm's
   // memory is gone with it in a browser, the dead realm's own (so its grants are dropped).
-  readonly #watches = new Set<{ readonly watcher: string; readonly peer: string; readonly onDeath: () => void }>();
-  readonly all: TestRealm[] = [];
+  #watches = new Set<{ readonly watcher: string; readonly peer: string; readonly onDeath: () => void }>();
+  all: TestRealm[] = [];
 
   /** A new live realm named `name`. */
   realm(name: string): TestRealm {
+    // The watches of this test's realms: a late watch of a closed test's realm lands in its own set.
+    const watches = this.#watches;
     const liveness: RealmLiveness = {
       ready: () => Promise.resolve(name),
       watch: (peer, onDeath) => {
         const watch = { watcher: name, peer, onDeath };
-        this.#watches.add(watch);
-        return () => { this.#watches.delete(watch); };
+        watches.add(watch);
+        return () => { watches.delete(watch); };
       },
     };
     const realm: TestRealm = { name, liveness, table: new FdTable(), ports: [], sockets: [], alive: true };
@@ -76,7 +80,10 @@ export class TestRealms {
     }
   }
 
-  /** Ends the test: closes every realm's fds (a dead realm's too), lets the drops go round, then closes every port. */
+  /**
+   * Ends the test: closes every realm's fds (a dead realm's too), lets the drops go round,
+   * then closes every port; the set starts empty again for the next test.
+   */
   async closeAll(): Promise<void> {
     for (const realm of this.all) {
       for (const socket of realm.sockets) if (!socket.closed) socket.close();
@@ -84,7 +91,22 @@ export class TestRealms {
     }
     await quiesce();
     for (const realm of this.all) for (const port of realm.ports) port.close();
+    this.all = [];
+    this.#watches = new Set();
   }
+}
+
+/**
+ * The realms of a test file's tests: after each test every realm is closed, the set starts
+ * empty again, and no buffer may be left in this realm's listing.
+ */
+export function realmsFixture(): TestRealms {
+  const realms = new TestRealms();
+  afterEach(async () => {
+    await realms.closeAll();
+    expect(bufinfoEntries()).toEqual([]);
+  });
+  return realms;
 }
 
 /** Lets the realms' messages go round: enough event-loop turns for a few hops. */

@@ -1,18 +1,12 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import type { DmaBuf } from '../../src/dma-buf.js';
 import type { FdSocket } from '../../remote/fd-socket.js';
 import { memoryDmaBuf, memoryStorage, type MemoryStorage } from '../src/memory-exporter.js';
-import { quiesce, TestRealms, type TestRealm } from './realms.js';
+import { quiesce, realmsFixture, type TestRealm } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 /** Three realms, each pair joined: sockets[from][to]. */
 function threeRealms(): { a: TestRealm; b: TestRealm; c: TestRealm; sockets: Map<TestRealm, Map<TestRealm, FdSocket>> } {
@@ -124,7 +118,6 @@ describe('references across realms', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.array(step, { maxLength: 16 }), async (steps) => {
-        realms = new TestRealms();
         const { a, b, c, sockets } = threeRealms();
         const all = [a, b, c];
         const origins = [

@@ -2,21 +2,14 @@
 // (remote/connection.ts): a send of an fd fails with EBADF and gives its reference back, and
 // the fds a parent sent its child to inherit are given back. The other end is played by hand
 // over a raw port, as the protocol has it.
-import { afterEach, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../src/bufinfo.js';
+import { expect, test } from 'vitest';
 import { connectionOf, FdSocket } from '../../remote/fd-socket.js';
 import { MARKER } from '../../remote/protocol.js';
 import { memoryDmaBuf } from '../src/memory-exporter.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
-import { quiesce, TestRealms, track } from './realms.js';
+import { quiesce, realmsFixture, track } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 /**
  * Realm `a`'s socket, whose other end is played by hand: it says hello as `realm`, and

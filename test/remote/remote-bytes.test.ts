@@ -3,22 +3,15 @@
 // array, and leaves the caller's array as it was once it settles (the bytes are copied, never
 // transferred away), over either transport; a read whose taker throws rejects with that error
 // and hands over nothing more; a write place given up lets the operations behind it go.
-import { afterEach, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../src/bufinfo.js';
+import { expect, test } from 'vitest';
 import type { RemoteBytes, RemoteDeviceAccess } from '../../remote/device-access.js';
 import type { FdSocketTransport } from '../../remote/fd-socket.js';
 import { SLOT_BYTES } from '../../remote/shared-ring.js';
 import { memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
-import { quiesce, TestRealms, track } from './realms.js';
+import { quiesce, realmsFixture, track } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 test.each<FdSocketTransport>(['message', 'shared-memory'])("a write lands exactly its view's bytes and leaves the caller's array as it was (%s)", async (transport) => {
   const a = realms.realm('a');

@@ -2,21 +2,14 @@
 // beginCpuAccess refreshes its page cover from the exporter, except the bytes that a writing
 // range active now covers, which keep the CPU's writes: exactly the overlap, at either edge,
 // and nothing outside it. The writes then go back at the writing range's end as they were.
-import { afterEach, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../src/bufinfo.js';
+import { expect, test } from 'vitest';
 import type { DmaBuf } from '../../src/dma-buf.js';
 import type { DmaDirection } from '../../src/direction.js';
 import { PAGE_SIZE } from '../../src/page.js';
 import { memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
-import { quiesce, TestRealms } from './realms.js';
+import { quiesce, realmsFixture } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 const SIZE = 2 * PAGE_SIZE;
 

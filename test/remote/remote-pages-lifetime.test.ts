@@ -3,20 +3,13 @@
 // range ends, or the buffer is released, the views read as empty, as the stock exporter's do
 // once no range covers them. A reading begin that failed leaves nothing behind that keeps
 // them.
-import { afterEach, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../src/bufinfo.js';
+import { expect, test } from 'vitest';
 import { DmaBufError } from '../../src/error.js';
 import { PAGE_SIZE } from '../../src/page.js';
 import { memoryDmaBuf, memoryStorage, type MemoryExporterOptions } from '../src/memory-exporter.js';
-import { quiesce, TestRealms } from './realms.js';
+import { quiesce, realmsFixture } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 const SIZE = 2 * PAGE_SIZE;
 

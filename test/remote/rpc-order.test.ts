@@ -1,17 +1,11 @@
-import { afterEach, describe, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../src/bufinfo.js';
+import { describe, expect, test } from 'vitest';
+
 import { exportDmaBuf } from '../../src/dma-buf.js';
 import type { DmaBufOps } from '../../src/ops.js';
 import { PAGE_SIZE } from '../../src/page.js';
-import { quiesce, TestRealms } from './realms.js';
+import { quiesce, realmsFixture } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 /** An exporter over memory whose write-only CPU access begins only when the test opens the gate. */
 function gatedBuffer(size: number) {

@@ -4,19 +4,12 @@
 // never the reference an accepted send still needs. So the receiving realm keeps reading
 // the bytes it took, and the buffer is released once, when every realm's references are
 // gone. No timers: how a send settled is a flag, read after the realms' messages went round.
-import { afterEach, describe, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../src/bufinfo.js';
+import { describe, expect, test } from 'vitest';
 import type { DmaBuf } from '../../src/dma-buf.js';
 import { memoryDmaBuf, memoryStorage, type MemoryStorage } from '../src/memory-exporter.js';
-import { quiesce, TestRealms, track } from './realms.js';
+import { quiesce, realmsFixture, track } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 /** Realms `a` and `b`, joined and past their first exchange; `a` exports 5000 bytes of 7s. */
 async function linked() {

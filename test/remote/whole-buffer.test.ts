@@ -4,22 +4,15 @@
 // copied, never transferred away), and it can be read again. The exporter here is a small one
 // over plain memory with a vmap op, as a heap's buffers have; the memory exporter of the other
 // tests has none.
-import { afterEach, expect, test } from 'vitest';
-import { bufinfoEntries } from '../../src/bufinfo.js';
+import { expect, test } from 'vitest';
 import { exportDmaBuf, type DmaBuf } from '../../src/dma-buf.js';
 import type { DmaBufOps } from '../../src/ops.js';
 import { PAGE_SIZE } from '../../src/page.js';
 import type { FdSocketTransport } from '../../remote/fd-socket.js';
 import { RING_SLOTS, SLOT_BYTES } from '../../remote/shared-ring.js';
-import { quiesce, TestRealms } from './realms.js';
+import { quiesce, realmsFixture } from './realms.js';
 
-let realms = new TestRealms();
-
-afterEach(async () => {
-  await realms.closeAll();
-  realms = new TestRealms();
-  expect(bufinfoEntries()).toEqual([]);
-});
+const realms = realmsFixture();
 
 const SIZE = 2 * PAGE_SIZE + 100;
 
