@@ -19,6 +19,8 @@ export class Holds {
    * resolves once every fence holding them has signalled.
    */
   released(): Promise<void> | undefined {
+    // Every map of a mirror asks: nothing to filter when nothing holds it.
+    if (this.#fences.length === 0) return undefined;
     this.#fences = this.#fences.filter((fence) => !fence.signaled);
     if (this.#fences.length === 0) return undefined;
     return Promise.all(this.#fences.map((fence) => fence.wait())).then(() => undefined);
