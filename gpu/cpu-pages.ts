@@ -177,7 +177,7 @@ export class CpuPages {
       // A range whose begin failed (a fence it waited for failed) leaves its pages unstaged:
       // that failure is not this range's, which begins again with pages of its own.
       if (shared.length > 0) retry = (await Promise.all(shared.map((span) => span.staged.then(() => false, () => true)))).includes(true);
-      if (retry) throw new DmaBufError('EIO', 'beginCpuAccess: pages this range shares were not staged');
+      if (retry) throw new DmaBufError('EIO', 'beginCpuAccess', 'pages this range shares were not staged');
       this.#context.guard('beginCpuAccess');
       for (const r of refreshes) this.#refresh(r.span, r.at, r.staging.getMappedRange(0, r.length), read, since);
     } catch (error) {
@@ -293,7 +293,7 @@ export class CpuPages {
   wholeView(): Uint8Array {
     const { size } = this.#context;
     for (const span of this.#spans) if (span.at === 0 && span.length >= size && span.bytes) return new Uint8Array(span.bytes, 0, size);
-    throw new DmaBufError('ERANGE', `vmap: the buffer's ${size} bytes are staged in more than one piece; begin one CPU-access range over the whole buffer (at most maxBufferSize, ${this.#spanMax()} bytes)`);
+    throw new DmaBufError('ERANGE', 'vmap', `the buffer's ${size} bytes are staged in more than one piece; begin one CPU-access range over the whole buffer (at most maxBufferSize, ${this.#spanMax()} bytes)`);
   }
 
   /** Gives every page back, at release: the ranges end without writing back. */

@@ -48,7 +48,7 @@ export function isLost(device: GPUDevice): boolean {
  * @throws {DmaBufError} `ENODEV`
  */
 export function checkDevice(call: string, device: GPUDevice, role: string): void {
-  if (lost.has(device)) throw new DmaBufError('ENODEV', `${call}: the ${role}'s device (${device.label || 'unlabelled'}) is lost`);
+  if (lost.has(device)) throw new DmaBufError('ENODEV', call, `the ${role}'s device (${device.label || 'unlabelled'}) is lost`);
 }
 
 /**
@@ -66,5 +66,5 @@ export function queueDone(device: GPUDevice): Promise<unknown> {
 export function deviceFailure(call: string, error: unknown): DmaBufError {
   if (error instanceof DmaBufError) return error;
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return new DmaBufError('ENODEV', `${call}: a device failed during the transfer (${reason})`, { cause: error });
+  return new DmaBufError('ENODEV', call, `a device failed during the transfer (${reason})`, { cause: error });
 }

@@ -12,7 +12,7 @@ import { isLost, watchDevice } from './device-loss.js';
  */
 export function gpuFence(device: GPUDevice): DmaFence {
   const candidate: unknown = device;
-  if (!(candidate instanceof GPUDevice)) throw new DmaBufError('EINVAL', `gpuFence: device must be a GPUDevice, got ${describe(candidate)}`);
+  if (!(candidate instanceof GPUDevice)) throw new DmaBufError('EINVAL', 'gpuFence', `device must be a GPUDevice, got ${describe(candidate)}`);
   watchDevice(device);
   const fence = new DmaFence();
   const done = device.queue.onSubmittedWorkDone().then(

@@ -201,7 +201,7 @@ export class GpuHeap {
    */
   constructor(device: GPUDevice, options?: GpuHeapOptions) {
     const candidate: unknown = device;
-    if (!(candidate instanceof GPUDevice)) throw new DmaBufError('EINVAL', `new GpuHeap: device must be a GPUDevice, got ${describe(candidate)}`);
+    if (!(candidate instanceof GPUDevice)) throw new DmaBufError('EINVAL', 'new GpuHeap', `device must be a GPUDevice, got ${describe(candidate)}`);
     const bag = checkOptions('new GpuHeap', options);
     this.device = device;
     this.budgetBytes = numberOption(bag, 'budgetBytes', 1024 * MiB, 1);
@@ -210,7 +210,7 @@ export class GpuHeap {
     this.#pool = new StagingPool(numberOption(bag, 'stagingCapBytes', 256 * MiB, 0));
     this.#mirrors = new Mirrors(numberOption(bag, 'idleMirrorCapBytes', 256 * MiB, 0), this.maxSegmentBytes);
     const name = bag.name ?? 'gpu-heap';
-    if (typeof name !== 'string') throw new DmaBufError('EINVAL', `new GpuHeap: name must be a string, got ${describe(name)}`);
+    if (typeof name !== 'string') throw new DmaBufError('EINVAL', 'new GpuHeap', `name must be a string, got ${describe(name)}`);
     this.name = name;
     this.#ops = this.#makeOps();
     this.#follow(device);
@@ -244,7 +244,7 @@ export class GpuHeap {
   allocate(size: number, options?: GpuAllocateOptions): GpuDmaBuf {
     const call = 'allocate';
     checkHeap(call, this);
-    if (this.#destroyed) throw new DmaBufError('EINVAL', `${call}: the heap '${this.name}' is destroyed`);
+    if (this.#destroyed) throw new DmaBufError('EINVAL', call, `the heap '${this.name}' is destroyed`);
     checkInteger(call, 'size', size, 1);
     const bag = checkOptions(call, options);
     const { name, usage = 0, segmentAlign = 1 } = bag;
@@ -257,7 +257,7 @@ export class GpuHeap {
     const segmentSize = layoutSegmentSize(call, this.device, size, layout, this.maxSegmentBytes);
     const bytes = alignUp(size, 4);
     if (this.#storageBytes + bytes > this.budgetBytes) {
-      throw new DmaBufError('ENOMEM', `${call}: ${size} bytes would take the heap past its budget (${this.#storageBytes} of ${this.budgetBytes} bytes in use)`);
+      throw new DmaBufError('ENOMEM', call, `${size} bytes would take the heap past its budget (${this.#storageBytes} of ${this.budgetBytes} bytes in use)`);
     }
     const fullUsage = GPU_HEAP_USAGE | usage;
     // WebGPU reports a failed creation later, through error scopes: keep the answer for the first map.
@@ -273,7 +273,7 @@ export class GpuHeap {
     const invalid = this.device.popErrorScope();
     const outOfMemory = this.device.popErrorScope();
     const allocation = Promise.all([outOfMemory, invalid]).then(([oom, other]) => oom ?? other, () => null);
-    if (!segments) throw new DmaBufError('ENOMEM', `${call}: creating ${size} bytes of storage failed: ${String(thrown)}`, { cause: thrown });
+    if (!segments) throw new DmaBufError('ENOMEM', call, `creating ${size} bytes of storage failed: ${String(thrown)}`, { cause: thrown });
     const made = segments;
     const storage: Storage = { heap: this, segments, usage: fullUsage, free: () => { destroySegments(made); }, layout, allocation, allocated: undefined, mirrors: new Map(), holds: new Holds(), cpu: undefined };
     void allocation.then((error) => (storage.allocated = error));
@@ -298,11 +298,11 @@ export class GpuHeap {
   wrap(buffer: GPUBuffer, options?: GpuWrapOptions): GpuDmaBuf {
     const call = 'wrap';
     checkHeap(call, this);
-    if (this.#destroyed) throw new DmaBufError('EINVAL', `${call}: the heap '${this.name}' is destroyed`);
+    if (this.#destroyed) throw new DmaBufError('EINVAL', call, `the heap '${this.name}' is destroyed`);
     const { size, usage } = checkWrappable(call, buffer);
     const { name, release } = checkOptions(call, options);
     checkName(call, name);
-    if (release !== undefined && typeof release !== 'function') throw new DmaBufError('EINVAL', `${call}: release must be a function, got ${describe(release)}`);
+    if (release !== undefined && typeof release !== 'function') throw new DmaBufError('EINVAL', call, `release must be a function, got ${describe(release)}`);
     checkDevice(call, this.device, 'heap');
     const segments: Segment[] = [{ buffer, start: 0, length: size }];
     const handBack = release as (() => void) | undefined;
@@ -361,7 +361,7 @@ export class GpuHeap {
     checkHeap('destroy', this);
     if (this.#destroyed) return;
     if (this.#liveBuffers > 0) {
-      throw new DmaBufError('EBUSY', `destroy: the heap '${this.name}' still has ${this.#liveBuffers} live buffer(s); put them first`);
+      throw new DmaBufError('EBUSY', 'destroy', `the heap '${this.name}' still has ${this.#liveBuffers} live buffer(s); put them first`);
     }
     this.#destroyed = true;
     this.#pool.close();
@@ -393,7 +393,7 @@ export class GpuHeap {
       kmapAtomic: (priv, _buf, page) => this.#window(own(priv), page),
       vmap: (priv) => {
         const pages = own(priv).cpu;
-        if (!pages) throw new DmaBufError('ERANGE', 'vmap: the buffer has no CPU access under way');
+        if (!pages) throw new DmaBufError('ERANGE', 'vmap', 'the buffer has no CPU access under way');
         return pages.wholeView();
       },
     };
@@ -409,14 +409,15 @@ export class GpuHeap {
   #attach(storage: Storage, buf: GpuDmaBuf, attachment: DmaBufAttachment<GpuStorage>): void {
     const call = 'attach';
     const device: unknown = attachment.device;
-    if (!(device instanceof GPUDevice)) throw new DmaBufError('EINVAL', `${call}: device must be a GPUDevice, got ${describe(device)}`);
+    if (!(device instanceof GPUDevice)) throw new DmaBufError('EINVAL', call, `device must be a GPUDevice, got ${describe(device)}`);
     checkStorageUsage(call, attachment.usage);
     if (zeroCopy(storage, attachment, this.device)) {
       const missing = attachment.usage & ~storage.usage;
       if (missing !== 0) {
         throw new DmaBufError(
           'EINVAL',
-          `${call}: usage ${usageNames(missing)} is not on the storage (${usageNames(storage.usage)}); on the heap's own device maps return the storage itself, so allocate the buffer with that usage`,
+          call,
+          `usage ${usageNames(missing)} is not on the storage (${usageNames(storage.usage)}); on the heap's own device maps return the storage itself, so allocate the buffer with that usage`,
         );
       }
     } else {
@@ -431,7 +432,7 @@ export class GpuHeap {
     return storage.allocation.then((error) => {
       if (!error) return;
       const code = error instanceof GPUOutOfMemoryError ? 'ENOMEM' : 'EIO';
-      throw new DmaBufError(code, `${call}: WebGPU could not create the buffer's storage: ${error.message}`);
+      throw new DmaBufError(code, call, `WebGPU could not create the buffer's storage: ${error.message}`);
     });
   }
 
@@ -617,7 +618,7 @@ export class GpuHeap {
 
   #window(storage: Storage, page: number): Uint8Array {
     const view = storage.cpu?.view(page);
-    if (!view) throw new DmaBufError('ERANGE', `kmap: page ${page} is not staged by an active beginCpuAccess`);
+    if (!view) throw new DmaBufError('ERANGE', 'kmap', `page ${page} is not staged by an active beginCpuAccess`);
     return view;
   }
 }
@@ -657,7 +658,7 @@ function listOf(segments: readonly Segment[], bytesMoved: number): SgList {
 function checkStorageUsage(call: string, usage: unknown): asserts usage is GPUBufferUsageFlags {
   checkUsage(call, usage);
   if ((usage & MAPPABLE_USAGE) !== 0) {
-    throw new DmaBufError('EINVAL', `${call}: usage ${usageNames(usage)} has MAP_READ or MAP_WRITE, which cannot go with STORAGE (the heap's storage and mirrors are storage buffers)`);
+    throw new DmaBufError('EINVAL', call, `usage ${usageNames(usage)} has MAP_READ or MAP_WRITE, which cannot go with STORAGE (the heap's storage and mirrors are storage buffers)`);
   }
 }
 
@@ -675,12 +676,12 @@ function checkWrappable(call: string, buffer: unknown): { size: number; usage: G
       read = undefined;
     }
   }
-  if (!read) throw new DmaBufError('EINVAL', `${call}: buffer must be a GPUBuffer itself, got ${describe(buffer)}${buffer instanceof GPUBuffer ? ' (a Proxy or Object.create of one: pass the buffer itself)' : ''}`);
+  if (!read) throw new DmaBufError('EINVAL', call, `buffer must be a GPUBuffer itself, got ${describe(buffer)}${buffer instanceof GPUBuffer ? ' (a Proxy or Object.create of one: pass the buffer itself)' : ''}`);
   const missing = GPU_HEAP_USAGE & ~read.usage;
   if (missing !== 0) {
-    throw new DmaBufError('EINVAL', `${call}: the buffer's usage ${usageNames(read.usage)} lacks ${usageNames(missing)}, which the heap needs to copy its bytes to other devices and the CPU (create it with GPU_HEAP_USAGE)`);
+    throw new DmaBufError('EINVAL', call, `the buffer's usage ${usageNames(read.usage)} lacks ${usageNames(missing)}, which the heap needs to copy its bytes to other devices and the CPU (create it with GPU_HEAP_USAGE)`);
   }
-  if (read.mapState !== 'unmapped') throw new DmaBufError('EINVAL', `${call}: the buffer is ${read.mapState}; unmap it first`);
+  if (read.mapState !== 'unmapped') throw new DmaBufError('EINVAL', call, `the buffer is ${read.mapState}; unmap it first`);
   return { size: read.size, usage: read.usage };
 }
 

@@ -67,9 +67,9 @@ class RemoteMirrors implements RemoteDeviceOps {
   attach(attachment: DmaBufAttachment): void {
     const call = 'attach';
     const device: unknown = attachment.device;
-    if (!(device instanceof GPUDevice)) throw new DmaBufError('EINVAL', `${call}: device must be a GPUDevice, got ${describe(device)}`);
+    if (!(device instanceof GPUDevice)) throw new DmaBufError('EINVAL', call, `device must be a GPUDevice, got ${describe(device)}`);
     if ((attachment.usage & MAPPABLE_USAGE) !== 0) {
-      throw new DmaBufError('EINVAL', `${call}: usage ${usageNames(attachment.usage)} has MAP_READ or MAP_WRITE, which cannot go with STORAGE (a remote buffer's mirrors are storage buffers)`);
+      throw new DmaBufError('EINVAL', call, `usage ${usageNames(attachment.usage)} has MAP_READ or MAP_WRITE, which cannot go with STORAGE (a remote buffer's mirrors are storage buffers)`);
     }
     checkDevice(call, device, 'importer');
     // Refused here, never at map: the mirror must be possible on this device.
@@ -208,7 +208,7 @@ class RemoteMirrors implements RemoteDeviceOps {
 
   /** Throws unless the mirror may still be written: `EINVAL` once released, `ENODEV` once the device is lost. */
   #guard(call: string, device: GPUDevice): void {
-    if (this.#released) throw new DmaBufError('EINVAL', `${call}: the buffer was released while the operation was under way`);
+    if (this.#released) throw new DmaBufError('EINVAL', call, `the buffer was released while the operation was under way`);
     checkDevice(call, device, 'importer');
   }
 }

@@ -28,7 +28,7 @@ function isNameList(value: unknown): boolean {
 
 /** Throws `EINVAL` naming the option when one has the wrong type. */
 function checkRequest(call: string, bag: Readonly<Record<string, unknown>>): void {
-  const bad = (key: string, expected: string) => new DmaBufError('EINVAL', `${call}: ${key} must be ${expected}, got ${describe(bag[key])}`);
+  const bad = (key: string, expected: string) => new DmaBufError('EINVAL', call, `${key} must be ${expected}, got ${describe(bag[key])}`);
   const { powerPreference, featureLevel, forceFallbackAdapter, xrCompatible, label, requiredFeatures, requiredLimits } = bag;
   if (powerPreference !== undefined && powerPreference !== 'low-power' && powerPreference !== 'high-performance') throw bad('powerPreference', "'low-power' or 'high-performance'");
   if (featureLevel !== undefined && typeof featureLevel !== 'string') throw bad('featureLevel', "a string ('core' or 'compatibility')");
@@ -40,7 +40,7 @@ function checkRequest(call: string, bag: Readonly<Record<string, unknown>>): voi
     if (typeof requiredLimits !== 'object' || requiredLimits === null || Array.isArray(requiredLimits)) throw bad('requiredLimits', 'an object of limit values');
     for (const [name, value] of Object.entries(requiredLimits)) {
       if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)) {
-        throw new DmaBufError('EINVAL', `${call}: requiredLimits.${name} must be a non-negative integer, got ${describe(value)}`);
+        throw new DmaBufError('EINVAL', call, `requiredLimits.${name} must be a non-negative integer, got ${describe(value)}`);
       }
     }
   }
@@ -61,16 +61,16 @@ function adapterName(adapter: GPUAdapter): string {
 function checkAdapterCan(call: string, adapter: GPUAdapter, descriptor: GPUDeviceDescriptor): void {
   const missing = [...(descriptor.requiredFeatures ?? [])].filter((feature) => !adapter.features.has(feature));
   if (missing.length > 0) {
-    throw new DmaBufError('ENODEV', `${call}: ${adapterName(adapter)} lacks the required feature(s) ${missing.join(', ')}; it has ${[...adapter.features].sort().join(', ') || 'none'}`);
+    throw new DmaBufError('ENODEV', call, `${adapterName(adapter)} lacks the required feature(s) ${missing.join(', ')}; it has ${[...adapter.features].sort().join(', ') || 'none'}`);
   }
   const limits = adapter.limits as unknown as Readonly<Record<string, unknown>>;
   for (const [name, wanted] of Object.entries(descriptor.requiredLimits ?? {})) {
     if (wanted === undefined) continue;
     const has = limits[name];
-    if (typeof has !== 'number') throw new DmaBufError('ENODEV', `${call}: ${adapterName(adapter)} has no limit named ${name}`);
+    if (typeof has !== 'number') throw new DmaBufError('ENODEV', call, `${adapterName(adapter)} has no limit named ${name}`);
     // Alignment limits are better when smaller; every other limit when larger.
     const better = name.startsWith('min') ? wanted < has : wanted > has;
-    if (better) throw new DmaBufError('ENODEV', `${call}: requiredLimits.${name} is ${wanted}, beyond what ${adapterName(adapter)} offers (${has})`);
+    if (better) throw new DmaBufError('ENODEV', call, `requiredLimits.${name} is ${wanted}, beyond what ${adapterName(adapter)} offers (${has})`);
   }
 }
 
@@ -91,7 +91,7 @@ export async function requestGpuDevice(options?: GpuDeviceRequest): Promise<GPUD
   const bag = checkOptions(call, options);
   checkRequest(call, bag);
   if (typeof navigator === 'undefined' || !('gpu' in navigator)) {
-    throw new DmaBufError('ENODEV', `${call}: this page has no navigator.gpu; ${HOW_TO_ENABLE}`);
+    throw new DmaBufError('ENODEV', call, `this page has no navigator.gpu; ${HOW_TO_ENABLE}`);
   }
   const adapterOptions: Record<string, unknown> = {};
   const descriptor: Record<string, unknown> = {};
@@ -102,12 +102,12 @@ export async function requestGpuDevice(options?: GpuDeviceRequest): Promise<GPUD
   const adapter = await navigator.gpu.requestAdapter(adapterOptions);
   if (!adapter) {
     const asked = Object.keys(adapterOptions).length === 0 ? '' : ` for ${JSON.stringify(adapterOptions)}`;
-    throw new DmaBufError('ENODEV', `${call}: navigator.gpu.requestAdapter() gave no adapter${asked}; ${HOW_TO_ENABLE}`);
+    throw new DmaBufError('ENODEV', call, `navigator.gpu.requestAdapter() gave no adapter${asked}; ${HOW_TO_ENABLE}`);
   }
   checkAdapterCan(call, adapter, descriptor);
   try {
     return await adapter.requestDevice(descriptor);
   } catch (cause) {
-    throw new DmaBufError('ENODEV', `${call}: requestDevice failed: ${String(cause)}`, { cause });
+    throw new DmaBufError('ENODEV', call, `requestDevice failed: ${String(cause)}`, { cause });
   }
 }

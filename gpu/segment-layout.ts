@@ -38,7 +38,7 @@ export function layoutSegmentSize(call: string, device: GPUDevice, size: number,
   const bytes = Math.ceil(size / 4) * 4;
   if (layout.contiguous) {
     if (bytes > limit.value) {
-      throw new DmaBufError('ENOMEM', `${call}: a contiguous buffer of ${size} bytes does not fit one segment on ${deviceLabel(device)}, whose ${limit.name} is ${limit.value}`);
+      throw new DmaBufError('ENOMEM', call, `a contiguous buffer of ${size} bytes does not fit one segment on ${deviceLabel(device)}, whose ${limit.name} is ${limit.value}`);
     }
     return size;
   }
@@ -50,6 +50,7 @@ export function layoutSegmentSize(call: string, device: GPUDevice, size: number,
   const boundName = cap < limit.value ? `the heap's maxSegmentBytes (${cap})` : `the ${limit.name} of ${deviceLabel(device)} (${limit.value})`;
   throw new DmaBufError(
     'EINVAL',
-    `${call}: segmentAlign ${layout.align} puts segment boundaries on multiples of ${unit} bytes (its least common multiple with the ${SEGMENT_START_ALIGN}-byte segment start alignment), more than one segment can hold under ${boundName}; a buffer of ${size} bytes needs more than one`,
+    call,
+    `segmentAlign ${layout.align} puts segment boundaries on multiples of ${unit} bytes (its least common multiple with the ${SEGMENT_START_ALIGN}-byte segment start alignment), more than one segment can hold under ${boundName}; a buffer of ${size} bytes needs more than one`,
   );
 }

@@ -67,7 +67,7 @@ export function inheritedFdTable(options?: FdSocketOptions): Promise<InheritedFd
   if (!inherited) {
     const scope = globalThis as unknown as Partial<FdSocketEndpoint> & { WorkerGlobalScope?: unknown; document?: unknown };
     if (typeof scope.WorkerGlobalScope !== 'function' || scope.document !== undefined || typeof scope.postMessage !== 'function') {
-      return Promise.reject(new DmaBufError('EINVAL', 'inheritedFdTable: not in a worker; a worker started by spawnWorker calls it'));
+      return Promise.reject(new DmaBufError('EINVAL', 'inheritedFdTable', 'not in a worker; a worker started by spawnWorker calls it'));
     }
     inherited = inheritedFdTableWith(connect, scope as FdSocketEndpoint, options);
   }

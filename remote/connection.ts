@@ -129,8 +129,8 @@ export type InheritedFd = { readonly fd: number; readonly buf: DmaBuf };
 
 /** What a `reply` carries for a thrown error. */
 function wireErrorOf(error: unknown): WireError {
-  if (error instanceof DmaBufError) return { code: error.code, message: error.message.replace(/^[A-Z]+: /, '') };
-  return { code: 'EIO', message: error instanceof Error ? error.message : String(error) };
+  if (error instanceof DmaBufError) return { code: error.code, call: error.call, reason: error.reason };
+  return { code: 'EIO', call: 'serve', reason: error instanceof Error ? error.message : String(error) };
 }
 
 /** One end of a connection: see the DOC block at the top of this file. */
@@ -199,7 +199,7 @@ export class Connection {
     this.#gone.catch(() => undefined);
     this.#link = {
       check: (call) => {
-        if (this.#dead) throw new DmaBufError('ENODEV', `${call}: the realm that exports this buffer is gone`);
+        if (this.#dead) throw new DmaBufError('ENODEV', call, `the realm that exports this buffer is gone`);
       },
       read: (grant, start, len, into) =>
         this.#call({ len, into, received: 0, failure: undefined }, (call) => { this.#post({ kind: 'read', call, grant, start, len }); }),
@@ -263,8 +263,8 @@ export class Connection {
    * @throws {DmaBufError} `ENODEV` when the peer's realm is gone; `EBADF` when its socket is closed.
    */
   send(buf: DmaBuf): Promise<void> {
-    if (this.#dead) return Promise.reject(new DmaBufError('ENODEV', "send: the other end's realm is gone"));
-    if (this.#peerClosed) return Promise.reject(new DmaBufError('EBADF', 'send: the other end of the socket is closed'));
+    if (this.#dead) return Promise.reject(new DmaBufError('ENODEV', 'send', "the other end's realm is gone"));
+    if (this.#peerClosed) return Promise.reject(new DmaBufError('EBADF', 'send', 'the other end of the socket is closed'));
     const grant = this.#grants.take(buf);
     const seq = this.#nextSeq++;
     return new Promise((resolve, reject) => {
@@ -338,7 +338,7 @@ export class Connection {
           // The bytes are copied into the buffer once it has been served: the array may serve the next write.
           if (!message.bytes) void served.then(() => { this.#keepSpare(bytes); });
         } else {
-          this.#postNow({ kind: 'reply', call: message.call, bytes: null, shared: 0, error: { code: 'EIO', message: "write: the bytes did not come through the sender's ring" } });
+          this.#postNow({ kind: 'reply', call: message.call, bytes: null, shared: 0, error: { code: 'EIO', call: 'write', reason: "the bytes did not come through the sender's ring" } });
         }
         return;
       }
@@ -454,7 +454,7 @@ export class Connection {
       pending.resolve();
     } else {
       for (const grant of pending.grants) this.#release(grant, 1);
-      pending.reject(new DmaBufError('EBADF', 'send: the other end of the socket is closed'));
+      pending.reject(new DmaBufError('EBADF', 'send', 'the other end of the socket is closed'));
     }
     this.#maybeEnd();
   }
@@ -466,7 +466,7 @@ export class Connection {
       if (pending.grants.length === 0) continue;
       this.#acks.delete(seq);
       for (const grant of pending.grants) this.#release(grant, 1);
-      pending.reject(new DmaBufError('EBADF', 'send: the other end of the socket is closed'));
+      pending.reject(new DmaBufError('EBADF', 'send', 'the other end of the socket is closed'));
     }
     this.#sink.ended('EBADF');
     this.#maybeEnd();
@@ -484,11 +484,11 @@ export class Connection {
     const fail = (error: unknown) => { this.#postNow({ kind: 'reply', call, bytes: null, shared: 0, error: wireErrorOf(error) }); };
     const what = bytes ? 'write' : 'read';
     if (!grant) {
-      fail(new DmaBufError('EBADF', `${what}: no buffer was sent to this realm under ${id}`));
+      fail(new DmaBufError('EBADF', what, `no buffer was sent to this realm under ${id}`));
       return Promise.resolve();
     }
     if (start + len > grant.buf.size) {
-      fail(new DmaBufError('EINVAL', `${what}: range [${start}, ${start + len}) goes beyond the buffer's ${grant.buf.size} bytes`));
+      fail(new DmaBufError('EINVAL', what, `range [${start}, ${start + len}) goes beyond the buffer's ${grant.buf.size} bytes`));
       return Promise.resolve();
     }
     // Called now, so that it enters the buffer's reservation in the order the messages came.
@@ -518,14 +518,14 @@ export class Connection {
     this.#calls.delete(call);
     const { read } = pending;
     if (error) {
-      pending.reject(new DmaBufError(error.code, error.message));
+      pending.reject(new DmaBufError(error.code, error.call, error.reason));
     } else if (!read) {
       pending.resolve();
     } else {
       if (bytes) this.#feed(read, bytes, bytes.length);
       if (read.failure !== undefined) pending.reject(read.failure);
       else if (read.received === read.len) pending.resolve();
-      else pending.reject(new DmaBufError('EIO', `read: the exporter's realm answered ${read.received} bytes for ${read.len}`));
+      else pending.reject(new DmaBufError('EIO', 'read', `the exporter's realm answered ${read.received} bytes for ${read.len}`));
     }
     this.#maybeEnd();
   }
@@ -534,7 +534,7 @@ export class Connection {
   #feed(read: IncomingRead, chunk: Uint8Array, total: number): void {
     if (read.failure !== undefined) return;
     if (total !== read.len || read.received + chunk.length > read.len) {
-      read.failure = new DmaBufError('EIO', `read: the exporter's realm sent ${total} bytes for ${read.len}`);
+      read.failure = new DmaBufError('EIO', 'read', `the exporter's realm sent ${total} bytes for ${read.len}`);
       return;
     }
     try {
@@ -653,7 +653,7 @@ export class Connection {
     this.#outbox.length = 0;
     this.#posts.clear();
     this.#incoming.clear();
-    const gone = (what: string) => new DmaBufError('ENODEV', `${what}: the other end's realm is gone`);
+    const gone = (what: string) => new DmaBufError('ENODEV', what, `the other end's realm is gone`);
     this.#goneReason(gone('send'));
     for (const call of this.#calls.values()) call.reject(gone('read or write'));
     this.#calls.clear();

@@ -81,9 +81,9 @@ export interface RemoteDeviceAccess {
 export const noDeviceAccess: RemoteDeviceAccess = {
   forBuffer: () => ({
     attach() {
-      throw new DmaBufError('ENODEV', "attach: this socket was made without device access; use the FdSocket of 'webgpu-dmabuf', which maps on WebGPU");
+      throw new DmaBufError('ENODEV', 'attach', "this socket was made without device access; use the FdSocket of 'webgpu-dmabuf', which maps on WebGPU");
     },
-    map: () => Promise.reject(new DmaBufError('ENODEV', 'map: this socket was made without device access')),
+    map: () => Promise.reject(new DmaBufError('ENODEV', 'map', 'this socket was made without device access')),
     unmap: () => Promise.resolve(0),
     detach: () => undefined,
     release: () => undefined,

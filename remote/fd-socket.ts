@@ -63,7 +63,7 @@ const connections = new WeakMap<FdSocket, Connection>();
 /** The connection under `socket`: for `spawnWorker` and `inheritedFdTable` only. */
 export function connectionOf(socket: FdSocket): Connection {
   const connection = connections.get(socket);
-  if (!connection) throw new DmaBufError('EINVAL', `connectionOf: ${describe(socket, SOCKET)} is not an FdSocket`);
+  if (!connection) throw new DmaBufError('EINVAL', 'connectionOf', `${describe(socket, SOCKET)} is not an FdSocket`);
   return connection;
 }
 
@@ -98,21 +98,21 @@ export class FdSocket {
    */
   constructor(endpoint: FdSocketEndpoint, options?: FdSocketOptions) {
     const call = 'new FdSocket';
-    if (!isEndpoint(endpoint)) throw new DmaBufError('EINVAL', `${call}: expected a MessagePort, a Worker or a worker's global scope, got ${describe(endpoint)}`);
+    if (!isEndpoint(endpoint)) throw new DmaBufError('EINVAL', call, `expected a MessagePort, a Worker or a worker's global scope, got ${describe(endpoint)}`);
     const bag = checkOptions(call, options) as FdSocketOptions;
     const { liveness = defaultLiveness(), deviceAccess = noDeviceAccess } = bag;
     const transport: unknown = bag.transport;
     if (transport !== undefined && transport !== 'message' && transport !== 'shared-memory') {
-      throw new DmaBufError('EINVAL', `${call}: transport must be 'message' or 'shared-memory', got ${describe(transport)}`);
+      throw new DmaBufError('EINVAL', call, `transport must be 'message' or 'shared-memory', got ${describe(transport)}`);
     }
     if (transport === 'shared-memory' && !canShareMemory()) {
-      throw new DmaBufError('EINVAL', `${call}: the 'shared-memory' transport needs SharedArrayBuffer and Atomics.waitAsync (a cross-origin isolated page or worker)`);
+      throw new DmaBufError('EINVAL', call, `the 'shared-memory' transport needs SharedArrayBuffer and Atomics.waitAsync (a cross-origin isolated page or worker)`);
     }
     if (typeof liveness !== 'object' || typeof (liveness as Partial<RealmLiveness>).ready !== 'function' || typeof (liveness as Partial<RealmLiveness>).watch !== 'function') {
-      throw new DmaBufError('EINVAL', `${call}: liveness must have ready() and watch(), got ${describe(liveness)}`);
+      throw new DmaBufError('EINVAL', call, `liveness must have ready() and watch(), got ${describe(liveness)}`);
     }
     if (typeof deviceAccess !== 'object' || typeof (deviceAccess as Partial<RemoteDeviceAccess>).forBuffer !== 'function') {
-      throw new DmaBufError('EINVAL', `${call}: deviceAccess must have forBuffer(), got ${describe(deviceAccess)}`);
+      throw new DmaBufError('EINVAL', call, `deviceAccess must have forBuffer(), got ${describe(deviceAccess)}`);
     }
     const sink: SocketSink = {
       accepting: () => !this.#closed,
@@ -156,7 +156,7 @@ export class FdSocket {
     const buf = table.get(fd);
     let sent: Promise<void>;
     try {
-      if (this.#closed) throw new DmaBufError('EBADF', `${call}: the socket is closed`);
+      if (this.#closed) throw new DmaBufError('EBADF', call, `the socket is closed`);
       sent = connectionOf(this).send(buf);
     } finally {
       // The grant holds its own reference from here.
@@ -180,7 +180,7 @@ export class FdSocket {
     // Before it waits: a look-alike taken as a waiter would swallow the next fd sent.
     checkFdTable(call, table, 'table');
     const cloexec = booleanOption(call, checkOptions(call, options), 'cloexec', true);
-    if (this.#closed) throw new DmaBufError('EBADF', `${call}: the socket is closed`);
+    if (this.#closed) throw new DmaBufError('EBADF', call, `the socket is closed`);
     const next = this.#queue.shift();
     if (next) return install(table, next, cloexec);
     if (this.#ended) throw endedError(call, this.#ended);
@@ -197,9 +197,9 @@ export class FdSocket {
    */
   close(): void {
     checkSocket('close', this);
-    if (this.#closed) throw new DmaBufError('EBADF', 'close: the socket is already closed');
+    if (this.#closed) throw new DmaBufError('EBADF', 'close', 'the socket is already closed');
     this.#closed = true;
-    for (const waiter of this.#waiting.splice(0)) waiter.reject(new DmaBufError('EBADF', 'receive: the socket was closed'));
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(new DmaBufError('EBADF', 'receive', 'the socket was closed'));
     for (const buf of this.#queue.splice(0)) buf.put();
     connectionOf(this).closeSocket();
   }
@@ -225,8 +225,8 @@ function checkSocket(call: string, self: unknown): void {
 
 function endedError(call: string, code: 'EBADF' | 'ENODEV'): DmaBufError {
   return code === 'ENODEV'
-    ? new DmaBufError('ENODEV', `${call}: the other end's realm is gone and nothing is left to receive`)
-    : new DmaBufError('EBADF', `${call}: the other end of the socket is closed and nothing is left to receive`);
+    ? new DmaBufError('ENODEV', call, `the other end's realm is gone and nothing is left to receive`)
+    : new DmaBufError('EBADF', call, `the other end of the socket is closed and nothing is left to receive`);
 }
 
 /** Installs a received buffer, moving the socket's reference to the table. */

@@ -67,8 +67,10 @@ export interface GrantInfo {
 export interface WireError {
   /** The `DmaBufError` code. */
   readonly code: DmaBufErrorCode;
-  /** Its message, without the code. */
-  readonly message: string;
+  /** Its `call`. */
+  readonly call: string;
+  /** Its `reason`. */
+  readonly reason: string;
 }
 
 /** Every message of the protocol, after parsing. */
@@ -136,9 +138,9 @@ function grantInfo(value: unknown): GrantInfo | undefined {
 
 function wireError(value: unknown): WireError | undefined {
   if (!isRecord(value)) return undefined;
-  const { code, message } = value;
-  if (typeof code !== 'string' || !CODES.has(code) || typeof message !== 'string') return undefined;
-  return { code: code as DmaBufErrorCode, message: message.slice(0, 1000) };
+  const { code, call, reason } = value;
+  if (typeof code !== 'string' || !CODES.has(code) || typeof call !== 'string' || typeof reason !== 'string') return undefined;
+  return { code: code as DmaBufErrorCode, call: call.slice(0, 100), reason: reason.slice(0, 1000) };
 }
 
 function inherited(value: unknown): { fd: number; info: GrantInfo }[] | undefined {

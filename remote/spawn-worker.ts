@@ -66,12 +66,12 @@ export function spawnWorkerWith<S extends FdSocket>(connect: SocketMaker<S>, sou
   const call = 'spawnWorker';
   const made = isWorker(source) || typeof source === 'function';
   if (!made && typeof source !== 'string' && !(source instanceof URL)) {
-    throw new DmaBufError('EINVAL', `${call}: the worker must be a URL (a string or a URL), a Worker itself or a function that makes one, got ${describe(source)}`);
+    throw new DmaBufError('EINVAL', call, `the worker must be a URL (a string or a URL), a Worker itself or a function that makes one, got ${describe(source)}`);
   }
   checkFdTable(call, table, 'table');
   const { socket: socketOptions, ...workerOptions } = checkOptions(call, options) as SpawnWorkerOptions;
   if (made && Object.keys(workerOptions).length > 0) {
-    throw new DmaBufError('EINVAL', `${call}: ${Object.keys(workerOptions).join(', ')}: new Worker's options apply to a URL only; give them to new Worker yourself`);
+    throw new DmaBufError('EINVAL', call, `${Object.keys(workerOptions).join(', ')}: new Worker's options apply to a URL only; give them to new Worker yourself`);
   }
   // fork: the fds as they are now, each with a reference of its own until the child has them.
   const snapshot = table.spawn();
@@ -106,7 +106,7 @@ export function spawnWorkerWith<S extends FdSocket>(connect: SocketMaker<S>, sou
  */
 function madeWorker(call: string, make: () => Worker): Worker {
   const worker: unknown = make();
-  if (!isWorker(worker)) throw new DmaBufError('EINVAL', `${call}: the function given made no Worker but ${describe(worker)}`);
+  if (!isWorker(worker)) throw new DmaBufError('EINVAL', call, `the function given made no Worker but ${describe(worker)}`);
   return worker;
 }
 

@@ -14,7 +14,7 @@ let held = 0;
  */
 export function takeAtomicKmapSlot(call: string, page: number): void {
   if (held >= MAX_ATOMIC_KMAPS) {
-    throw new DmaBufError('EBUSY', `${call}: page ${page}: this realm already holds ${held} atomic kmaps (the limit is ${MAX_ATOMIC_KMAPS}); kunmapAtomic one first`);
+    throw new DmaBufError('EBUSY', call, `page ${page}: this realm already holds ${held} atomic kmaps (the limit is ${MAX_ATOMIC_KMAPS}); kunmapAtomic one first`);
   }
   held += 1;
 }

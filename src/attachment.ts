@@ -197,15 +197,15 @@ class Attachment<P> implements DmaBufAttachment<P> {
     if (until !== undefined) checkFence('unmap', until, 'until');
     const mapped = this.#mappings.get(sgt);
     if (mapped === undefined) {
-      throw new DmaBufError('EINVAL', `unmap: ${describe(sgt)} is not a table this attachment's map returned, or it is already unmapped`);
+      throw new DmaBufError('EINVAL', 'unmap', `${describe(sgt)} is not a table this attachment's map returned, or it is already unmapped`);
     }
-    if (mapped !== dir) throw new DmaBufError('EINVAL', `unmap: the table was mapped '${mapped}', not '${dir}'`);
+    if (mapped !== dir) throw new DmaBufError('EINVAL', 'unmap', `the table was mapped '${mapped}', not '${dir}'`);
     this.#mappings.delete(sgt);
     this.#inFlight += 1;
     try {
       const moved = await awaitExporter('unmap', 'unmapDmaBuf', () => this.#host.unmap(this, sgt, dir, until));
       if (moved !== undefined && !isCount(moved)) {
-        throw new DmaBufError('EIO', `unmap: the exporter's unmapDmaBuf returned ${describe(moved)}, not a byte count`);
+        throw new DmaBufError('EIO', 'unmap', `the exporter's unmapDmaBuf returned ${describe(moved)}, not a byte count`);
       }
       this.#unmaps += 1;
       this.#bytesFromDevice += moved ?? 0;
@@ -221,7 +221,7 @@ class Attachment<P> implements DmaBufAttachment<P> {
 
   #checkLive(call: string): void {
     this.#host.checkLive(call);
-    if (this.#detached) throw new DmaBufError('EINVAL', `${call}: the attachment is detached`);
+    if (this.#detached) throw new DmaBufError('EINVAL', call, `the attachment is detached`);
   }
 }
 

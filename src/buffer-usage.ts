@@ -29,6 +29,6 @@ export function checkUsage(call: string, usage: unknown): asserts usage is GPUBu
   checkInteger(call, 'usage', usage, 0);
   // Non-negative, so anything above the highest flag has an unknown bit.
   if (usage > KNOWN_USAGE) {
-    throw new DmaBufError('EINVAL', `${call}: usage ${describe(usage)} has bits that are no GPUBufferUsage flag (known: 0x${KNOWN_USAGE.toString(16)})`);
+    throw new DmaBufError('EINVAL', call, `usage ${describe(usage)} has bits that are no GPUBufferUsage flag (known: 0x${KNOWN_USAGE.toString(16)})`);
   }
 }

@@ -64,7 +64,7 @@ export function describe(value: unknown, expected?: Pick<Brand<unknown>, 'noun' 
 export function checkInteger(call: string, what: string, value: unknown, min: number, code: DmaBufErrorCode = 'EINVAL'): asserts value is number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
     const expected = min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
-    throw new DmaBufError(code, `${call}: ${what} must be ${expected}, got ${describe(value)}`);
+    throw new DmaBufError(code, call, `${what} must be ${expected}, got ${describe(value)}`);
   }
 }
 
@@ -76,7 +76,7 @@ export function checkRange(call: string, start: unknown, len: unknown, size: num
   checkInteger(call, 'start', start, 0);
   checkInteger(call, 'len', len, 1);
   if (start + len > size) {
-    throw new DmaBufError('EINVAL', `${call}: range [${start}, ${start + len}) goes beyond the buffer's ${size} bytes`);
+    throw new DmaBufError('EINVAL', call, `range [${start}, ${start + len}) goes beyond the buffer's ${size} bytes`);
   }
 }
 
@@ -87,7 +87,7 @@ export function checkRange(call: string, start: unknown, len: unknown, size: num
 export function checkOptions(call: string, options: unknown): Readonly<Record<string, unknown>> {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null || isArray(options)) {
-    throw new DmaBufError('EINVAL', `${call}: options must be an object, got ${describe(options)}`);
+    throw new DmaBufError('EINVAL', call, `options must be an object, got ${describe(options)}`);
   }
   return options as Record<string, unknown>;
 }
@@ -99,7 +99,7 @@ export function checkOptions(call: string, options: unknown): Readonly<Record<st
 export function booleanOption(call: string, options: Readonly<Record<string, unknown>>, key: string, fallback: boolean): boolean {
   const value = options[key];
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new DmaBufError('EINVAL', `${call}: ${key} must be a boolean, got ${describe(value)}`);
+  if (typeof value !== 'boolean') throw new DmaBufError('EINVAL', call, `${key} must be a boolean, got ${describe(value)}`);
   return value;
 }
 
@@ -111,11 +111,12 @@ export function booleanOption(call: string, options: Readonly<Record<string, unk
 export function brandError<T>(call: string, value: unknown, brand: Brand<T>, what?: string): DmaBufError | undefined {
   if (brand.has(value)) return undefined;
   const head = what === undefined ? `expected ${brand.noun}` : `${what} must be ${brand.noun}`;
-  if (!isLookAlike(value, brand)) return new DmaBufError('EINVAL', `${call}: ${head}, got ${describe(value)}`);
+  if (!isLookAlike(value, brand)) return new DmaBufError('EINVAL', call, `${head}, got ${describe(value)}`);
   const use = what === RECEIVER ? 'call it on' : 'pass';
   return new DmaBufError(
     'EINVAL',
-    `${call}: ${head} itself, got ${describe(value, brand)}; ${use} the object itself (in Vue: toRaw(${brand.variable}), or markRaw it when you store it)`,
+    call,
+    `${head} itself, got ${describe(value, brand)}; ${use} the object itself (in Vue: toRaw(${brand.variable}), or markRaw it when you store it)`,
   );
 }
 

@@ -23,7 +23,7 @@ export function isDmaDirection(value: unknown): value is DmaDirection {
  */
 export function checkDirection(call: string, value: unknown): asserts value is DmaDirection {
   if (!isDmaDirection(value)) {
-    throw new DmaBufError('EINVAL', `${call}: unknown direction ${describe(value)} (expected 'bidirectional', 'to-device', 'from-device' or 'none')`);
+    throw new DmaBufError('EINVAL', call, `unknown direction ${describe(value)} (expected 'bidirectional', 'to-device', 'from-device' or 'none')`);
   }
 }
 

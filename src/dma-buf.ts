@@ -81,7 +81,7 @@ export type SyncFileFlags = 'read' | 'write' | 'rw';
  */
 function checkSyncFlags(call: string, flags: unknown): asserts flags is SyncFileFlags {
   if (flags !== 'read' && flags !== 'write' && flags !== 'rw') {
-    throw new DmaBufError('EINVAL', `${call}: flags must be 'read', 'write' or 'rw', got ${describe(flags)}`);
+    throw new DmaBufError('EINVAL', call, `flags must be 'read', 'write' or 'rw', got ${describe(flags)}`);
   }
 }
 
@@ -93,9 +93,9 @@ let isBuf: (value: unknown) => boolean = () => false;
 /** Throws `EINVAL` unless `name` is `undefined` or a string of at most {@link DMA_BUF_NAME_MAX} UTF-8 bytes. */
 export function checkName(call: string, name: unknown): asserts name is string | undefined {
   if (name === undefined) return;
-  if (typeof name !== 'string') throw new DmaBufError('EINVAL', `${call}: name must be a string, got ${describe(name)}`);
+  if (typeof name !== 'string') throw new DmaBufError('EINVAL', call, `name must be a string, got ${describe(name)}`);
   const bytes = new TextEncoder().encode(name).length;
-  if (bytes > DMA_BUF_NAME_MAX) throw new DmaBufError('EINVAL', `${call}: name is ${bytes} bytes; the limit is ${DMA_BUF_NAME_MAX}`);
+  if (bytes > DMA_BUF_NAME_MAX) throw new DmaBufError('EINVAL', call, `name is ${bytes} bytes; the limit is ${DMA_BUF_NAME_MAX}`);
 }
 
 /**
@@ -143,14 +143,14 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
   constructor(options: DmaBufExportOptions<P>) {
     const call = 'exportDmaBuf';
     const { priv, ops, size, name, exporter, layout } = checkOptions(call, options);
-    if (priv === undefined || priv === null) throw new DmaBufError('EINVAL', `${call}: priv is required, got ${describe(priv)}`);
-    if (typeof ops !== 'object' || ops === null) throw new DmaBufError('EINVAL', `${call}: ops must be an object, got ${describe(ops)}`);
+    if (priv === undefined || priv === null) throw new DmaBufError('EINVAL', call, `priv is required, got ${describe(priv)}`);
+    if (typeof ops !== 'object' || ops === null) throw new DmaBufError('EINVAL', call, `ops must be an object, got ${describe(ops)}`);
     for (const op of REQUIRED_OPS) {
-      if (typeof (ops as Record<string, unknown>)[op] !== 'function') throw new DmaBufError('EINVAL', `${call}: the required op ${op} is missing`);
+      if (typeof (ops as Record<string, unknown>)[op] !== 'function') throw new DmaBufError('EINVAL', call, `the required op ${op} is missing`);
     }
     checkInteger(call, 'size', size, 1);
     checkName(call, name);
-    if (exporter !== undefined && typeof exporter !== 'string') throw new DmaBufError('EINVAL', `${call}: exporter must be a string, got ${describe(exporter)}`);
+    if (exporter !== undefined && typeof exporter !== 'string') throw new DmaBufError('EINVAL', call, `exporter must be a string, got ${describe(exporter)}`);
     this.layout = checkLayout(call, layout);
     this.size = size;
     this.#priv = priv as P;
@@ -219,7 +219,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     this.#refs -= 1;
     if (this.#refs > 0) return;
     liveBuffers.delete(this);
-    this.resv.cancel(new DmaBufError('EINVAL', `put: the last reference to buffer ${this.id} is gone`));
+    this.resv.cancel(new DmaBufError('EINVAL', 'put', `the last reference to buffer ${this.id} is gone`));
     for (let n = this.#cpu.clear(); n > 0; n--) returnAtomicKmapSlot();
     this.#vmap = undefined;
     this.#vmaps = 0;
@@ -248,7 +248,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     this.#checkLive(call);
     // Whether it is a GPUDevice is the exporter's to say: the contract never touches WebGPU.
     const candidate: unknown = device;
-    if (typeof candidate !== 'object' || candidate === null) throw new DmaBufError('EINVAL', `${call}: device must be a GPUDevice, got ${describe(device)}`);
+    if (typeof candidate !== 'object' || candidate === null) throw new DmaBufError('EINVAL', call, `device must be a GPUDevice, got ${describe(device)}`);
     const bag = checkOptions(call, options);
     const { usage = 0 } = bag;
     checkUsage(call, usage);
@@ -271,9 +271,9 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     checkAttachment('detach', attachment);
     const control = this.#attachments.get(attachment);
     if (!control) {
-      throw new DmaBufError('EINVAL', 'detach: the attachment is not one of this buffer, or it is already detached');
+      throw new DmaBufError('EINVAL', 'detach', 'the attachment is not one of this buffer, or it is already detached');
     }
-    if (control.busy()) throw new DmaBufError('EBUSY', 'detach: the attachment still has a mapping outstanding or under way; unmap it first');
+    if (control.busy()) throw new DmaBufError('EBUSY', 'detach', 'the attachment still has a mapping outstanding or under way; unmap it first');
     this.#attachments.delete(attachment);
     control.markDetached();
     callExporter('detach', 'detach', () => { this.#ops.detach?.(this.#priv, this, attachment); });
@@ -312,7 +312,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     checkRange(call, start, len, this.size);
     checkDirection(call, dir);
     if (!this.#cpu.end(start, len, dir)) {
-      throw new DmaBufError('EINVAL', `${call}: no active beginCpuAccess(${start}, ${len}, '${dir}') to end`);
+      throw new DmaBufError('EINVAL', call, `no active beginCpuAccess(${start}, ${len}, '${dir}') to end`);
     }
     // A vmap lives only while CPU access covers the whole buffer, as a kmap window lives in its range.
     if (this.#vmap && !this.#cpu.coversRange(0, this.size)) this.#endVmap(call);
@@ -337,11 +337,11 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     checkTypedArrayType(call, type);
     const size = type.BYTES_PER_ELEMENT;
     checkInteger(call, 'start', start, 0);
-    if (start % size !== 0) throw new DmaBufError('EINVAL', `${call}: start ${start} is not a multiple of ${type.name}'s ${size}-byte elements`);
+    if (start % size !== 0) throw new DmaBufError('EINVAL', call, `start ${start} is not a multiple of ${type.name}'s ${size}-byte elements`);
     const count = length ?? Math.floor((this.size - start) / size);
     checkInteger(call, 'length', count, 1);
     checkRange(call, start, count * size, this.size);
-    if (!this.#ops.read) throw new DmaBufError('EINVAL', `${call}: the exporter '${this.exporter}' has no read op; use beginCpuAccess and kmap`);
+    if (!this.#ops.read) throw new DmaBufError('EINVAL', call, `the exporter '${this.exporter}' has no read op; use beginCpuAccess and kmap`);
     const out = new type(count);
     await awaitExporter(call, 'read', () => this.#ops.read?.(this.#priv, this, start, new Uint8Array(out.buffer)));
     return out;
@@ -360,9 +360,9 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     const call = 'write';
     checkDmaBuf(call, this, RECEIVER);
     this.#checkLive(call);
-    if (!ArrayBuffer.isView(data)) throw new DmaBufError('EINVAL', `${call}: data must be a typed array or a DataView, got ${describe(data)}`);
+    if (!ArrayBuffer.isView(data)) throw new DmaBufError('EINVAL', call, `data must be a typed array or a DataView, got ${describe(data)}`);
     checkRange(call, start, data.byteLength, this.size);
-    if (!this.#ops.write) throw new DmaBufError('EINVAL', `${call}: the exporter '${this.exporter}' has no write op; use beginCpuAccess and kmap`);
+    if (!this.#ops.write) throw new DmaBufError('EINVAL', call, `the exporter '${this.exporter}' has no write op; use beginCpuAccess and kmap`);
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
     await awaitExporter(call, 'write', () => this.#ops.write?.(this.#priv, this, start, bytes));
   }
@@ -390,7 +390,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     checkDmaBuf('kunmap', this, RECEIVER);
     this.#checkLive('kunmap');
     if (!this.#cpu.removeWindow(page, view, false)) {
-      throw new DmaBufError('EINVAL', `kunmap: page ${describe(page)} with that view is not an outstanding kmap of this buffer`);
+      throw new DmaBufError('EINVAL', 'kunmap', `page ${describe(page)} with that view is not an outstanding kmap of this buffer`);
     }
     // The hot path of page-by-page access: no wrapper when the exporter has no kunmap op.
     if (this.#ops.kunmap) callExporter('kunmap', 'kunmap', () => { this.#ops.kunmap?.(this.#priv, this, page, view); });
@@ -426,7 +426,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     checkDmaBuf('kunmapAtomic', this, RECEIVER);
     this.#checkLive('kunmapAtomic');
     if (!this.#cpu.removeWindow(page, view, true)) {
-      throw new DmaBufError('EINVAL', `kunmapAtomic: page ${describe(page)} with that view is not an outstanding kmapAtomic of this buffer`);
+      throw new DmaBufError('EINVAL', 'kunmapAtomic', `page ${describe(page)} with that view is not an outstanding kmapAtomic of this buffer`);
     }
     returnAtomicKmapSlot();
     if (this.#ops.kunmapAtomic) callExporter('kunmapAtomic', 'kunmapAtomic', () => { this.#ops.kunmapAtomic?.(this.#priv, this, page, view); });
@@ -479,17 +479,17 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     const call = 'vmap';
     this.#checkLive(call);
     if (!this.#cpu.coversRange(0, this.size)) {
-      throw new DmaBufError('ERANGE', `${call}: no active beginCpuAccess covers the whole buffer (${this.size} bytes)`);
+      throw new DmaBufError('ERANGE', call, `no active beginCpuAccess covers the whole buffer (${this.size} bytes)`);
     }
     if (this.#vmap) {
       this.#vmaps += 1;
       return this.#vmap;
     }
     const ops = this.#ops;
-    if (!ops.vmap) throw new DmaBufError('EINVAL', `${call}: the exporter '${this.exporter}' has no vmap op`);
+    if (!ops.vmap) throw new DmaBufError('EINVAL', call, `the exporter '${this.exporter}' has no vmap op`);
     const view = callExporter(call, 'vmap', () => ops.vmap?.(this.#priv, this));
     if (!(view instanceof Uint8Array) || view.length !== this.size) {
-      throw new DmaBufError('EIO', `${call}: the exporter's vmap op returned ${describe(view)}, not a Uint8Array of ${this.size} bytes`);
+      throw new DmaBufError('EIO', call, `the exporter's vmap op returned ${describe(view)}, not a Uint8Array of ${this.size} bytes`);
     }
     this.#vmap = view;
     this.#vmaps = 1;
@@ -505,7 +505,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     checkDmaBuf('vunmap', this, RECEIVER);
     const call = 'vunmap';
     this.#checkLive(call);
-    if (!this.#vmap || view !== this.#vmap) throw new DmaBufError('EINVAL', `${call}: ${describe(view)} is not an outstanding vmap of this buffer`);
+    if (!this.#vmap || view !== this.#vmap) throw new DmaBufError('EINVAL', call, `${describe(view)} is not an outstanding vmap of this buffer`);
     this.#vmaps -= 1;
     if (this.#vmaps === 0) this.#endVmap(call);
   }
@@ -534,15 +534,15 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
   }
 
   #checkLive(call: string): void {
-    if (this.#refs === 0) throw new DmaBufError('EINVAL', `${call}: the buffer (id ${this.id}) is already released`);
+    if (this.#refs === 0) throw new DmaBufError('EINVAL', call, `the buffer (id ${this.id}) is already released`);
   }
 
   #checkPage(call: string, page: number): void {
     this.#checkLive(call);
     checkInteger(call, 'page', page, 0);
     const pages = pageCount(this.size);
-    if (page >= pages) throw new DmaBufError('EINVAL', `${call}: page ${page} is beyond the buffer's ${pages} pages`);
-    if (!this.#cpu.covers(page)) throw new DmaBufError('ERANGE', `${call}: page ${page} is not covered by an active beginCpuAccess range`);
+    if (page >= pages) throw new DmaBufError('EINVAL', call, `page ${page} is beyond the buffer's ${pages} pages`);
+    if (!this.#cpu.covers(page)) throw new DmaBufError('ERANGE', call, `page ${page} is not covered by an active beginCpuAccess range`);
   }
 
   #window(call: 'kmap' | 'kmapAtomic', page: number): Uint8Array {
@@ -552,7 +552,7 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
     } catch (error) {
       throw exporterError(call, call, error);
     }
-    if (!(view instanceof Uint8Array)) throw new DmaBufError('EIO', `${call}: the exporter's ${call} op returned ${describe(view)} for page ${page}, not a Uint8Array`);
+    if (!(view instanceof Uint8Array)) throw new DmaBufError('EIO', call, `the exporter's ${call} op returned ${describe(view)} for page ${page}, not a Uint8Array`);
     return view;
   }
 }

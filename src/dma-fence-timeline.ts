@@ -30,7 +30,7 @@ export class DmaFenceTimeline {
 
   /** @throws {DmaBufError} `EINVAL` when `name` is not a string. */
   constructor(name: string) {
-    if (typeof name !== 'string') throw new DmaBufError('EINVAL', `new DmaFenceTimeline: name must be a string, got ${describe(name)}`);
+    if (typeof name !== 'string') throw new DmaBufError('EINVAL', 'new DmaFenceTimeline', `name must be a string, got ${describe(name)}`);
     this.name = name;
     this.context = allocFenceContext();
   }

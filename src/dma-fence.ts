@@ -95,7 +95,7 @@ export class DmaFence {
    */
   signal(): void {
     checkFence('signal', this, RECEIVER);
-    if (this.#signaled) throw new DmaBufError('EINVAL', `signal: the fence (context ${this.context}, seqno ${this.seqno}) has already signalled`);
+    if (this.#signaled) throw new DmaBufError('EINVAL', 'signal', `the fence (context ${this.context}, seqno ${this.seqno}) has already signalled`);
     this.#signaled = true;
     const callbacks = this.#callbacks;
     this.#callbacks = [];
@@ -117,9 +117,9 @@ export class DmaFence {
    */
   setError(code: DmaBufErrorCode): void {
     checkFence('setError', this, RECEIVER);
-    if (!ERROR_CODES.has(code)) throw new DmaBufError('EINVAL', `setError: unknown error code ${describe(code)}`);
-    if (this.#signaled) throw new DmaBufError('EINVAL', `setError: the fence (context ${this.context}, seqno ${this.seqno}) has already signalled`);
-    this.#error = new DmaBufError(code, `the fence (context ${this.context}, seqno ${this.seqno}) signalled with an error`);
+    if (!ERROR_CODES.has(code)) throw new DmaBufError('EINVAL', 'setError', `unknown error code ${describe(code)}`);
+    if (this.#signaled) throw new DmaBufError('EINVAL', 'setError', `the fence (context ${this.context}, seqno ${this.seqno}) has already signalled`);
+    this.#error = new DmaBufError(code, 'signal', `the fence (context ${this.context}, seqno ${this.seqno}) signalled with an error`);
   }
 
   /**
@@ -129,7 +129,7 @@ export class DmaFence {
    */
   addCallback(callback: DmaFenceCallback): boolean {
     checkFence('addCallback', this, RECEIVER);
-    if (typeof callback !== 'function') throw new DmaBufError('EINVAL', `addCallback: callback must be a function, got ${describe(callback)}`);
+    if (typeof callback !== 'function') throw new DmaBufError('EINVAL', 'addCallback', `callback must be a function, got ${describe(callback)}`);
     if (this.#signaled) return false;
     this.#callbacks.push(callback);
     return true;
@@ -157,7 +157,7 @@ export class DmaFence {
     const lookAlike = brandError('wait', this, FENCE, RECEIVER);
     if (lookAlike) return Promise.reject(lookAlike);
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
-      return Promise.reject(new DmaBufError('EINVAL', `wait: timeoutMs must be a non-negative number, got ${describe(timeoutMs)}`));
+      return Promise.reject(new DmaBufError('EINVAL', 'wait', `timeoutMs must be a non-negative number, got ${describe(timeoutMs)}`));
     }
     if (this.#signaled || timeoutMs === 0) return Promise.resolve(this.#signaled);
     return new Promise((resolve) => {

@@ -58,7 +58,7 @@ function blocks(fence: DmaFence): boolean {
  */
 export function checkUsage(call: string, value: unknown): asserts value is DmaResvUsage {
   if (typeof value !== 'string' || !(value in RANK)) {
-    throw new DmaBufError('EINVAL', `${call}: unknown usage ${describe(value)} (expected 'kernel', 'write', 'read' or 'bookkeep')`);
+    throw new DmaBufError('EINVAL', call, `unknown usage ${describe(value)} (expected 'kernel', 'write', 'read' or 'bookkeep')`);
   }
 }
 
@@ -191,12 +191,12 @@ class OperationFence extends DmaFence implements ResvTurn {
 
   override signal(): void {
     checkFence('signal', this, RECEIVER);
-    if (!this.#finishing) throw new DmaBufError('EINVAL', "signal: this fence is the runtime's own; it signals when its operation's work is done");
+    if (!this.#finishing) throw new DmaBufError('EINVAL', 'signal', "this fence is the runtime's own; it signals when its operation's work is done");
     super.signal();
   }
 
   override setError(): void {
-    throw new DmaBufError('EINVAL', "setError: this fence is the runtime's own");
+    throw new DmaBufError('EINVAL', 'setError', "this fence is the runtime's own");
   }
 }
 
@@ -288,7 +288,7 @@ export class DmaResv {
     checkResv('wait', this);
     const fences = this.getFences(usage);
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
-      throw new DmaBufError('EINVAL', `wait: timeoutMs must be a non-negative number, got ${describe(timeoutMs)}`);
+      throw new DmaBufError('EINVAL', 'wait', `timeoutMs must be a non-negative number, got ${describe(timeoutMs)}`);
     }
     const results = await Promise.all(fences.map((f) => f.wait(timeoutMs)));
     return results.every(Boolean);
@@ -349,7 +349,7 @@ export class DmaResv {
    */
   check(call: string): void {
     checkResv('check', this);
-    if (this.#cancelled) throw new DmaBufError('EINVAL', `${call}: the buffer was released while the operation was under way`, { cause: this.#cancelled });
+    if (this.#cancelled) throw new DmaBufError('EINVAL', call, `the buffer was released while the operation was under way`, { cause: this.#cancelled });
   }
 
   /**
@@ -367,7 +367,7 @@ export class DmaResv {
   #unlessCancelled(waiting: Promise<void>): Promise<void> {
     this.#cancellation ??= new Promise<void>((_, reject) => {
       this.#onCancel = () => {
-        reject(new DmaBufError('EINVAL', 'the buffer was released while the operation waited for fences in its reservation', { cause: this.#cancelled }));
+        reject(new DmaBufError('EINVAL', 'wait', 'the buffer was released while the operation waited for fences in its reservation', { cause: this.#cancelled }));
       };
     });
     this.#cancellation.catch(() => undefined);

@@ -7,7 +7,7 @@ import { DmaBufError } from './error.js';
 export function exporterError(call: string, op: string, error: unknown): DmaBufError {
   if (error instanceof DmaBufError) return error;
   const reason = error instanceof Error ? error.message : String(error);
-  return new DmaBufError('EIO', `${call}: the exporter's ${op} op failed: ${reason}`, { cause: error });
+  return new DmaBufError('EIO', call, `the exporter's ${op} op failed: ${reason}`, { cause: error });
 }
 
 /** Runs a synchronous exporter op, converting what it throws with {@link exporterError}. */

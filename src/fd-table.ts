@@ -44,7 +44,7 @@ export class FdTable {
   static {
     isTable = (value) => typeof value === 'object' && value !== null && #entries in value;
     installAtHook = (table, fd, buf) => {
-      if (table.#entries.has(fd)) throw new DmaBufError('EINVAL', `inherit: fd ${fd} is already open`);
+      if (table.#entries.has(fd)) throw new DmaBufError('EINVAL', 'inherit', `fd ${fd} is already open`);
       table.#entries.set(fd, { buf: buf.get(), cloexec: false });
     };
   }
@@ -59,7 +59,7 @@ export class FdTable {
     checkFdTable('install', this, RECEIVER);
     const cloexec = booleanOption('install', checkOptions('install', options), 'cloexec', true);
     checkDmaBuf('install', buf);
-    if (buf.released) throw new DmaBufError('EINVAL', `install: the buffer (id ${buf.id}) is already released`);
+    if (buf.released) throw new DmaBufError('EINVAL', 'install', `the buffer (id ${buf.id}) is already released`);
     buf.get();
     const fd = this.#lowestFree();
     this.#entries.set(fd, { buf, cloexec });
@@ -140,7 +140,7 @@ export class FdTable {
 
   #entry(call: string, fd: unknown): FdEntry {
     const entry = typeof fd === 'number' ? this.#entries.get(fd) : undefined;
-    if (!entry) throw new DmaBufError('EBADF', `${call}: fd ${describe(fd)} is not open in this table`);
+    if (!entry) throw new DmaBufError('EBADF', call, `fd ${describe(fd)} is not open in this table`);
     return entry;
   }
 

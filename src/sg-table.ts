@@ -96,7 +96,7 @@ class Table implements SgTable {
     checkSgTable('buffer', this, RECEIVER);
     const [only, ...more] = this.segments;
     if (!only || more.length > 0) {
-      throw new DmaBufError('EINVAL', `buffer: the table has ${this.segments.length} segments, not one; bind them with entries(), or allocate the buffer with contiguous: true`);
+      throw new DmaBufError('EINVAL', 'buffer', `the table has ${this.segments.length} segments, not one; bind them with entries(), or allocate the buffer with contiguous: true`);
     }
     return only.buffer;
   }
@@ -129,7 +129,7 @@ const isCount = (value: unknown): value is number => typeof value === 'number' &
  *   lengths adding up to `size`) or `bytesMoved` is not a non-negative integer.
  */
 export function tableOfList(call: string, list: unknown, size: number, device: GPUDevice): { table: SgTable; bytesMoved: number } {
-  const fault = (what: string) => new DmaBufError('EIO', `${call}: the exporter's mapDmaBuf returned ${what}`);
+  const fault = (what: string) => new DmaBufError('EIO', call, `the exporter's mapDmaBuf returned ${what}`);
   const { segments, bytesMoved = 0 } = (typeof list === 'object' && list !== null ? list : {}) as Partial<Record<keyof SgList, unknown>>;
   if (!Array.isArray(segments)) throw fault('no segments array');
   let at = 0;

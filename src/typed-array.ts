@@ -29,5 +29,5 @@ const TYPES: ReadonlySet<unknown> = new Set([Int8Array, Uint8Array, Uint8Clamped
  * @throws {DmaBufError} `EINVAL`
  */
 export function checkTypedArrayType(call: string, type: unknown): asserts type is DmaBufTypedArrayType<DmaBufTypedArray> {
-  if (!TYPES.has(type)) throw new DmaBufError('EINVAL', `${call}: type must be a typed array constructor such as Float32Array, got ${describe(type)}`);
+  if (!TYPES.has(type)) throw new DmaBufError('EINVAL', call, `type must be a typed array constructor such as Float32Array, got ${describe(type)}`);
 }

@@ -10,9 +10,9 @@ import { DmaBufError } from 'webgpu-dmabuf';
  */
 export function checkActiveBackend(call: string, backend: WebGPUBackend): void {
   const candidate: unknown = (backend as { device?: unknown } | null)?.device;
-  if (!(candidate instanceof GPUDevice)) throw new DmaBufError('EINVAL', `${call}: backend must be a WebGPUBackend of @tensorflow/tfjs-backend-webgpu (it has no GPUDevice)`);
+  if (!(candidate instanceof GPUDevice)) throw new DmaBufError('EINVAL', call, `backend must be a WebGPUBackend of @tensorflow/tfjs-backend-webgpu (it has no GPUDevice)`);
   const name: unknown = engine().backendName; // null before any backend is set
   if (typeof name !== 'string' || engine().findBackend(name) !== backend) {
-    throw new DmaBufError('EINVAL', `${call}: the backend is not TensorFlow.js's active backend (that is ${typeof name === 'string' ? `'${name}'` : 'none'}): call tf.setBackend with its name first`);
+    throw new DmaBufError('EINVAL', call, `the backend is not TensorFlow.js's active backend (that is ${typeof name === 'string' ? `'${name}'` : 'none'}): call tf.setBackend with its name first`);
   }
 }

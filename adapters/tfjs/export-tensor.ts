@@ -42,10 +42,10 @@ export interface ExportTensorOptions {
 export async function exportTensor(source: Tensor, backend: WebGPUBackend, heap: GpuHeap, options: ExportTensorOptions = {}): Promise<GpuDmaBuf> {
   const call = 'exportTensor';
   checkActiveBackend(call, backend);
-  if (!(heap instanceof GpuHeap) || heap.device !== backend.device) throw new DmaBufError('EINVAL', `${call}: heap must be a GpuHeap on the backend's device`);
-  if (source.isDisposed) throw new DmaBufError('EINVAL', `${call}: the tensor is disposed`);
-  if (!['float32', 'int32', 'bool'].includes(source.dtype)) throw new DmaBufError('EINVAL', `${call}: a tensor of ${source.dtype} is not four bytes an element`);
-  if (!backend.tensorMap.has(source.dataId)) throw new DmaBufError('EINVAL', `${call}: the tensor's data is not on the backend`);
+  if (!(heap instanceof GpuHeap) || heap.device !== backend.device) throw new DmaBufError('EINVAL', call, `heap must be a GpuHeap on the backend's device`);
+  if (source.isDisposed) throw new DmaBufError('EINVAL', call, `the tensor is disposed`);
+  if (!['float32', 'int32', 'bool'].includes(source.dtype)) throw new DmaBufError('EINVAL', call, `a tensor of ${source.dtype} is not four bytes an element`);
+  if (!backend.tensorMap.has(source.dataId)) throw new DmaBufError('EINVAL', call, `the tensor's data is not on the backend`);
 
   const kept = keep(source.clone()); // kept out of any scope the caller has open
   try {
@@ -65,7 +65,7 @@ export async function exportTensor(source: Tensor, backend: WebGPUBackend, heap:
       counts.exported++;
       return buf;
     }
-    if (!(resource instanceof GPUBuffer)) throw new DmaBufError('EINVAL', `${call}: the tensor's data is not in a GPUBuffer`);
+    if (!(resource instanceof GPUBuffer)) throw new DmaBufError('EINVAL', call, `the tensor's data is not in a GPUBuffer`);
     const buf = heap.allocate(bytes, name);
     try {
       await copyInto(buf, heap.device, resource, bytes);

@@ -56,15 +56,15 @@ export interface ImportTensorOptions<R extends Rank = Rank> {
  */
 export async function importTensor<R extends Rank = Rank>(buf: DmaBuf, backend: WebGPUBackend, options: ImportTensorOptions<R>): Promise<Tensor<R>> {
   const call = 'importTensor';
-  if (!(buf instanceof DmaBuf)) throw new DmaBufError('EINVAL', `${call}: buf must be a DmaBuf`);
+  if (!(buf instanceof DmaBuf)) throw new DmaBufError('EINVAL', call, `buf must be a DmaBuf`);
   checkActiveBackend(call, backend);
   const { shape, dtype = 'float32' } = options;
   if (!Array.isArray(shape) || !shape.every((n) => Number.isSafeInteger(n) && n >= 0)) {
-    throw new DmaBufError('EINVAL', `${call}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw new DmaBufError('EINVAL', call, `shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
   }
-  if (!TYPES.includes(dtype)) throw new DmaBufError('EINVAL', `${call}: dtype must be one of ${TYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
+  if (!TYPES.includes(dtype)) throw new DmaBufError('EINVAL', call, `dtype must be one of ${TYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
   const bytes = 4 * shape.reduce((product, n) => product * n, 1);
-  if (bytes > buf.size) throw new DmaBufError('EINVAL', `${call}: a tensor of shape [${shape.join(', ')}] takes ${bytes} bytes, more than the buffer's ${buf.size}`);
+  if (bytes > buf.size) throw new DmaBufError('EINVAL', call, `a tensor of shape [${shape.join(', ')}] takes ${bytes} bytes, more than the buffer's ${buf.size}`);
 
   const device = backend.device;
   const own = buf.get();

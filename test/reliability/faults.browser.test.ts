@@ -94,7 +94,7 @@ function faultyExporter(failing: keyof DmaBufOps, how: 'throw' | 'reject' | 'ref
   const bytes = new Uint8Array(PAGE_SIZE);
   const calls: string[] = [];
   const fail = () => {
-    if (how === 'refuse') throw new DmaBufError('EBUSY', `${failing}: the exporter refuses`);
+    if (how === 'refuse') throw new DmaBufError('EBUSY', failing, `the exporter refuses`);
     throw new Error(`${failing} broke`);
   };
   const op = <T>(name: keyof DmaBufOps, result: () => T) => (): T => {

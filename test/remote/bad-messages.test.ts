@@ -86,13 +86,13 @@ describe('messages that are not the library\'s, or are malformed', () => {
     const { buf, portB } = await sharedBuffer();
     const read = replyTo(portB, 1001);
     portB.postMessage(near({ kind: 'read', call: 1001, grant: 2, start: 0, len: 4 }));
-    expect(await read).toMatchObject({ error: { code: 'EBADF', message: 'read: no buffer was sent to this realm under 2' } });
+    expect(await read).toMatchObject({ error: { code: 'EBADF', call: 'read', reason: 'no buffer was sent to this realm under 2' } });
     const write = replyTo(portB, 1002);
     portB.postMessage(near({ kind: 'write', call: 1002, grant: 77, start: 0, bytes: new Uint8Array([9, 9, 9, 9]).buffer, shared: 0 }));
-    expect(await write).toMatchObject({ error: { code: 'EBADF', message: 'write: no buffer was sent to this realm under 77' } });
+    expect(await write).toMatchObject({ error: { code: 'EBADF', call: 'write', reason: 'no buffer was sent to this realm under 77' } });
     const outside = replyTo(portB, 1003);
     portB.postMessage(near({ kind: 'read', call: 1003, grant: 1, start: 4999, len: 2 }));
-    expect(await outside).toMatchObject({ error: { code: 'EINVAL', message: "read: range [4999, 5001) goes beyond the buffer's 5000 bytes" } });
+    expect(await outside).toMatchObject({ error: { code: 'EINVAL', call: 'read', reason: "range [4999, 5001) goes beyond the buffer's 5000 bytes" } });
     expect(new Set(memoryStorage(buf).bytes)).toEqual(new Set([1]));
   });
 

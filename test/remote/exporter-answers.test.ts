@@ -48,7 +48,7 @@ async function importedFromHand() {
   const buf = b.table.get(fd);
   b.table.close(fd);
   /** Answers `call` with `bytes` in the message, or with `error`. */
-  const reply = (call: number, answer: { bytes: Uint8Array } | { error: { code: string; message: string } }) => {
+  const reply = (call: number, answer: { bytes: Uint8Array } | { error: { code: string; call: string; reason: string } }) => {
     if ('bytes' in answer) {
       const out = answer.bytes.slice().buffer;
       post({ kind: 'reply', call, bytes: out, shared: 0, error: null }, [out]);
@@ -98,7 +98,7 @@ test('a read answered with no bytes and no error fails with EIO saying how many 
 test("a read answered with an error fails with the error's code and message", async () => {
   const { buf, reads, reply } = await importedFromHand();
   const { request, settled } = await readRequested(buf, reads);
-  reply(request.call, { error: { code: 'ENOMEM', message: 'beginCpuAccess: no staging left' } });
+  reply(request.call, { error: { code: 'ENOMEM', call: 'beginCpuAccess', reason: 'no staging left' } });
   await quiesce();
   expect(settled()).toMatchObject({ error: { code: 'ENOMEM', message: expect.stringContaining('ENOMEM: beginCpuAccess: no staging left') as string } });
   buf.put();

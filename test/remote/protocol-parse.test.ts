@@ -55,7 +55,7 @@ const ACCEPTED: readonly [string, Fields][] = [
   ['write with its bytes in the message', { ...VALID.write, bytes: new ArrayBuffer(4), shared: 0 }],
   ['reply with bytes in the message', { ...VALID.reply, bytes: new ArrayBuffer(4) }],
   ['reply with shared bytes', { ...VALID.reply, shared: 4 }],
-  ['reply with an error', { ...VALID.reply, error: { code: 'EIO', message: 'm' } }],
+  ['reply with an error', { ...VALID.reply, error: { code: 'EIO', call: 'c', reason: 'm' } }],
   ['signal with an error', { ...VALID.signal, error: 'ENODEV' }],
 ];
 
@@ -130,13 +130,14 @@ const REFUSED: readonly [string, Fields][] = [
   ['reply of a negative shared count', { ...VALID.reply, shared: -1 }],
   ['reply whose bytes are a typed array', { ...VALID.reply, bytes: new Uint8Array(4) }],
   ['reply with bytes in the message and shared', { ...VALID.reply, bytes: new ArrayBuffer(4), shared: 4 }],
-  ['reply with bytes and an error', { ...VALID.reply, bytes: new ArrayBuffer(4), error: { code: 'EIO', message: 'm' } }],
-  ['reply with shared bytes and an error', { ...VALID.reply, shared: 4, error: { code: 'EIO', message: 'm' } }],
-  ['reply with an error of an unknown code', { ...VALID.reply, error: { code: 'EPERM', message: 'm' } }],
-  ['reply with an error whose message is not a string', { ...VALID.reply, error: { code: 'EIO', message: 1 } }],
+  ['reply with bytes and an error', { ...VALID.reply, bytes: new ArrayBuffer(4), error: { code: 'EIO', call: 'c', reason: 'm' } }],
+  ['reply with shared bytes and an error', { ...VALID.reply, shared: 4, error: { code: 'EIO', call: 'c', reason: 'm' } }],
+  ['reply with an error of an unknown code', { ...VALID.reply, error: { code: 'EPERM', call: 'c', reason: 'm' } }],
+  ['reply with an error whose reason is not a string', { ...VALID.reply, error: { code: 'EIO', call: 'c', reason: 1 } }],
+  ['reply with an error whose call is not a string', { ...VALID.reply, error: { code: 'EIO', call: 1, reason: 'm' } }],
   ['reply with an error that is not an object', { ...VALID.reply, error: 'EIO' }],
-  ['reply with an error that is an array carrying the fields', { ...VALID.reply, error: Object.assign([], { code: 'EIO', message: 'm' }) }],
-  ['reply with an error whose message is an array', { ...VALID.reply, error: { code: 'EIO', message: ['m'] } }],
+  ['reply with an error that is an array carrying the fields', { ...VALID.reply, error: Object.assign([], { code: 'EIO', call: 'c', reason: 'm' }) }],
+  ['reply with an error whose reason is an array', { ...VALID.reply, error: { code: 'EIO', call: 'c', reason: ['m'] } }],
   ['fence of grant 0', { ...VALID.fence, grant: 0 }],
   ['fence whose mine is not a boolean', { ...VALID.fence, mine: 1 }],
   ['fence with a bad fence', { ...VALID.fence, fence: { ...fence, id: 0 } }],
@@ -155,9 +156,9 @@ describe('parse', () => {
     expect(parse(onWire(fields))).toBeUndefined();
   });
 
-  test('keeps at most 1000 characters of an error message', () => {
-    const parsed = parse(onWire({ ...VALID.reply, error: { code: 'EIO', message: 'm'.repeat(1001) } }));
-    expect(parsed).toMatchObject({ error: { code: 'EIO', message: 'm'.repeat(1000) } });
+  test("keeps at most 100 characters of an error's call and 1000 of its reason", () => {
+    const parsed = parse(onWire({ ...VALID.reply, error: { code: 'EIO', call: 'c'.repeat(101), reason: 'm'.repeat(1001) } }));
+    expect(parsed).toMatchObject({ error: { code: 'EIO', call: 'c'.repeat(100), reason: 'm'.repeat(1000) } });
   });
 
   test.each<[string, unknown]>([

@@ -46,7 +46,7 @@ test("ending one of two ranges keeps the pages: the other's views still read its
 });
 
 test('after a reading begin failed, the views of a range read as empty once it ends', async () => {
-  const { proxy } = await remote({ fail: { beginCpuAccess: new DmaBufError('ENOMEM', 'beginCpuAccess: no staging left') } });
+  const { proxy } = await remote({ fail: { beginCpuAccess: new DmaBufError('ENOMEM', 'beginCpuAccess', 'no staging left') } });
   await expect(proxy.beginCpuAccess(0, 16, 'from-device')).rejects.toThrow('ENOMEM: beginCpuAccess: no staging left');
   await proxy.beginCpuAccess(0, 16, 'to-device');
   const view = proxy.kmap(0);

@@ -30,7 +30,7 @@ describe('attach and detach', () => {
   });
 
   test("an exporter's refusal reaches the caller unchanged and nothing is recorded", () => {
-    const refusal = new DmaBufError('EBUSY', 'attach: this exporter takes one importer');
+    const refusal = new DmaBufError('EBUSY', 'attach', 'this exporter takes one importer');
     const buf = memoryDmaBuf(16, { fail: { attach: refusal } });
     expect(() => buf.attach(standInDevice('B'))).toThrow(refusal);
     expect(bufinfoEntries()[0]?.attachments).toEqual([]);

@@ -47,7 +47,7 @@ describe('beginCpuAccess', () => {
   });
 
   test("when the exporter's begin fails, its error reaches the caller and no kmap may follow", async () => {
-    const buf = memoryDmaBuf(SIZE, { fail: { beginCpuAccess: new DmaBufError('ENOMEM', 'beginCpuAccess: no staging') } });
+    const buf = memoryDmaBuf(SIZE, { fail: { beginCpuAccess: new DmaBufError('ENOMEM', 'beginCpuAccess', 'no staging') } });
     await expect(buf.beginCpuAccess(0, SIZE, 'from-device')).rejects.toMatchObject({ code: 'ENOMEM' });
     expect(() => buf.kmap(0)).toThrow(/^ERANGE: /);
     buf.put();

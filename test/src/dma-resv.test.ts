@@ -355,7 +355,7 @@ describe('DmaResv cancel and check', () => {
     const resv = new DmaResv();
     expect(resv.cancelled).toBe(false);
     expect(() => { resv.check('map'); }).not.toThrow();
-    const reason = new DmaBufError('EINVAL', 'release: the last reference was dropped');
+    const reason = new DmaBufError('EINVAL', 'release', 'the last reference was dropped');
     resv.cancel(reason);
     expect(resv.cancelled).toBe(true);
     let thrown: unknown;
@@ -372,9 +372,9 @@ describe('DmaResv cancel and check', () => {
 
   test('a second cancel keeps the first reason', () => {
     const resv = new DmaResv();
-    const first = new DmaBufError('EINVAL', 'first');
+    const first = new DmaBufError('EINVAL', 'put', 'first');
     resv.cancel(first);
-    resv.cancel(new DmaBufError('EINVAL', 'second'));
+    resv.cancel(new DmaBufError('EINVAL', 'put', 'second'));
     expect(() => { resv.check('unmap'); }).toThrow(expect.objectContaining({ cause: first }) as Error);
   });
 
@@ -383,7 +383,7 @@ describe('DmaResv cancel and check', () => {
     resv.addFence(new DmaFence(), 'write');
     const read = resv.enter('read');
     const waited = resv.waitFor('read');
-    resv.cancel(new DmaBufError('EINVAL', 'released'));
+    resv.cancel(new DmaBufError('EINVAL', 'put', 'released'));
     await expect(read.ready).rejects.toMatchObject({ code: 'EINVAL' });
     await expect(waited).rejects.toMatchObject({ code: 'EINVAL' });
     read.done();

@@ -25,7 +25,7 @@ test('the error a fence signals with has the code given and names the fence', ()
   fence.setError('ENODEV');
   timeline.advance(3);
   expect(fence.error?.code).toBe('ENODEV');
-  expect(fence.error?.message).toBe(`ENODEV: the fence (context ${fence.context}, seqno 3) signalled with an error`);
+  expect(fence.error?.message).toBe(`ENODEV: signal: the fence (context ${fence.context}, seqno 3) signalled with an error`);
 });
 
 test('isLater compares seqnos on one context only: fences of two timelines are never later than each other', () => {

@@ -209,7 +209,7 @@ const DOORS: readonly Door[] = [
   { door: 'DmaResv.enter', call: 'enter', run: (w, like) => like(w.buf.resv).enter('read') },
   { door: 'DmaResv.waitFor', call: 'waitFor', run: (w, like) => like(w.buf.resv).waitFor('read') },
   { door: 'DmaResv.check', call: 'check', run: (w, like) => { like(w.buf.resv).check('map'); } },
-  { door: 'DmaResv.cancel', call: 'cancel', run: (w, like) => { like(w.buf.resv).cancel(new DmaBufError('EINVAL', 'cancelled by a look-alike')); } },
+  { door: 'DmaResv.cancel', call: 'cancel', run: (w, like) => { like(w.buf.resv).cancel(new DmaBufError('EINVAL', 'cancel', 'cancelled by a look-alike')); } },
 ];
 
 const CASES = DOORS.flatMap(({ door, call, run }) => LOOK_ALIKES.map(([kind, make]) => [door, kind, call, (world: World) => run(world, make)] as const));

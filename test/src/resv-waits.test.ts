@@ -139,7 +139,7 @@ test.each<[string, unknown]>([
 
 test('addFence on a cancelled reservation is EINVAL naming the call, and adds nothing', () => {
   const resv = new DmaResv();
-  resv.cancel(new DmaBufError('EINVAL', 'released'));
+  resv.cancel(new DmaBufError('EINVAL', 'put', 'released'));
   expect(() => { resv.addFence(new DmaFence(), 'write'); }).toThrow('EINVAL: addFence: the buffer was released while the operation was under way');
   expect(resv.getFences('bookkeep')).toEqual([]);
 });
@@ -148,13 +148,13 @@ test('cancelling a reservation rejects the operations waiting in it with EINVAL 
   const resv = new DmaResv();
   resv.addFence(new DmaFence(), 'write');
   const read = resv.enter('read');
-  const reason = new DmaBufError('EINVAL', 'put: released');
+  const reason = new DmaBufError('EINVAL', 'put', 'released');
   resv.cancel(reason);
   let error: unknown = 'still waiting';
   void read.ready?.catch((e: unknown) => { error = e; });
   await flush();
   expect(error, 'rejected at once, though no fence signalled').toBeInstanceOf(DmaBufError);
-  expect((error as DmaBufError).message).toBe('EINVAL: the buffer was released while the operation waited for fences in its reservation');
+  expect((error as DmaBufError).message).toBe('EINVAL: wait: the buffer was released while the operation waited for fences in its reservation');
   expect((error as DmaBufError).cause).toBe(reason);
   read.done();
 });

@@ -38,14 +38,14 @@ export async function startAgent(table = new FdTable(), options: SpawnWorkerOpti
   const ready = new Promise<void>((resolve, reject) => {
     worker.addEventListener('error', (event) => { reject(new Error(`the agent failed to start: ${event.message}`)); });
     worker.addEventListener('message', (event: MessageEvent) => {
-      const data = event.data as { ready?: unknown; id?: unknown; ok?: unknown; value?: unknown; error?: { code: string; message: string } };
+      const data = event.data as { ready?: unknown; id?: unknown; ok?: unknown; value?: unknown; error?: { code: string; call: string; reason: string } };
       if (data.ready === true) resolve();
       // An answer has a numeric id and a boolean ok: the library's own messages on the channel (a fence's `signal` has an id too) are not answers.
       if (typeof data.id !== 'number' || typeof data.ok !== 'boolean') return;
       const pending = waiting.get(data.id);
       waiting.delete(data.id);
       if (data.ok) pending?.resolve(data.value);
-      else pending?.reject(new Error(`${data.error?.code ?? 'EIO'}: ${data.error?.message ?? 'no message'}`));
+      else pending?.reject(new Error(`${data.error?.code ?? 'EIO'}: ${data.error?.call ?? 'unknown'}: ${data.error?.reason ?? 'no message'}`));
     });
   });
   await ready;
