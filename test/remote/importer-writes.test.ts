@@ -31,7 +31,7 @@ const never = new Promise<never>(() => undefined);
 
 interface Reply {
   readonly call: number;
-  readonly error: { readonly code: string; readonly message: string } | null;
+  readonly error: { readonly code: string; readonly call: string; readonly reason: string } | null;
 }
 
 /**
@@ -113,12 +113,12 @@ test.each<[string, readonly (Uint8Array | { bytes: Uint8Array; total: number })[
   ['no chunks at all', [], 4, 4],
 ])('a write with %s is answered EIO and changes no byte', async (_what, chunks, total, shared) => {
   const { bytes, write } = await exportedToHand();
-  expect(await write(0, chunks, total, shared)).toEqual({ call: 1, error: { code: 'EIO', message: "write: the bytes did not come through the sender's ring" } });
+  expect(await write(0, chunks, total, shared)).toEqual({ call: 1, error: { code: 'EIO', call: 'write', reason: "the bytes did not come through the sender's ring" } });
   expect(bytes.every((b) => b === 1)).toBe(true);
 });
 
 test('a write announcing more bytes than this realm can hold is answered EIO and changes no byte', async () => {
   const { bytes, write } = await exportedToHand();
-  expect(await write(0, [{ bytes: filled(4, 9), total: 2 ** 50 }], 4)).toEqual({ call: 1, error: { code: 'EIO', message: "write: the bytes did not come through the sender's ring" } });
+  expect(await write(0, [{ bytes: filled(4, 9), total: 2 ** 50 }], 4)).toEqual({ call: 1, error: { code: 'EIO', call: 'write', reason: "the bytes did not come through the sender's ring" } });
   expect(bytes.every((b) => b === 1)).toBe(true);
 });
