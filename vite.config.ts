@@ -3,9 +3,11 @@
 //   JavaScript into dist/: one build of its three entry points, so `webgpu-dmabuf/elements`
 //   imports the very module instances of `webgpu-dmabuf` (one `DmaBufError`, one `FdTable`)
 //   instead of a copy.
-// - Vitest: two projects. `unit` runs in Node (test/**/*.test.ts); `browser` runs in headless
-//   Chromium on a real WebGPU adapter (test/**/*.browser.test.ts). `npm test` runs them in
-//   that order. The Chromium path and flags come from scripts/chromium.mjs, the one place.
+// - Vitest: `unit` runs in Node (test/**/*.test.ts); the browser projects run in headless
+//   Chromium on a real WebGPU adapter (test/**/*.browser.test.ts), split over pages that run
+//   side by side (`browser`, `browser-apps`, `browser-workers`, `browser-fresh-realm`).
+//   `npm test` runs them all at once. The Chromium path and flags come from
+//   scripts/chromium.mjs, the one place.
 import { resolve } from 'node:path';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
@@ -28,6 +30,8 @@ const entries = {
 
 /** Browser test files that need a page of their own, where no other test file ran. */
 const FRESH_REALM_TESTS = ['test/package/elements.browser.test.ts'];
+/** The browser tests of modules in workers: they mostly wait on workers starting and on their devices. */
+const WORKER_TESTS = ['test/workers/**/*.browser.test.ts', 'test/demo/demo-workers.browser.test.ts'];
 /** The browser tests of the elements and the applications, which mostly wait on frames. */
 const APP_TESTS = ['test/demo/**/*.browser.test.ts', 'test/bench/**/*.browser.test.ts', 'test/examples/**/*.browser.test.ts', 'test/elements/**/*.browser.test.ts'];
 
@@ -130,14 +134,16 @@ export default defineConfig(({ mode }) => ({
       },
       browserProject('browser', {
         include: [browserTests],
-        exclude: [...FRESH_REALM_TESTS, ...APP_TESTS],
+        exclude: [...FRESH_REALM_TESTS, ...APP_TESTS, ...WORKER_TESTS],
         // The files share one page: each loads the library and the test helpers once, not
         // again in a new frame (about a third of the browser run), and cleans up after itself.
         isolate: false,
       }),
-      // The applications' and the elements' files, in a page of their own that runs beside the
-      // other: they wait on frames much of the time, which leaves the CPU to the other page.
-      browserProject('browser-apps', { include: APP_TESTS, isolate: false }),
+      // The applications' and the elements' files, and the workers' files, each in a page of
+      // their own that runs beside the others: they wait on frames and on workers much of the
+      // time, which leaves the CPU to the other pages.
+      browserProject('browser-apps', { include: APP_TESTS, exclude: WORKER_TESTS, isolate: false }),
+      browserProject('browser-workers', { include: WORKER_TESTS, isolate: false }),
       // Files that need a page where no other file ran (what importing an entry point defines).
       browserProject('browser-fresh-realm', { include: FRESH_REALM_TESTS, isolate: true }),
     ],

@@ -48,7 +48,7 @@ function started(command, args, streamed, niced) {
 
 /** @type {{ title: string, command: string, args: string[], streamed: boolean, niced: boolean }[]} */
 const steps = [
-  { title: 'browser tests (headless Chromium, WebGPU)', command: bin('vitest'), args: ['run', '--project', 'browser', '--project', 'browser-apps', '--project', 'browser-fresh-realm', ...narrowed, ...extra], streamed: true, niced: false },
+  { title: 'browser tests (headless Chromium, WebGPU)', command: bin('vitest'), args: ['run', '--project', 'browser', '--project', 'browser-apps', '--project', 'browser-workers', '--project', 'browser-fresh-realm', ...narrowed, ...extra], streamed: true, niced: false },
   // One tsc program for the code and the docs' snippets, after the snippets are extracted and the docs' links checked.
   { title: "type check (the code, and the docs' snippets and links)", command: process.execPath, args: [join(root, 'scripts', 'type-check.mjs')], streamed: false, niced: true },
   { title: 'lint', command: bin('eslint'), args: ['--max-warnings', '0', '.'], streamed: false, niced: true },
