@@ -146,6 +146,36 @@ const REMOTE = [
   { file: 'remote/spawn-worker.ts', mutator: 'BooleanLiteral', line: "worker.addEventListener('error', () => { connection.peerFailedToStart(); }, { o…", original: 'true', replacement: 'false', reason: ONE_ERROR_EVENT },
 ];
 
+// src/dma-buf.ts, src/attachment.ts, src/cpu-access.ts: the buffer, its attachments and its
+// CPU-access bookkeeping (checked against a partial run of each file).
+
+/** The test in front of the pages' lists being dropped. */
+const EMPTY_LISTS_LINE = 'if (this.#ranges.length === 0 && this.#kmaps === 0 && this.#atomicKmaps === 0) {';
+const EMPTY_LISTS =
+  "with no window outstanding every page's list is empty, and an empty list answers as a missing one (addWindow starts one, removeWindow finds nothing in either): when, and whether, the empty lists are dropped shows only in memory";
+
+/** The test that picks pop over splice for the window removed. */
+const POP_LINE = 'if (index === list.length - 1) list.pop();';
+const POP = 'splice(index, 1) of the last element removes what pop() does: the test only picks the faster way';
+
+/** The check after `createAttachment` makes its attachment. */
+const CONTROL_LINE = "if (!control) throw new Error('createAttachment: the attachment gave no control…";
+const CONTROL =
+  "Attachment's constructor hands its control to the callback synchronously, as its last step, so the control is always there when the constructor returns; the check only tells TypeScript so";
+
+/** @type {readonly Equivalent[]} */
+const BUFFER_CORE = [
+  { file: 'src/attachment.ts', mutator: 'ConditionalExpression', line: "const isCount = (value: unknown): value is number => typeof value === 'number' …", original: "typeof value === 'number'", replacement: 'true', reason: 'Number.isSafeInteger does not convert: it is false for anything that is not a number, so the next check refuses what this one would have' },
+  { file: 'src/attachment.ts', mutator: 'ConditionalExpression', line: CONTROL_LINE, original: '!control', replacement: 'false', reason: CONTROL },
+  { file: 'src/attachment.ts', mutator: 'StringLiteral', line: CONTROL_LINE, original: "'createAttachment: the attachment gave no control'", replacement: '""', reason: `the error is never made: ${CONTROL}` },
+  { file: 'src/cpu-access.ts', mutator: 'ConditionalExpression', line: EMPTY_LISTS_LINE, original: 'this.#ranges.length === 0 && this.#kmaps === 0 && this.#atomicKmaps === 0', replacement: 'false', reason: EMPTY_LISTS },
+  { file: 'src/cpu-access.ts', mutator: 'ConditionalExpression', line: EMPTY_LISTS_LINE, original: 'this.#ranges.length === 0', replacement: 'true', reason: EMPTY_LISTS },
+  { file: 'src/cpu-access.ts', mutator: 'EqualityOperator', line: EMPTY_LISTS_LINE, original: 'this.#ranges.length === 0', replacement: 'this.#ranges.length !== 0', reason: EMPTY_LISTS },
+  { file: 'src/cpu-access.ts', mutator: 'BlockStatement', line: EMPTY_LISTS_LINE, original: '{ this.#plain.clear(); this.#atomic.clear(); }', replacement: '{}', reason: EMPTY_LISTS },
+  { file: 'src/cpu-access.ts', mutator: 'ConditionalExpression', line: POP_LINE, original: 'index === list.length - 1', replacement: 'false', reason: POP },
+  { file: 'src/cpu-access.ts', mutator: 'ArithmeticOperator', line: POP_LINE, original: 'list.length - 1', replacement: 'list.length + 1', reason: POP },
+];
+
 /** @type {readonly Equivalent[]} */
 export const EQUIVALENT = [
   ...placeholder('src/dma-fence.ts', 'isFence'),
@@ -339,4 +369,5 @@ export const EQUIVALENT = [
   { file: 'remote/realm-state.ts', mutator: 'ConditionalExpression', line: UNGRANTED_LINE, original: 'key !== undefined', replacement: 'true', reason: UNGRANTED },
   { file: 'remote/realm-state.ts', mutator: 'ConditionalExpression', line: UNGRANTED_LINE, original: 'this.#byKey.get(key) === buf', replacement: 'true', reason: UNGRANTED },
   ...REMOTE,
+  ...BUFFER_CORE,
 ];

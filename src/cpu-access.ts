@@ -57,7 +57,6 @@ export class CpuAccessState {
     for (const r of [...this.#ranges].sort((a, b) => a.start - b.start)) {
       if (r.start > reached) break;
       reached = Math.max(reached, r.start + r.len);
-      if (reached >= end) return true;
     }
     return reached >= end;
   }
@@ -76,8 +75,9 @@ export class CpuAccessState {
   removeWindow(page: number, view: unknown, atomic: boolean): boolean {
     const windows = atomic ? this.#atomic : this.#plain;
     const list = windows.get(page);
-    const index = list ? list.indexOf(view as Uint8Array) : -1;
-    if (!list || index < 0) return false;
+    if (!list) return false;
+    const index = list.indexOf(view as Uint8Array);
+    if (index < 0) return false;
     // The page's list stays in the map even when empty: deleting and re-adding the entry on
     // every kmap/kunmap pair makes V8 shrink and regrow the map's table each time, which
     // made page-by-page access ten times slower.
