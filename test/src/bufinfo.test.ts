@@ -29,6 +29,54 @@ describe('bufinfo', () => {
     expect(bufinfo()).toBe('Dma-buf Objects:\nsize\tcount\texp_name\tid\tname\nTotal 0 objects, 0 bytes');
   });
 
+  test('the text has the kernel layout: zero-padded numbers, devices with their mappings, CPU ranges, kmaps, pending fences, a blank line a buffer', async () => {
+    const a = memoryDmaBuf(2 * PAGE_SIZE, { name: 'frame' });
+    const b = memoryDmaBuf(100);
+    b.get();
+    const display = a.attach(standInDevice('display'));
+    const idle = a.attach(standInDevice('idle'));
+    const toDevice = await display.map('to-device');
+    const fromDevice = await display.map('from-device');
+    await a.beginCpuAccess(0, 2 * PAGE_SIZE, 'bidirectional');
+    const kmapped = a.kmap(0);
+    const atomic = a.kmapAtomic(1);
+    const fence = new DmaFence();
+    a.resv.addFence(fence, 'write');
+    const pad = (n: number) => String(n).padStart(8, '0');
+    expect(bufinfo()).toBe(
+      [
+        'Dma-buf Objects:',
+        'size\tcount\texp_name\tid\tname',
+        `${pad(2 * PAGE_SIZE)}\t00000001\tmemory\t${pad(a.id)}\tframe`,
+        '\tAttached Devices:',
+        '\tdisplay (mapped to-device, from-device)',
+        '\tidle (not mapped)',
+        'Total 2 devices attached',
+        `\tCPU access [0, ${2 * PAGE_SIZE}) bidirectional`,
+        '\tkmaps: 1, atomic: 1',
+        `\twrite fence: context ${fence.context} seqno 1 unsignalled`,
+        '',
+        `00000100\t00000002\tmemory\t${pad(b.id)}\t<none>`,
+        '\tAttached Devices:',
+        'Total 0 devices attached',
+        '',
+        `Total 2 objects, ${2 * PAGE_SIZE + 100} bytes`,
+      ].join('\n'),
+    );
+    fence.signal();
+    a.kunmap(0, kmapped);
+    a.kunmapAtomic(1, atomic);
+    a.endCpuAccess(0, 2 * PAGE_SIZE, 'bidirectional');
+    await display.unmap(toDevice, 'to-device');
+    await display.unmap(fromDevice, 'from-device');
+    a.detach(display);
+    a.detach(idle);
+    a.put();
+    b.put();
+    b.put();
+    expect(bufinfoEntries()).toEqual([]);
+  });
+
   test('entries are plain data: changing one changes nothing, and none leads back to a buffer', () => {
     const buf = memoryDmaBuf(8, { name: 'kept' });
     const [entry] = bufinfoEntries();

@@ -1,6 +1,7 @@
 // The table an importer gets from map, in Node: what the contract accepts from an exporter's
 // mapDmaBuf (segments in order, covering the buffer), and entries() for one bind group.
 import { describe, expect, test } from 'vitest';
+import { DmaBufError } from '../../src/error.js';
 import { tableOfList } from '../../src/sg-table.js';
 
 const buffer = (label: string) => ({ label }) as GPUBuffer;
@@ -33,6 +34,8 @@ describe('tableOfList', () => {
     ['no list', undefined, /returned no segments array/],
     ['no segments array', { segments: 'x' }, /returned no segments array/],
     ['a segment without a buffer', { segments: [{ offset: 0, start: 0, length: 8 }] }, /segment 0 without a buffer/],
+    ['a segment whose buffer is null', { segments: [{ buffer: null, offset: 0, start: 0, length: 8 }] }, /segment 0 without a buffer/],
+    ['a segment that is not an object', { segments: [8] }, /segment 0 without a buffer/],
     ['a zero length', { segments: [{ buffer: a, offset: 0, start: 0, length: 0 }, { buffer: b, offset: 0, start: 0, length: 8 }] }, /segment 0 without a buffer, an offset and a positive length/],
     ['a fractional offset', { segments: [{ buffer: a, offset: 0.5, start: 0, length: 8 }] }, /segment 0 without/],
     ['a start that is not where the one before ends', { segments: [{ buffer: a, offset: 0, start: 0, length: 4 }, { buffer: b, offset: 0, start: 8, length: 4 }] }, /segment 1 starting at 8, not at 4/],
@@ -40,8 +43,16 @@ describe('tableOfList', () => {
     ['segments short of the size', { segments: [{ buffer: a, offset: 0, start: 0, length: 4 }] }, /segments covering 4 bytes, not the buffer's 8/],
     ['a negative bytesMoved', { segments: [{ buffer: a, offset: 0, start: 0, length: 8 }], bytesMoved: -1 }, /bytesMoved -1, not a non-negative integer/],
   ])('%s is EIO naming the fault', (_, list, message) => {
-    expect(() => tableOfList('map', list, 8, device)).toThrow(/^EIO: map: the exporter's mapDmaBuf returned /);
-    expect(() => tableOfList('map', list, 8, device)).toThrow(message);
+    let error: unknown;
+    try {
+      tableOfList('map', list, 8, device);
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(DmaBufError);
+    expect(error).toMatchObject({ code: 'EIO', call: 'map' });
+    expect((error as DmaBufError).reason).toMatch(/^the exporter's mapDmaBuf returned /);
+    expect((error as DmaBufError).reason).toMatch(message);
   });
 });
 
