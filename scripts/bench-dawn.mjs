@@ -21,6 +21,13 @@ import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensurePackages, fail, root } from './bootstrap.mjs';
 
+/**
+ * Where Dawn for Node (the `webgpu` package, binaries for every platform: about 130 MB) is
+ * installed, from its own package-lock.json, the first time this runs: `npm test` and
+ * `npm start` never need it.
+ */
+const DAWN_PACKAGES = join(root, 'bench', 'dawn');
+
 /** Where a run from the repository keeps its bundle between runs. */
 const CACHE = join(root, 'node_modules', '.cache', 'webgpu-dmabuf-bench-dawn');
 
@@ -48,7 +55,7 @@ export function splitBundleOption(argv) {
  * @returns {Promise<string[]>}
  */
 export async function buildBundle(dir) {
-  const webgpu = join(root, 'node_modules', 'webgpu');
+  const webgpu = join(DAWN_PACKAGES, 'node_modules', 'webgpu');
   /** @type {{ version: string }} */
   const webgpuPackage = JSON.parse(readFileSync(join(webgpu, 'package.json'), 'utf8'));
   const platform = `${process.platform}-${process.platform === 'darwin' ? 'universal' : process.arch}`;
@@ -90,6 +97,7 @@ async function main() {
   }
   const { bundle, rest } = split;
   ensurePackages();
+  ensurePackages(DAWN_PACKAGES, 'Dawn for Node (the webgpu npm package)');
   const dir = resolve(bundle ?? CACHE);
   let files;
   try {

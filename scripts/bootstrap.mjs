@@ -31,13 +31,18 @@ export function run(command, args, options = {}) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-/** `npm ci` when `node_modules` is missing or older than `package-lock.json`. */
-export function ensurePackages() {
-  const lock = join(root, 'package-lock.json');
-  const stamp = join(root, 'node_modules', '.package-lock.json');
+/**
+ * `npm ci` in `dir` (the project, unless told) when its `node_modules` is missing or older
+ * than its `package-lock.json`. `what` names the packages in the message.
+ * @param {string} [dir]
+ * @param {string} [what]
+ */
+export function ensurePackages(dir = root, what = 'npm packages') {
+  const lock = join(dir, 'package-lock.json');
+  const stamp = join(dir, 'node_modules', '.package-lock.json');
   if (existsSync(stamp) && statSync(stamp).mtimeMs >= statSync(lock).mtimeMs) return;
-  console.log('webgpu-dmabuf: installing npm packages (npm ci)...');
-  run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['ci', '--no-audit', '--no-fund']);
+  console.log(`webgpu-dmabuf: installing ${what} (npm ci${dir === root ? '' : ` in ${dir.slice(root.length + 1)}`})...`);
+  run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir });
 }
 
 /**
