@@ -176,6 +176,31 @@ const BUFFER_CORE = [
   { file: 'src/cpu-access.ts', mutator: 'ArithmeticOperator', line: POP_LINE, original: 'list.length - 1', replacement: 'list.length + 1', reason: POP },
 ];
 
+// src/ but the buffer's three files: the argument checks, segment layouts, scatter-gather
+// tables, fences, reservations and fd tables (checked against a partial run of each file).
+
+/** isLookAlike's first test. */
+const LOOK_ALIKE_LINE = "if (typeof value !== 'object' || value === null || brand.has(value)) return fal…";
+
+/** A catch of a helper whose answer every caller uses as a condition only. */
+const FALSY_CATCH =
+  'the function then returns undefined instead of false, and every caller uses its answer as a condition only (if, &&, ||, !): undefined is as false';
+
+/** A typeof test in front of Number.isSafeInteger. */
+const NOT_A_NUMBER =
+  'Number.isSafeInteger does not convert: it is false for anything that is not a number, so the next check refuses what this one would have';
+
+/** @type {readonly Equivalent[]} */
+const CONTRACT_CORE = [
+  { file: 'src/checks.ts', mutator: 'ConditionalExpression', line: LOOK_ALIKE_LINE, original: 'value === null', replacement: 'false', reason: "null then goes on to brand.has, false for null in every brand (each tests typeof and null before its private field), and to isPrototypeOf, false for anything that is not an object: isLookAlike is false for null either way" },
+  { file: 'src/checks.ts', mutator: 'BlockStatement', line: '} catch {', original: '{ // A revoked Proxy has no chain to read: it is just "an object". return false…', replacement: '{}', reason: `isLookAlike of a revoked Proxy: ${FALSY_CATCH}` },
+  { file: 'src/checks.ts', mutator: 'BlockStatement', line: '} catch {', original: '{ return false; }', replacement: '{}', reason: `isArray of a revoked Proxy: ${FALSY_CATCH}` },
+  { file: 'src/checks.ts', mutator: 'ConditionalExpression', line: "if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {", original: "typeof value !== 'number'", replacement: 'false', reason: NOT_A_NUMBER },
+  { file: 'src/segment-layout.ts', mutator: 'ConditionalExpression', line: 'if (value === undefined) return FREE_LAYOUT;', original: 'value === undefined', replacement: 'false', reason: 'checkOptions reads undefined as an empty bag, whose contiguous (false) and align (1) give FREE_LAYOUT itself too: the test is a shortcut' },
+  { file: 'src/sg-table.ts', mutator: 'BooleanLiteral', line: 'readonly #made = true;', original: 'true', replacement: 'false', reason: "the brand check asks whether a value has the field (#made in value) and never reads what it holds" },
+  { file: 'src/sg-table.ts', mutator: 'ConditionalExpression', line: "const isCount = (value: unknown): value is number => typeof value === 'number' …", original: "typeof value === 'number'", replacement: 'true', reason: NOT_A_NUMBER },
+];
+
 /** @type {readonly Equivalent[]} */
 export const EQUIVALENT = [
   ...placeholder('src/dma-fence.ts', 'isFence'),
@@ -370,4 +395,5 @@ export const EQUIVALENT = [
   { file: 'remote/realm-state.ts', mutator: 'ConditionalExpression', line: UNGRANTED_LINE, original: 'this.#byKey.get(key) === buf', replacement: 'true', reason: UNGRANTED },
   ...REMOTE,
   ...BUFFER_CORE,
+  ...CONTRACT_CORE,
 ];
