@@ -163,8 +163,32 @@ const CONTROL_LINE = "if (!control) throw new Error('createAttachment: the attac
 const CONTROL =
   "Attachment's constructor hands its control to the callback synchronously, as its last step, so the control is always there when the constructor returns; the check only tells TypeScript so";
 
+/** An optional op called through `?.` right behind a test that it is there. */
+const OP_CHECKED =
+  'the call is reached only right after a test that the exporter has this op (the method throws EINVAL, or skips the call, without it), with no exporter code run in between: `?.` never finds it missing';
+
+/** The test in front of an optional op whose call is written `?.` anyway. */
+const OP_SKIPPED =
+  'the call inside is written with `?.`, so without the op it calls nothing either: the test only spares the hot path the wrapper';
+
+const KUNMAP_LINE = "if (this.#ops.kunmap) callExporter('kunmap', 'kunmap', () => { this.#ops.kunmap…";
+const KUNMAP_ATOMIC_LINE = "if (this.#ops.kunmapAtomic) callExporter('kunmapAtomic', 'kunmapAtomic', () => …";
+const VUNMAP_LINE = "if (view && this.#ops.vunmap) callExporter(call, 'vunmap', () => { this.#ops.vu…";
+const VUNMAP_VIEW =
+  "#endVmap runs only with a vmap outstanding (endCpuAccess tests this.#vmap first, vunmap refuses without one, and #vmaps reaches 0 only after vmap set it), so view is always set: the test is the exporter's vunmap op alone, and without it the `?.` call inside calls nothing either";
+
 /** @type {readonly Equivalent[]} */
 const BUFFER_CORE = [
+  { file: 'src/dma-buf.ts', mutator: 'OptionalChaining', line: "await awaitExporter(call, 'read', () => this.#ops.read?.(this.#priv, this, star…", original: 'this.#ops.read?.(this.#priv, this, start, new Uint8Array(out.buffer))', replacement: 'this.#ops.read(this.#priv, this, start, new Uint8Array(out.buffer))', reason: OP_CHECKED },
+  { file: 'src/dma-buf.ts', mutator: 'OptionalChaining', line: "await awaitExporter(call, 'write', () => this.#ops.write?.(this.#priv, this, st…", original: 'this.#ops.write?.(this.#priv, this, start, bytes)', replacement: 'this.#ops.write(this.#priv, this, start, bytes)', reason: OP_CHECKED },
+  { file: 'src/dma-buf.ts', mutator: 'OptionalChaining', line: "const view = callExporter(call, 'vmap', () => ops.vmap?.(this.#priv, this));", original: 'ops.vmap?.(this.#priv, this)', replacement: 'ops.vmap(this.#priv, this)', reason: OP_CHECKED },
+  { file: 'src/dma-buf.ts', mutator: 'OptionalChaining', line: KUNMAP_LINE, original: 'this.#ops.kunmap?.(this.#priv, this, page, view)', replacement: 'this.#ops.kunmap(this.#priv, this, page, view)', reason: OP_CHECKED },
+  { file: 'src/dma-buf.ts', mutator: 'ConditionalExpression', line: KUNMAP_LINE, original: 'this.#ops.kunmap', replacement: 'true', reason: OP_SKIPPED },
+  { file: 'src/dma-buf.ts', mutator: 'OptionalChaining', line: KUNMAP_ATOMIC_LINE, original: 'this.#ops.kunmapAtomic?.(this.#priv, this, page, view)', replacement: 'this.#ops.kunmapAtomic(this.#priv, this, page, view)', reason: OP_CHECKED },
+  { file: 'src/dma-buf.ts', mutator: 'ConditionalExpression', line: KUNMAP_ATOMIC_LINE, original: 'this.#ops.kunmapAtomic', replacement: 'true', reason: OP_SKIPPED },
+  { file: 'src/dma-buf.ts', mutator: 'OptionalChaining', line: VUNMAP_LINE, original: 'this.#ops.vunmap?.(this.#priv, this, view)', replacement: 'this.#ops.vunmap(this.#priv, this, view)', reason: OP_CHECKED },
+  { file: 'src/dma-buf.ts', mutator: 'ConditionalExpression', line: VUNMAP_LINE, original: 'view && this.#ops.vunmap', replacement: 'true', reason: VUNMAP_VIEW },
+  { file: 'src/dma-buf.ts', mutator: 'LogicalOperator', line: VUNMAP_LINE, original: 'view && this.#ops.vunmap', replacement: 'view || this.#ops.vunmap', reason: VUNMAP_VIEW },
   { file: 'src/attachment.ts', mutator: 'ConditionalExpression', line: "const isCount = (value: unknown): value is number => typeof value === 'number' …", original: "typeof value === 'number'", replacement: 'true', reason: 'Number.isSafeInteger does not convert: it is false for anything that is not a number, so the next check refuses what this one would have' },
   { file: 'src/attachment.ts', mutator: 'ConditionalExpression', line: CONTROL_LINE, original: '!control', replacement: 'false', reason: CONTROL },
   { file: 'src/attachment.ts', mutator: 'StringLiteral', line: CONTROL_LINE, original: "'createAttachment: the attachment gave no control'", replacement: '""', reason: `the error is never made: ${CONTROL}` },

@@ -156,6 +156,45 @@ describe('a released buffer', () => {
   });
 });
 
+describe('bad arguments', () => {
+  test.each([
+    [null, 'null'],
+    [undefined, 'undefined'],
+    ['gpu', '"gpu"'],
+    [3, '3'],
+  ])('attach(%s) is EINVAL naming attach and the device', async (device, shown) => {
+    const buf = memoryDmaBuf(8);
+    expect(fields(await refusal(() => buf.attach(device as never)))).toEqual({ code: 'EINVAL', call: 'attach', reason: `device must be a GPUDevice, got ${shown}` });
+    expect(memoryStorage(buf).calls).toEqual([]);
+    buf.put();
+  });
+
+  test("detach of an attachment already detached is EINVAL saying it is not this buffer's", async () => {
+    const buf = memoryDmaBuf(8);
+    const attachment = buf.attach(standInDevice('A'));
+    buf.detach(attachment);
+    expect(fields(await refusal(() => { buf.detach(attachment); }))).toEqual({ code: 'EINVAL', call: 'detach', reason: 'the attachment is not one of this buffer, or it is already detached' });
+    buf.put();
+  });
+
+  test.each([
+    ['exportSyncFile', (b: DmaBuf<MemoryStorage>) => b.exportSyncFile('readwrite' as never)],
+    ['importSyncFile', (b: DmaBuf<MemoryStorage>) => { b.importSyncFile(b.exportSyncFile('read'), 'readwrite' as never); }],
+  ] as const)('%s with unknown flags is EINVAL naming the call and the flags', async (call, run) => {
+    const buf = memoryDmaBuf(8);
+    expect(fields(await refusal(() => run(buf)))).toEqual({ code: 'EINVAL', call, reason: `flags must be 'read', 'write' or 'rw', got "readwrite"` });
+    buf.put();
+  });
+
+  test('vmap without CPU access over the whole buffer is ERANGE naming vmap and the size', async () => {
+    const buf = memoryDmaBuf(8);
+    await buf.beginCpuAccess(0, 7, 'from-device');
+    expect(fields(await refusal(() => buf.vmap()))).toEqual({ code: 'ERANGE', call: 'vmap', reason: 'no active beginCpuAccess covers the whole buffer (8 bytes)' });
+    buf.endCpuAccess(0, 7, 'from-device');
+    buf.put();
+  });
+});
+
 describe("the exporter's failures", () => {
   test.each([
   ['attach', (b: DmaBuf<MemoryStorage>) => b.attach(standInDevice('A'))],

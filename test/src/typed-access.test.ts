@@ -2,6 +2,8 @@
 // the exporter's read and write ops, each taking its place in call order when called.
 import { afterEach, describe, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
+import { exportDmaBuf } from '../../src/dma-buf.js';
+import type { DmaBufOps } from '../../src/ops.js';
 import { PAGE_SIZE } from '../../src/page.js';
 import { memoryDmaBuf, memoryStorage } from './memory-exporter.js';
 
@@ -45,6 +47,29 @@ describe('read and write', () => {
     data.setUint32(0, 9);
     await written;
     expect(await buf.read(Uint8Array, 0, 4)).toEqual(new Uint8Array([0, 0, 0, 7]));
+    buf.put();
+  });
+
+  test('write hands the exporter a copy: an exporter that stores the bytes later still stores what data held at the call', async () => {
+    const storage = new Uint8Array(8);
+    const ops: DmaBufOps<object> = {
+      mapDmaBuf: () => Promise.reject(new Error('no device here')),
+      unmapDmaBuf: () => undefined,
+      release: () => undefined,
+      kmap: () => storage,
+      kmapAtomic: () => storage,
+      write: async (_priv, _buf, start, bytes) => {
+        // Stored a turn later: after the caller's next synchronous step.
+        await Promise.resolve();
+        storage.set(bytes, start);
+      },
+    };
+    const buf = exportDmaBuf({ priv: {}, ops, size: 8 });
+    const data = new Uint8Array([1, 2, 3, 4]);
+    const written = buf.write(data.subarray(1, 3), 2);
+    data.fill(9);
+    await written;
+    expect(storage).toEqual(new Uint8Array([0, 0, 2, 3, 0, 0, 0, 0]));
     buf.put();
   });
 
