@@ -25,9 +25,10 @@ const narrowed = extra.length > 0 ? ['--passWithNoTests'] : [];
  * @param {string[]} args
  * @param {boolean} streamed
  * @param {boolean} niced whether it runs at a lower priority, taking the CPU the others leave
- * @returns {Promise<{ status: number, output: string }>}
+ * @returns {Promise<{ status: number, output: string, seconds: number }>}
  */
 function started(command, args, streamed, niced) {
+  const start = Date.now();
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: root, env, stdio: streamed ? 'inherit' : 'pipe' });
     if (niced && child.pid !== undefined) {
@@ -41,8 +42,8 @@ function started(command, args, streamed, niced) {
     const chunks = [];
     child.stdout?.on('data', (chunk) => chunks.push(chunk));
     child.stderr?.on('data', (chunk) => chunks.push(chunk));
-    child.on('error', (error) => resolve({ status: 1, output: `could not run ${command}: ${error.message}\n` }));
-    child.on('close', (code) => resolve({ status: code ?? 1, output: Buffer.concat(chunks).toString() }));
+    child.on('error', (error) => resolve({ status: 1, output: `could not run ${command}: ${error.message}\n`, seconds: 0 }));
+    child.on('close', (code) => resolve({ status: code ?? 1, output: Buffer.concat(chunks).toString(), seconds: Math.round((Date.now() - start) / 1000) }));
   });
 }
 
@@ -61,10 +62,12 @@ for (const [index, step] of steps.entries()) {
   if (step.streamed) continue;
   const result = await runs[index];
   if (!result) continue;
-  console.log(`\n== ${step.title}: ${result.status === 0 ? 'passed' : 'FAILED'} ==`);
+  console.log(`\n== ${step.title}: ${result.status === 0 ? 'passed' : 'FAILED'} in ${result.seconds} s ==`);
   process.stdout.write(result.output);
 }
 const results = await Promise.all(runs);
+// How long each step took from the start, side by side: where a slow run spent its time.
+console.log(`\n${steps.map((step, index) => `${step.title}: ${results[index]?.seconds ?? '?'} s`).join('; ')}`);
 const failed = steps.filter((_, index) => results[index]?.status !== 0).map((step) => step.title);
 console.log(failed.length === 0 ? `\nnpm test: every step passed (${steps.map((step) => step.title).join('; ')})` : `\nnpm test FAILED: ${failed.join('; ')}`);
 process.exit(failed.length === 0 ? 0 : 1);
