@@ -16,10 +16,14 @@
  * their frame mailboxes (`FrameInbox`, `NewestMailbox`) are exported for modules of your own
  * too: the benchmark's naive baseline runs the very same ones.
  *
+ * What fails in the elements is a {@link DmabufElementError} (a `code`, the `call` and the
+ * `reason`); a module that fails fires a {@link ModuleErrorEvent} with the typed error.
+ *
  * @module webgpu-dmabuf/elements
  */
 export { DmabufAdapterInfo } from './adapter-info/adapter-info.component.js';
 export { DmabufCamera } from './camera/camera.component.js';
+export { DMABUF_ELEMENT_ERROR_CODES, DmabufElementError, isDmabufElementErrorCode, type DmabufElementErrorCode } from './element-error.js';
 export { CameraPathEvent } from './camera/camera-path-event.js';
 export { CAMERA_PATHS, isCameraPath, type CameraPath } from './camera/camera-path.js';
 export { DmabufFilter } from './filter/filter.component.js';
@@ -27,6 +31,7 @@ export { FrameEvent } from './frame/frame-event.js';
 export { FrameExporter, type FrameExporterOptions, type FrameOrigin, type OfferedFrame } from './frame/frame-exporter.js';
 export type { FrameInfo, FrameLease } from './frame/frame-info.js';
 export { DmabufModule, type ModuleStatus } from './module/module-element.js';
+export { ModuleErrorEvent } from './module/module-error-event.js';
 export { ModuleStatsEvent } from './module/module-stats-event.js';
 export type { ModuleStats } from './module/module-stats.js';
 export { DmabufInspector, type InspectorTotals, type ModuleRow } from './inspector/inspector.component.js';

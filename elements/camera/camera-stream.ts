@@ -1,3 +1,5 @@
+import { DmabufElementError } from '../element-error.js';
+
 /** Chromium's `MediaStreamTrackProcessor`: a camera track as a stream of `VideoFrame`s. */
 interface TrackProcessor {
   readonly readable: ReadableStream<VideoFrame>;
@@ -33,7 +35,7 @@ export async function openCamera(width: number, height: number): Promise<CameraO
  * settles or the track ends, then stops every track of the stream. `take` owns the frame it
  * is given and closes it. Reads the track with `MediaStreamTrackProcessor` where there is
  * one, else through a `<video>` and `requestVideoFrameCallback`.
- * @throws {Error} when the stream has no video track; whatever `take` threw.
+ * @throws {DmabufElementError} `ECAPTURE` when the stream has no video track; whatever `take` threw.
  *
  * Realm: the page only (a camera stream, and a `<video>` element where there is no
  * `MediaStreamTrackProcessor`).
@@ -41,7 +43,7 @@ export async function openCamera(width: number, height: number): Promise<CameraO
 export async function readCameraFrames(stream: MediaStream, stopped: Promise<void>, take: (frame: VideoFrame) => Promise<void>): Promise<void> {
   const [track] = stream.getVideoTracks();
   try {
-    if (!track) throw new Error('the camera stream has no video track');
+    if (!track) throw new DmabufElementError('ECAPTURE', 'readCameraFrames', 'the camera stream has no video track');
     const Processor = (globalThis as { MediaStreamTrackProcessor?: TrackProcessorClass }).MediaStreamTrackProcessor;
     if (Processor) {
       const reader = new Processor({ track }).readable.getReader();

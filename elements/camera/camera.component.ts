@@ -1,15 +1,16 @@
 import { html, type TemplateResult } from 'lit';
 import type { GpuHeapStats } from 'webgpu-dmabuf';
+import { DmabufElementError } from '../element-error.js';
 import { FrameExporter } from '../frame/frame-exporter.js';
 import { rgbaFrameLayout, type FrameLayout } from '../kernels/frame-layout.js';
 import { DmabufModule } from '../module/module-element.js';
 import { CameraPathEvent } from './camera-path-event.js';
 import { isCameraPath, type CameraPath } from './camera-path.js';
 import { openCamera, readCameraFrames } from './camera-stream.js';
-import { nextAnimationFrame, ringWait } from './pattern-pacing.js';
 import { cameraStyles } from './camera.styles.js';
 import { TestPatternCapture } from './capture/test-pattern-capture.js';
 import { VideoFrameCapture } from './capture/video-frame-capture.js';
+import { nextAnimationFrame, ringWait } from './pattern-pacing.js';
 
 /** Slots in the ring: one being written, the rest held by importers (a view keeps the frame on screen). */
 const RING_SLOTS = 4;
@@ -37,6 +38,9 @@ const PATH_TEXT: Record<CameraPath, string> = {
  * @fires dmabuf-frame - {@link FrameEvent} on this element for each frame (does not bubble).
  * @fires dmabuf-camera-path - {@link CameraPathEvent} once the path is known.
  * @fires dmabuf-module-stats - {@link ModuleStatsEvent} after each frame.
+ * @fires dmabuf-module-error - {@link ModuleErrorEvent} when the camera fails (`status` turns
+ *   `failed`); its `error` is the typed error: a `DmabufElementError` (`ECAPTURE` when no frame
+ *   gets into a buffer, `EGPU` on a WebGPU error of its device) or a `DmaBufError`.
  * @csspart status - The badge that shows the module's `status`.
  * @cssprop [--dmabuf-fg=#e8eaf0] - Text colour.
  * @cssprop [--dmabuf-card=#1b1f2a] - Card background.
@@ -208,7 +212,7 @@ export class DmabufCamera extends DmabufModule {
    */
   async #produce(layout: FrameLayout, write: (dst: GPUBufferBinding) => Promise<void> | void): Promise<number | undefined> {
     const exporter = this.#exporter;
-    if (!exporter) throw new Error('<dmabuf-camera>: not running');
+    if (!exporter) throw new DmabufElementError('ENOTRUNNING', '<dmabuf-camera>', 'not running');
     // A new frame size: the exporter makes a new ring for it.
     const current = exporter.layout;
     if (current?.width !== layout.width || current.height !== layout.height) this.layout = layout;

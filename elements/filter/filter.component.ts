@@ -5,7 +5,11 @@ import { FRAME_EFFECTS, isFrameEffect, type FrameEffect } from '../kernels/frame
 import { WorkerHostedModule } from '../module/worker-hosted-module.js';
 import { ModuleWorkerClient } from '../worker/module-worker-client.js';
 import { FilterModule } from './filter-module.js';
+import type { FilterWorkerSettings } from './filter.worker.js';
 import { filterStyles } from './filter.styles.js';
+
+/** The filter's worker entry, beside it (the form bundlers bundle): it registers the `'filter'` module. */
+const spawnFilterWorker = (realm: string): Worker => new Worker(new URL('./filter.worker.ts', import.meta.url), { type: 'module', name: realm });
 
 const EFFECT_TEXT: Record<FrameEffect, string> = { none: 'None (copy)', grayscale: 'Grayscale', sobel: 'Sobel edges', invert: 'Invert' };
 
@@ -19,6 +23,10 @@ const EFFECT_TEXT: Record<FrameEffect, string> = { none: 'None (copy)', grayscal
  * its own heap, which it exports in turn.
  * @fires dmabuf-frame - {@link FrameEvent} on this element for each filtered frame (does not bubble).
  * @fires dmabuf-module-stats - {@link ModuleStatsEvent} after each frame.
+ * @fires dmabuf-module-error - {@link ModuleErrorEvent} when the filter fails (`status` turns
+ *   `failed`); its `error` is the typed error: a `DmabufElementError` (`ENOSOURCE` when `source`
+ *   names no element, `EWORKER` when its worker dies, `EGPU` on a WebGPU error of its device) or
+ *   a `DmaBufError`.
  * @csspart status - The badge that shows the module's `status`.
  * @cssprop [--dmabuf-fg=#e8eaf0] - Text colour.
  * @cssprop [--dmabuf-card=#1b1f2a] - Card background.
@@ -58,7 +66,7 @@ export class DmabufFilter extends WorkerHostedModule<ModuleWorkerClient> {
     super.willUpdate(changed);
     if (changed.has('effect')) {
       if (this.#module) this.#module.effect = this.effect;
-      this.hostedWorker?.setEffect(this.effect);
+      this.hostedWorker?.configure(this.#settings());
     }
   }
 
@@ -67,7 +75,7 @@ export class DmabufFilter extends WorkerHostedModule<ModuleWorkerClient> {
     const source = resolveSource(this, this.source);
     this.#workerHeap = undefined;
     return this.startWorker(new ModuleWorkerClient({
-      role: 'filter', name: this.name, source, host: this.host, effect: this.effect, output: this,
+      role: 'filter', spawn: spawnFilterWorker, owner: `<${this.localName}>`, name: this.name, source, host: this.host, settings: this.#settings(), output: this,
       onHeap: (heap) => { this.#workerHeap = heap; },
     }));
   }
@@ -88,7 +96,12 @@ export class DmabufFilter extends WorkerHostedModule<ModuleWorkerClient> {
     if (!isFrameEffect(value)) return;
     this.effect = value;
     if (this.#module) this.#module.effect = value;
-    this.hostedWorker?.setEffect(value);
+    this.hostedWorker?.configure(this.#settings());
+  }
+
+  /** The settings its worker entry takes. */
+  #settings(): FilterWorkerSettings {
+    return { effect: this.effect };
   }
 
   override render(): TemplateResult {

@@ -1,4 +1,5 @@
 import type { FdTable } from 'webgpu-dmabuf';
+import { DmabufElementError } from '../element-error.js';
 import type { FrameInfo, FrameLease } from './frame-info.js';
 
 /**
@@ -24,10 +25,10 @@ export class FrameEvent extends Event {
 
   /**
    * Receives the frame's buffer into `table` and returns the lease that gives it back.
-   * @throws {Error} once the event's dispatch is over: the exporter may have reused the slot.
+   * @throws {DmabufElementError} `EEXPIRED` once the event's dispatch is over: the exporter may have reused the slot.
    */
   accept(table: FdTable): FrameLease {
-    if (!this.#open) throw new Error(`FrameEvent.accept: frame ${this.frame.sequence} of ${this.frame.exporter} is no longer on offer; accept it while the event is dispatched`);
+    if (!this.#open) throw new DmabufElementError('EEXPIRED', 'FrameEvent.accept', `frame ${this.frame.sequence} of ${this.frame.exporter} is no longer on offer; accept it while the event is dispatched`);
     return this.#accept(table);
   }
 

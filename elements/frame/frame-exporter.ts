@@ -1,4 +1,5 @@
 import { FdTable, GpuHeap, type GpuHeapStats } from 'webgpu-dmabuf';
+import { DmabufElementError } from '../element-error.js';
 import { frameBinding } from '../kernels/frame-buffer.js';
 import type { FrameLayout } from '../kernels/frame-layout.js';
 import type { FrameInfo } from './frame-info.js';
@@ -146,7 +147,7 @@ export class FrameExporter {
   }
 
   async #ringFor(layout: FrameLayout): Promise<FrameRing> {
-    if (this.#closing) throw new Error(`FrameExporter.produce: ${this.#name} is closed`);
+    if (this.#closing) throw new DmabufElementError('ENOTRUNNING', 'FrameExporter.produce', `${this.#name} is closed`);
     const current = this.#ring;
     if (current && current.layout.width === layout.width && current.layout.height === layout.height && current.layout.byteLength === layout.byteLength) return current;
     if (current) {

@@ -1,4 +1,5 @@
 import { gpuFence, type DmaBufAttachment, type FdTable, type GpuDmaBuf, type GpuHeap, type GpuStorage, type SgTable } from 'webgpu-dmabuf';
+import { DmabufElementError } from '../element-error.js';
 import type { FrameLayout } from '../kernels/frame-layout.js';
 import { FrameEvent } from './frame-event.js';
 import type { FrameInfo, FrameLease } from './frame-info.js';
@@ -124,16 +125,16 @@ export class FrameRing {
    * exporter calls it when it stops, before {@link idle}.
    */
   revoke(): void {
-    this.#revoke.abort(new Error('the exporter is stopping'));
+    this.#revoke.abort(new DmabufElementError('ENOTRUNNING', 'FrameRing', 'the exporter is stopping'));
   }
 
   /**
    * Detaches, closes and puts every slot: the heap releases the buffers. Call after
    * {@link idle}.
-   * @throws {Error} while a slot is still leased or being written.
+   * @throws {DmabufElementError} `EBUSY` while a slot is still leased or being written.
    */
   dispose(): void {
-    if (!this.#isIdle()) throw new Error(`FrameRing.dispose: ${this.leases} leases outstanding; await idle() first`);
+    if (!this.#isIdle()) throw new DmabufElementError('EBUSY', 'FrameRing.dispose', `${this.leases} leases outstanding; await idle() first`);
     for (const slot of this.#slots.splice(0)) {
       slot.buf.detach(slot.attachment);
       this.#table.close(slot.fd);
@@ -152,7 +153,7 @@ export class FrameRing {
 
   #slot(ring: RingSlot): Slot {
     const slot = this.#slots[ring.index];
-    if (!slot?.writing) throw new Error(`FrameRing: slot ${ring.index} is not being written`);
+    if (!slot?.writing) throw new DmabufElementError('EINVAL', 'FrameRing', `slot ${ring.index} is not being written`);
     return slot;
   }
 

@@ -1,4 +1,5 @@
 import type { DmaBuf, DmaBufAttachment, FdTable, SgTable } from 'webgpu-dmabuf';
+import { DmabufElementError } from '../element-error.js';
 import type { FrameLease } from './frame-info.js';
 
 interface Mapped {
@@ -31,10 +32,10 @@ export class FrameImport {
   /**
    * Runs `work` with the frame's mapping once it is ready, then unmaps. `work` submits its GPU
    * work before it returns: work queued on the device keeps its order after the unmap.
-   * @throws {Error} when the frame was used or cancelled already; whatever the map or `work` threw.
+   * @throws {DmabufElementError} `EEXPIRED` when the frame was used or cancelled already; whatever the map or `work` threw.
    */
   use<T>(work: (sgt: SgTable) => T): Promise<T> {
-    if (this.#finished) return Promise.reject(new Error('FrameImport.use: this frame was used or cancelled already'));
+    if (this.#finished) return Promise.reject(new DmabufElementError('EEXPIRED', 'FrameImport.use', 'this frame was used or cancelled already'));
     const result = this.#mapped.then(async (mapped) => {
       try {
         return work(mapped.sgt);

@@ -1,3 +1,5 @@
+import { DmabufElementError } from '../element-error.js';
+
 /**
  * The layout of a video frame in a dma-buf, as the demo's exporters write it and its
  * importers read it: packed RGBA, 8 bits a channel, rows top to bottom with no padding.
@@ -19,11 +21,11 @@ export interface FrameLayout {
 
 /**
  * The packed RGBA layout of a `width` x `height` frame.
- * @throws {RangeError} when a dimension is not a positive integer.
+ * @throws {DmabufElementError} `EINVAL` when a dimension is not a positive integer.
  */
 export function rgbaFrameLayout(width: number, height: number): FrameLayout {
   if (!Number.isInteger(width) || width < 1 || !Number.isInteger(height) || height < 1) {
-    throw new RangeError(`rgbaFrameLayout: width and height must be positive integers, got ${width} x ${height}`);
+    throw new DmabufElementError('EINVAL', 'rgbaFrameLayout', `width and height must be positive integers, got ${width} x ${height}`);
   }
   return { format: 'rgba8', width, height, bytesPerRow: width * 4, byteLength: width * height * 4 };
 }

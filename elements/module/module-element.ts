@@ -1,5 +1,7 @@
 import { LitElement, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { DmaBufError, requestGpuDevice, type GpuHeapStats } from 'webgpu-dmabuf';
+import { DmabufElementError } from '../element-error.js';
+import { ModuleErrorEvent } from './module-error-event.js';
 import type { ModuleHost } from './module-host.js';
 import { ModuleStatsEvent } from './module-stats-event.js';
 import type { ModuleStats } from './module-stats.js';
@@ -32,6 +34,8 @@ export const MODULE_STARTED = 'dmabuf-module-started';
  * figures. Lives in the page only (a Lit element).
  *
  * @fires dmabuf-module-stats - {@link ModuleStatsEvent} after each frame.
+ * @fires dmabuf-module-error - {@link ModuleErrorEvent} when the module fails: its `error` is
+ *   the typed error that stopped it (a `DmabufElementError` or a `DmaBufError`).
  */
 export abstract class DmabufModule extends LitElement {
   /** @internal Lit's declarations; each property is documented where it is declared. */
@@ -48,7 +52,11 @@ export abstract class DmabufModule extends LitElement {
   declare device: GPUDevice | undefined;
   /** Where the module is in its life (reflected as the `status` attribute). */
   declare status: ModuleStatus;
-  /** Why it failed, when {@link status} is `failed`. */
+  /**
+   * Why it failed, in words, when {@link status} is `failed` (else empty): the `reason` of a
+   * `DmabufElementError` (the element it shows on is the one that failed), the `message` of a
+   * `DmaBufError`. The typed error itself is {@link failure}.
+   */
   declare error: string;
 
   /** The device in use while running. */
@@ -63,6 +71,7 @@ export abstract class DmabufModule extends LitElement {
   #rate = new RateMeter();
   #frames = 0;
   #dropped = 0;
+  #failure: DmaBufError | DmabufElementError | undefined;
   /**
    * @internal This module's {@link ModuleHost}, for the plain classes that do its work:
    * {@link frameDone}, {@link frameDropped} and {@link fail}, bound to the element.
@@ -73,7 +82,7 @@ export abstract class DmabufModule extends LitElement {
     fail: (error) => { this.fail(error); },
   };
   readonly #onGpuError = (event: GPUUncapturedErrorEvent) => {
-    this.fail(new Error(`WebGPU error on ${this.gpu?.label ?? 'device'}: ${event.error.message}`));
+    this.fail(new DmabufElementError('EGPU', this.gpu?.label ?? `<${this.localName}>`, event.error.message));
   };
 
   constructor(name: string) {
@@ -87,6 +96,14 @@ export abstract class DmabufModule extends LitElement {
   /** Resolves when every start, stop and restart asked for so far is done. */
   get settled(): Promise<void> {
     return this.#chain;
+  }
+
+  /**
+   * The typed error that stopped the module, while {@link status} is `failed` (the one its
+   * `dmabuf-module-error` event carried); `undefined` otherwise.
+   */
+  get failure(): DmaBufError | DmabufElementError | undefined {
+    return this.#failure;
   }
 
   /** Frames done since the module last started. */
@@ -138,10 +155,10 @@ export abstract class DmabufModule extends LitElement {
   /**
    * Starts the work in a worker instead of {@link open}: the element hosts the worker, which
    * reports frames through {@link host}.
-   * @throws {Error} by default: this module cannot run in a worker.
+   * @throws {DmabufElementError} `ENOWORKER` by default: this module cannot run in a worker.
    */
   protected openWorker(): Promise<void> {
-    return Promise.reject(new Error(`<${this.localName}> cannot run in a worker`));
+    return Promise.reject(new DmabufElementError('ENOWORKER', `<${this.localName}>`, 'this module has no worker entry: it runs in the page only'));
   }
 
   /** Stops the worker {@link openWorker} started: every frame back, the worker terminated. */
@@ -175,14 +192,23 @@ export abstract class DmabufModule extends LitElement {
     this.#dropped += 1;
   }
 
-  /** Stops the module and shows `error` (once; later errors while failed are ignored). */
+  /**
+   * Stops the module, shows why and fires a {@link ModuleErrorEvent} with the typed error
+   * (once; later errors while failed are ignored). An error of no typed class is wrapped in an
+   * `EINTERNAL` {@link DmabufElementError} whose `cause` it is.
+   */
   protected fail(error: unknown): void {
     if (this.status === 'failed') return;
-    const message = error instanceof DmaBufError || error instanceof Error ? error.message : String(error);
-    console.error(`<${this.localName} name="${this.name}">: ${message}`);
+    const failure = error instanceof DmaBufError || error instanceof DmabufElementError
+      ? error
+      : new DmabufElementError('EINTERNAL', `<${this.localName}>`, error instanceof Error ? error.message : String(error), { cause: error });
+    const shown = failure instanceof DmabufElementError ? failure.reason : failure.message;
+    console.error(`<${this.localName} name="${this.name}">: ${shown}`);
     this.status = 'failed';
-    this.error = message;
+    this.error = shown;
+    this.#failure = failure;
     void this.#enqueue(() => this.#stop());
+    this.dispatchEvent(new ModuleErrorEvent(failure));
   }
 
   #emit(fps: number, frameMs: number, heap: GpuHeapStats | undefined, detail: string): void {
@@ -219,6 +245,7 @@ export abstract class DmabufModule extends LitElement {
     if (this.#running || wanted === null || this.status === 'failed' && same) return;
     this.status = 'starting';
     this.error = '';
+    this.#failure = undefined;
     this.#requested = wanted;
     this.#inWorker = inWorker;
     try {

@@ -1,6 +1,7 @@
 import { FdTable } from 'webgpu-dmabuf';
-import type { FrameInfo, FrameLease } from '../frame/frame-info.js';
+import { DmabufElementError } from '../element-error.js';
 import { FrameInbox, type InboxFrame } from '../frame/frame-inbox.js';
+import type { FrameInfo, FrameLease } from '../frame/frame-info.js';
 import { FrameImport } from '../frame/import-frame.js';
 import { FrameBlit } from '../kernels/frame-blit.js';
 import { frameBinding } from '../kernels/frame-buffer.js';
@@ -56,12 +57,12 @@ export class ViewRenderer {
   /**
    * Configures `options.canvas`'s WebGPU context for `device` (the preferred format, opaque)
    * and begins taking `options.source`'s frames.
-   * @throws {Error} when the canvas gives no WebGPU context (it already has another kind).
+   * @throws {DmabufElementError} `ENOCONTEXT` when the canvas gives no WebGPU context (it already has another kind).
    */
   constructor(device: GPUDevice, options: ViewRendererOptions) {
     const label = options.label ?? 'ViewRenderer';
     const context = options.canvas.getContext('webgpu');
-    if (!context) throw new Error(`${label}: the canvas gives no WebGPU context`);
+    if (!context) throw new DmabufElementError('ENOCONTEXT', label, 'the canvas gives no WebGPU context');
     const format = navigator.gpu.getPreferredCanvasFormat();
     context.configure({ device, format, alphaMode: 'opaque', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
     this.#device = device;
@@ -84,13 +85,13 @@ export class ViewRenderer {
   /**
    * Draws the frame on screen again and reads the canvas's own texture back: the pixels the
    * canvas shows, in RGBA order, with the frame they come from.
-   * @throws {Error} when it is closed or has no frame on screen.
+   * @throws {DmabufElementError} `ENOFRAME` when it is closed or has no frame on screen.
    */
   capture(): Promise<ViewCapture> {
     return this.#exclusive(async () => {
       const device = this.#device;
       const lease = this.#onScreen;
-      if (this.#closed || !lease) throw new Error(`${this.#label}.capture: no frame on screen`);
+      if (this.#closed || !lease) throw new DmabufElementError('ENOFRAME', `${this.#label}.capture`, 'no frame on screen');
       const { width, height } = lease.frame.layout;
       const bytesPerRow = Math.ceil((width * 4) / 256) * 256;
       const readback = device.createBuffer({ label: 'view capture', size: bytesPerRow * height, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
@@ -175,7 +176,7 @@ export class ViewRenderer {
 
   /** Draws `frame` onto the canvas through its import; `more` records extra commands on the canvas texture. */
   async #draw(frame: FrameInfo, frameImport: FrameImport, more?: (encoder: GPUCommandEncoder, texture: GPUTexture) => void): Promise<void> {
-    if (this.#closed) throw new Error(`${this.#label}: not running`);
+    if (this.#closed) throw new DmabufElementError('ENOTRUNNING', this.#label, 'not running');
     const { layout } = frame;
     const device = this.#device;
     const canvas = this.#canvas;

@@ -1,13 +1,18 @@
 import { html, type TemplateResult } from 'lit';
 import { keyed } from 'lit/directives/keyed.js';
+import { DmabufElementError } from '../element-error.js';
 import type { FrameInfo } from '../frame/frame-info.js';
 import { MODULE_STARTED } from '../module/module-element.js';
 import { resolveSource } from '../module/resolve-source.js';
 import { WorkerHostedModule } from '../module/worker-hosted-module.js';
-import type { ViewCapture } from './view-capture.js';
 import { ModuleWorkerClient } from '../worker/module-worker-client.js';
+import type { ViewCapture } from './view-capture.js';
 import { ViewRenderer } from './view-renderer.js';
+import { parseShownNotice, parseViewCapture } from './view-worker-wire.js';
 import { viewStyles } from './view.styles.js';
+
+/** The view's worker entry, beside it (the form bundlers bundle): it registers the `'view'` module. */
+const spawnViewWorker = (realm: string): Worker => new Worker(new URL('./view.worker.ts', import.meta.url), { type: 'module', name: realm });
 
 /** A source that can send its frames to another worker directly (a module running in a worker of its own, like the filter). */
 function isLinkable(source: EventTarget): source is EventTarget & { openFrameLink(): MessagePort | undefined } {
@@ -23,6 +28,10 @@ function isLinkable(source: EventTarget): source is EventTarget & { openFrameLin
  * and draws it, pixel for pixel, onto a WebGPU `<canvas>` shown at the frame's aspect ratio.
  * @fires dmabuf-module-stats - {@link ModuleStatsEvent} after each frame drawn; `frameMs` is
  *   the time from capture to display.
+ * @fires dmabuf-module-error - {@link ModuleErrorEvent} when the view fails (`status` turns
+ *   `failed`); its `error` is the typed error: a `DmabufElementError` (`ENOSOURCE` when `source`
+ *   names no element, `EWORKER` when its worker dies, `EGPU` on a WebGPU error of its device) or
+ *   a `DmaBufError`.
  * @csspart canvas - the WebGPU canvas.
  * @cssprop [--dmabuf-fg=#e8eaf0] - Text colour.
  * @cssprop [--dmabuf-card=#1b1f2a] - Card background.
@@ -71,9 +80,11 @@ export class DmabufView extends WorkerHostedModule<ModuleWorkerClient> {
     const canvas = await this.#freshCanvas(this.#canvasHasContext);
     const offscreen = canvas.transferControlToOffscreen();
     this.#canvasTransferred = true;
-    const onShown = (frame: FrameInfo, latency: number) => {
-      this.shown = frame;
-      this.#latency = latency;
+    const onNotice = (name: string, detail: unknown) => {
+      const shown = name === 'shown' ? parseShownNotice(detail) : undefined;
+      if (!shown) return;
+      this.shown = shown.frame;
+      this.#latency = shown.latencyMs;
     };
     const source = resolveSource(this, this.source);
     // A source in a worker of its own sends its frames straight to this view's worker, over a
@@ -83,7 +94,7 @@ export class DmabufView extends WorkerHostedModule<ModuleWorkerClient> {
       this.#linkedSource = linkable;
       linkable.addEventListener(MODULE_STARTED, this.#onSourceStarted);
     }
-    await this.startWorker(new ModuleWorkerClient({ role: 'view', name: this.name, source, host: this.host, canvas: offscreen, onShown, ...(linkable ? { link: () => linkable.openFrameLink() } : {}) }));
+    await this.startWorker(new ModuleWorkerClient({ role: 'view', spawn: spawnViewWorker, owner: `<${this.localName}>`, name: this.name, source, host: this.host, canvas: offscreen, onNotice, ...(linkable ? { link: () => linkable.openFrameLink() } : {}) }));
   }
 
   protected override async closeWorker(): Promise<void> {
@@ -106,7 +117,7 @@ export class DmabufView extends WorkerHostedModule<ModuleWorkerClient> {
     }
     await this.updateComplete;
     const canvas = this.canvas;
-    if (!canvas) throw new Error('<dmabuf-view>: the canvas gives no WebGPU context');
+    if (!canvas) throw new DmabufElementError('ENOCONTEXT', '<dmabuf-view>', 'the view rendered no canvas');
     return canvas;
   }
 
@@ -134,10 +145,19 @@ export class DmabufView extends WorkerHostedModule<ModuleWorkerClient> {
   /**
    * Draws the frame on screen again and reads the canvas's own texture back: the pixels the
    * canvas shows, in RGBA order, with the frame they come from.
-   * @throws {Error} when the view is not running or has no frame yet.
+   * @throws {DmabufElementError} `ENOFRAME` when the view has no frame on screen (it is not
+   *   running, or no frame came yet), `ENOTRUNNING` when its worker stops first, `EPROTO` when
+   *   its worker answers with no capture.
    */
   capture(): Promise<ViewCapture> {
-    return this.#renderer?.capture() ?? this.hostedWorker?.capture() ?? Promise.reject(new Error('<dmabuf-view>.capture: no frame on screen'));
+    if (this.#renderer) return this.#renderer.capture();
+    const worker = this.hostedWorker;
+    if (!worker) return Promise.reject(new DmabufElementError('ENOFRAME', '<dmabuf-view>.capture', 'the view is not running: no frame on screen'));
+    return worker.request('capture').then((value) => {
+      const captured = parseViewCapture(value);
+      if (!captured) throw new DmabufElementError('EPROTO', '<dmabuf-view>.capture', `${worker.realm} answered with no capture`);
+      return captured;
+    });
   }
 
   override render(): TemplateResult {

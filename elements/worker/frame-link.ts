@@ -1,4 +1,5 @@
 import type { FrameInfo } from '../frame/frame-info.js';
+import { frameInfo, isInt, isRecord } from './wire-fields.js';
 
 /**
  * What a {@link FrameSender} and a {@link FrameReceiver} say to each other beside the fds,
@@ -11,19 +12,23 @@ export type FrameLinkMessage =
   | { readonly dmabufFrame: 'revoke'; readonly id: number }
   | { readonly dmabufFrame: 'done'; readonly id: number };
 
-/** The channel a frame link speaks on: a `Worker`, a worker's global scope or a `MessagePort`. */
-export interface FrameLinkEndpoint {
-  postMessage(message: unknown): void;
-  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
-  removeEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
-}
-
-/** The frame-link message in `data`, or `undefined` for anything else (the socket's own, or the host's). */
+/**
+ * The frame-link message in `data`, or `undefined` for anything else (the socket's own, the
+ * host's) and for a malformed one (an id that is no positive integer, an offer whose frame
+ * info does not parse). Never throws.
+ */
 export function frameLinkMessage(data: unknown): FrameLinkMessage | undefined {
-  if (typeof data !== 'object' || data === null) return undefined;
-  const { dmabufFrame, id } = data as { dmabufFrame?: unknown; id?: unknown };
-  if (typeof id !== 'number') return undefined;
-  return dmabufFrame === 'offer' || dmabufFrame === 'revoke' || dmabufFrame === 'done' ? (data as FrameLinkMessage) : undefined;
+  try {
+    if (!isRecord(data)) return undefined;
+    const { dmabufFrame, id } = data;
+    if (!isInt(id, 1)) return undefined;
+    if (dmabufFrame === 'revoke' || dmabufFrame === 'done') return { dmabufFrame, id };
+    const frame = dmabufFrame === 'offer' ? frameInfo(data.frame) : undefined;
+    return frame ? { dmabufFrame: 'offer', id, frame } : undefined;
+  } catch {
+    // A getter that throws: not a message of ours.
+    return undefined;
+  }
 }
 
 /**

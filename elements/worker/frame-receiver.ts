@@ -1,8 +1,9 @@
-import { FdTable, type DmaBuf, type FdSocket } from 'webgpu-dmabuf';
+import { FdTable, type DmaBuf, type FdSocket, type FdSocketEndpoint } from 'webgpu-dmabuf';
+import { DmabufElementError } from '../element-error.js';
 import { FrameEvent } from '../frame/frame-event.js';
 import type { FrameInfo, FrameLease } from '../frame/frame-info.js';
 import { lendFrame } from '../frame/lend-frame.js';
-import { fromSharedClock, frameLinkMessage, type FrameLinkEndpoint } from './frame-link.js';
+import { fromSharedClock, frameLinkMessage } from './frame-link.js';
 
 interface Received {
   readonly fd: number;
@@ -28,14 +29,14 @@ export class FrameReceiver {
   /** Where it dispatches the frames it receives. */
   readonly target: EventTarget;
   readonly #table = new FdTable();
-  readonly #endpoint: FrameLinkEndpoint;
+  readonly #endpoint: FdSocketEndpoint;
   readonly #socket: FdSocket;
   readonly #frames = new Map<number, Received>();
   #order: Promise<void> = Promise.resolve();
   #closed = false;
 
   /** Listens on `endpoint` for offers; `socket` is this realm's end on the same channel. */
-  constructor(endpoint: FrameLinkEndpoint, socket: FdSocket, target: EventTarget = new EventTarget()) {
+  constructor(endpoint: FdSocketEndpoint, socket: FdSocket, target: EventTarget = new EventTarget()) {
     this.#endpoint = endpoint;
     this.#socket = socket;
     this.target = target;
@@ -55,7 +56,7 @@ export class FrameReceiver {
     if (this.#closed) return;
     this.#closed = true;
     this.#endpoint.removeEventListener('message', this.#onMessage);
-    for (const received of this.#frames.values()) received.revoke.abort(new Error('the link is closing'));
+    for (const received of this.#frames.values()) received.revoke.abort(new DmabufElementError('ENOTRUNNING', 'FrameReceiver', 'the link is closing'));
   }
 
   readonly #onMessage = (event: MessageEvent) => {
@@ -67,7 +68,7 @@ export class FrameReceiver {
       const frame = fromSharedClock(message.frame);
       this.#order = this.#order.then(() => this.#take(id, frame));
     }
-    else this.#order = this.#order.then(() => { this.#frames.get(id)?.revoke.abort(new Error('the exporter is stopping')); });
+    else this.#order = this.#order.then(() => { this.#frames.get(id)?.revoke.abort(new DmabufElementError('ENOTRUNNING', 'FrameReceiver', 'the exporter is stopping')); });
   };
 
   async #take(id: number, frame: FrameInfo): Promise<void> {
@@ -80,7 +81,7 @@ export class FrameReceiver {
     }
     const received: Received = { fd, buf: this.#table.get(fd), revoke: new AbortController(), holders: 0, dispatched: false };
     this.#frames.set(id, received);
-    if (this.#closed) received.revoke.abort(new Error('the link is closing'));
+    if (this.#closed) received.revoke.abort(new DmabufElementError('ENOTRUNNING', 'FrameReceiver', 'the link is closing'));
     else {
       const event = new FrameEvent(frame, (table) => this.#lease(id, received, frame, table));
       try {
@@ -108,6 +109,6 @@ export class FrameReceiver {
     // Last reference here first: its drop travels ahead of `done` on the same channel.
     received.buf.put();
     this.#table.close(received.fd);
-    this.#endpoint.postMessage({ dmabufFrame: 'done', id });
+    this.#endpoint.postMessage({ dmabufFrame: 'done', id }, []);
   }
 }

@@ -1,7 +1,7 @@
-import { DmaBufError, FdTable, type FdSocket } from 'webgpu-dmabuf';
+import { DmaBufError, FdTable, type FdSocket, type FdSocketEndpoint } from 'webgpu-dmabuf';
 import { FrameEvent } from '../frame/frame-event.js';
 import type { FrameLease } from '../frame/frame-info.js';
-import { frameLinkMessage, toSharedClock, type FrameLinkEndpoint, type FrameLinkMessage } from './frame-link.js';
+import { frameLinkMessage, toSharedClock, type FrameLinkMessage } from './frame-link.js';
 
 /**
  * The exporting end of a frame link to another realm: it takes every `FrameEvent` of its
@@ -14,7 +14,7 @@ import { frameLinkMessage, toSharedClock, type FrameLinkEndpoint, type FrameLink
  */
 export class FrameSender {
   readonly #table = new FdTable();
-  readonly #endpoint: FrameLinkEndpoint;
+  readonly #endpoint: FdSocketEndpoint;
   readonly #socket: FdSocket;
   readonly #leases = new Map<number, FrameLease>();
   #source: EventTarget | undefined;
@@ -28,7 +28,7 @@ export class FrameSender {
    * same channel. `onGone` is called once a send finds the other realm gone (every frame
    * it held is given back then).
    */
-  constructor(endpoint: FrameLinkEndpoint, socket: FdSocket, onGone?: () => void) {
+  constructor(endpoint: FdSocketEndpoint, socket: FdSocket, onGone?: () => void) {
     this.#endpoint = endpoint;
     this.#socket = socket;
     this.#onGone = onGone;
@@ -96,6 +96,6 @@ export class FrameSender {
   }
 
   #post(message: FrameLinkMessage): void {
-    this.#endpoint.postMessage(message);
+    this.#endpoint.postMessage(message, []);
   }
 }

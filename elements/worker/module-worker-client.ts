@@ -1,49 +1,55 @@
 import { DmaBufError, FdSocket, FdTable, type BufInfoEntry, type FdSocketTransport, type GpuHeapStats } from 'webgpu-dmabuf';
-import type { FrameInfo } from '../frame/frame-info.js';
-import type { FrameEffect } from '../kernels/frame-effect.js';
+import { DmabufElementError } from '../element-error.js';
 import type { ModuleHost } from '../module/module-host.js';
-import type { ViewCapture } from '../view/view-capture.js';
-import { fromSharedClock } from './frame-link.js';
 import { FrameReceiver } from './frame-receiver.js';
 import { FrameSender } from './frame-sender.js';
+import { fromWorkerMessage, type ToModuleWorker, type WorkerError } from './worker-protocol.js';
 import { listRealm, unlistRealm, type ListedRealm } from './worker-realms.js';
-import { fromWorkerMessage, type FromModuleWorker, type ToModuleWorker, type WorkerRole } from './worker-protocol.js';
 
 /** How long a worker gets to stop and give its frames back before it is terminated anyway. */
 const STOP_GRACE_MS = 5000;
 
 /** How a {@link ModuleWorkerClient} is set up. */
 export interface ModuleWorkerClientOptions {
-  /** Which module the worker hosts. */
-  readonly role: WorkerRole;
+  /** Which module the worker hosts: the role its worker entry registered (`registerWorkerModule`). */
+  readonly role: string;
+  /**
+   * Makes the worker from the module's own worker entry, named `realm`: a
+   * `new Worker(new URL('./NAME.worker.ts', import.meta.url), { type: 'module', name: realm })`
+   * beside the entry, the form bundlers bundle. The client owns the worker it returns.
+   */
+  readonly spawn: (realm: string) => Worker;
+  /** What the errors it fails its module with name as their `call`: the element that hosts it (`<dmabuf-filter>`). */
+  readonly owner: string;
   /** The module's name (its buffers', its device's and its realm's). */
   readonly name: string;
   /** Where the source's `FrameEvent`s are dispatched in the page (a camera, a filter). */
   readonly source: EventTarget;
   /** Where its reports go: frames done and dropped, and its failure. */
   readonly host: ModuleHost;
-  /** The filter's effect to start with. */
-  readonly effect?: FrameEffect;
+  /** The module's own settings to start with (the filter's effect): plain data its worker entry parses. */
+  readonly settings?: unknown;
   /** A view's canvas, from `transferControlToOffscreen()`: it moves to the worker. */
   readonly canvas?: OffscreenCanvas;
   /** Where a filter's frames are dispatched in the page, as `FrameEvent`s of the page. */
   readonly output?: EventTarget;
-  /** Called with each frame a view drew, and its time from capture to display. */
-  readonly onShown?: (frame: FrameInfo, latencyMs: number) => void;
-  /** Called with the heap counts of each frame a filter made. */
+  /** Called with each notice of the module's own (a view's frame shown), as its worker posted it: the caller parses `detail`. */
+  readonly onNotice?: (name: string, detail: unknown) => void;
+  /** Called with the heap counts of each frame a module made (an exporter's). */
   readonly onHeap?: (heap: GpuHeapStats) => void;
   /**
-   * A view's way to its source's worker: a port on which that worker sends its frames
+   * An importer's way to its source's worker: a port on which that worker sends its frames
    * (`openFrameLink` of the source's client), or `undefined` when the source runs in the page.
-   * With a port the view's worker takes its frames from there, and the page relays none.
+   * With a port the importer's worker takes its frames from there, and the page relays none.
    */
   readonly link?: () => MessagePort | undefined;
 }
 
 /**
- * The page's side of a module that runs in a worker of its own: it starts the module worker
- * (elements/worker/module-worker.ts) with an `FdSocket` to it, relays the source's frames
- * there as fds (a {@link FrameSender}), dispatches the frames a filter makes back here as
+ * The page's side of a module that runs in a worker of its own: it starts the module's own
+ * worker entry (`spawn`, which registers the module with the host of
+ * elements/worker/module-worker.ts) with an `FdSocket` to it, relays the source's frames
+ * there as fds (a {@link FrameSender}), dispatches the frames the module makes back here as
  * `FrameEvent`s of the page (a {@link FrameReceiver}), and turns the worker's reports into
  * the element's `ModuleHost` calls. Its realm is listed for the inspector while it runs.
  *
@@ -57,38 +63,44 @@ export class ModuleWorkerClient implements ListedRealm {
   readonly #socket: FdSocket;
   readonly #sender: FrameSender;
   readonly #receiver: FrameReceiver | undefined;
-  readonly #calls = new Map<number, (message: FromModuleWorker) => void>();
+  readonly #calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: WorkerError) => void }>();
   readonly #died: Promise<void>;
   #nextCall = 1;
   #device = '';
+  #exports = false;
   #linked = false;
   #markDied: () => void = () => undefined;
   #leftAlive: readonly BufInfoEntry[] | undefined;
   #closing: Promise<void> | undefined;
-  #onReady: ((device: string) => void) | undefined;
-  #onStartFailed: ((error: Error) => void) | undefined;
+  #onReady: ((started: { device: string; exports: boolean }) => void) | undefined;
+  #onStartFailed: ((error: DmabufElementError) => void) | undefined;
   #onStopped: (() => void) | undefined;
 
   /** Starts the worker; {@link start} hands it the module. */
   constructor(options: ModuleWorkerClientOptions) {
     this.#options = options;
     this.realm = `worker ${options.name}`;
-    this.#worker = new Worker(new URL('./module-worker.ts', import.meta.url), { type: 'module', name: this.realm });
+    this.#worker = options.spawn(this.realm);
     this.#socket = new FdSocket(this.#worker);
     this.#worker.addEventListener('message', this.#onMessage);
     let died: () => void = () => undefined;
     this.#died = new Promise((resolve) => { died = resolve; });
     this.#markDied = died;
     this.#worker.addEventListener('error', (event) => {
-      options.host.fail(new Error(`${this.realm}: ${event.message || 'the worker failed to run'}`));
+      options.host.fail(new DmabufElementError('EWORKER', options.owner, `${this.realm} failed to run: ${event.message || 'no message'}`));
       died();
     });
     // Its realm gone without a word (terminated, crashed): the frames it held are back, the module fails.
     this.#sender = new FrameSender(this.#worker, this.#socket, () => {
       died();
-      if (!this.#closing) options.host.fail(new Error(`${this.realm} is gone`));
+      if (!this.#closing) options.host.fail(this.#gone());
     });
     this.#receiver = options.output ? new FrameReceiver(this.#worker, this.#socket, options.output) : undefined;
+  }
+
+  /** The failure of a worker whose realm went without a word (terminated, crashed). */
+  #gone(): DmabufElementError {
+    return new DmabufElementError('EWORKER', this.#options.owner, `${this.realm} is gone`);
   }
 
   /** The label of the worker's own device, once it runs. */
@@ -111,12 +123,12 @@ export class ModuleWorkerClient implements ListedRealm {
   }
 
   /**
-   * A port on which a filter's running worker sends its frames too, for the worker of a
-   * module that imports them (the other end of the port goes to that worker); `undefined`
-   * unless this is a filter's worker that runs. The port is the caller's.
+   * A port on which the running worker of a module that makes frames (a filter's) sends them
+   * too, for the worker of a module that imports them (the other end of the port goes to that
+   * worker); `undefined` unless the worker runs a module that makes frames. The port is the caller's.
    */
   openFrameLink(): MessagePort | undefined {
-    if (this.#options.role !== 'filter' || !this.#device || this.#closing) return undefined;
+    if (!this.#exports || !this.#device || this.#closing) return undefined;
     const { port1, port2 } = new MessageChannel();
     this.#post({ worker: 'link', port: port1 }, [port1]);
     return port2;
@@ -130,20 +142,22 @@ export class ModuleWorkerClient implements ListedRealm {
   /**
    * Hands the worker its module (and a view's canvas) and resolves once it runs there on its
    * own device; then begins relaying the source's frames.
-   * @throws {Error} when the worker fails first.
+   * @throws {DmabufElementError} `EWORKER` when the worker dies first, or when its module does
+   *   not start (its `cause`: the worker's own typed error, rebuilt in the page).
    */
   async start(): Promise<void> {
-    const { role, name, effect = 'none', canvas } = this.#options;
-    const ready = new Promise<string>((resolve, reject) => {
+    const { role, name, settings = null, canvas } = this.#options;
+    const ready = new Promise<{ device: string; exports: boolean }>((resolve, reject) => {
       this.#onReady = resolve;
       this.#onStartFailed = reject;
     });
     const frames = this.#options.link?.();
     this.#linked = frames !== undefined;
-    this.#post({ worker: 'start', role, name, effect, canvas: canvas ?? null, frames: frames ?? null }, [...(canvas ? [canvas] : []), ...(frames ? [frames] : [])]);
-    const device = await Promise.race([ready, this.#died.then(() => { throw new Error(`${this.realm} died before it ran`); })]);
+    this.#post({ worker: 'start', role, name, settings, canvas: canvas ?? null, frames: frames ?? null }, [...(canvas ? [canvas] : []), ...(frames ? [frames] : [])]);
+    const started = await Promise.race([ready, this.#died.then(() => { throw new DmabufElementError('EWORKER', this.#options.owner, `${this.realm} died before its module ran`); })]);
     this.#onStartFailed = undefined;
-    this.#device = device;
+    this.#device = started.device;
+    this.#exports = started.exports;
     listRealm(this);
     if (frames) this.#watchRealm();
     else this.#sender.listen(this.#options.source);
@@ -165,29 +179,31 @@ export class ModuleWorkerClient implements ListedRealm {
         (error: unknown) => {
           if (!(error instanceof DmaBufError) || error.code !== 'ENODEV') return;
           this.#markDied();
-          if (!this.#closing) this.#options.host.fail(new Error(`${this.realm} is gone`));
+          if (!this.#closing) this.#options.host.fail(this.#gone());
         },
       );
     };
     watch();
   }
 
-  /** Sets the filter's effect in the worker. */
-  setEffect(effect: FrameEffect): void {
-    this.#post({ worker: 'effect', effect });
+  /** Hands the module new settings of its own (the filter's effect), which its worker entry parses. */
+  configure(settings: unknown): void {
+    this.#post({ worker: 'configure', settings });
   }
 
-  /** The view's pixels as its canvas shows them, read back in the worker from the canvas's own texture. */
-  async capture(): Promise<ViewCapture> {
-    const answer = await this.#call((call) => ({ worker: 'capture', call }));
-    if (answer.worker !== 'capture' || !answer.frame || !answer.pixels) throw new Error(answer.worker === 'capture' && answer.error ? answer.error : `${this.realm}: no capture`);
-    return { frame: fromSharedClock(answer.frame), pixels: answer.pixels };
+  /**
+   * Asks the module in the worker for `method` (the view's `capture`) and resolves with its
+   * answer, plain data the caller parses.
+   * @throws {DmabufElementError} `ENOTRUNNING` once the worker is stopping, or the module's own
+   *   failure (a `DmabufElementError` or a `DmaBufError`) rebuilt in the page.
+   */
+  request(method: string, argument: unknown = null): Promise<unknown> {
+    return this.#call((call) => ({ worker: 'request', call, method, argument }), `${this.realm}.${method}`);
   }
 
   /** The worker's `bufinfoEntries()`. */
   async bufinfo(): Promise<readonly BufInfoEntry[]> {
-    const answer = await this.#call((call) => ({ worker: 'bufinfo', call }));
-    return answer.worker === 'bufinfo' ? answer.entries : [];
+    return await this.#call((call) => ({ worker: 'bufinfo', call }), `${this.realm}.bufinfo`) as readonly BufInfoEntry[];
   }
 
   /**
@@ -218,7 +234,7 @@ export class ModuleWorkerClient implements ListedRealm {
     this.#sender.close();
     this.#receiver?.close();
     this.#socket.close();
-    for (const answer of this.#calls.values()) answer({ worker: 'failed', message: `${this.realm} stopped` });
+    for (const { reject } of this.#calls.values()) reject(new DmabufElementError('ENOTRUNNING', this.realm, 'the worker stopped before it answered'));
     this.#calls.clear();
   }
 
@@ -238,13 +254,21 @@ export class ModuleWorkerClient implements ListedRealm {
     }
   }
 
-  #call(ask: (call: number) => ToModuleWorker): Promise<FromModuleWorker> {
-    if (this.#closing) return Promise.reject(new Error(`${this.realm} is stopping`));
+  #call(ask: (call: number) => ToModuleWorker, what: string): Promise<unknown> {
+    if (this.#closing) return Promise.reject(new DmabufElementError('ENOTRUNNING', what, `${this.realm} is stopping`));
     const call = this.#nextCall++;
-    return new Promise((resolve) => {
-      this.#calls.set(call, resolve);
+    return new Promise((resolve, reject) => {
+      this.#calls.set(call, { resolve, reject });
       this.#post(ask(call));
     });
+  }
+
+  /** Settles call `call` with `value`, or with `error`. */
+  #answer(call: number, value: unknown, error: WorkerError | null): void {
+    const pending = this.#calls.get(call);
+    this.#calls.delete(call);
+    if (error) pending?.reject(error);
+    else pending?.resolve(value);
   }
 
   #post(message: ToModuleWorker, transfer: Transferable[] = []): void {
@@ -257,32 +281,32 @@ export class ModuleWorkerClient implements ListedRealm {
     const { host } = this.#options;
     switch (message.worker) {
       case 'ready':
-        this.#onReady?.(message.device);
+        this.#onReady?.({ device: message.device, exports: message.exports });
         break;
       case 'frame-done':
         if (message.heap) this.#options.onHeap?.(message.heap);
-        host.frameDone(message.frameMs, message.heap, message.detail);
+        host.frameDone(message.frameMs, message.heap ?? undefined, message.detail);
         break;
       case 'frame-dropped':
         host.frameDropped();
         break;
-      case 'shown':
-        this.#options.onShown?.(fromSharedClock(message.frame), message.latencyMs);
+      case 'notice':
+        this.#options.onNotice?.(message.name, message.detail);
         break;
       case 'failed': {
-        const error = new Error(`${this.realm}: ${message.message}`);
+        // The module's own failure, in its realm: the element's is that its worker failed.
+        const error = new DmabufElementError('EWORKER', this.#options.owner, `${this.realm}: ${message.error.message}`, { cause: message.error });
         // Before it runs, start() rejects (and the element fails); after, the element fails.
         if (this.#onStartFailed) this.#onStartFailed(error);
         else host.fail(error);
         break;
       }
-      case 'capture':
-      case 'bufinfo': {
-        const answer = this.#calls.get(message.call);
-        this.#calls.delete(message.call);
-        answer?.(message);
+      case 'answer':
+        this.#answer(message.call, message.value, message.error);
         break;
-      }
+      case 'bufinfo':
+        this.#answer(message.call, message.entries, null);
+        break;
       case 'stopped':
         this.#leftAlive = message.entries;
         // Everything of a stopped worker was given back: what it still lists is a leak.

@@ -1,32 +1,33 @@
-// A module worker's entry: it hosts one pipeline module's logic (the filter's FilterModule or
-// a view's ViewRenderer) on a GPUDevice of its own, taking its frames as fds from the page
-// over an FdSocket (FrameReceiver), or, for a view whose source runs in a worker too, from
-// that worker over a port the page handed both; a filter gives its own frames back to the
-// page the same way (FrameSender), and sends them on every such port too. Realm: a module
-// worker the page starts (ModuleWorkerClient).
-import { bufinfoEntries, FdSocket, inheritedFdTable, requestGpuDevice } from 'webgpu-dmabuf';
-import { FilterModule } from '../filter/filter-module.js';
-import type { FrameInfo } from '../frame/frame-info.js';
+/**
+ * The module worker's host: what runs in a worker the page starts for one module
+ * (`ModuleWorkerClient`), whatever the module. It knows the frame protocol, the devices and
+ * the socket, and no module by name: a module's worker entry (`filter.worker.ts` beside the
+ * filter, `view.worker.ts` beside the view) registers it with {@link registerWorkerModule},
+ * and the page's `start` names it by role.
+ *
+ * The host takes its frames as fds from the page over an `FdSocket` (a `FrameReceiver`), or,
+ * for a module whose source runs in a worker too, from that worker over a port the page
+ * handed both; a module that makes frames gives them back to the page the same way (a
+ * `FrameSender`) and sends them on every such port too. It asks the module's device, turns
+ * the module's `ModuleHost` reports into messages to the page, and, to stop, closes the
+ * module, then its links, destroys the device and reports what is left in its
+ * `bufinfoEntries()`.
+ *
+ * Realm: a module worker the page starts; importing it anywhere else does nothing until a
+ * module is registered.
+ *
+ * @module
+ */
+import { bufinfoEntries, FdSocket, inheritedFdTable, requestGpuDevice, type FdSocketEndpoint } from 'webgpu-dmabuf';
+import { DmabufElementError } from '../element-error.js';
 import type { ModuleHost } from '../module/module-host.js';
-import { ViewRenderer } from '../view/view-renderer.js';
-import { toSharedClock } from './frame-link.js';
 import { FrameReceiver } from './frame-receiver.js';
 import { FrameSender } from './frame-sender.js';
-import { toWorkerMessage, type FromModuleWorker, type ToModuleWorker } from './worker-protocol.js';
+import { toWireError } from './wire-fields.js';
+import type { WorkerModule, WorkerModuleDefinition } from './worker-module.js';
+import { toWorkerMessage, type FromModuleWorkerWire, type ToModuleWorker } from './worker-protocol.js';
 
-interface Scope {
-  postMessage(message: unknown, transfer?: Transferable[]): void;
-  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
-  removeEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
-}
-const scope = globalThis as unknown as Scope;
-const post = (message: FromModuleWorker, transfer: Transferable[] = []) => { scope.postMessage(message, transfer); };
-
-// No top-level await: the site's build bundles workers as classic scripts too. Every step
-// waits for the socket to the page, which is made at once so that no fd the page sends is missed.
-const inherited = inheritedFdTable();
-
-/** A frame link on a port to another worker: its sender (a filter's) or its receiver (a view's), and its socket. */
+/** A frame link on a port to another worker: its sender (for a module's frames) or its receiver (a source's), and its socket. */
 interface PortLink {
   readonly end: { close(): void };
   readonly socket: FdSocket;
@@ -37,127 +38,176 @@ interface Running {
   readonly receiver: FrameReceiver;
   /** Links on ports to other workers, closed after the module. */
   readonly links: PortLink[];
-  readonly filter: FilterModule | undefined;
-  readonly renderer: ViewRenderer | undefined;
+  readonly module: WorkerModule;
+  /** The module's frames to the page, for a module that makes frames. */
   readonly sender: FrameSender | undefined;
 }
-let running: Running | undefined;
-let failed = false;
-// Start and stop in the order asked: a stop that comes while the device is asked for waits for it.
-let steps: Promise<unknown> = inherited;
 
-const host: ModuleHost = {
-  frameDone: (frameMs, heap, detail) => { post({ worker: 'frame-done', frameMs, heap, detail }); },
-  frameDropped: () => { post({ worker: 'frame-dropped' }); },
-  fail: (error) => {
-    if (failed) return;
-    failed = true;
-    post({ worker: 'failed', message: error instanceof Error ? error.message : String(error) });
-  },
-};
+/** The one host of this worker, made when the first module registers. */
+class ModuleWorkerHost {
+  readonly #scope: FdSocketEndpoint;
+  readonly #modules = new Map<string, WorkerModuleDefinition>();
+  // Made at once, so that no fd the page sends is missed; no top-level await: the site's
+  // build bundles workers as classic scripts too.
+  readonly #inherited: ReturnType<typeof inheritedFdTable>;
+  #realm = 'module worker';
+  #running: Running | undefined;
+  #failed = false;
+  // Start and stop in the order asked: a stop that comes while the device is asked for waits for it.
+  #steps: Promise<unknown>;
 
-async function start(message: Extract<ToModuleWorker, { worker: 'start' }>): Promise<void> {
-  const { socket } = await inherited;
-  const device = await requestGpuDevice({ label: `${message.name} device (worker)` });
-  device.addEventListener('uncapturederror', (event) => { host.fail(new Error(`WebGPU error on ${device.label}: ${event.error.message}`)); });
-  const links: PortLink[] = [];
-  // A view whose source runs in a worker takes its frames from there; the page sends it none.
-  const framesSocket = message.frames ? new FdSocket(message.frames) : undefined;
-  const receiver = message.frames && framesSocket ? new FrameReceiver(message.frames, framesSocket) : new FrameReceiver(scope, socket);
-  if (framesSocket) links.push({ end: receiver, socket: framesSocket });
-  if (message.role === 'filter') {
-    const filter = new FilterModule(device, { name: message.name, source: receiver.target, effect: message.effect, host });
-    const sender = new FrameSender(scope, socket);
-    sender.listen(filter.target);
-    running = { device, receiver, links, filter, renderer: undefined, sender };
-  } else {
-    if (!message.canvas) throw new Error('module worker: a view needs its OffscreenCanvas');
-    const onShown = (frame: FrameInfo, latencyMs: number) => { post({ worker: 'shown', frame: toSharedClock(frame), latencyMs }); };
-    const renderer = new ViewRenderer(device, { canvas: message.canvas, source: receiver.target, host, onShown, label: `<dmabuf-view name="${message.name}"> (worker)` });
-    running = { device, receiver, links, filter: undefined, renderer, sender: undefined };
+  readonly #host: ModuleHost = {
+    frameDone: (frameMs, heap, detail) => { this.#post({ worker: 'frame-done', frameMs, heap: heap ?? null, detail }); },
+    frameDropped: () => { this.#post({ worker: 'frame-dropped' }); },
+    fail: (error) => {
+      if (this.#failed) return;
+      this.#failed = true;
+      this.#post({ worker: 'failed', error: toWireError(error, this.#realm) });
+    },
+  };
+
+  constructor(scope: FdSocketEndpoint) {
+    this.#scope = scope;
+    this.#inherited = inheritedFdTable();
+    this.#steps = this.#inherited;
+    scope.addEventListener('message', this.#handle);
   }
-  post({ worker: 'ready', device: device.label });
-}
 
-/** A filter's frames go on `port` too, to the worker of a module that imports them. */
-function link(port: MessagePort): void {
-  const filter = running?.filter;
-  if (!running || !filter) {
-    port.close();
-    return;
+  register(definition: WorkerModuleDefinition): void {
+    if (this.#modules.has(definition.role)) throw new DmabufElementError('EINVAL', 'registerWorkerModule', `a module of role "${definition.role}" is registered already`);
+    this.#modules.set(definition.role, definition);
   }
-  const socket = new FdSocket(port);
-  const { links } = running;
-  // The importer's worker gone (it starts again to link anew): this link goes with it.
-  const sender: FrameSender = new FrameSender(port, socket, () => {
-    socket.close();
-    const at = links.findIndex((l) => l.end === sender);
-    if (at >= 0) links.splice(at, 1);
-  });
-  sender.listen(filter.target);
-  links.push({ end: sender, socket });
-}
 
-async function stop(): Promise<void> {
-  const current = running;
-  running = undefined;
-  if (current) {
-    // The module first: it gives back what it holds (and takes its own frames back), then the links.
+  #post(message: FromModuleWorkerWire, transfer: Transferable[] = []): void {
+    this.#scope.postMessage(message, transfer);
+  }
+
+  async #start(message: Extract<ToModuleWorker, { worker: 'start' }>): Promise<void> {
+    const { socket } = await this.#inherited;
+    this.#realm = `worker ${message.name}`;
+    const definition = this.#modules.get(message.role);
+    if (!definition) throw new DmabufElementError('ENOWORKER', this.#realm, `this worker entry hosts no module of role "${message.role}" (it hosts ${[...this.#modules.keys()].join(', ') || 'none'})`);
+    const device = await requestGpuDevice({ label: `${message.name} device (worker)` });
+    device.addEventListener('uncapturederror', (event) => { this.#host.fail(new DmabufElementError('EGPU', device.label, event.error.message)); });
+    const links: PortLink[] = [];
+    // A module whose source runs in a worker takes its frames from there; the page sends it none.
+    const framesSocket = message.frames ? new FdSocket(message.frames) : undefined;
+    const receiver = message.frames && framesSocket ? new FrameReceiver(message.frames, framesSocket) : new FrameReceiver(this.#scope, socket);
+    if (framesSocket) links.push({ end: receiver, socket: framesSocket });
+    let module: WorkerModule;
     try {
-      await current.filter?.close();
-      await current.renderer?.close();
-    } finally {
-      current.receiver.close();
-      current.sender?.close();
-      for (const { end, socket } of current.links) {
-        end.close();
-        socket.close();
-      }
-      current.device.destroy();
-    }
-  }
-  post({ worker: 'stopped', entries: bufinfoEntries() });
-}
-
-async function capture(call: number): Promise<void> {
-  try {
-    const renderer = running?.renderer;
-    if (!renderer) throw new Error('<dmabuf-view>.capture: the worker hosts no view');
-    const { frame, pixels } = await renderer.capture();
-    post({ worker: 'capture', call, frame: toSharedClock(frame), pixels, error: null }, [pixels.buffer]);
-  } catch (error) {
-    post({ worker: 'capture', call, frame: null, pixels: null, error: error instanceof Error ? error.message : String(error) });
-  }
-}
-
-function handle(event: MessageEvent): void {
-  const message = toWorkerMessage(event.data);
-  if (!message) return;
-  switch (message.worker) {
-    case 'start':
-      steps = steps.then(() => start(message)).catch((error: unknown) => { host.fail(error); });
-      break;
-    case 'link': {
-      const { port } = message;
-      steps = steps.then(() => { link(port); }).catch((error: unknown) => { host.fail(error); });
-      break;
-    }
-    case 'effect':
-      if (running?.filter) running.filter.effect = message.effect;
-      break;
-    case 'capture':
-      void capture(message.call);
-      break;
-    case 'bufinfo':
-      post({ worker: 'bufinfo', call: message.call, entries: bufinfoEntries() });
-      break;
-    case 'stop':
-      steps = steps.then(stop).catch((error: unknown) => {
-        host.fail(error);
-        post({ worker: 'stopped', entries: bufinfoEntries() });
+      module = definition.start({
+        device, name: message.name, source: receiver.target, host: this.#host, canvas: message.canvas, settings: message.settings,
+        notify: (name, detail, transfer = []) => { this.#post({ worker: 'notice', name, detail }, transfer); },
       });
-      break;
+    } catch (error) {
+      receiver.close();
+      for (const { end, socket: linkSocket } of links) {
+        end.close();
+        linkSocket.close();
+      }
+      device.destroy();
+      throw error;
+    }
+    const output = module.output;
+    const sender = output ? new FrameSender(this.#scope, socket) : undefined;
+    if (output) sender?.listen(output);
+    this.#running = { device, receiver, links, module, sender };
+    this.#post({ worker: 'ready', device: device.label, exports: output !== undefined });
   }
+
+  /** A module's frames go on `port` too, to the worker of a module that imports them. */
+  #link(port: MessagePort): void {
+    const output = this.#running?.module.output;
+    if (!this.#running || !output) {
+      port.close();
+      return;
+    }
+    const socket = new FdSocket(port);
+    const { links } = this.#running;
+    // The importer's worker gone (it starts again to link anew): this link goes with it.
+    const sender: FrameSender = new FrameSender(port, socket, () => {
+      socket.close();
+      const at = links.findIndex((l) => l.end === sender);
+      if (at >= 0) links.splice(at, 1);
+    });
+    sender.listen(output);
+    links.push({ end: sender, socket });
+  }
+
+  async #stop(): Promise<void> {
+    const current = this.#running;
+    this.#running = undefined;
+    if (current) {
+      // The module first: it gives back what it holds (and takes its own frames back), then the links.
+      try {
+        await current.module.close();
+      } finally {
+        current.receiver.close();
+        current.sender?.close();
+        for (const { end, socket } of current.links) {
+          end.close();
+          socket.close();
+        }
+        current.device.destroy();
+      }
+    }
+    this.#post({ worker: 'stopped', entries: bufinfoEntries() });
+  }
+
+  async #request(call: number, method: string, argument: unknown): Promise<void> {
+    try {
+      const module = this.#running?.module;
+      if (!module?.request) throw new DmabufElementError('ENOTRUNNING', `${this.#realm}.${method}`, 'no module that answers requests runs in this worker');
+      const { value, transfer = [] } = await module.request(method, argument);
+      this.#post({ worker: 'answer', call, value, error: null }, transfer);
+    } catch (error) {
+      this.#post({ worker: 'answer', call, value: null, error: toWireError(error, this.#realm) });
+    }
+  }
+
+  readonly #handle = (event: MessageEvent): void => {
+    const message = toWorkerMessage(event.data);
+    if (!message) return;
+    const fail = (error: unknown): void => { this.#host.fail(error); };
+    switch (message.worker) {
+      case 'start':
+        this.#steps = this.#steps.then(() => this.#start(message)).catch(fail);
+        break;
+      case 'link': {
+        const { port } = message;
+        this.#steps = this.#steps.then(() => { this.#link(port); }).catch(fail);
+        break;
+      }
+      case 'configure':
+        this.#running?.module.configure?.(message.settings);
+        break;
+      case 'request':
+        void this.#request(message.call, message.method, message.argument);
+        break;
+      case 'bufinfo':
+        this.#post({ worker: 'bufinfo', call: message.call, entries: bufinfoEntries() });
+        break;
+      case 'stop':
+        this.#steps = this.#steps.then(() => this.#stop()).catch((error: unknown) => {
+          fail(error);
+          this.#post({ worker: 'stopped', entries: bufinfoEntries() });
+        });
+        break;
+    }
+  };
 }
 
-scope.addEventListener('message', handle);
+let host: ModuleWorkerHost | undefined;
+
+/**
+ * Registers `definition` with this worker's host, which starts it when the page's `start`
+ * names its role: a module's worker entry calls it once, at its top level, so that the host
+ * listens before the page's first message is delivered. The first call makes the host (it
+ * listens on the worker's global scope and takes the socket to the page).
+ * @throws {DmabufElementError} `EINVAL` when a module of that role is registered already.
+ */
+export function registerWorkerModule(definition: WorkerModuleDefinition): void {
+  host ??= new ModuleWorkerHost(globalThis as unknown as FdSocketEndpoint);
+  host.register(definition);
+}

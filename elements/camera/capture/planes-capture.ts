@@ -1,3 +1,4 @@
+import { DmabufElementError } from '../../element-error.js';
 import type { FrameLayout } from '../../kernels/frame-layout.js';
 import { PlanesToFrame } from '../../kernels/planes-to-frame.js';
 import type { FrameCapture } from './frame-capture.js';
@@ -23,11 +24,11 @@ export class PlanesCapture implements FrameCapture {
 
   /**
    * Copies `frame`'s planes out and submits the shader that converts them into `dst`.
-   * @throws {Error} when the frame's pixel format is not one the shader reads.
+   * @throws {DmabufElementError} `ECAPTURE` when the frame's pixel format is not one the shader reads.
    */
   async write(frame: VideoFrame, dst: GPUBufferBinding, layout: FrameLayout): Promise<void> {
     const format = frame.format;
-    if (!PlanesToFrame.reads(format)) throw new Error(`VideoFrame format ${String(format)} is not one the planes kernel reads`);
+    if (!PlanesToFrame.reads(format)) throw new DmabufElementError('ECAPTURE', 'PlanesCapture.write', `VideoFrame format ${String(format)} is not one the planes kernel reads`);
     const bytes = new Uint8Array(frame.allocationSize());
     const planes = await frame.copyTo(bytes);
     const encoder = this.#device.createCommandEncoder({ label: 'camera planes' });

@@ -1,9 +1,16 @@
+import { DmabufElementError } from '../../element-error.js';
 import type { FrameLayout } from '../../kernels/frame-layout.js';
 import { CAMERA_PATHS } from '../camera-path.js';
 import { CopyImageCapture } from './copy-image-capture.js';
 import { ExternalTextureCapture } from './external-texture-capture.js';
 import type { FrameCapture, VideoFramePath } from './frame-capture.js';
 import { PlanesCapture } from './planes-capture.js';
+
+/** What a path's failure says: a typed error's reason (its code and call are the path's own), else the message. */
+function reasonOf(error: unknown): string {
+  if (error instanceof DmabufElementError) return error.reason;
+  return error instanceof Error ? error.message : String(error);
+}
 
 const CAPTURES: Record<VideoFramePath, new (device: GPUDevice) => FrameCapture> = {
   'external-texture': ExternalTextureCapture,
@@ -47,8 +54,8 @@ export class VideoFrameCapture {
   /**
    * Writes `frame` into `dst` (`layout`'s size) by the known path, or finds the fastest that
    * works. The caller closes `frame` after this settles.
-   * @throws {Error} when the known path fails, or no path works for the first frame (the
-   *   message says why for each).
+   * @throws {DmabufElementError} `ECAPTURE` when no path works for the first frame (the reason
+   *   says why for each); the known path's own error when it fails later.
    */
   async write(frame: VideoFrame, dst: GPUBufferBinding, layout: FrameLayout): Promise<void> {
     if (this.#path) {
@@ -63,10 +70,10 @@ export class VideoFrameCapture {
         this.#onPath(path, skipped);
         return;
       } catch (error) {
-        skipped.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+        skipped.push(`${path}: ${reasonOf(error)}`);
       }
     }
-    throw new Error(`no way to get camera frames into a buffer worked: ${skipped.join('; ')}`);
+    throw new DmabufElementError('ECAPTURE', 'VideoFrameCapture.write', `no way to get camera frames into a buffer worked: ${skipped.join('; ')}`);
   }
 
   /** Frees every path's GPU objects. */
@@ -91,7 +98,7 @@ export class VideoFrameCapture {
       thrown = error;
     }
     const invalid = await device.popErrorScope();
-    if (thrown !== undefined) throw thrown instanceof Error ? thrown : new Error(`the path ${path} threw`, { cause: thrown });
-    if (invalid) throw new Error(invalid.message);
+    if (thrown !== undefined) throw thrown instanceof Error ? thrown : new DmabufElementError('ECAPTURE', `VideoFrameCapture ${path}`, 'the path threw a value that is no error', { cause: thrown });
+    if (invalid) throw new DmabufElementError('EGPU', `VideoFrameCapture ${path}`, invalid.message);
   }
 }

@@ -1,0 +1,112 @@
+// The messages between the page and a module worker, and the frame link's, are parsed as the fd
+// socket's are: a well-formed message comes through field for field, and one broken field (a
+// wrong type, an unknown kind, a count out of range) makes the whole message ignored. Errors
+// cross as code, call and reason and come back as their own classes.
+import { describe, expect, test } from 'vitest';
+import { bufinfoEntries, DmaBufError, GpuHeap } from 'webgpu-dmabuf';
+import { DmabufElementError } from '../../elements/element-error.js';
+import type { FrameInfo } from '../../elements/frame/frame-info.js';
+import { rgbaFrameLayout } from '../../elements/kernels/frame-layout.js';
+import { frameLinkMessage } from '../../elements/worker/frame-link.js';
+import { fromWireError, toWireError } from '../../elements/worker/wire-fields.js';
+import { fromWorkerMessage, toWorkerMessage } from '../../elements/worker/worker-protocol.js';
+import { newDevice } from '../gpu/gpu-helpers.js';
+
+const frame: FrameInfo = { layout: rgbaFrameLayout(4, 2), sequence: 3, origin: 1, capturedAt: 12.5, exporter: 'cam' };
+
+describe('frame link', () => {
+  test('an offer with well-formed frame info comes through as posted', () => {
+    expect(frameLinkMessage({ dmabufFrame: 'offer', id: 7, frame })).toEqual({ dmabufFrame: 'offer', id: 7, frame });
+  });
+
+  test.each([
+    ['an id of 0', { dmabufFrame: 'offer', id: 0, frame }],
+    ['an id that is not an integer', { dmabufFrame: 'done', id: 1.5 }],
+    ['an unknown kind', { dmabufFrame: 'steal', id: 1 }],
+    ['a layout whose rows do not match its width', { dmabufFrame: 'offer', id: 1, frame: { ...frame, layout: { ...frame.layout, bytesPerRow: 15 } } }],
+    ['a format other than rgba8', { dmabufFrame: 'offer', id: 1, frame: { ...frame, layout: { ...frame.layout, format: 'nv12' } } }],
+    ['a capture time that is not a number', { dmabufFrame: 'offer', id: 1, frame: { ...frame, capturedAt: '12' } }],
+    ['no frame', { dmabufFrame: 'offer', id: 1 }],
+  ])('a message with %s is ignored', (_what, data) => {
+    expect(frameLinkMessage(data)).toBeUndefined();
+  });
+
+  test('a message whose field getter throws is ignored, not thrown', () => {
+    const data = { dmabufFrame: 'done', get id(): number { throw new Error('getter'); } };
+    expect(frameLinkMessage(data)).toBeUndefined();
+  });
+});
+
+describe('page to worker', () => {
+  test('a start with a port comes through, the module\'s settings as they were posted', () => {
+    const { port1, port2 } = new MessageChannel();
+    try {
+      const start = { worker: 'start', role: 'filter', name: 'fx', settings: { effect: 'sobel' }, canvas: null, frames: port1 };
+      expect(toWorkerMessage(start)).toEqual(start);
+    } finally {
+      port1.close();
+      port2.close();
+    }
+  });
+
+  test.each([
+    ['an empty role', { worker: 'start', role: '', name: 'fx', settings: null, canvas: null, frames: null }],
+    ['a canvas that is no OffscreenCanvas', { worker: 'start', role: 'view', name: 'v', settings: null, canvas: {}, frames: null }],
+    ['a link without a port', { worker: 'link', port: {} }],
+    ['a request whose call is 0', { worker: 'request', call: 0, method: 'capture', argument: null }],
+    ['an unknown kind', { worker: 'effect', effect: 'sobel' }],
+  ])('a message with %s is ignored', (_what, data) => {
+    expect(toWorkerMessage(data)).toBeUndefined();
+  });
+
+  test('the fd socket\'s and the frame link\'s messages are not the host\'s', () => {
+    expect(toWorkerMessage({ dmabuf: 'webgpu-dmabuf/fd-socket@1', kind: 'shutdown' })).toBeUndefined();
+    expect(toWorkerMessage({ dmabufFrame: 'done', id: 1 })).toBeUndefined();
+  });
+});
+
+describe('worker to page', () => {
+  test('a stopped worker\'s bufinfo listing of real buffers comes through entry for entry', async () => {
+    const device = await newDevice('protocol device');
+    const heap = new GpuHeap(device, { name: 'protocol' });
+    const buf = heap.allocate(256, { name: 'listed' });
+    try {
+      const entries = bufinfoEntries();
+      expect(entries).toHaveLength(1);
+      expect(fromWorkerMessage({ worker: 'stopped', entries })).toEqual({ worker: 'stopped', entries });
+      const broken = [{ ...entries[0], refCount: -1 }];
+      expect(fromWorkerMessage({ worker: 'stopped', entries: broken })).toBeUndefined();
+    } finally {
+      buf.put();
+      heap.destroy();
+      device.destroy();
+    }
+  });
+
+  test.each([
+    ['a frame time that is not a number', { worker: 'frame-done', frameMs: 'fast', heap: null, detail: '' }],
+    ['heap counts with a negative count', { worker: 'frame-done', frameMs: 1, heap: { liveBuffers: -1 }, detail: '' }],
+    ['a ready without its exports flag', { worker: 'ready', device: 'd' }],
+    ['a failure with an unknown code', { worker: 'failed', error: { type: 'DmabufElementError', code: 'EWHAT', call: 'x', reason: 'y' } }],
+    ['a failure of an unknown class', { worker: 'failed', error: { type: 'TypeError', code: 'EINVAL', call: 'x', reason: 'y' } }],
+    ['an answer with no call', { worker: 'answer', value: 1, error: null }],
+  ])('a message with %s is ignored', (_what, data) => {
+    expect(fromWorkerMessage(data)).toBeUndefined();
+  });
+
+  test.each([
+    ['a DmaBufError', new DmaBufError('ENODEV', 'map', 'the device is lost'), DmaBufError],
+    ['a DmabufElementError', new DmabufElementError('ENOFRAME', '<dmabuf-view>.capture', 'no frame on screen'), DmabufElementError],
+  ])('%s crosses as code, call and reason and comes back as its own class', (_what, error, type) => {
+    const message = fromWorkerMessage({ worker: 'failed', error: toWireError(error, 'worker v') });
+    const back = message?.worker === 'failed' ? message.error : undefined;
+    expect(back).toBeInstanceOf(type);
+    expect([back?.code, back?.call, back?.reason, back?.message]).toEqual([error.code, error.call, error.reason, error.message]);
+  });
+
+  test('an error of no typed class crosses as EWORKER of the realm, its message the reason', () => {
+    const back = fromWireError(toWireError(new TypeError('x is not a function'), 'worker fx'));
+    expect(back).toBeInstanceOf(DmabufElementError);
+    expect([back?.code, back?.call, back?.reason]).toEqual(['EWORKER', 'worker fx', 'x is not a function']);
+  });
+});
