@@ -9,7 +9,9 @@ import { rgbaFrameLayout } from '../../elements/kernels/frame-layout.js';
 import { ModuleErrorEvent } from '../../elements/module/module-error-event.js';
 import type { DmabufView } from '../../elements/view/view.component.js';
 import '../../elements/view/view.js';
+import { ModuleWorkerClient } from '../../elements/worker/module-worker-client.js';
 import { expectNoLeaks } from '../gpu/gpu-helpers.js';
+import { recordingHost } from './exporter-source.js';
 import { expectNoBuffers } from './frame-helpers.js';
 import { testSource } from './test-source.js';
 
@@ -114,6 +116,28 @@ test('capture on a view in a worker with no frame yet rejects with the worker\'s
   expect([code, call, reason]).toEqual(['ENOFRAME', '<dmabuf-view name="quiet view"> (worker).capture', 'no frame on screen']);
   // A refused request does not fail the module.
   expect(view.status).toBe('running');
+});
+
+test('a worker entry asked for a module of a role it does not host fails its start with EWORKER, whose cause is the worker\'s ENOWORKER naming the roles it hosts', async () => {
+  const record = recordingHost();
+  const client = new ModuleWorkerClient({
+    role: 'view', owner: '<test-module>', name: 'misrouted', source: new EventTarget(), host: record.host,
+    spawn: (realm) => new Worker(new URL('../../elements/filter/filter.worker.ts', import.meta.url), { type: 'module', name: realm }),
+  });
+  try {
+    const failure = await client.start().then(() => undefined, (error: unknown) => error);
+    expect(failure).toBeInstanceOf(DmabufElementError);
+    const { code, call, reason, cause } = failure as DmabufElementError;
+    expect([code, call]).toEqual(['EWORKER', '<test-module>']);
+    expect(cause).toBeInstanceOf(DmabufElementError);
+    const inner = cause as DmabufElementError;
+    expect([inner.code, inner.call, inner.reason]).toEqual(['ENOWORKER', 'worker misrouted', 'this worker entry hosts no module of role "view" (it hosts filter)']);
+    expect(reason).toBe(`worker misrouted: ${inner.message}`);
+  } finally {
+    await client.close();
+  }
+  // It failed before it asked for a device or took a frame: it stopped holding nothing.
+  expect(client.leftAlive).toEqual([]);
 });
 
 test('a frame layout of zero width is EINVAL, naming rgbaFrameLayout and the size given', () => {
