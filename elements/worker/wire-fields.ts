@@ -63,9 +63,9 @@ export function frameInfo(value: unknown): FrameInfo | undefined {
 export function heapStats(value: unknown): GpuHeapStats | undefined {
   if (!isRecord(value)) return undefined;
   const { liveBuffers, storageBytes, mirrorBytes, idleMirrorBytes, mirrorBuffersCreated, stagingBytes, bytesCopied, stagingBuffersCreated } = value;
-  const counts = [liveBuffers, storageBytes, mirrorBytes, idleMirrorBytes, mirrorBuffersCreated, stagingBytes, bytesCopied, stagingBuffersCreated];
-  if (!counts.every((count) => isInt(count, 0))) return undefined;
-  return { liveBuffers, storageBytes, mirrorBytes, idleMirrorBytes, mirrorBuffersCreated, stagingBytes, bytesCopied, stagingBuffersCreated } as GpuHeapStats;
+  if (!isInt(liveBuffers, 0) || !isInt(storageBytes, 0) || !isInt(mirrorBytes, 0) || !isInt(idleMirrorBytes, 0)) return undefined;
+  if (!isInt(mirrorBuffersCreated, 0) || !isInt(stagingBytes, 0) || !isInt(bytesCopied, 0) || !isInt(stagingBuffersCreated, 0)) return undefined;
+  return { liveBuffers, storageBytes, mirrorBytes, idleMirrorBytes, mirrorBuffersCreated, stagingBytes, bytesCopied, stagingBuffersCreated };
 }
 
 function attachment(value: unknown): BufInfoAttachment | undefined {
