@@ -23,7 +23,7 @@ export { mergeFences } from './src/dma-fence-array.js';
 export { DmaFenceTimeline } from './src/dma-fence-timeline.js';
 export { DmaBufError, type DmaBufErrorCode } from './src/error.js';
 export { FdTable, type FdOptions } from './src/fd-table.js';
-export type { FdReceiveOptions, FdSocketEndpoint, FdSocketOptions, FdSocketTransport } from './remote/fd-socket.js';
+export type { FdReceiveOptions, FdSocketEndpoint, FdSocketOptions, FdSocketTransport, MessageEndpoint } from './remote/fd-socket.js';
 export type { RealmLiveness } from './remote/liveness.js';
 export type { RemoteBytes, RemoteDeviceAccess, RemoteDeviceOps, RemoteWrite } from './remote/device-access.js';
 export type { InheritedFdTable, SpawnedWorker, SpawnWorkerOptions, WorkerSource } from './remote/spawn-worker.js';

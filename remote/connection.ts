@@ -56,9 +56,10 @@ import { newRing, RingReader, RingWriter } from './shared-ring.js';
 
 /**
  * Anything with `postMessage` and message events: a `MessagePort`, a `Worker`, or a
- * worker's own global scope.
+ * worker's own global scope. The one endpoint type of the library: sockets, spawned workers
+ * and the elements' worker hosts all take it.
  */
-export interface FdSocketEndpoint {
+export interface MessageEndpoint {
   /** Posts a message, transferring `transfer`. */
   postMessage(message: unknown, transfer: Transferable[]): void;
   /** Adds a listener of incoming messages. */
@@ -135,7 +136,7 @@ function wireErrorOf(error: unknown): WireError {
 
 /** One end of a connection: see the DOC block at the top of this file. */
 export class Connection {
-  readonly #endpoint: FdSocketEndpoint;
+  readonly #endpoint: MessageEndpoint;
   readonly #realm: RealmState;
   readonly #access: RemoteDeviceAccess;
   readonly #sink: SocketSink;
@@ -179,7 +180,7 @@ export class Connection {
   // Child side: whoever awaits the inherited fds.
   #inheriting: { resolve: (fds: InheritedFd[]) => void; reject: (error: DmaBufError) => void } | undefined;
 
-  constructor(endpoint: FdSocketEndpoint, options: ConnectionOptions) {
+  constructor(endpoint: MessageEndpoint, options: ConnectionOptions) {
     this.#endpoint = endpoint;
     this.#realm = options.realm;
     this.#access = options.access;
@@ -687,8 +688,8 @@ export class Connection {
   }
 }
 
-/** Whether `value` can be an {@link FdSocketEndpoint}. */
-export function isEndpoint(value: unknown): value is FdSocketEndpoint {
+/** Whether `value` can be an {@link MessageEndpoint}. */
+export function isEndpoint(value: unknown): value is MessageEndpoint {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
   return typeof candidate.postMessage === 'function' && typeof candidate.addEventListener === 'function' && typeof candidate.removeEventListener === 'function';

@@ -8,13 +8,16 @@ import { booleanOption, checkBrand, checkOptions, describe, RECEIVER, type Brand
 import type { DmaBuf } from '../src/dma-buf.js';
 import { DmaBufError } from '../src/error.js';
 import { checkFdTable, type FdTable } from '../src/fd-table.js';
-import { Connection, isEndpoint, type FdSocketEndpoint, type SocketSink } from './connection.js';
+import { Connection, isEndpoint, type MessageEndpoint, type SocketSink } from './connection.js';
 import { noDeviceAccess, type RemoteDeviceAccess } from './device-access.js';
 import { defaultLiveness, type RealmLiveness } from './liveness.js';
 import { realmOf } from './realm-state.js';
 import { canShareMemory } from './shared-ring.js';
 
-export type { FdSocketEndpoint } from './connection.js';
+export type { MessageEndpoint } from './connection.js';
+/** The same type as {@link MessageEndpoint}.
+ * @deprecated Use {@link MessageEndpoint}, the name every other part of the library uses. */
+export type FdSocketEndpoint = MessageEndpoint;
 
 /**
  * How the bytes of remote buffers travel between two realms: `'message'` (a transferred
@@ -96,7 +99,7 @@ export class FdSocket {
    * @throws {DmaBufError} `EINVAL` for something without `postMessage` and message events, or
    *   bad options.
    */
-  constructor(endpoint: FdSocketEndpoint, options?: FdSocketOptions) {
+  constructor(endpoint: MessageEndpoint, options?: FdSocketOptions) {
     const call = 'new FdSocket';
     if (!isEndpoint(endpoint)) throw new DmaBufError('EINVAL', call, `expected a MessagePort, a Worker or a worker's global scope, got ${describe(endpoint)}`);
     const bag = checkOptions(call, options) as FdSocketOptions;

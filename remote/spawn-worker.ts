@@ -6,7 +6,7 @@
 import { checkOptions, describe } from '../src/checks.js';
 import { DmaBufError } from '../src/error.js';
 import { checkFdTable, FdTable, installInherited } from '../src/fd-table.js';
-import { connectionOf, type FdSocket, type FdSocketEndpoint, type FdSocketOptions } from './fd-socket.js';
+import { connectionOf, type FdSocket, type MessageEndpoint, type FdSocketOptions } from './fd-socket.js';
 
 /** Options of `spawnWorker`: those of `new Worker` (`type` is `'module'` unless given), and the socket's. */
 export interface SpawnWorkerOptions extends WorkerOptions {
@@ -52,7 +52,7 @@ function isWorker(value: unknown): value is Worker {
 }
 
 /** Makes the socket class of the caller's choice. */
-export type SocketMaker<S extends FdSocket> = (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => S;
+export type SocketMaker<S extends FdSocket> = (endpoint: MessageEndpoint, options?: FdSocketOptions) => S;
 
 /**
  * `spawnWorker` with the socket made by `connect`: see the public `spawnWorker`.
@@ -114,7 +114,7 @@ function madeWorker(call: string, make: () => Worker): Worker {
  * `inheritedFdTable` on `endpoint` with the socket made by `connect`: see the public one.
  * @throws {DmaBufError} `ENODEV` when the parent's realm is gone before the fds came.
  */
-export async function inheritedFdTableWith<S extends FdSocket>(connect: SocketMaker<S>, endpoint: FdSocketEndpoint, options?: FdSocketOptions): Promise<InheritedFdTable<S>> {
+export async function inheritedFdTableWith<S extends FdSocket>(connect: SocketMaker<S>, endpoint: MessageEndpoint, options?: FdSocketOptions): Promise<InheritedFdTable<S>> {
   const socket = connect(endpoint, options);
   const fds = await connectionOf(socket).inherited();
   const table = new FdTable();

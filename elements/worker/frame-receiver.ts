@@ -1,4 +1,4 @@
-import { FdTable, type DmaBuf, type FdSocket, type FdSocketEndpoint } from 'webgpu-dmabuf';
+import { FdTable, type DmaBuf, type FdSocket, type MessageEndpoint } from 'webgpu-dmabuf';
 import { DmabufElementError } from '../element-error.js';
 import { FrameEvent } from '../frame/frame-event.js';
 import type { FrameInfo, FrameLease } from '../frame/frame-info.js';
@@ -29,14 +29,14 @@ export class FrameReceiver {
   /** Where it dispatches the frames it receives. */
   readonly target: EventTarget;
   readonly #table = new FdTable();
-  readonly #endpoint: FdSocketEndpoint;
+  readonly #endpoint: MessageEndpoint;
   readonly #socket: FdSocket;
   readonly #frames = new Map<number, Received>();
   #order: Promise<void> = Promise.resolve();
   #closed = false;
 
   /** Listens on `endpoint` for offers; `socket` is this realm's end on the same channel. */
-  constructor(endpoint: FdSocketEndpoint, socket: FdSocket, target: EventTarget = new EventTarget()) {
+  constructor(endpoint: MessageEndpoint, socket: FdSocket, target: EventTarget = new EventTarget()) {
     this.#endpoint = endpoint;
     this.#socket = socket;
     this.target = target;

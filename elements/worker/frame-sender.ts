@@ -1,4 +1,4 @@
-import { DmaBufError, FdTable, type FdSocket, type FdSocketEndpoint } from 'webgpu-dmabuf';
+import { DmaBufError, FdTable, type FdSocket, type MessageEndpoint } from 'webgpu-dmabuf';
 import { FrameEvent } from '../frame/frame-event.js';
 import type { FrameLease } from '../frame/frame-info.js';
 import { frameLinkMessage, toSharedClock, type FrameLinkMessage } from './frame-link.js';
@@ -14,7 +14,7 @@ import { frameLinkMessage, toSharedClock, type FrameLinkMessage } from './frame-
  */
 export class FrameSender {
   readonly #table = new FdTable();
-  readonly #endpoint: FdSocketEndpoint;
+  readonly #endpoint: MessageEndpoint;
   readonly #socket: FdSocket;
   readonly #leases = new Map<number, FrameLease>();
   #source: EventTarget | undefined;
@@ -28,7 +28,7 @@ export class FrameSender {
    * same channel. `onGone` is called once a send finds the other realm gone (every frame
    * it held is given back then).
    */
-  constructor(endpoint: FdSocketEndpoint, socket: FdSocket, onGone?: () => void) {
+  constructor(endpoint: MessageEndpoint, socket: FdSocket, onGone?: () => void) {
     this.#endpoint = endpoint;
     this.#socket = socket;
     this.#onGone = onGone;

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { bufinfoEntries, FdSocket, inheritedFdTable, requestGpuDevice, type FdSocketEndpoint } from 'webgpu-dmabuf';
+import { bufinfoEntries, FdSocket, inheritedFdTable, requestGpuDevice, type MessageEndpoint } from 'webgpu-dmabuf';
 import { DmabufElementError } from '../element-error.js';
 import type { ModuleHost } from '../module/module-host.js';
 import { FrameReceiver } from './frame-receiver.js';
@@ -45,7 +45,7 @@ interface Running {
 
 /** The one host of this worker, made when the first module registers. */
 class ModuleWorkerHost {
-  readonly #scope: FdSocketEndpoint;
+  readonly #scope: MessageEndpoint;
   readonly #modules = new Map<string, WorkerModuleDefinition>();
   // Made at once, so that no fd the page sends is missed; no top-level await: the site's
   // build bundles workers as classic scripts too.
@@ -66,7 +66,7 @@ class ModuleWorkerHost {
     },
   };
 
-  constructor(scope: FdSocketEndpoint) {
+  constructor(scope: MessageEndpoint) {
     this.#scope = scope;
     this.#inherited = inheritedFdTable();
     this.#steps = this.#inherited;
@@ -208,6 +208,6 @@ let host: ModuleWorkerHost | undefined;
  * @throws {DmabufElementError} `EINVAL` when a module of that role is registered already.
  */
 export function registerWorkerModule(definition: WorkerModuleDefinition): void {
-  host ??= new ModuleWorkerHost(globalThis as unknown as FdSocketEndpoint);
+  host ??= new ModuleWorkerHost(globalThis as unknown as MessageEndpoint);
   host.register(definition);
 }

@@ -7,7 +7,7 @@
 // though it threw afterwards, and one that posted only messages of its own is taken for one
 // that failed to start.
 import { expect, test } from 'vitest';
-import { connectionOf, FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
+import { connectionOf, FdSocket, type MessageEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
 import { MARKER } from '../../remote/protocol.js';
 import { inheritedFdTableWith } from '../../remote/spawn-worker.js';
 import { memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
@@ -138,7 +138,7 @@ test("after a child inherited its parent's fds and gave them back, with both soc
   parent.table.install(buf, { cloexec: false });
   buf.put();
   connectionOf(socket).inheritFrom(parent.table.spawn());
-  const connect = (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => new FdSocket(endpoint, options);
+  const connect = (endpoint: MessageEndpoint, options?: FdSocketOptions) => new FdSocket(endpoint, options);
   const inherited = await inheritedFdTableWith(connect, port2, { liveness: child.liveness, deviceAccess: memoryDeviceAccess() });
   child.sockets.push(inherited.socket);
   expect(inherited.table.openFds()).toEqual([0]);

@@ -8,7 +8,7 @@
 // a realm whose liveness cannot name it takes no part. Waits are for messages to go round
 // (quiesce), never for a clock: a slip fails with what is missing.
 import { expect, test } from 'vitest';
-import { connectionOf, FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
+import { connectionOf, FdSocket, type MessageEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
 import { MARKER } from '../../remote/protocol.js';
 import { inheritedFdTableWith } from '../../remote/spawn-worker.js';
 import { memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
@@ -18,14 +18,14 @@ import { quiesce, realmsFixture, type TestRealm } from './realms.js';
 const realms = realmsFixture();
 
 /** A socket of `realm` on `endpoint`, closed with the realm at the end of the test. */
-function socketOf(realm: TestRealm, endpoint: FdSocketEndpoint): FdSocket {
+function socketOf(realm: TestRealm, endpoint: MessageEndpoint): FdSocket {
   const socket = new FdSocket(endpoint, { liveness: realm.liveness, deviceAccess: memoryDeviceAccess() });
   realm.sockets.push(socket);
   return socket;
 }
 
 /** How inheritedFdTableWith makes the child's socket: one of `child`'s, closed with it. */
-const childConnect = (child: TestRealm) => (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => {
+const childConnect = (child: TestRealm) => (endpoint: MessageEndpoint, options?: FdSocketOptions) => {
   const socket = new FdSocket(endpoint, options);
   child.sockets.push(socket);
   return socket;
@@ -70,7 +70,7 @@ test("an endpoint without start() (a Worker, a worker's global scope) carries fd
   const b = realms.realm('b');
   const { port1, port2 } = realms.channel(a, b);
   // What a Worker offers: postMessage and message events, and no start(); it delivers by itself.
-  const workerLike: FdSocketEndpoint = {
+  const workerLike: MessageEndpoint = {
     postMessage: (message, transfer) => { port2.postMessage(message, transfer); },
     addEventListener: (type, listener) => { port2.addEventListener(type, listener); },
     removeEventListener: (type, listener) => { port2.removeEventListener(type, listener); },

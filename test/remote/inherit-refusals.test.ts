@@ -5,7 +5,7 @@
 // The parent's side is played by hand over a raw port, as the protocol has it.
 import { expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
-import { FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
+import { FdSocket, type MessageEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
 import { MARKER } from '../../remote/protocol.js';
 import { inheritedFdTableWith } from '../../remote/spawn-worker.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
@@ -44,7 +44,7 @@ test("a child waiting for its fds when its parent's realm dies fails with ENODEV
   const { post } = byHand(port1);
   // The parent says fds will come, and dies before it sends them.
   post({ kind: 'hello', realm: 'parent', reply: false, inherit: true, ring: null });
-  const connect = (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => {
+  const connect = (endpoint: MessageEndpoint, options?: FdSocketOptions) => {
     const socket = new FdSocket(endpoint, options);
     child.sockets.push(socket);
     return socket;

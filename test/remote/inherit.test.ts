@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 
-import { connectionOf, FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
+import { connectionOf, FdSocket, type MessageEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
 import { inheritedFdTableWith } from '../../remote/spawn-worker.js';
 import { memoryDmaBuf } from '../src/memory-exporter.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
@@ -8,7 +8,7 @@ import { quiesce, realmsFixture } from './realms.js';
 
 const realms = realmsFixture();
 
-const connect = (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => new FdSocket(endpoint, options);
+const connect = (endpoint: MessageEndpoint, options?: FdSocketOptions) => new FdSocket(endpoint, options);
 
 // spawnWorker needs a browser's Worker: here its two halves run over a MessageChannel, the
 // parent's as spawnWorker sets it up (a snapshot of the table handed to the connection).

@@ -7,7 +7,7 @@
 // socket given options that are not an object listens on nothing.
 import { expect, test } from 'vitest';
 import { FdSocket as WebGpuFdSocket, spawnWorker } from '../../index.js';
-import { FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
+import { FdSocket, type MessageEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
 import { spawnWorkerWith } from '../../remote/spawn-worker.js';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import type { DmaBuf } from '../../src/dma-buf.js';
@@ -79,7 +79,7 @@ const LOOK_ALIKES: readonly [kind: string, make: LookAlike][] = [
   ['an Object.create', (real) => Object.create(Object.getPrototypeOf(real) as object) as typeof real],
 ];
 
-const connect = (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => new FdSocket(endpoint, options);
+const connect = (endpoint: MessageEndpoint, options?: FdSocketOptions) => new FdSocket(endpoint, options);
 
 interface Door {
   readonly door: string;
@@ -151,7 +151,7 @@ test.each(MEMBERS.flatMap(([call, run]) => NOT_OBJECTS.map(([label, value]) => [
   },
 );
 
-const SOCKETS: readonly [name: string, make: (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => FdSocket][] = [
+const SOCKETS: readonly [name: string, make: (endpoint: MessageEndpoint, options?: FdSocketOptions) => FdSocket][] = [
   ['the contract\'s FdSocket', (endpoint, options) => new FdSocket(endpoint, options)],
   ['the FdSocket of webgpu-dmabuf', (endpoint, options) => new WebGpuFdSocket(endpoint, options)],
 ];

@@ -7,7 +7,7 @@
 // fails to load fails the sends waiting for it with ENODEV.
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
-import { FdSocket, type FdSocketEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
+import { FdSocket, type MessageEndpoint, type FdSocketOptions } from '../../remote/fd-socket.js';
 import { inheritedFdTableWith, spawnWorkerWith } from '../../remote/spawn-worker.js';
 import { memoryDmaBuf } from '../src/memory-exporter.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
@@ -76,7 +76,7 @@ afterEach(async () => {
 });
 
 /** The parent's socket, made as the caller's `connect` makes it, kept for closing at the end. */
-const connectIn = (realm: TestRealm) => (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => {
+const connectIn = (realm: TestRealm) => (endpoint: MessageEndpoint, options?: FdSocketOptions) => {
   const socket = new FdSocket(endpoint, { liveness: realm.liveness, deviceAccess: memoryDeviceAccess(), ...options });
   realm.sockets.push(socket);
   return socket;
