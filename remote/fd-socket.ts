@@ -15,8 +15,10 @@ import { realmOf } from './realm-state.js';
 import { canShareMemory } from './shared-ring.js';
 
 export type { MessageEndpoint } from './connection.js';
-/** The same type as {@link MessageEndpoint}.
- * @deprecated Use {@link MessageEndpoint}, the name every other part of the library uses. */
+/**
+ * The same type as {@link MessageEndpoint}.
+ * @deprecated Use {@link MessageEndpoint}, the name every other part of the library uses.
+ */
 export type FdSocketEndpoint = MessageEndpoint;
 
 /**
