@@ -26,7 +26,7 @@ export interface MeasureSettings {
 /** Full runs, the short ones of `--quick`, and the smoke run (every scenario once, for the tests: its figures say nothing). */
 export const FULL_SETTINGS: MeasureSettings = { warmup: 2, runs: 9, sampleMs: 25, maxBatch: 200, windowMs: 1000 };
 export const QUICK_SETTINGS: MeasureSettings = { warmup: 1, runs: 3, sampleMs: 5, maxBatch: 20, windowMs: 300 };
-export const SMOKE_SETTINGS: MeasureSettings = { warmup: 0, runs: 1, sampleMs: 2, maxBatch: 4, windowMs: 500 };
+export const SMOKE_SETTINGS: MeasureSettings = { warmup: 0, runs: 1, sampleMs: 2, maxBatch: 4, windowMs: 250 };
 
 /** Median, min and max of one variant's samples, in ms per operation. */
 export interface Figure {
