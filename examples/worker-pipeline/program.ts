@@ -6,9 +6,6 @@
  */
 import { FdTable, GpuHeap, PAGE_SIZE, requestGpuDevice, spawnWorker, type DmaBuf, type FdSocketTransport } from 'webgpu-dmabuf';
 import { isConsumerReply, type ConsumerReply, type InvertRequest } from './messages.js';
-// Vite's worker URL, not `new URL('./consumer.ts', import.meta.url)`: the built site gets the
-// worker bundled (that form would ship the .ts file as it is); the dev server serves the same.
-import consumerUrl from './consumer.ts?worker&url';
 
 /** The buffer's size by default: 16 pages, a multiple of the shader's 4-byte words. */
 export const DEFAULT_SIZE = 16 * PAGE_SIZE;
@@ -69,7 +66,8 @@ async function cpuCopy(buf: DmaBuf, bytes: Uint8Array, write: boolean): Promise<
 /** The worker's reply to its one request; rejects when the worker fails to start or run. */
 function nextReply(worker: Worker): Promise<ConsumerReply> {
   return new Promise((resolve, reject) => {
-    worker.addEventListener('error', (event) => { reject(new Error(`the consumer worker failed: ${event.message}`)); });
+    // A worker whose script fails to load gets an error event with no message.
+    worker.addEventListener('error', (event) => { reject(new Error(`the consumer worker failed: ${event.message || 'it did not load (its script is missing or not JavaScript)'}`)); });
     worker.addEventListener('message', (event: MessageEvent) => {
       if (isConsumerReply(event.data)) resolve(event.data);
     });
@@ -110,7 +108,9 @@ export async function runWorkerPipeline(options: WorkerPipelineOptions = {}): Pr
     buf.put();
     await say(`page: filled "pipeline" (${String(size)} bytes) through CPU access, fd ${String(fd)}`);
 
-    spawned = spawnWorker(consumerUrl, table, { name: 'consumer' });
+    // The form bundlers recognise: `vite build` bundles the worker and its imports
+    // (test/package/production-build.test.ts runs the built page).
+    spawned = spawnWorker(new Worker(new URL('./consumer.ts', import.meta.url), { type: 'module', name: 'consumer' }), table);
     const reply = nextReply(spawned.worker);
     const request: InvertRequest = { kind: 'invert', fd };
     spawned.worker.postMessage(request);
