@@ -303,7 +303,9 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
    * any later map or CPU access. Afterwards pages only that range covered are out of reach
    * (`ERANGE`).
    * @throws {DmaBufError} `EINVAL` when no active begin has this range and direction, or
-   *   the buffer is released.
+   *   the buffer is released (nothing ends then); `EIO` when the exporter's `endCpuAccess`
+   *   op, or its `vunmap` op for a vmap the end leaves uncovered, fails: the range has ended
+   *   and the exporter's `endCpuAccess` has run all the same.
    */
   endCpuAccess(start: number, len: number, dir: DmaDirection): void {
     checkDmaBuf('endCpuAccess', this, RECEIVER);
@@ -315,8 +317,19 @@ export class DmaBuf<P = unknown> implements BufInfoSource {
       throw new DmaBufError('EINVAL', call, `no active beginCpuAccess(${start}, ${len}, '${dir}') to end`);
     }
     // A vmap lives only while CPU access covers the whole buffer, as a kmap window lives in its range.
-    if (this.#vmap && !this.#cpu.coversRange(0, this.size)) this.#endVmap(call);
+    let vunmapFailure: DmaBufError | undefined;
+    if (this.#vmap && !this.#cpu.coversRange(0, this.size)) {
+      try {
+        this.#endVmap(call);
+      } catch (error) {
+        // callExporter turns whatever the op throws into a DmaBufError.
+        vunmapFailure = error as DmaBufError;
+      }
+    }
+    // The range has ended: the exporter's flush runs whatever its vunmap did, and its own
+    // failure, which concerns the bytes, is the one thrown when both fail.
     callExporter(call, 'endCpuAccess', () => { this.#ops.endCpuAccess?.(this.#priv, this, start, len, dir); });
+    if (vunmapFailure !== undefined) throw vunmapFailure;
   }
 
   /**

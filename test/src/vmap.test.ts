@@ -14,7 +14,7 @@ afterEach(() => {
 const SIZE = 64;
 
 /** A buffer whose exporter has vmap (answering `answer`, or its bytes) and, unless left out, vunmap; it logs both. */
-function vmapDmaBuf(options: { answer?: () => unknown; vunmap?: boolean; vunmapFails?: Error } = {}) {
+function vmapDmaBuf(options: { answer?: () => unknown; vunmap?: boolean; vunmapFails?: Error; onEnd?: (dir: string) => void } = {}) {
   const bytes = new Uint8Array(SIZE);
   const calls: string[] = [];
   const ops: DmaBufOps<object> = {
@@ -23,6 +23,7 @@ function vmapDmaBuf(options: { answer?: () => unknown; vunmap?: boolean; vunmapF
     release: () => undefined,
     kmap: () => bytes.subarray(0, SIZE),
     kmapAtomic: () => bytes.subarray(0, SIZE),
+    ...(options.onEnd ? { endCpuAccess: (_priv: object, _buf: unknown, _start: number, _len: number, dir: string) => { options.onEnd?.(dir); } } : {}),
     vmap: () => {
       calls.push('vmap');
       return (options.answer ? options.answer() : bytes.subarray()) as Uint8Array;
@@ -140,11 +141,23 @@ describe('vmap ends with the coverage of the whole buffer', () => {
     buf.put();
   });
 
-  test("an exporter's vunmap that throws as CPU access ends is EIO naming endCpuAccess and the op", async () => {
-    const { buf } = vmapDmaBuf({ vunmapFails: new Error('stuck') });
+  test("an exporter's vunmap that throws as CPU access ends is EIO naming endCpuAccess and the op, after the exporter's endCpuAccess has run", async () => {
+    const ended: string[] = [];
+    const { buf } = vmapDmaBuf({ vunmapFails: new Error('stuck'), onEnd: (dir) => ended.push(dir) });
     await buf.beginCpuAccess(0, SIZE, 'from-device');
     buf.vmap();
     expect(refusal(() => { buf.endCpuAccess(0, SIZE, 'from-device'); })).toEqual({ code: 'EIO', call: 'endCpuAccess', reason: "the exporter's vunmap op failed: stuck" });
+    expect(ended).toEqual(['from-device']);
+    // The range is over: ending it again is refused.
+    expect(refusal(() => { buf.endCpuAccess(0, SIZE, 'from-device'); })).toMatchObject({ code: 'EINVAL', call: 'endCpuAccess' });
+    buf.put();
+  });
+
+  test("when both the exporter's vunmap and its endCpuAccess throw as CPU access ends, the flush's error is the one thrown", async () => {
+    const { buf } = vmapDmaBuf({ vunmapFails: new Error('stuck'), onEnd: () => { throw new Error('flush failed'); } });
+    await buf.beginCpuAccess(0, SIZE, 'from-device');
+    buf.vmap();
+    expect(refusal(() => { buf.endCpuAccess(0, SIZE, 'from-device'); })).toEqual({ code: 'EIO', call: 'endCpuAccess', reason: "the exporter's endCpuAccess op failed: flush failed" });
     buf.put();
   });
 });
