@@ -20,5 +20,9 @@ export default defineConfig({
     // One fast-check seed for every run: a mutant's verdict must not depend on which random
     // cases a property happened to draw that time.
     setupFiles: ['test/mutation-setup.ts'],
+    // As the unit project's: on a busy machine the first, unmutated run of the three-realm
+    // property took over Vitest's default 5 s, and Stryker stops when that run fails. A mutant
+    // that hangs is still caught by Stryker's own time-out (timeoutMS) first.
+    testTimeout: 30_000,
   },
 });
