@@ -41,6 +41,7 @@ import { PAGE_SIZE } from '../src/page.js';
 import { queueDone } from './device-loss.js';
 import { alignDown, alignUp, segmentPieces, type Segment } from './segments.js';
 import type { StagingPool } from './staging-pool.js';
+import { upload, type UploadPiece } from './upload-path.js';
 import { patchWords, wordPatch, type WordPatch } from './word-patch.js';
 
 /** What CPU access needs of the buffer and its heap. */
@@ -107,7 +108,12 @@ const writesBack = (dir: DmaDirection) => dir === 'to-device' || dir === 'bidire
 /** What a span of plain memory waits for: nothing. */
 const STAGED = Promise.resolve();
 
-/** Up to this many bytes, a write-only span is plain memory flushed with `writeBuffer`. */
+/**
+ * Up to this many bytes, a write-only span is plain memory, there at once and flushed by an
+ * upload (`upload-path.ts`); larger ones are mapped `MAP_WRITE` staging, which waits for its
+ * map at begin but is copied on the GPU at end. A latency bound for begin, not a choice of
+ * upload path: the upload measurement does not decide it.
+ */
 const SMALL_WRITE_BYTES = 2 * 1024 * 1024;
 
 /** The page-aligned cover of `[start, start + len)` in a buffer of `size` bytes, its end rounded up to a word. */
@@ -255,9 +261,9 @@ export class CpuPages {
 
   /**
    * Writes `bytes` at `start` into the storage in a write turn of the reservation entered now
-   * (`DmaBuf.write`): whole words with `writeBuffer`, the partial words at the ends patched
-   * on the GPU. Staged pages are left as they are: ranges open over them see the storage as
-   * of their begin, as after any other write. Resolves once the write is queued.
+   * (`DmaBuf.write`): whole words in one upload (`upload-path.ts`), the partial words at the
+   * ends patched on the GPU. Staged pages are left as they are: ranges open over them see the
+   * storage as of their begin, as after any other write. Resolves once the write is queued.
    */
   async write(start: number, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
     const turn = this.#context.buf.resv.enter('write');
@@ -435,7 +441,7 @@ export class CpuPages {
   /**
    * Writes the range back now. Whole words of a write-only range whose spans are `MAP_WRITE`
    * staging used by no other range are copied on the GPU (the staging unmapped first); the
-   * rest goes by `writeBuffer` from the shared pages.
+   * rest is uploaded from the shared pages (`upload-path.ts`).
    */
   #writeBack(range: Range): void {
     const own = range.spans.every((s) => s.writeStaging && s.users === 1);
@@ -464,17 +470,23 @@ export class CpuPages {
     applyPatches(device, segments, patches);
   }
 
-  /** Writes `[start, end)` from `sources` with `writeBuffer` (whole words) and word patches (the partial words at either end). */
+  /**
+   * Writes `[start, end)` from `sources`: the whole words in one upload, by the path the
+   * device's measurement chose for their size (`upload-path.ts`), then word patches for the
+   * partial words at either end.
+   */
   #writeSources(sources: readonly Source[], start: number, end: number): void {
     const { device, segments } = this.#context;
     const [from, to] = [alignUp(start, 4), alignDown(end, 4)];
+    const pieces: UploadPiece[] = [];
     for (const s of sources) {
       const a = Math.max(from, s.at);
       const b = Math.min(to, s.at + s.length);
       for (const piece of a < b ? segmentPieces(segments, a, b - a) : []) {
-        device.queue.writeBuffer(piece.buffer, piece.offset, s.bytes, s.offset + piece.at - s.at, piece.length);
+        pieces.push({ buffer: piece.buffer, offset: piece.offset, data: new Uint8Array(s.bytes, s.offset + piece.at - s.at, piece.length), length: piece.length });
       }
     }
+    upload(device, pieces);
     applyPatches(device, segments, edgePatches(sources, start, end));
   }
 }

@@ -2,8 +2,8 @@
  * Device access for remote buffers on WebGPU: each attachment of a proxy gets a mirror on
  * its own device (no `GPUDevice` or `GPUBuffer` can cross realms), kept in step per
  * direction as the stock exporter keeps its mirrors: a map that moves bytes to the device
- * reads the buffer from the exporter's realm and writes each piece with `writeBuffer` as it
- * comes; an unmap that moves bytes back copies the mirror into a `MAP_READ` staging buffer
+ * reads the buffer from the exporter's realm and uploads each piece as it comes, by the path
+ * the device's measurement chose for its size (`upload-path.ts`); an unmap that moves bytes back copies the mirror into a `MAP_READ` staging buffer
  * (one per attachment, reused), maps it and sends the bytes to the exporter's realm from the
  * mapped range. Every map of one attachment returns the same `GPUBuffer`s
  * until it detaches.
@@ -21,6 +21,7 @@ import { checkDevice, deviceFailure, watchDevice } from './device-loss.js';
 import { Holds } from './holds.js';
 import { layoutSegmentSize } from './segment-layout.js';
 import { alignUp, createSegments, destroySegments, type Segment } from './segments.js';
+import { upload, type UploadPiece } from './upload-path.js';
 
 // STORAGE | COPY_SRC | COPY_DST, spelled out (see gpu-heap.ts): what the runtime needs.
 const BASE_USAGE = 0x0080 | 0x0004 | 0x0008;
@@ -30,24 +31,27 @@ const READ_MODE = 0x0001;
 
 /**
  * Writes `chunk`, bytes `[at, at + chunk.length)` of the buffer, into the segments that hold
- * them. `writeBuffer` moves whole words: chunks start at a multiple of 4 and only the
+ * them, in one upload by the path the device's measurement chose for its size
+ * (`upload-path.ts`). Uploads move whole words: chunks start at a multiple of 4 and only the
  * buffer's last one may end off a word, which is padded.
  */
-function upload(device: GPUDevice, segments: readonly Segment[], at: number, chunk: Uint8Array): void {
+function uploadChunk(device: GPUDevice, segments: readonly Segment[], at: number, chunk: Uint8Array): void {
   const end = at + chunk.length;
+  const pieces: UploadPiece[] = [];
   for (const segment of segments) {
     const from = Math.max(at, segment.start);
     const to = Math.min(end, segment.start + segment.length);
     if (from >= to) continue;
     const len = to - from;
     if (len % 4 === 0) {
-      device.queue.writeBuffer(segment.buffer, from - segment.start, chunk, from - at, len);
+      pieces.push({ buffer: segment.buffer, offset: from - segment.start, data: chunk.subarray(from - at), length: len });
     } else {
       const padded = new Uint8Array(alignUp(len, 4));
       padded.set(chunk.subarray(from - at, to - at));
-      device.queue.writeBuffer(segment.buffer, from - segment.start, padded);
+      pieces.push({ buffer: segment.buffer, offset: from - segment.start, data: padded, length: padded.length });
     }
   }
+  upload(device, pieces);
 }
 
 /** The mirrors of one proxy's attachments. */
@@ -92,13 +96,13 @@ class RemoteMirrors implements RemoteDeviceOps {
         await this.#bytes.read(0, this.#bytes.size, (at, chunk) => { bytes.set(chunk, at); });
         await held;
         this.#guard(call, device);
-        upload(device, segments, 0, bytes);
+        uploadChunk(device, segments, 0, bytes);
       } else {
         // Each piece goes to the mirror as it comes, straight from where it lies (a slot of
         // shared memory): no copy of the whole buffer is ever put together in this realm.
         await this.#bytes.read(0, this.#bytes.size, (at, chunk) => {
           this.#guard(call, device);
-          upload(device, segments, at, chunk);
+          uploadChunk(device, segments, at, chunk);
         });
       }
       this.#guard(call, device);

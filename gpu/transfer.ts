@@ -1,6 +1,7 @@
 import { DmaBufError } from '../src/error.js';
 import { segmentPieces, type Segment } from './segments.js';
 import type { StagingPool } from './staging-pool.js';
+import { upload } from './upload-path.js';
 
 /** One device's copy of a dma-buf's bytes: the exporter's storage or an importer's mirror. */
 export interface Copy {
@@ -28,7 +29,8 @@ interface Chunk {
 /**
  * Moves `[start, start + len)` (multiples of 4) from one device's copy to another's through
  * the CPU: a GPU copy into a pooled `MAP_READ` staging buffer on the source device,
- * `mapAsync`, and `queue.writeBuffer` on the destination device. Works in chunks of at most
+ * `mapAsync`, and an upload to the destination device by the path its measurement chose for
+ * the chunk's size (`upload-path.ts`). Works in chunks of at most
  * `chunkSize` bytes, with the next chunk's GPU copy and map in flight while the CPU hands the
  * current one over, so at most two staging buffers are in use.
  *
@@ -73,10 +75,9 @@ export async function transfer(from: Copy, to: Copy, start: number, len: number,
         if (turn) await turn;
       }
       turns.guard();
-      const bytes = current.staging.getMappedRange(0, current.len);
-      for (const piece of segmentPieces(to.segments, current.start, current.len)) {
-        to.device.queue.writeBuffer(piece.buffer, piece.offset, bytes, piece.at - current.start, piece.length);
-      }
+      const bytes = new Uint8Array(current.staging.getMappedRange(0, current.len));
+      const { start: chunkStart } = current;
+      upload(to.device, [...segmentPieces(to.segments, chunkStart, current.len)].map((piece) => ({ buffer: piece.buffer, offset: piece.offset, data: bytes.subarray(piece.at - chunkStart), length: piece.length })));
       pool.release(current.staging);
       current = undefined;
     }

@@ -51,6 +51,9 @@ const TRANSFER = 'gpu/transfer.ts';
 const MIRROR = 'gpu/mirror.ts';
 const POOL = 'gpu/staging-pool.ts';
 const REMOTE_MIRRORS = 'gpu/remote-mirrors.ts';
+const UPLOAD_PATH = 'gpu/upload-path.ts';
+/** Upload paths: each size class of each device follows its measurement, at every place that uploads. */
+const UPLOADS = Object.freeze(['test/gpu/upload-path.browser.test.ts']);
 
 /** @type {readonly Mutation[]} */
 export const mutations = Object.freeze([
@@ -274,8 +277,8 @@ export const mutations = Object.freeze([
   {
     id: 'cpu-pages/write-back-whole-words',
     file: CPU_PAGES,
-    find: '    const { device, segments } = this.#context;\n    const [from, to] = [alignUp(start, 4), alignDown(end, 4)];\n    for (const s of sources) {',
-    replace: '    const { device, segments } = this.#context;\n    const [from, to] = [alignDown(start, 4), alignUp(end, 4)];\n    for (const s of sources) {',
+    find: '    const [from, to] = [alignUp(start, 4), alignDown(end, 4)];\n    const pieces: UploadPiece[] = [];',
+    replace: '    const [from, to] = [alignDown(start, 4), alignUp(end, 4)];\n    const pieces: UploadPiece[] = [];',
     why: 'rule 4: a write-back rounds out to whole words and overwrites bytes around the range that the GPU wrote meanwhile',
     tests: CPU,
   },
@@ -385,8 +388,8 @@ export const mutations = Object.freeze([
   {
     id: 'transfer/no-guard-before-write',
     file: TRANSFER,
-    find: '      turns.guard();\n      const bytes = current.staging.getMappedRange(0, current.len);',
-    replace: '      const bytes = current.staging.getMappedRange(0, current.len);',
+    find: '      turns.guard();\n      const bytes = new Uint8Array(current.staging.getMappedRange(0, current.len));',
+    replace: '      const bytes = new Uint8Array(current.staging.getMappedRange(0, current.len));',
     why: 'a transfer whose buffer was released while a chunk was mapped still writes it (into destroyed storage, or a mirror now idle)',
     tests: DEVICE,
   },
@@ -540,6 +543,89 @@ export const mutations = Object.freeze([
     why: 'a mirror for an attachment that asked for one buffer is cut as the storage is: several segments',
     tests: ['test/gpu/importer-api.browser.test.ts'],
     filter: 'contiguous: true',
+  },
+  // --- gpu/upload-path.ts ---
+  {
+    id: 'upload-path/class-bound-exclusive',
+    file: UPLOAD_PATH,
+    find: 'const index = UPLOAD_CLASS_BYTES.findIndex((max) => bytes <= max);',
+    replace: 'const index = UPLOAD_CLASS_BYTES.findIndex((max) => bytes < max);',
+    why: 'an upload of exactly 64 KiB (1 MiB, 16 MiB) goes by the path of the next class up, not the one its measurement chose for it',
+    tests: UPLOADS,
+  },
+  {
+    id: 'upload-path/measurement-ignored',
+    file: UPLOAD_PATH,
+    find: '  return state.paths[uploadClass(bytes)] ?? DEFAULT_PATH;',
+    replace: '  return DEFAULT_PATH;',
+    why: 'every upload goes by writeBuffer whatever the device measured: the slow path where staging is several times faster',
+    tests: UPLOADS,
+  },
+  {
+    id: 'upload-path/staging-without-margin',
+    file: UPLOAD_PATH,
+    find: 'staging >= STAGING_MARGIN * (measurement.writeBuffer[k] ?? 0)',
+    replace: 'staging > (measurement.writeBuffer[k] ?? 0)',
+    why: 'a class whose staging measured barely faster than writeBuffer (within the noise) flips to staging: an extra buffer and GPU copy per upload for nothing',
+    tests: UPLOADS,
+  },
+  {
+    id: 'upload-path/staged-pieces-share-offset',
+    file: UPLOAD_PATH,
+    find: 'encoder.copyBufferToBuffer(staging, at, p.buffer, p.offset, p.length);',
+    replace: 'encoder.copyBufferToBuffer(staging, 0, p.buffer, p.offset, p.length);',
+    why: "a staged upload cut at a segment bound copies every piece from the start of the staging buffer: the second segment gets the first one's bytes",
+    tests: UPLOADS,
+  },
+  {
+    id: 'upload-path/staging-destroyed-before-submit',
+    file: UPLOAD_PATH,
+    find: '  device.queue.submit([encoder.finish()]);\n  staging.destroy();',
+    replace: '  staging.destroy();\n  device.queue.submit([encoder.finish()]);',
+    why: 'the staging buffer is destroyed before the copy out of it is submitted: the submit fails and the bytes never land',
+    tests: UPLOADS,
+  },
+  {
+    id: 'upload-path/measurement-overrides-injected',
+    file: UPLOAD_PATH,
+    find: "        if (state.source !== 'measuring') return;\n",
+    replace: '',
+    why: 'a measurement under way when another is injected replaces it when it ends: the injected choice holds only for a while',
+    tests: UPLOADS,
+  },
+  {
+    id: 'upload-path/measured-again-every-upload',
+    file: UPLOAD_PATH,
+    find: "  if (state.source === 'default') {",
+    replace: "  if (state.source !== 'injected') {",
+    why: 'every upload starts a new measurement of its device: MiBs of probe uploads queued ahead of the work, each time',
+    tests: UPLOADS,
+  },
+  {
+    id: 'transfer/upload-ignores-path',
+    file: TRANSFER,
+    find: '      upload(to.device, [...segmentPieces(to.segments, chunkStart, current.len)].map((piece) => ({ buffer: piece.buffer, offset: piece.offset, data: bytes.subarray(piece.at - chunkStart), length: piece.length })));',
+    replace: '      for (const piece of segmentPieces(to.segments, chunkStart, current.len)) to.device.queue.writeBuffer(piece.buffer, piece.offset, bytes, piece.at - chunkStart, piece.length);',
+    why: "a transfer writes its chunks into the destination with writeBuffer whatever the destination device measured",
+    tests: UPLOADS,
+    filter: 'transfers follow',
+  },
+  {
+    id: 'cpu-pages/write-back-ignores-upload-path',
+    file: CPU_PAGES,
+    find: '    upload(device, pieces);\n    applyPatches(device, segments, edgePatches(sources, start, end));',
+    replace: '    for (const p of pieces) device.queue.writeBuffer(p.buffer, p.offset, p.data, 0, p.length);\n    applyPatches(device, segments, edgePatches(sources, start, end));',
+    why: "a CPU write-back and a typed write go by writeBuffer whatever the heap's device measured",
+    tests: UPLOADS,
+    filter: 'CPU writes follow',
+  },
+  {
+    id: 'remote-mirrors/upload-ignores-path',
+    file: REMOTE_MIRRORS,
+    find: '  upload(device, pieces);\n}',
+    replace: '  for (const p of pieces) device.queue.writeBuffer(p.buffer, p.offset, p.data, 0, p.length);\n}',
+    why: "a remote buffer's mirror is filled with writeBuffer whatever its device measured",
+    tests: ['test/gpu/upload-path-remote.browser.test.ts'],
   },
   // --- gpu/remote-mirrors.ts ---
   {

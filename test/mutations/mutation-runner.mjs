@@ -161,7 +161,8 @@ function runTests(session, tests, filter, chrome, limitSeconds) {
   const reportPath = join(session.dir, 'node_modules', '.cache', 'mutation-report.json');
   rmSync(reportPath, { force: true });
   mkdirSync(dirname(reportPath), { recursive: true });
-  const args = ['run', '--project', 'browser', '--bail=1', '--reporter=json', `--outputFile=${reportPath}`, ...(filter ? ['-t', filter] : []), ...tests];
+  // The workers' files run in a page of their own (vite.config.ts): a slip's files may be in either.
+  const args = ['run', '--project', 'browser', '--project', 'browser-workers', '--bail=1', '--reporter=json', `--outputFile=${reportPath}`, ...(filter ? ['-t', filter] : []), ...tests];
   const started = performance.now();
   return new Promise((resolve, reject) => {
     // A group of its own, so that a stop ends Vitest and the Chromium it started, and only them.
