@@ -4,28 +4,15 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import { exportDmaBuf } from '../../src/dma-buf.js';
-import { DmaBufError } from '../../src/error.js';
 import type { DmaBufOps } from '../../src/ops.js';
 import type { SgTable } from '../../src/sg-table.js';
 import { memoryDmaBuf, memoryStorage, standInDevice } from './memory-exporter.js';
+import { fields, refusal } from './refusal.js';
 
 afterEach(() => {
   expect(bufinfoEntries()).toEqual([]);
 });
 
-/** The DmaBufError that `run` throws or rejects with; fails the test when it gives none. */
-async function refusal(run: () => unknown): Promise<DmaBufError> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof DmaBufError) return error;
-    throw error;
-  }
-  throw new Error('expected a DmaBufError, got none');
-}
-
-/** The error's fields, for one comparison. */
-const fields = ({ code, call, reason }: DmaBufError) => ({ code, call, reason });
 
 /** An exporter whose mapDmaBuf answers `list` and whose unmapDmaBuf answers `moved` (or throws `unmapFails`). */
 function answeringDmaBuf(size: number, answers: { list?: unknown; moved?: unknown; unmapFails?: Error }) {

@@ -8,25 +8,13 @@ import { DmaBufError } from '../../src/error.js';
 import type { DmaBufOps } from '../../src/ops.js';
 import { PAGE_SIZE } from '../../src/page.js';
 import { memoryDmaBuf, memoryStorage, standInDevice, type MemoryStorage } from './memory-exporter.js';
+import { fields, refusal } from './refusal.js';
 
 afterEach(() => {
   expect(bufinfoEntries()).toEqual([]);
   expect(atomicKmapsHeld()).toBe(0);
 });
 
-/** The DmaBufError that `run` throws or rejects with; fails the test when it gives none. */
-async function refusal(run: () => unknown): Promise<DmaBufError> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof DmaBufError) return error;
-    throw error;
-  }
-  throw new Error('expected a DmaBufError, got none');
-}
-
-/** The error's fields, for one comparison. */
-const fields = ({ code, call, reason }: DmaBufError) => ({ code, call, reason });
 
 const ops: DmaBufOps<object> = {
   mapDmaBuf: () => Promise.resolve({ segments: [] }),

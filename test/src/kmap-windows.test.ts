@@ -5,9 +5,9 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { atomicKmapsHeld } from '../../src/atomic-kmap-slots.js';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import { CpuAccessState } from '../../src/cpu-access.js';
-import { DmaBufError } from '../../src/error.js';
 import { PAGE_SIZE } from '../../src/page.js';
 import { memoryDmaBuf } from './memory-exporter.js';
+import { thrown } from './refusal.js';
 
 afterEach(() => {
   expect(bufinfoEntries()).toEqual([]);
@@ -16,16 +16,6 @@ afterEach(() => {
 
 const SIZE = 3 * PAGE_SIZE; // three whole pages
 
-/** The error `run` throws; fails the test when it throws none or something else. */
-function refusal(run: () => unknown): DmaBufError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DmaBufError) return error;
-    throw error;
-  }
-  throw new Error('expected a DmaBufError, got none');
-}
 
 describe('windows of one page', () => {
   test.each([
@@ -60,13 +50,13 @@ describe('windows of one page', () => {
 
   test('kunmap of a page never mapped is EINVAL naming the page', () => {
     const buf = memoryDmaBuf(SIZE);
-    const error = refusal(() => { buf.kunmap(2, new Uint8Array(PAGE_SIZE)); });
+    const error = thrown(() => { buf.kunmap(2, new Uint8Array(PAGE_SIZE)); });
     expect({ code: error.code, call: error.call, reason: error.reason }).toEqual({
       code: 'EINVAL',
       call: 'kunmap',
       reason: 'page 2 with that view is not an outstanding kmap of this buffer',
     });
-    const atomic = refusal(() => { buf.kunmapAtomic(2, new Uint8Array(PAGE_SIZE)); });
+    const atomic = thrown(() => { buf.kunmapAtomic(2, new Uint8Array(PAGE_SIZE)); });
     expect({ code: atomic.code, call: atomic.call, reason: atomic.reason }).toEqual({
       code: 'EINVAL',
       call: 'kunmapAtomic',

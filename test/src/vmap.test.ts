@@ -4,8 +4,11 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import { exportDmaBuf } from '../../src/dma-buf.js';
-import { DmaBufError } from '../../src/error.js';
 import type { DmaBufOps } from '../../src/ops.js';
+import { fields, thrown } from './refusal.js';
+
+/** The fields of the DmaBufError `run` throws. */
+const refused = (run: () => unknown) => fields(thrown(run));
 
 afterEach(() => {
   expect(bufinfoEntries()).toEqual([]);
@@ -40,16 +43,6 @@ function vmapDmaBuf(options: { answer?: () => unknown; vunmap?: boolean; vunmapF
   return { buf: exportDmaBuf({ priv: {}, ops, size: SIZE }), calls };
 }
 
-/** The error `run` throws, as its fields; fails the test when it throws none or something else. */
-function refusal(run: () => unknown): { code: string; call: string; reason: string } {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DmaBufError) return { code: error.code, call: error.call, reason: error.reason };
-    throw error;
-  }
-  throw new Error('expected a DmaBufError, got none');
-}
 
 describe('nested vmaps', () => {
   test('return the same view from one exporter call; the exporter\'s vunmap runs once, at the last vunmap', async () => {
@@ -64,7 +57,7 @@ describe('nested vmaps', () => {
     expect(calls).toEqual(['vmap']);
     buf.vunmap(view);
     expect(calls).toEqual(['vmap', `vunmap ${SIZE}`]);
-    expect(refusal(() => { buf.vunmap(view); })).toEqual({ code: 'EINVAL', call: 'vunmap', reason: 'an object is not an outstanding vmap of this buffer' });
+    expect(refused(() => { buf.vunmap(view); })).toEqual({ code: 'EINVAL', call: 'vunmap', reason: 'an object is not an outstanding vmap of this buffer' });
     buf.endCpuAccess(0, SIZE, 'bidirectional');
     buf.put();
   });
@@ -83,7 +76,7 @@ describe('nested vmaps', () => {
     const { buf, calls } = vmapDmaBuf();
     await buf.beginCpuAccess(0, SIZE, 'from-device');
     const view = buf.vmap();
-    expect(refusal(() => { buf.vunmap(new Uint8Array(SIZE)); })).toEqual({ code: 'EINVAL', call: 'vunmap', reason: 'an object is not an outstanding vmap of this buffer' });
+    expect(refused(() => { buf.vunmap(new Uint8Array(SIZE)); })).toEqual({ code: 'EINVAL', call: 'vunmap', reason: 'an object is not an outstanding vmap of this buffer' });
     expect(calls).toEqual(['vmap']);
     buf.vunmap(view);
     expect(calls).toEqual(['vmap', `vunmap ${SIZE}`]);
@@ -96,7 +89,7 @@ describe('nested vmaps', () => {
     await buf.beginCpuAccess(0, SIZE, 'from-device');
     const view = buf.vmap();
     buf.vunmap(view);
-    expect(refusal(() => { buf.vunmap(view); })).toMatchObject({ code: 'EINVAL', call: 'vunmap' });
+    expect(refused(() => { buf.vunmap(view); })).toMatchObject({ code: 'EINVAL', call: 'vunmap' });
     expect(calls).toEqual(['vmap']);
     buf.endCpuAccess(0, SIZE, 'from-device');
     buf.put();
@@ -106,7 +99,7 @@ describe('nested vmaps', () => {
     const { buf } = vmapDmaBuf({ vunmapFails: new Error('stuck') });
     await buf.beginCpuAccess(0, SIZE, 'from-device');
     const view = buf.vmap();
-    expect(refusal(() => { buf.vunmap(view); })).toEqual({ code: 'EIO', call: 'vunmap', reason: "the exporter's vunmap op failed: stuck" });
+    expect(refused(() => { buf.vunmap(view); })).toEqual({ code: 'EIO', call: 'vunmap', reason: "the exporter's vunmap op failed: stuck" });
     buf.endCpuAccess(0, SIZE, 'from-device');
     buf.put();
   });
@@ -135,7 +128,7 @@ describe('vmap ends with the coverage of the whole buffer', () => {
     const view = buf.vmap();
     buf.endCpuAccess(SIZE / 2, SIZE / 2, 'from-device');
     expect(calls).toEqual(['vmap', `vunmap ${SIZE}`]);
-    expect(refusal(() => { buf.vunmap(view); })).toMatchObject({ code: 'EINVAL', call: 'vunmap' });
+    expect(refused(() => { buf.vunmap(view); })).toMatchObject({ code: 'EINVAL', call: 'vunmap' });
     buf.endCpuAccess(0, SIZE / 2, 'from-device');
     expect(calls).toEqual(['vmap', `vunmap ${SIZE}`]);
     buf.put();
@@ -146,10 +139,10 @@ describe('vmap ends with the coverage of the whole buffer', () => {
     const { buf } = vmapDmaBuf({ vunmapFails: new Error('stuck'), onEnd: (dir) => ended.push(dir) });
     await buf.beginCpuAccess(0, SIZE, 'from-device');
     buf.vmap();
-    expect(refusal(() => { buf.endCpuAccess(0, SIZE, 'from-device'); })).toEqual({ code: 'EIO', call: 'endCpuAccess', reason: "the exporter's vunmap op failed: stuck" });
+    expect(refused(() => { buf.endCpuAccess(0, SIZE, 'from-device'); })).toEqual({ code: 'EIO', call: 'endCpuAccess', reason: "the exporter's vunmap op failed: stuck" });
     expect(ended).toEqual(['from-device']);
     // The range is over: ending it again is refused.
-    expect(refusal(() => { buf.endCpuAccess(0, SIZE, 'from-device'); })).toMatchObject({ code: 'EINVAL', call: 'endCpuAccess' });
+    expect(refused(() => { buf.endCpuAccess(0, SIZE, 'from-device'); })).toMatchObject({ code: 'EINVAL', call: 'endCpuAccess' });
     buf.put();
   });
 
@@ -157,7 +150,7 @@ describe('vmap ends with the coverage of the whole buffer', () => {
     const { buf } = vmapDmaBuf({ vunmapFails: new Error('stuck'), onEnd: () => { throw new Error('flush failed'); } });
     await buf.beginCpuAccess(0, SIZE, 'from-device');
     buf.vmap();
-    expect(refusal(() => { buf.endCpuAccess(0, SIZE, 'from-device'); })).toEqual({ code: 'EIO', call: 'endCpuAccess', reason: "the exporter's endCpuAccess op failed: flush failed" });
+    expect(refused(() => { buf.endCpuAccess(0, SIZE, 'from-device'); })).toEqual({ code: 'EIO', call: 'endCpuAccess', reason: "the exporter's endCpuAccess op failed: flush failed" });
     buf.put();
   });
 });
@@ -172,8 +165,8 @@ describe("what the exporter's vmap returns", () => {
   ])('%s is EIO naming vmap, and no vmap is outstanding', async (_what, answer, shown) => {
     const { buf, calls } = vmapDmaBuf({ answer });
     await buf.beginCpuAccess(0, SIZE, 'from-device');
-    expect(refusal(() => buf.vmap())).toEqual({ code: 'EIO', call: 'vmap', reason: `the exporter's vmap op returned ${shown}, not a Uint8Array of ${SIZE} bytes` });
-    expect(refusal(() => buf.vmap())).toMatchObject({ code: 'EIO', call: 'vmap' });
+    expect(refused(() => buf.vmap())).toEqual({ code: 'EIO', call: 'vmap', reason: `the exporter's vmap op returned ${shown}, not a Uint8Array of ${SIZE} bytes` });
+    expect(refused(() => buf.vmap())).toMatchObject({ code: 'EIO', call: 'vmap' });
     expect(calls).toEqual(['vmap', 'vmap']);
     buf.endCpuAccess(0, SIZE, 'from-device');
     expect(calls).toEqual(['vmap', 'vmap']);
@@ -183,7 +176,7 @@ describe("what the exporter's vmap returns", () => {
   test("an exporter's vmap that throws a plain Error is EIO naming vmap and the op", async () => {
     const { buf } = vmapDmaBuf({ answer: () => { throw new Error('no mapping'); } });
     await buf.beginCpuAccess(0, SIZE, 'from-device');
-    expect(refusal(() => buf.vmap())).toEqual({ code: 'EIO', call: 'vmap', reason: "the exporter's vmap op failed: no mapping" });
+    expect(refused(() => buf.vmap())).toEqual({ code: 'EIO', call: 'vmap', reason: "the exporter's vmap op failed: no mapping" });
     buf.endCpuAccess(0, SIZE, 'from-device');
     buf.put();
   });
