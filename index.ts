@@ -23,6 +23,7 @@ export { mergeFences } from './src/dma-fence-array.js';
 export { DmaFenceTimeline } from './src/dma-fence-timeline.js';
 export { DmaBufError, type DmaBufErrorCode } from './src/error.js';
 export { FdTable, type FdOptions } from './src/fd-table.js';
+// eslint-disable-next-line @typescript-eslint/no-deprecated -- FdSocketEndpoint stays public, as a deprecated name of MessageEndpoint.
 export type { FdReceiveOptions, FdSocketEndpoint, FdSocketOptions, FdSocketTransport, MessageEndpoint } from './remote/fd-socket.js';
 export type { RealmLiveness } from './remote/liveness.js';
 export type { RemoteBytes, RemoteDeviceAccess, RemoteDeviceOps, RemoteWrite } from './remote/device-access.js';
@@ -34,4 +35,5 @@ export { GPU_HEAP_USAGE, GpuHeap, type GpuAllocateOptions, type GpuDmaBuf, type 
 export type { Segment as GpuSegment } from './gpu/segments.js';
 export { requestGpuDevice, type GpuDeviceRequest } from './gpu/request-device.js';
 export { gpuFence } from './gpu/gpu-fence.js';
+export { setUploadMeasurement, UPLOAD_CLASS_BYTES, uploadMeasurementDone, uploadPaths, type UploadMeasurement, type UploadPath, type UploadPathReport, type UploadPathSource } from './gpu/upload-path.js';
 export { FdSocket, inheritedFdTable, spawnWorker } from './gpu/workers.js';
