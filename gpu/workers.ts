@@ -6,7 +6,7 @@
 import { checkOptions } from '../src/checks.js';
 import { DmaBufError } from '../src/error.js';
 import type { FdTable } from '../src/fd-table.js';
-import { FdSocket as ContractSocket, type FdSocketEndpoint, type FdSocketOptions } from '../remote/fd-socket.js';
+import { FdSocket as ContractSocket, type MessageEndpoint, type FdSocketOptions } from '../remote/fd-socket.js';
 import { inheritedFdTableWith, spawnWorkerWith, type InheritedFdTable, type SpawnedWorker, type SpawnWorkerOptions, type WorkerSource } from '../remote/spawn-worker.js';
 import { gpuRemoteDeviceAccess } from './remote-mirrors.js';
 
@@ -22,13 +22,13 @@ export class FdSocket extends ContractSocket {
    * @throws {DmaBufError} `EINVAL` for something without `postMessage` and message events,
    *   or bad options (one that is not an object included); nothing listens on `endpoint` then.
    */
-  constructor(endpoint: FdSocketEndpoint, options?: FdSocketOptions) {
+  constructor(endpoint: MessageEndpoint, options?: FdSocketOptions) {
     // Checked before the spread, which would turn a number or an array into an empty bag.
     super(endpoint, { deviceAccess: gpuRemoteDeviceAccess, ...(checkOptions('new FdSocket', options) as FdSocketOptions) });
   }
 }
 
-const connect = (endpoint: FdSocketEndpoint, options?: FdSocketOptions) => new FdSocket(endpoint, options);
+const connect = (endpoint: MessageEndpoint, options?: FdSocketOptions) => new FdSocket(endpoint, options);
 
 /**
  * Starts a module worker whose realm begins with the fds of `table` that are not
@@ -65,11 +65,11 @@ let inherited: Promise<InheritedFdTable<FdSocket>> | undefined;
  */
 export function inheritedFdTable(options?: FdSocketOptions): Promise<InheritedFdTable<FdSocket>> {
   if (!inherited) {
-    const scope = globalThis as unknown as Partial<FdSocketEndpoint> & { WorkerGlobalScope?: unknown; document?: unknown };
+    const scope = globalThis as unknown as Partial<MessageEndpoint> & { WorkerGlobalScope?: unknown; document?: unknown };
     if (typeof scope.WorkerGlobalScope !== 'function' || scope.document !== undefined || typeof scope.postMessage !== 'function') {
       return Promise.reject(new DmaBufError('EINVAL', 'inheritedFdTable', 'not in a worker; a worker started by spawnWorker calls it'));
     }
-    inherited = inheritedFdTableWith(connect, scope as FdSocketEndpoint, options);
+    inherited = inheritedFdTableWith(connect, scope as MessageEndpoint, options);
   }
   return inherited;
 }
