@@ -53,6 +53,7 @@ export function describe(value: unknown, expected?: Pick<Brand<unknown>, 'noun' 
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   if (value === null || value === undefined) return String(value);
   if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return 'a symbol';
   if (isArray(value)) return 'an array';
   return 'an object';
 }

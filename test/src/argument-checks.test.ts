@@ -39,6 +39,7 @@ suite('describe', () => {
     expect(describe(undefined)).toBe('undefined');
     expect(describe(() => 1)).toBe('a function');
     expect(describe([1, 2])).toBe('an array');
+    expect(describe(Symbol('s'))).toBe('a symbol');
     expect(describe({ a: 1 })).toBe('an object');
     expect(describe(new Widget())).toBe('an object');
   });
