@@ -35,6 +35,8 @@ export class DmabufDemo extends LitElement {
   static override properties = {
     shared: { type: Boolean, reflect: true },
     workers: { type: Boolean, reflect: true },
+    frameWidth: { type: Number, attribute: 'frame-width' },
+    frameHeight: { type: Number, attribute: 'frame-height' },
     transport: { state: true },
     switching: { state: true },
     gpu: { state: true },
@@ -44,6 +46,14 @@ export class DmabufDemo extends LitElement {
   declare shared: boolean;
   /** Whether the filter and the views run in module workers of their own (takes precedence over {@link shared}). */
   declare workers: boolean;
+  /**
+   * The camera's frame width (the size asked of the camera, and the test pattern's). Default
+   * 640; set before the demo is connected. A smaller frame costs a software GPU (SwiftShader)
+   * proportionally less per frame.
+   */
+  declare frameWidth: number;
+  /** The camera's frame height. Default 480; set before the demo is connected. */
+  declare frameHeight: number;
   /** How buffer bytes travel between the page and its workers, while they run (`socket.transport`). */
   declare transport: FdSocketTransport | undefined;
   /** While a device switch is under way. */
@@ -59,6 +69,8 @@ export class DmabufDemo extends LitElement {
     super();
     this.shared = false;
     this.workers = false;
+    this.frameWidth = 640;
+    this.frameHeight = 480;
     this.transport = undefined;
     this.switching = false;
     this.gpu = { kind: 'checking' };
@@ -250,7 +262,7 @@ export class DmabufDemo extends LitElement {
         <dmabuf-view id="out" name="view" source="filter" label="Filtered"></dmabuf-view>
         <div class="side">
           <dmabuf-view id="raw" name="raw view" source="camera" label="Camera, unfiltered" style="--dmabuf-view-max-height: 30vh"></dmabuf-view>
-          <dmabuf-camera id="camera" name="camera"></dmabuf-camera>
+          <dmabuf-camera id="camera" name="camera" .width=${this.frameWidth} .height=${this.frameHeight}></dmabuf-camera>
           <dmabuf-filter id="filter" name="filter" source="camera"></dmabuf-filter>
         </div>
         <dmabuf-inspector></dmabuf-inspector>

@@ -1,6 +1,7 @@
 // Helpers for the demo's end-to-end tests: the page's own errors collected per test, and
 // waits on modules that are running.
 import { afterEach, beforeEach, expect, vi } from 'vitest';
+import type { DmabufDemo } from '../../demo/demo.component.js';
 import type { DmabufModule } from '../../elements/module/module-element.js';
 
 /** Options of `expect.poll` for the demo's waits: long (SwiftShader), with a message. */
@@ -38,4 +39,17 @@ export async function framesFlow(modules: readonly DmabufModule[], more: number)
   const start = modules.map((m) => m.frames);
   const state = () => modules.map((m) => `${m.name}: ${m.status} ${m.frames} frames, ${m.dropped} dropped`).join('; ');
   await expect.poll(() => modules.every((m, i) => m.frames >= (start[i] ?? 0) + more), wait(`frames flow (${state()})`)).toBe(true);
+}
+
+/**
+ * A `<dmabuf-demo>` with 160 x 120 camera frames, not connected yet. Its pipelines run the
+ * whole time a test waits on them, on the CPU here (SwiftShader): frames a sixteenth of the
+ * default size leave the CPU to the tests running beside them, and every rule checked holds
+ * at any size.
+ */
+export function smallDemo(): DmabufDemo {
+  const demo = document.createElement('dmabuf-demo');
+  demo.frameWidth = 160;
+  demo.frameHeight = 120;
+  return demo;
 }

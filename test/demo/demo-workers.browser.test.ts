@@ -14,7 +14,7 @@ import type { DmabufFilter } from '../../elements/filter/filter.component.js';
 import type { FrameLease } from '../../elements/frame/frame-info.js';
 import type { DmabufView } from '../../elements/view/view.component.js';
 import { workerRealmListings } from '../../elements/worker/worker-realms.js';
-import { framesFlow, pageProblems, required, wait } from './demo-helpers.js';
+import { framesFlow, pageProblems, required, smallDemo, wait } from './demo-helpers.js';
 import { applyEffect, compareRgb } from '../elements/effect-reference.js';
 import { distinctReds, readFrame } from '../elements/frame-helpers.js';
 
@@ -75,7 +75,7 @@ function startedWorker(posts: MockInstance<Worker['postMessage']>, fields: { rea
 test('demo, a worker per module: the filtered camera reaches the canvas from a worker, the inspector lists each realm, the transport is shown, and switching back gives every buffer back', async () => {
   const consoleErrors = vi.spyOn(console, 'error');
   const terminate = vi.spyOn(Worker.prototype, 'terminate');
-  const demo: DmabufDemo = document.createElement('dmabuf-demo');
+  const demo: DmabufDemo = smallDemo();
   document.body.append(demo);
   const table = new FdTable();
   let held: FrameLease | undefined;
@@ -172,7 +172,7 @@ test('demo, a worker per module: the filtered camera reaches the canvas from a w
 
 test('demo, from one shared device to a worker per module and back: the effect chosen reaches the worker, and the shared device is zero-copy again after', async () => {
   const consoleErrors = vi.spyOn(console, 'error');
-  const demo: DmabufDemo = document.createElement('dmabuf-demo');
+  const demo: DmabufDemo = smallDemo();
   demo.shared = true;
   const modes: [boolean, boolean][] = [];
   demo.addEventListener(DeviceModeEvent.type, (event) => { modes.push([event.shared, event.workers]); });
@@ -224,7 +224,7 @@ test('demo, from one shared device to a worker per module and back: the effect c
 
 test('demo, a worker per module: the filtered view takes its frames from the filter\'s worker, and follows the filter when it moves to the page and back', async () => {
   const consoleErrors = vi.spyOn(console, 'error');
-  const demo: DmabufDemo = document.createElement('dmabuf-demo');
+  const demo: DmabufDemo = smallDemo();
   document.body.append(demo);
   try {
     const { camera, filter, view } = await showingModules(demo);
@@ -255,7 +255,7 @@ test('demo, a worker per module: the filtered view takes its frames from the fil
 test('demo, a worker per module: a view\'s worker that takes its frames from the filter\'s and dies: the view fails, the filter gets its frames back and goes on', async () => {
   const consoleErrors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
   const posts = vi.spyOn(Worker.prototype, 'postMessage');
-  const demo: DmabufDemo = document.createElement('dmabuf-demo');
+  const demo: DmabufDemo = smallDemo();
   document.body.append(demo);
   try {
     const { camera, filter, view } = await showingModules(demo);
@@ -284,7 +284,7 @@ test('demo, a worker per module: a view\'s worker that takes its frames from the
 test('demo, a worker per module: a module worker that dies gives every frame it held back, its element fails (and an importer caught reading its frame with ENODEV), and switching mode starts them again', async () => {
   const consoleErrors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
   const posts = vi.spyOn(Worker.prototype, 'postMessage');
-  const demo: DmabufDemo = document.createElement('dmabuf-demo');
+  const demo: DmabufDemo = smallDemo();
   document.body.append(demo);
   try {
     const { camera, filter, view, preview } = await showingModules(demo);

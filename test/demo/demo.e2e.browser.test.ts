@@ -7,7 +7,7 @@ import '../../demo/demo.js';
 import type { DmabufDemo } from '../../demo/demo.component.js';
 import { FrameEvent } from '../../elements/frame/frame-event.js';
 import type { FrameLease } from '../../elements/frame/frame-info.js';
-import { framesFlow, pageProblems, required, wait } from './demo-helpers.js';
+import { framesFlow, pageProblems, required, smallDemo, wait } from './demo-helpers.js';
 import { applyEffect, compareRgb } from '../elements/effect-reference.js';
 import { readFrame } from '../elements/frame-helpers.js';
 
@@ -16,7 +16,7 @@ const problems = pageProblems();
 test('demo: the camera, filtered on the GPU, reaches the canvas; the inspector counts; the device switch works both ways', async () => {
   const consoleErrors = vi.spyOn(console, 'error');
   await page.viewport(1280, 1100);
-  const demo: DmabufDemo = document.createElement('dmabuf-demo');
+  const demo: DmabufDemo = smallDemo();
   document.body.append(demo);
   const table = new FdTable();
   let held: FrameLease | undefined;
