@@ -152,10 +152,15 @@ export function uploadMeasurementDone(device: GPUDevice): Promise<void> {
   return devices.get(device)?.measured ?? Promise.resolve();
 }
 
-/** The path an upload of `bytes` bytes to `device` takes now; starts the device's measurement the first time. */
+/**
+ * The path an upload of `bytes` bytes to `device` takes now; the device's first upload larger
+ * than the smallest class starts its measurement. Small uploads alone never pay for one: most
+ * devices only ever move a few pages, where `writeBuffer`, the default, is the path to take.
+ */
 function pathFor(device: GPUDevice, bytes: number): UploadPath {
   const state = stateOf(device);
-  if (state.source === 'default') {
+  const sizeClass = uploadClass(bytes);
+  if (state.source === 'default' && sizeClass > 0) {
     state.source = 'measuring';
     state.measured = measureUploads(device).then(
       (measurement) => {
@@ -168,7 +173,7 @@ function pathFor(device: GPUDevice, bytes: number): UploadPath {
       () => undefined,
     );
   }
-  return state.paths[uploadClass(bytes)] ?? DEFAULT_PATH;
+  return state.paths[sizeClass] ?? DEFAULT_PATH;
 }
 
 // MAP_WRITE | COPY_SRC and STORAGE | COPY_DST, fixed by the WebGPU spec (see gpu-heap.ts).

@@ -199,13 +199,33 @@ describe('call order', () => {
 });
 
 describe('the measurement', () => {
-  test('a device measures both paths once, at its first upload, and its classes follow what it measured', async () => {
+  test('a device that only uploads up to the smallest class measures nothing: its uploads go by writeBuffer', async () => {
+    const device = await newDevice('small uploads only');
+    try {
+      const heap = new GpuHeap(f.exporter);
+      const buf = heap.allocate(64 * KiB);
+      const bytes = pattern(64 * KiB, 3);
+      await buf.write(bytes);
+      const attachment = buf.attach(device);
+      const sgt = await attachment.map('to-device');
+      expect(await readTable(device, sgt)).toEqual(bytes);
+      expect(uploadPaths(device)).toMatchObject({ source: 'default', writeBufferCalls: 1, stagingBuffersCreated: 0 });
+      await attachment.unmap(sgt, 'to-device');
+      buf.detach(attachment);
+      buf.put();
+      expectNoLeaks(heap);
+    } finally {
+      device.destroy();
+    }
+  });
+
+  test('a device measures both paths once, at its first upload larger than the smallest class, and its classes follow what it measured', async () => {
     const device = await newDevice('measured');
     try {
       expect(uploadPaths(device).source).toBe('default');
       const heap = new GpuHeap(f.exporter);
-      const buf = heap.allocate(4 * KiB);
-      const bytes = pattern(4 * KiB, 1);
+      const buf = heap.allocate(64 * KiB + 4);
+      const bytes = pattern(64 * KiB + 4, 1);
       await buf.write(bytes);
       const attachment = buf.attach(device);
       const sgt = await attachment.map('to-device');
@@ -236,7 +256,7 @@ describe('the measurement', () => {
     const device = await newDevice('injected while measuring');
     try {
       const heap = new GpuHeap(f.exporter);
-      const buf = heap.allocate(4 * KiB);
+      const buf = heap.allocate(64 * KiB + 4);
       const attachment = buf.attach(device);
       const sgt = await attachment.map('to-device');
       expect(uploadPaths(device).source).toBe('measuring');

@@ -556,9 +556,17 @@ export const mutations = Object.freeze([
   {
     id: 'upload-path/measurement-ignored',
     file: UPLOAD_PATH,
-    find: '  return state.paths[uploadClass(bytes)] ?? DEFAULT_PATH;',
+    find: '  return state.paths[sizeClass] ?? DEFAULT_PATH;',
     replace: '  return DEFAULT_PATH;',
     why: 'every upload goes by writeBuffer whatever the device measured: the slow path where staging is several times faster',
+    tests: UPLOADS,
+  },
+  {
+    id: 'upload-path/small-uploads-measure',
+    file: UPLOAD_PATH,
+    find: "  if (state.source === 'default' && sizeClass > 0) {",
+    replace: "  if (state.source === 'default') {",
+    why: "a device's first upload of a few pages starts the measurement: MiBs of probe uploads on every device that only ever moves pages",
     tests: UPLOADS,
   },
   {
@@ -596,8 +604,8 @@ export const mutations = Object.freeze([
   {
     id: 'upload-path/measured-again-every-upload',
     file: UPLOAD_PATH,
-    find: "  if (state.source === 'default') {",
-    replace: "  if (state.source !== 'injected') {",
+    find: "  if (state.source === 'default' && sizeClass > 0) {",
+    replace: "  if (state.source !== 'injected' && sizeClass > 0) {",
     why: 'every upload starts a new measurement of its device: MiBs of probe uploads queued ahead of the work, each time',
     tests: UPLOADS,
   },
