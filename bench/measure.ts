@@ -21,12 +21,18 @@ export interface MeasureSettings {
   readonly maxBatch: number;
   /** Length of one window of the camera pipeline, in ms: a sample of its frame rate. */
   readonly windowMs: number;
+  /**
+   * The frame size every pipeline runs at in place of its own (the camera's 640 x 480, the
+   * frame pipeline's sizes): the smoke run's small frames, which only check that each
+   * variant runs. Unset: each pipeline's own sizes.
+   */
+  readonly pipelineFrame?: { readonly width: number; readonly height: number };
 }
 
 /** Full runs, the short ones of `--quick`, and the smoke run (every scenario once, for the tests: its figures say nothing). */
 export const FULL_SETTINGS: MeasureSettings = { warmup: 2, runs: 9, sampleMs: 25, maxBatch: 200, windowMs: 1000 };
 export const QUICK_SETTINGS: MeasureSettings = { warmup: 1, runs: 3, sampleMs: 5, maxBatch: 20, windowMs: 300 };
-export const SMOKE_SETTINGS: MeasureSettings = { warmup: 0, runs: 1, sampleMs: 2, maxBatch: 4, windowMs: 250 };
+export const SMOKE_SETTINGS: MeasureSettings = { warmup: 0, runs: 1, sampleMs: 2, maxBatch: 4, windowMs: 250, pipelineFrame: { width: 160, height: 120 } };
 
 /** Median, min and max of one variant's samples, in ms per operation. */
 export interface Figure {

@@ -85,7 +85,7 @@ export async function runBench(options: BenchOptions = {}, onProgress?: (progres
     try {
       await inStage(options.stage, (stage) => runFramePipeline(stage, settings, quick, options.mainThreadClock, windowDone, (result) => { framePipeline.push(result); }));
     } catch (error) {
-      skipped.push({ id: 'frame-pipeline', reason: `failed after ${framePipeline.length} of ${framePipelineSizes(quick).length} sizes: ${error instanceof Error ? error.message : String(error)}` });
+      skipped.push({ id: 'frame-pipeline', reason: `failed after ${framePipeline.length} of ${framePipelineSizes(quick, settings).length} sizes: ${error instanceof Error ? error.message : String(error)}` });
     }
   }
   onProgress?.({ done: total, total, label: 'done' });

@@ -25,7 +25,7 @@ export function cameraPipelineSteps(settings: MeasureSettings): number {
  * @throws {Error} when a pipeline does not start or stops showing frames; nothing is left behind.
  */
 export async function runCameraPipeline(stage: HTMLElement, settings: MeasureSettings, clock: MainThreadClock | undefined, step: (label: string) => void): Promise<PipelineResult> {
-  const spec = CAMERA_PIPELINE_SPEC;
+  const spec = settings.pipelineFrame ? { ...CAMERA_PIPELINE_SPEC, source: { ...CAMERA_PIPELINE_SPEC.source, ...settings.pipelineFrame } } : CAMERA_PIPELINE_SPEC;
   const measured = await measurePipelines(() => buildPipelines(stage, spec), settings, clock, (pipeline) => { step(`camera-pipeline ${pipeline.id}`); });
   return {
     id: 'camera-pipeline',

@@ -44,14 +44,15 @@ function frameSpec(width: number, height: number): PipelineSpec {
   return { prefix: 'frame', effect: FRAME_PIPELINE_EFFECT, source: { kind: 'uncapped-pattern', width, height }, variants: FRAME_PIPELINE_VARIANTS };
 }
 
-/** The sizes a run measures. */
-export function framePipelineSizes(quick: boolean): readonly FrameSize[] {
+/** The sizes a run measures: every size, 640 x 480 alone when `quick`, or the one frame `settings` sets. */
+export function framePipelineSizes(quick: boolean, settings?: MeasureSettings): readonly FrameSize[] {
+  if (settings?.pipelineFrame) return [settings.pipelineFrame];
   return quick ? FRAME_PIPELINE_SIZES.slice(0, 1) : FRAME_PIPELINE_SIZES;
 }
 
 /** Steps of {@link runFramePipeline}: one per window, at every size. */
 export function framePipelineSteps(settings: MeasureSettings, quick: boolean): number {
-  return framePipelineSizes(quick).length * pipelineWindows(FRAME_PIPELINE_VARIANTS.length, settings);
+  return framePipelineSizes(quick, settings).length * pipelineWindows(FRAME_PIPELINE_VARIANTS.length, settings);
 }
 
 /**
@@ -61,7 +62,7 @@ export function framePipelineSteps(settings: MeasureSettings, quick: boolean): n
  * @throws {Error} when a pipeline does not start or stops showing frames; nothing is left behind.
  */
 export async function runFramePipeline(stage: HTMLElement, settings: MeasureSettings, quick: boolean, clock: MainThreadClock | undefined, step: (label: string) => void, done: (result: PipelineResult) => void): Promise<void> {
-  const sizes = framePipelineSizes(quick);
+  const sizes = framePipelineSizes(quick, settings);
   const sizesText = sizes.map((s) => `${s.width} x ${s.height}`).join(', ');
   for (const { width, height } of sizes) {
     const spec = frameSpec(width, height);

@@ -11,6 +11,7 @@ import { buildPipelines, CAMERA_PIPELINE_SPEC, pipelineVariants } from '../../be
 import { FRAME_PIPELINE_VARIANTS, framePipelineSizes } from '../../bench/frame-pipeline/run-frame-pipeline.js';
 import type { PipelineResult } from '../../bench/report.js';
 import { SCENARIOS } from '../../bench/run-bench.js';
+import { SMOKE_SETTINGS } from '../../bench/measure.js';
 import { SCENARIO_IDS, type BenchEnv } from '../../bench/scenario.js';
 import { mapCrossRealm } from '../../bench/scenarios/map-cross-realm.js';
 import type { DmabufFilter } from '../../elements/filter/filter.component.js';
@@ -75,7 +76,7 @@ function expectPipelineFigures(pipeline: PipelineResult | null | undefined, vari
   expect(pipeline?.buffersLeftAlive, where).toBe(0);
 }
 
-test('<dmabuf-bench> smoke run (the quick sizes, one sample each): every scenario yields a median, min and max for every variant at every size', async () => {
+test('<dmabuf-bench> smoke run (the quick sizes, 160 x 120 pipeline frames, one sample each): every scenario yields a median, min and max for every variant at every size', async () => {
   const element = document.createElement('dmabuf-bench');
   document.body.append(element);
   let steps = 0;
@@ -118,9 +119,11 @@ test('<dmabuf-bench> smoke run (the quick sizes, one sample each): every scenari
     expect(element.reportText).toMatch(/target (met|missed): a worker per module: main-thread ms per frame <= 0\.25 x/);
     expect(element.shadowRoot?.querySelector('[data-target="camera-pipeline/workers-main-thread"]')?.getAttribute('data-verdict')).toMatch(/^(met|missed)$/);
 
-    // The frame pipeline: the same figures at each size of the quick run (640 x 480 only), from the uncapped test pattern.
+    // The frame pipeline: the same figures at the smoke run's one small frame, from the uncapped test pattern.
     const sizes = report.framePipeline ?? [];
-    expect(sizes.map((p) => p.frame)).toEqual(framePipelineSizes(true));
+    expect(sizes.map((p) => p.frame)).toEqual([SMOKE_SETTINGS.pipelineFrame]);
+    expect(framePipelineSizes(true, SMOKE_SETTINGS)).toEqual([{ width: 160, height: 120 }]);
+    expect(framePipelineSizes(true)).toEqual([{ width: 640, height: 480 }]);
     for (const framePipeline of sizes) {
       const where = `frame-pipeline ${framePipeline.frame?.width ?? '?'}x${framePipeline.frame?.height ?? '?'}`;
       expectPipelineFigures(framePipeline, FRAME_PIPELINE_VARIANTS, report.settings.runs, where);
