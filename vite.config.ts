@@ -130,6 +130,11 @@ export default defineConfig(({ mode }) => ({
           // beside the browser tests, and on a loaded machine a test of a third of a second
           // (the sync selftests' merge stress) took over five.
           testTimeout: 30_000,
+          // The files of a worker share its modules, as the mutation runs' do
+          // (vitest.mutation.config.ts): each cleans up after itself and checks for leaks, and a
+          // fresh module graph per file (about 80 of them) cost a third of the step's CPU on
+          // cores the browser tests share.
+          isolate: false,
         },
       },
       browserProject('browser', {
