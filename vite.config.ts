@@ -129,7 +129,7 @@ export default defineConfig(({ mode }) => ({
           // A guard against hangs, not a speed limit: npm test runs these at a lower priority
           // beside the browser tests, and on a loaded machine a test of a third of a second
           // (the sync selftests' merge stress) took over five.
-          testTimeout: 30_000,
+          testTimeout: 60_000,
           // The files of a worker share its modules, as the mutation runs' do
           // (vitest.mutation.config.ts): each cleans up after itself and checks for leaks, and a
           // fresh module graph per file (about 80 of them) cost a third of the step's CPU on

@@ -1,9 +1,10 @@
 // `npm test`: set up what is missing, then the type check (the code, and the TypeScript snippets
 // of README.md and docs/), the lint, the unit tests in Node and the browser tests in headless
-// Chromium with real WebGPU. The browser tests are the longest
-// and leave a core idle much of the time (they wait on the GPU process and on frames), so the
-// others run beside them, at a lower priority: the browser tests' output streams as it comes,
-// the others' is printed once each is done. Every step runs to its end; the command fails when any of them failed, and
+// Chromium with real WebGPU. The browser tests are the longest, and many of them run frame
+// pipelines for as long as they wait: slowed down, they burn more CPU in all. So they run at
+// the normal priority and the others beside them at a lower one, taking what CPU the browser
+// tests leave: the browser tests' output streams as it comes, the others' is printed once
+// each is done. Every step runs to its end; the command fails when any of them failed, and
 // says which. Extra arguments go to both Vitest runs (for example a test file's path).
 import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
@@ -53,7 +54,7 @@ const steps = [
   // One tsc program for the code and the docs' snippets, after the snippets are extracted and the docs' links checked.
   { title: "type check (the code, and the docs' snippets and links)", command: process.execPath, args: [join(root, 'scripts', 'type-check.mjs')], streamed: false, niced: true },
   { title: 'lint', command: bin('eslint'), args: ['--max-warnings', '0', '.'], streamed: false, niced: true },
-  { title: 'unit tests (Node)', command: bin('vitest'), args: ['run', '--project', 'unit', ...narrowed, ...extra], streamed: false, niced: false },
+  { title: 'unit tests (Node)', command: bin('vitest'), args: ['run', '--project', 'unit', ...narrowed, ...extra], streamed: false, niced: true },
 ];
 console.log(`\n== ${steps.map((step) => step.title).join(', ')}: side by side; the browser tests' output follows ==\n`);
 const runs = steps.map((step) => started(step.command, step.args, step.streamed, step.niced));

@@ -1,7 +1,12 @@
 // Helpers for the demo's end-to-end tests: the page's own errors collected per test, and
 // waits on modules that are running.
 import { afterEach, beforeEach, expect, vi } from 'vitest';
+import type { FdTable } from 'webgpu-dmabuf';
 import type { DmabufDemo } from '../../demo/demo.component.js';
+import type { DmabufCamera } from '../../elements/camera/camera.component.js';
+import { FrameEvent } from '../../elements/frame/frame-event.js';
+import type { FrameLease } from '../../elements/frame/frame-info.js';
+import type { DmabufView } from '../../elements/view/view.component.js';
 import type { DmabufModule } from '../../elements/module/module-element.js';
 
 /** Options of `expect.poll` for the demo's waits: long (SwiftShader), with a message. */
@@ -52,4 +57,41 @@ export function smallDemo(): DmabufDemo {
   demo.frameWidth = 160;
   demo.frameHeight = 120;
   return demo;
+}
+
+/**
+ * Pauses the camera on a frame every view in `views` shows, and returns the test's own lease on
+ * it. A worker's inbox drops the newest frame when one already waits, so the frame the camera
+ * paused on may never be shown: then the camera runs on and pauses again.
+ */
+export async function pauseOnShownFrame(camera: DmabufCamera, views: readonly DmabufView[], table: FdTable): Promise<FrameLease> {
+  const box: { held: FrameLease | undefined } = { held: undefined };
+  const hold = (event: FrameEvent) => {
+    box.held?.release();
+    box.held = event.accept(table);
+  };
+  // Read through a call: the listener sets it between awaits, which narrowing does not see.
+  const current = (): FrameLease | undefined => box.held;
+  camera.addEventListener(FrameEvent.type, hold);
+  try {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      box.held?.release();
+      box.held = undefined;
+      camera.paused = false;
+      await expect.poll(() => box.held !== undefined, wait('a camera frame to hold')).toBe(true);
+      camera.paused = true;
+      const shown = () => views.every((view) => view.shown !== undefined && view.shown.origin === box.held?.frame.sequence);
+      const ok = await expect.poll(shown, { timeout: 3000, interval: 50 }).toBe(true).then(() => true, () => false);
+      const lease = current();
+      // Otherwise dropped on the way: the camera runs on and pauses on the next frame.
+      if (ok && lease) {
+        box.held = undefined;
+        return lease;
+      }
+    }
+    throw new Error('no frame the camera paused on was shown by every view');
+  } finally {
+    camera.removeEventListener(FrameEvent.type, hold);
+    box.held?.release();
+  }
 }

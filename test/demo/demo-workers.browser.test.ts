@@ -9,53 +9,16 @@ import '../../demo/demo.js';
 import type { DmabufCamera } from '../../elements/camera/camera.component.js';
 import type { DmabufDemo } from '../../demo/demo.component.js';
 import { DeviceModeEvent } from '../../demo/device-mode-event.js';
-import { FrameEvent } from '../../elements/frame/frame-event.js';
 import type { DmabufFilter } from '../../elements/filter/filter.component.js';
 import type { FrameLease } from '../../elements/frame/frame-info.js';
 import type { DmabufView } from '../../elements/view/view.component.js';
 import { workerRealmListings } from '../../elements/worker/worker-realms.js';
-import { framesFlow, pageProblems, required, smallDemo, wait } from './demo-helpers.js';
+import { framesFlow, pageProblems, pauseOnShownFrame, required, smallDemo, wait } from './demo-helpers.js';
 import { applyEffect, compareRgb } from '../elements/effect-reference.js';
 import { distinctReds, readFrame } from '../elements/frame-helpers.js';
 
 const problems = pageProblems();
 
-/**
- * Pauses the camera on a frame every view in `views` shows, and returns the test's own lease on
- * it. A worker's inbox drops the newest frame when one already waits, so the frame the camera
- * paused on may never be shown: then the camera runs on and pauses again.
- */
-async function pauseOnShownFrame(camera: DmabufCamera, views: readonly DmabufView[], table: FdTable): Promise<FrameLease> {
-  const box: { held: FrameLease | undefined } = { held: undefined };
-  const hold = (event: FrameEvent) => {
-    box.held?.release();
-    box.held = event.accept(table);
-  };
-  // Read through a call: the listener sets it between awaits, which narrowing does not see.
-  const current = (): FrameLease | undefined => box.held;
-  camera.addEventListener(FrameEvent.type, hold);
-  try {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      box.held?.release();
-      box.held = undefined;
-      camera.paused = false;
-      await expect.poll(() => box.held !== undefined, wait('a camera frame to hold')).toBe(true);
-      camera.paused = true;
-      const shown = () => views.every((view) => view.shown !== undefined && view.shown.origin === box.held?.frame.sequence);
-      const ok = await expect.poll(shown, { timeout: 3000, interval: 50 }).toBe(true).then(() => true, () => false);
-      const lease = current();
-      // Otherwise dropped on the way: the camera runs on and pauses on the next frame.
-      if (ok && lease) {
-        box.held = undefined;
-        return lease;
-      }
-    }
-    throw new Error('no frame the camera paused on was shown by every view');
-  } finally {
-    camera.removeEventListener(FrameEvent.type, hold);
-    box.held?.release();
-  }
-}
 
 /** The demo's modules, once its filtered view shows frames. */
 async function showingModules(demo: DmabufDemo): Promise<{ camera: DmabufCamera; filter: DmabufFilter; view: DmabufView; preview: DmabufView }> {

@@ -5,9 +5,8 @@ import { page } from 'vitest/browser';
 import { bufinfoEntries, FdTable } from 'webgpu-dmabuf';
 import '../../demo/demo.js';
 import type { DmabufDemo } from '../../demo/demo.component.js';
-import { FrameEvent } from '../../elements/frame/frame-event.js';
 import type { FrameLease } from '../../elements/frame/frame-info.js';
-import { framesFlow, pageProblems, required, smallDemo, wait } from './demo-helpers.js';
+import { framesFlow, pageProblems, pauseOnShownFrame, required, smallDemo, wait } from './demo-helpers.js';
 import { applyEffect, compareRgb } from '../elements/effect-reference.js';
 import { readFrame } from '../elements/frame-helpers.js';
 
@@ -20,10 +19,6 @@ test('demo: the camera, filtered on the GPU, reaches the canvas; the inspector c
   document.body.append(demo);
   const table = new FdTable();
   let held: FrameLease | undefined;
-  const hold = (event: FrameEvent) => {
-    held?.release();
-    held = event.accept(table);
-  };
   try {
     await expect.poll(() => demo.view?.shown?.origin ?? 0, wait('first frames shown')).toBeGreaterThan(2);
     const camera = required(demo.camera, 'camera');
@@ -40,13 +35,9 @@ test('demo: the camera, filtered on the GPU, reaches the canvas; the inspector c
     expect(modules.map((m) => m.status)).toEqual(['running', 'running', 'running', 'running']);
 
     // The filtered camera image: hold the camera's newest frame as another importer would, pause
-    // the camera, and wait until the view shows that very frame.
-    camera.addEventListener(FrameEvent.type, hold);
-    await expect.poll(() => held !== undefined, wait('a camera frame to hold')).toBe(true);
-    camera.paused = true;
-    await expect.poll(() => held !== undefined && view.shown?.origin === held.frame.sequence && preview.shown?.origin === held.frame.sequence, wait('both views show the held frame')).toBe(true);
-    camera.removeEventListener(FrameEvent.type, hold);
-    const frame = required(held, 'held frame');
+    // the camera, and wait until both views show that very frame.
+    held = await pauseOnShownFrame(camera, [view, preview], table);
+    const frame = held;
     const { width, height } = frame.frame.layout;
     const cameraBytes = await readFrame(table, frame.fd);
     const canvas = required(view.canvas, 'canvas');
