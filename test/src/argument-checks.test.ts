@@ -3,7 +3,7 @@
 // in the reason by a short rendering of it, so a reader can tell which value was wrong.
 import { describe as suite, expect, test } from 'vitest';
 import { booleanOption, brandError, checkBrand, checkInteger, checkOptions, checkRange, describe, RECEIVER, type Brand } from '../../src/checks.js';
-import { DmaBufError } from '../../src/error.js';
+import { thrown } from './refusal.js';
 
 /** A class with a private field, branded as the contract's classes are. */
 class Widget {
@@ -17,17 +17,6 @@ class Widget {
 }
 
 const WIDGET: Brand<Widget> = { noun: 'a Widget', variable: 'widget', prototype: Widget.prototype, has: (value): value is Widget => Widget.has(value) };
-
-/** What `run` throws, which must be a DmaBufError. */
-function thrown(run: () => unknown): DmaBufError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DmaBufError);
-    return error as DmaBufError;
-  }
-  throw new Error('expected a DmaBufError, nothing was thrown');
-}
 
 suite('describe', () => {
   test('renders each kind of value by what it is', () => {

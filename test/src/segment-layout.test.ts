@@ -3,20 +3,9 @@
 // every free layout is the one shared FREE_LAYOUT.
 import { describe, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
-import { DmaBufError } from '../../src/error.js';
 import { checkLayout, FREE_LAYOUT } from '../../src/segment-layout.js';
 import { memoryDmaBuf } from './memory-exporter.js';
-
-/** What `run` throws, which must be a DmaBufError. */
-function thrown(run: () => unknown): DmaBufError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DmaBufError);
-    return error as DmaBufError;
-  }
-  throw new Error('expected a DmaBufError, nothing was thrown');
-}
+import { thrown } from './refusal.js';
 
 describe('checkLayout', () => {
   test('no layout, an empty one and an explicitly free one are all FREE_LAYOUT itself', () => {
