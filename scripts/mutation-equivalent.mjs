@@ -368,7 +368,7 @@ export const EQUIVALENT = [
   {
     file: 'remote/protocol.ts',
     mutator: 'ConditionalExpression',
-    line: "if (typeof code !== 'string' || !CODES.has(code) || typeof message !== 'string'…",
+    line: "if (typeof code !== 'string' || !CODES.has(code) || typeof call !== 'string' ||…",
     original: "typeof code !== 'string'",
     replacement: 'false',
     reason: CODES_OF_STRINGS,

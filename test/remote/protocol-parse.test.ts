@@ -135,6 +135,7 @@ const REFUSED: readonly [string, Fields][] = [
   ['reply with an error of an unknown code', { ...VALID.reply, error: { code: 'EPERM', call: 'c', reason: 'm' } }],
   ['reply with an error whose reason is not a string', { ...VALID.reply, error: { code: 'EIO', call: 'c', reason: 1 } }],
   ['reply with an error whose call is not a string', { ...VALID.reply, error: { code: 'EIO', call: 1, reason: 'm' } }],
+  ['reply with an error whose call is an array', { ...VALID.reply, error: { code: 'EIO', call: ['c'], reason: 'm' } }],
   ['reply with an error that is not an object', { ...VALID.reply, error: 'EIO' }],
   ['reply with an error that is an array carrying the fields', { ...VALID.reply, error: Object.assign([], { code: 'EIO', call: 'c', reason: 'm' }) }],
   ['reply with an error whose reason is an array', { ...VALID.reply, error: { code: 'EIO', call: 'c', reason: ['m'] } }],
