@@ -97,7 +97,16 @@ describe("unmap('to-device', { until }): the importer still reads the buffers", 
     await attachment.unmap(sgt, 'to-device', { until });
     await cpuWrite(buf, frame2);
     const next = attachment.map('to-device');
+    let nextSettled = false;
+    void next.then(() => (nextSettled = true), () => (nextSettled = true));
+    // A map of another attachment, called after it, fills a mirror of its own through the same
+    // staging reads: once it is done, a transfer that did not wait for the fence would have
+    // written the held mirror too.
+    const other = buf.attach(f.importer);
+    await other.unmap(await other.map('to-device'), 'to-device');
+    buf.detach(other);
     expect(await settledAfterRoundTrip(f.importer, next)).toBe(false);
+    expect(nextSettled).toBe(false);
     library.submit();
     until.signal();
     expect(await library.bytes()).toEqual(frame1);
