@@ -312,8 +312,7 @@ export function upload(device: GPUDevice, pieces: readonly UploadPiece[]): Uploa
       writeBufferPieces(device, group);
       state.writeBufferCalls += group.length;
     }
-    if (staged) return 'staging';
-    return 'write-buffer';
+    return staged ? 'staging' : 'write-buffer';
   }
   writeBufferPieces(device, pieces);
   state.writeBufferCalls += pieces.length;
