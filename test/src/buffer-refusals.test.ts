@@ -7,7 +7,7 @@ import { exportDmaBuf, type DmaBuf } from '../../src/dma-buf.js';
 import { DmaBufError } from '../../src/error.js';
 import type { DmaBufOps } from '../../src/ops.js';
 import { PAGE_SIZE } from '../../src/page.js';
-import { memoryDmaBuf, memoryStorage, standInDevice, type MemoryStorage } from './memory-exporter.js';
+import { memoryDmaBuf, memoryStorage, standInDevice, type MemoryStorage, NOTHING_OPS } from './memory-exporter.js';
 import { fields, refusal } from './refusal.js';
 
 afterEach(() => {
@@ -16,13 +16,7 @@ afterEach(() => {
 });
 
 
-const ops: DmaBufOps<object> = {
-  mapDmaBuf: () => Promise.resolve({ segments: [] }),
-  unmapDmaBuf: () => undefined,
-  release: () => undefined,
-  kmap: () => new Uint8Array(0),
-  kmapAtomic: () => new Uint8Array(0),
-};
+const ops = NOTHING_OPS;
 
 /** The reason a call on the released buffer `buf` gives. */
 const released = (buf: { readonly id: number }) => `the buffer (id ${buf.id}) is already released`;

@@ -4,7 +4,7 @@ import { bufinfoEntries } from '../../src/bufinfo.js';
 import { DmaBufError } from '../../src/error.js';
 import { exportDmaBuf } from '../../src/dma-buf.js';
 import type { DmaBufOps } from '../../src/ops.js';
-import { memoryDmaBuf, memoryStorage, standInDevice } from './memory-exporter.js';
+import { memoryDmaBuf, memoryStorage, standInDevice, NOTHING_OPS } from './memory-exporter.js';
 
 afterEach(() => {
   expect(bufinfoEntries()).toEqual([]);
@@ -21,13 +21,7 @@ function codeOf(run: () => unknown): string {
   return 'no error';
 }
 
-const ops: DmaBufOps<object> = {
-  mapDmaBuf: () => Promise.resolve({ segments: [] }),
-  unmapDmaBuf: () => undefined,
-  release: () => undefined,
-  kmap: () => new Uint8Array(0),
-  kmapAtomic: () => new Uint8Array(0),
-};
+const ops = NOTHING_OPS;
 
 describe('exportDmaBuf', () => {
   test('the new buffer holds one reference, its creator\'s, and is listed', () => {

@@ -96,3 +96,12 @@ export function memoryDmaBuf(size: number, options: MemoryExporterOptions = {}):
   storages.set(buf, priv);
   return buf;
 }
+
+/** The required ops of an exporter that holds nothing: for tests of what the contract itself checks. */
+export const NOTHING_OPS: DmaBufOps<object> = {
+  mapDmaBuf: () => Promise.resolve({ segments: [] }),
+  unmapDmaBuf: () => undefined,
+  release: () => undefined,
+  kmap: () => new Uint8Array(0),
+  kmapAtomic: () => new Uint8Array(0),
+};
