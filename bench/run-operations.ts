@@ -16,10 +16,11 @@ import { cpuWrite } from './scenarios/cpu-write.js';
 import { mapCrossDevice } from './scenarios/map-cross-device.js';
 import { mapCrossRealm } from './scenarios/map-cross-realm.js';
 import { mapSameDevice } from './scenarios/map-same-device.js';
+import { mlImport } from './scenarios/ml-import.js';
 import { pageLatency } from './scenarios/page-latency.js';
 
 /** The scenarios measured operation by operation, size by size, in order; `camera-pipeline` and `frame-pipeline` run after them. */
-export const SCENARIOS: readonly Scenario[] = [cpuRead, cpuWrite, pageLatency, mapSameDevice, mapCrossDevice, mapCrossRealm];
+export const SCENARIOS: readonly Scenario[] = [cpuRead, cpuWrite, pageLatency, mapSameDevice, mapCrossDevice, mapCrossRealm, mlImport];
 
 /** Progress of one scenario: `advanced` when one warm-up run or sample is done, not when a size is announced. */
 export type Step = (label: string, advanced: boolean) => void;

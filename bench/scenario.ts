@@ -6,7 +6,7 @@ import type { GpuHeap } from 'webgpu-dmabuf';
 import type { TgpuRoot } from 'typegpu';
 
 /** The scenarios, in the order they run. */
-export const SCENARIO_IDS = ['cpu-read', 'cpu-write', 'page-latency', 'map-same-device', 'map-cross-device', 'map-cross-realm', 'camera-pipeline', 'frame-pipeline'] as const;
+export const SCENARIO_IDS = ['cpu-read', 'cpu-write', 'page-latency', 'map-same-device', 'map-cross-device', 'map-cross-realm', 'ml-import', 'camera-pipeline', 'frame-pipeline'] as const;
 
 /** One scenario's name. */
 export type ScenarioId = (typeof SCENARIO_IDS)[number];

@@ -45,9 +45,10 @@ describe('parseDawnArgs', () => {
   });
 });
 
-test('the page-only scenarios (the pipelines and map-cross-realm, whose worker needs WebGPU) are listed as skipped with the reason, only when asked for', () => {
+test('the page-only scenarios (the pipelines, map-cross-realm, whose worker needs WebGPU, and ml-import, whose TensorFlow.js backend does) are listed as skipped with the reason, only when asked for', () => {
   expect(pageOnlySkipped(SCENARIO_IDS, RUNNABLE)).toEqual([
     { id: 'map-cross-realm', reason: PAGE_ONLY_REASON },
+    { id: 'ml-import', reason: PAGE_ONLY_REASON },
     { id: 'camera-pipeline', reason: PAGE_ONLY_REASON },
     { id: 'frame-pipeline', reason: PAGE_ONLY_REASON },
   ]);
