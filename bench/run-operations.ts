@@ -77,7 +77,7 @@ async function runScenario(env: BenchEnv, scenario: Scenario, quick: boolean, se
       const after = env.heap.stats();
       figures.push(measured);
       // What the heap did during the timed runs, for every variant together (baselines do not use it).
-      const heap = { heapStagingBuffersCreated: after.stagingBuffersCreated - atWarm.stagingBuffersCreated, heapBytesCopied: after.bytesCopied - atWarm.bytesCopied };
+      const heap = { heapStagingBuffersCreated: after.stagingBuffersCreated - atWarm.stagingBuffersCreated, heapBytesCopied: after.bytesCopied - atWarm.bytesCopied, heapMirrorBuffersCreated: after.mirrorBuffersCreated - atWarm.mirrorBuffersCreated };
       points.push({ size, bytesPerOp: prepared.bytesPerOp, extras: { ...heap, ...prepared.extras?.() } });
     } finally {
       await prepared.dispose();
