@@ -10,7 +10,8 @@
  *
  * What is sent: on an exporter's buffer granted to the peer, every fence added (its own
  * operations' and applications'), except those added while serving the peer's own byte
- * RPCs (the peer's proxy holds fences of its own for those calls) and the peer's mirrors;
+ * RPCs (the peer's proxy holds fences of its own for those calls) and the peer's mirrors
+ * (both are added through {@link FenceLink.quietly}, the one way to add without sending);
  * on an importer's proxy, only the fences applications add (its operations run in the
  * exporter's realm, whose reservation has their fences already). A mirror that goes back
  * to the realm it came from is named as the original there (`back`), so fences never loop.
@@ -18,7 +19,7 @@
  * A realm that dies signals the mirrors of its fences with `ENODEV`: what they stood for
  * will never be done, and no one waits for ever.
  */
-import { addedFor, watchResv, type DmaResv, type DmaResvUsage } from '../src/dma-resv.js';
+import { watchResv, type DmaResv, type DmaResvUsage } from '../src/dma-resv.js';
 import { DmaFence } from '../src/dma-fence.js';
 import type { DmaBufErrorCode } from '../src/error.js';
 
@@ -53,6 +54,8 @@ export class FenceLink {
   readonly #mirrors = new Map<number, DmaFence>();
   readonly #mirrorIds = new Map<DmaFence, number>();
   #dead = false;
+  // How deep this end is in `quietly`: the fences added meanwhile are the peer's own.
+  #quiet = 0;
 
   constructor(post: FencePoster) {
     this.#post = post;
@@ -87,11 +90,26 @@ export class FenceLink {
    * rather than a buffer this end granted. Returns the function that stops it.
    */
   watch(resv: DmaResv, grant: number, proxy: boolean): () => void {
-    return watchResv(resv, (fence, usage, operation, origin) => {
-      if (origin === this || (proxy && operation)) return;
+    return watchResv(resv, (fence, usage, operation) => {
+      if (this.#quiet > 0 || (proxy && operation)) return;
       const wire = this.#name(fence, usage);
       if (wire) this.#post.fence(grant, !proxy, wire);
     });
+  }
+
+  /**
+   * Runs `run` without sending the peer the fences it adds synchronously, on any buffer
+   * this link watches: they are the peer's own (its mirrors, or its byte RPC's operations,
+   * which its proxy holds fences of its own for). Other links sharing the buffers still
+   * send them to their peers. Returns what `run` returns.
+   */
+  quietly<T>(run: () => T): T {
+    this.#quiet += 1;
+    try {
+      return run();
+    } finally {
+      this.#quiet -= 1;
+    }
   }
 
   /** Adds the fence `wire` names to `resv`, told by the peer; a name that means nothing is ignored. */
@@ -100,7 +118,7 @@ export class FenceLink {
     // Signalled and forgotten, or the peer is gone: nothing to wait for.
     if (!fence || this.#dead) return;
     try {
-      addedFor(this, () => { resv.addFence(fence, wire.usage); });
+      this.quietly(() => { resv.addFence(fence, wire.usage); });
     } catch {
       // The buffer was released meanwhile: its reservation takes nothing.
     }

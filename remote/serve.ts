@@ -13,8 +13,9 @@
  * meanwhile does not release the buffer under it.
  */
 import type { DmaBuf } from '../src/dma-buf.js';
-import { addedFor, type ResvTurn } from '../src/dma-resv.js';
+import type { ResvTurn } from '../src/dma-resv.js';
 import { PAGE_SIZE } from '../src/page.js';
+import type { FenceLink } from './fence-link.js';
 
 /** The whole buffer as one view, CPU access covering it; `undefined` where the exporter holds it in pieces. */
 function vmapOf(buf: DmaBuf): Uint8Array | undefined {
@@ -57,10 +58,10 @@ export type ServeDelivery = (bytes: Uint8Array, owned: boolean) => Promise<void>
  * before the access ends. A read of the whole buffer hands over the pages themselves (its
  * `vmap` view, no copy) and keeps later writers of the exporter's realm waiting (a `'read'`
  * turn in its reservation, entered with the access) until `deliver` settles, so the bytes
- * do not change under it. The fences the access adds are `origin`'s (see `addedFor`).
+ * do not change under it. The fences the access adds are `link`'s peer's own (see `FenceLink.quietly`).
  * @throws {DmaBufError} what `beginCpuAccess` throws.
  */
-export async function serveRead(buf: DmaBuf, start: number, len: number, origin: unknown, deliver: ServeDelivery): Promise<void> {
+export async function serveRead(buf: DmaBuf, start: number, len: number, link: FenceLink, deliver: ServeDelivery): Promise<void> {
   buf.get();
   let hold: ResvTurn | undefined;
   try {
@@ -68,7 +69,7 @@ export async function serveRead(buf: DmaBuf, start: number, len: number, origin:
     if (writes) await writes;
     // A range as long as the buffer starts at 0 (beginCpuAccess refuses any other).
     const whole = len === buf.size;
-    await addedFor(origin, () => {
+    await link.quietly(() => {
       // Entered with the access, in its place in call order: nothing written after it goes first.
       if (whole) hold = buf.resv.enter('read');
       return buf.beginCpuAccess(start, len, 'from-device');
@@ -98,10 +99,10 @@ export async function serveRead(buf: DmaBuf, start: number, len: number, origin:
 
 /**
  * Writes `bytes` into `buf` at `start` through CPU access: exactly those bytes. The fences
- * the access adds are `origin`'s (see `addedFor`).
+ * the access adds are `link`'s peer's own (see `FenceLink.quietly`).
  * @throws {DmaBufError} what `beginCpuAccess` throws.
  */
-export async function serveWrite(buf: DmaBuf, start: number, bytes: Uint8Array, origin: unknown): Promise<void> {
+export async function serveWrite(buf: DmaBuf, start: number, bytes: Uint8Array, link: FenceLink): Promise<void> {
   buf.get();
   const before = writesEnded.get(buf);
   let ended: () => void = () => undefined;
@@ -111,7 +112,7 @@ export async function serveWrite(buf: DmaBuf, start: number, bytes: Uint8Array, 
   writesEnded.set(buf, mine);
   try {
     if (before) await before;
-    await addedFor(origin, () => buf.beginCpuAccess(start, bytes.length, 'to-device'));
+    await link.quietly(() => buf.beginCpuAccess(start, bytes.length, 'to-device'));
     try {
       // One copy where the exporter can hand out the whole buffer at once (a range as long as the buffer starts at 0).
       const whole = bytes.length === buf.size ? vmapOf(buf) : undefined;
@@ -122,7 +123,7 @@ export async function serveWrite(buf: DmaBuf, start: number, bytes: Uint8Array, 
         copyPages(buf, start, bytes, 'buffer');
       }
     } finally {
-      addedFor(origin, () => { buf.endCpuAccess(start, bytes.length, 'to-device'); });
+      link.quietly(() => { buf.endCpuAccess(start, bytes.length, 'to-device'); });
     }
   } finally {
     ended();

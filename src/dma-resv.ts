@@ -63,46 +63,27 @@ export function checkUsage(call: string, value: unknown): asserts value is DmaRe
 }
 
 /**
- * Who is told of the fences added to a reservation: a connection to another realm keeps the
- * reservations of the buffers it shares in step there. `operation` says whether the fence
- * is an exporter's own operation's ({@link DmaResv.enter}) or one added with `addFence`;
- * `origin` is what {@link addedFor} named while it was added (`undefined` otherwise).
+ * Hears of every fence added to a reservation, synchronously, as it is added: a connection
+ * to another realm keeps the reservations of the buffers it shares in step there.
+ * `operation` says whether the fence is an exporter's own operation's ({@link DmaResv.enter})
+ * or one added with `addFence`. A watcher must not throw: it runs inside the call that added
+ * the fence.
  */
-export type ResvWatcher = (fence: DmaFence, usage: DmaResvUsage, operation: boolean, origin: unknown) => void;
+export type ResvWatcher = (fence: DmaFence, usage: DmaResvUsage, operation: boolean) => void;
 
-// Kept beside the class, not in it: watching is the remote connections' business, not the API's.
-const watchers = new WeakMap<DmaResv, Set<ResvWatcher>>();
-let addingFor: unknown;
+// Set by DmaResv's static block: the watchers of one reservation, kept in the reservation.
+let watchersOf: (resv: DmaResv) => Set<ResvWatcher> = () => new Set();
 
 /**
- * Calls `watcher` for every fence added to `resv` from now on, synchronously, as it is
- * added. Returns the function that stops it.
+ * Calls `watcher` for every fence added to `resv` from now on (see {@link ResvWatcher}).
+ * Returns the function that stops it. For the remote layer: not a public API.
  */
 export function watchResv(resv: DmaResv, watcher: ResvWatcher): () => void {
-  let set = watchers.get(resv);
-  if (!set) {
-    set = new Set();
-    watchers.set(resv, set);
-  }
+  const set = watchersOf(resv);
   set.add(watcher);
-  const mine = set;
   return () => {
-    mine.delete(watcher);
+    set.delete(watcher);
   };
-}
-
-/**
- * Runs `run`, and tells watchers that the fences it adds synchronously come from `origin`:
- * so a connection that adds a fence for its peer does not send it back there.
- */
-export function addedFor<T>(origin: unknown, run: () => T): T {
-  const before = addingFor;
-  addingFor = origin;
-  try {
-    return run();
-  } finally {
-    addingFor = before;
-  }
 }
 
 /**
@@ -219,9 +200,12 @@ export class DmaResv {
   // Rejects when the reservation is cancelled; made only once something waits.
   #cancellation: Promise<void> | undefined;
   #onCancel: (() => void) | undefined;
+  // Watching is the remote connections' business, not the API's: reached through watchResv.
+  readonly #watchers = new Set<ResvWatcher>();
 
   static {
     isResv = (value) => typeof value === 'object' && value !== null && #entries in value;
+    watchersOf = (resv) => resv.#watchers;
   }
 
   /** Whether the buffer was released: every access still under way fails. */
@@ -375,9 +359,7 @@ export class DmaResv {
   }
 
   #tell(fence: DmaFence, usage: DmaResvUsage, operation: boolean): void {
-    const set = watchers.get(this);
-    if (!set) return;
-    for (const watcher of set) watcher(fence, usage, operation, addingFor);
+    for (const watcher of this.#watchers) watcher(fence, usage, operation);
   }
 
   #add(fence: DmaFence, usage: DmaResvUsage): void {

@@ -7,7 +7,7 @@
 // is gone, its mirrors signal ENODEV and nothing more is named or added.
 import { expect, test } from 'vitest';
 import { DmaFence } from '../../src/dma-fence.js';
-import { DmaResv, addedFor } from '../../src/dma-resv.js';
+import { DmaResv } from '../../src/dma-resv.js';
 import type { DmaBufErrorCode } from '../../src/error.js';
 import { FenceLink, type WireFence } from '../../remote/fence-link.js';
 
@@ -110,11 +110,11 @@ test("a proxy does not send its own operations' fences, only those applications 
   app.signal();
 });
 
-test('what the link adds itself is not sent back, nor what is added for it; a watch that stops sends nothing more', () => {
+test('what the link adds itself is not sent back, nor what is added quietly; a watch that stops sends nothing more', () => {
   const { links, posted, resv } = linked();
   const stop = links.b.watch(resv.b, 1, true);
   links.b.add(resv.b, { id: 5, usage: 'write', back: false });
-  addedFor(links.b, () => { resv.b.addFence(new DmaFence(), 'read'); });
+  expect(links.b.quietly(() => { resv.b.addFence(new DmaFence(), 'read'); return 'value'; })).toBe('value');
   expect(posted.b.fences).toEqual([]);
   stop();
   resv.b.addFence(new DmaFence(), 'read');
@@ -172,4 +172,34 @@ test("once the peer is gone, its fences' mirrors signal with ENODEV and nothing 
   expect(fresh.getFences('bookkeep'), 'nothing added').toEqual([]);
   mine.signal();
   expect(posted.b.signals, 'a fence of its own that signals after is not told').toEqual([]);
+});
+
+test('quietly keeps what is added within it from this link only, nested or not, and not after it; another link watching the buffer sends it', () => {
+  const { links, posted, resv } = linked();
+  const other: WireFence[] = [];
+  const third = new FenceLink({ fence: (_grant, _mine, fence) => { other.push(fence); }, signal: () => undefined });
+  links.a.watch(resv.a, 1, false);
+  third.watch(resv.a, 7, false);
+  const fences = [new DmaFence(), new DmaFence(), new DmaFence(), new DmaFence()];
+  const returned = links.a.quietly(() => {
+    resv.a.addFence(fences[0] ?? new DmaFence(), 'read');
+    links.a.quietly(() => { resv.a.addFence(fences[1] ?? new DmaFence(), 'read'); });
+    resv.a.addFence(fences[2] ?? new DmaFence(), 'read');
+    return 'value';
+  });
+  resv.a.addFence(fences[3] ?? new DmaFence(), 'read');
+  expect(returned).toBe('value');
+  expect(posted.a.fences.map((f) => f.fence.id), 'only the one added after').toEqual([1]);
+  expect(other.map((f) => f.id), 'the other link sends all four').toEqual([1, 2, 3, 4]);
+  for (const fence of fences) fence.signal();
+});
+
+test('quietly sends again once what it ran threw', () => {
+  const { links, posted, resv } = linked();
+  links.a.watch(resv.a, 1, false);
+  expect(() => links.a.quietly(() => { throw new Error('refused'); })).toThrow('refused');
+  const fence = new DmaFence();
+  resv.a.addFence(fence, 'read');
+  expect(posted.a.fences).toHaveLength(1);
+  fence.signal();
 });

@@ -194,9 +194,9 @@ async function checkRun(s: fc.Scheduler, p: Plan): Promise<void> {
     for (let r = 0; r < count; r++) {
       const seen: Mirror[] = [];
       mirrors[r] = seen;
-      // A fence a connection adds for its peer is a mirror (an application's has no origin).
-      stopWatching.push(watchResv(bufAt(r).resv, (fence, usage, operation, origin) => {
-        if (!operation && origin !== undefined) seen.push({ fence, usage });
+      // A fence a connection adds for its peer is a mirror: neither an operation's nor one of the modules' own.
+      stopWatching.push(watchResv(bufAt(r).resv, (fence, usage, operation) => {
+        if (!operation && !fences.some((f) => f.fence === fence)) seen.push({ fence, usage });
       }));
     }
 
