@@ -182,8 +182,8 @@ const TARGET_USAGE = 0x0080 | 0x0008;
 
 /**
  * The size measured for each class and how many uploads of it, per path: small enough that
- * the whole measurement moves under 5 MiB and waits for the queue seven times (about 40 ms
- * on SwiftShader under load).
+ * the whole measurement moves about 13 MiB and waits for the queue 14 times (about 80 ms on
+ * SwiftShader under load).
  */
 const PROBES: readonly { readonly bytes: number; readonly count: number }[] = [
   { bytes: 16 * 1024, count: 4 },
@@ -191,43 +191,88 @@ const PROBES: readonly { readonly bytes: number; readonly count: number }[] = [
   { bytes: 2 * 1024 * 1024, count: 1 },
 ];
 
+/** Times each probe is taken per path, the paths' order alternating; the fastest counts. */
+const ROUNDS = 2;
+
+const PATHS: readonly UploadPath[] = ['write-buffer', 'staging'];
+
+/** One batch of the measurement: uploads made back to back, then timed until the queue is idle. */
+export interface MeasurementBatch {
+  /** The index in {@link PROBES} whose rate the batch's time gives, or `undefined` for the first batch, not counted. */
+  readonly probe: number | undefined;
+  readonly uploads: readonly { readonly path: UploadPath; readonly bytes: number; readonly count: number }[];
+}
+
 /**
- * Times both paths on `device`, a few uploads of each class's probe size into a scratch
- * buffer, each run until `onSubmittedWorkDone`; the largest class takes the third probe's
- * rates. Rejects when the device is lost on the way.
+ * The batches a device's measurement times, in order. What would favour one path is kept
+ * out: the first batch, not counted, makes an upload of the largest probe by each path, to
+ * pay what a path costs once per device (Chromium grows the ring `writeBuffer` copies
+ * through to fit); then each probe is timed {@link ROUNDS} times per path, one path per
+ * batch, in alternating order (the second of a pair finds the queue as the first left it),
+ * and the faster time counts: a single sample on a shared machine is as often the
+ * neighbour's work as the path's.
+ */
+export function measurementPlan(): readonly MeasurementBatch[] {
+  const largest = Math.max(...PROBES.map((p) => p.bytes));
+  const batches: MeasurementBatch[] = [{ probe: undefined, uploads: PATHS.map((path) => ({ path, bytes: largest, count: 1 })) }];
+  for (const [probe, { bytes, count }] of PROBES.entries()) {
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? PATHS : [...PATHS].reverse();
+      for (const path of order) batches.push({ probe, uploads: [{ path, bytes, count }] });
+    }
+  }
+  return batches;
+}
+
+
+/**
+ * The measurement from the time of each batch of {@link measurementPlan}, in its order (ms):
+ * each probe's fastest time per path gives its rate, in bytes per millisecond; the largest
+ * class takes the largest probe's rates. The first batch's time is not counted.
+ */
+export function measurementOf(times: readonly number[]): UploadMeasurement {
+  const fastest = { 'write-buffer': PROBES.map(() => Number.POSITIVE_INFINITY), staging: PROBES.map(() => Number.POSITIVE_INFINITY) };
+  for (const [index, { probe, uploads }] of measurementPlan().entries()) {
+    const [upload] = uploads;
+    const ms = times[index];
+    if (probe === undefined || !upload || ms === undefined) continue;
+    fastest[upload.path][probe] = Math.min(fastest[upload.path][probe] ?? ms, Math.max(ms, 1e-3));
+  }
+  const rates = (path: UploadPath) => {
+    const perProbe = PROBES.map(({ bytes, count }, probe) => (bytes * count) / (fastest[path][probe] ?? Number.POSITIVE_INFINITY));
+    return Object.freeze([...perProbe, perProbe[perProbe.length - 1] ?? 0]);
+  };
+  return Object.freeze({ writeBuffer: rates('write-buffer'), staging: rates('staging') });
+}
+
+/**
+ * Times both paths on `device` by {@link measurementPlan}, into a scratch buffer, each batch
+ * until `onSubmittedWorkDone`, once the queue is idle (the upload that started it done), so
+ * that no earlier work lands in one path's time. Rejects when the device is lost on the way.
  */
 async function measureUploads(device: GPUDevice): Promise<UploadMeasurement> {
-  // After the call that started it: that call's own upload is queued first.
+  // After the call that started it: that call's own upload is queued first, and runs first.
   await Promise.resolve();
+  await device.queue.onSubmittedWorkDone();
   const largest = Math.max(...PROBES.map((p) => p.bytes));
   const target = device.createBuffer({ size: largest, usage: TARGET_USAGE, label: 'dmabuf upload measurement' });
   const source = new Uint8Array(largest);
-  const time = async (run: () => void): Promise<number> => {
-    const t0 = performance.now();
-    run();
-    await device.queue.onSubmittedWorkDone();
-    if (isLost(device)) throw new Error('the device was lost while its uploads were measured');
-    return Math.max(performance.now() - t0, 1e-3);
-  };
+  const times: number[] = [];
   try {
-    // A first small upload of each kind: what a path costs once per device is not its rate.
-    await time(() => {
-      writeBufferPieces(device, [{ buffer: target, offset: 0, data: source, length: 256 }]);
-      stagedPieces(device, [{ buffer: target, offset: 0, data: source, length: 256 }]);
-    });
-    const writeBuffer: number[] = [];
-    const staging: number[] = [];
-    for (const { bytes, count } of PROBES) {
-      const piece = [{ buffer: target, offset: 0, data: source.subarray(0, bytes), length: bytes }];
-      const w = await time(() => { for (let k = 0; k < count; k++) writeBufferPieces(device, piece); });
-      const s = await time(() => { for (let k = 0; k < count; k++) stagedPieces(device, piece); });
-      writeBuffer.push((bytes * count) / w);
-      staging.push((bytes * count) / s);
+    for (const { uploads } of measurementPlan()) {
+      const t0 = performance.now();
+      for (const { path, bytes, count } of uploads) {
+        const piece = [{ buffer: target, offset: 0, data: source.subarray(0, bytes), length: bytes }];
+        for (let k = 0; k < count; k++) {
+          if (path === 'staging') stagedPieces(device, piece);
+          else writeBufferPieces(device, piece);
+        }
+      }
+      await device.queue.onSubmittedWorkDone();
+      if (isLost(device)) throw new Error('the device was lost while its uploads were measured');
+      times.push(performance.now() - t0);
     }
-    // The largest class is measured by the largest probe.
-    writeBuffer.push(writeBuffer[writeBuffer.length - 1] ?? 0);
-    staging.push(staging[staging.length - 1] ?? 0);
-    return Object.freeze({ writeBuffer: Object.freeze(writeBuffer), staging: Object.freeze(staging) });
+    return measurementOf(times);
   } finally {
     target.destroy();
   }
