@@ -73,22 +73,7 @@ import { Receipts } from './receipts.js';
 import { RingStream } from './ring-stream.js';
 import { RequestServer } from './serve-requests.js';
 import { newRing } from './shared-ring.js';
-
-/**
- * Anything with `postMessage` and message events: a `MessagePort`, a `Worker`, or a
- * worker's own global scope. The one endpoint type of the library: sockets, spawned workers
- * and the elements' worker hosts all take it.
- */
-export interface MessageEndpoint {
-  /** Posts a message, transferring `transfer`. */
-  postMessage(message: unknown, transfer: Transferable[]): void;
-  /** Adds a listener of incoming messages. */
-  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
-  /** Removes a listener added with `addEventListener`. */
-  removeEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
-  /** Starts delivery (a `MessagePort` needs it with `addEventListener`). */
-  start?: () => void;
-}
+import type { MessageEndpoint } from './endpoint.js';
 
 /** What the socket on top hears of the connection. */
 export interface SocketSink {
@@ -423,11 +408,4 @@ export class Connection {
     this.#stopWatch?.();
     this.#endpoint.removeEventListener('message', this.#onMessage);
   }
-}
-
-/** Whether `value` can be an {@link MessageEndpoint}. */
-export function isEndpoint(value: unknown): value is MessageEndpoint {
-  if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as Record<string, unknown>;
-  return typeof candidate.postMessage === 'function' && typeof candidate.addEventListener === 'function' && typeof candidate.removeEventListener === 'function';
 }

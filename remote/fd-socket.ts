@@ -8,13 +8,14 @@ import { booleanOption, checkBrand, checkOptions, describe, RECEIVER, type Brand
 import type { DmaBuf } from '../src/dma-buf.js';
 import { DmaBufError } from '../src/error.js';
 import { checkFdTable, type FdTable } from '../src/fd-table.js';
-import { Connection, isEndpoint, type MessageEndpoint, type SocketSink } from './connection.js';
+import { Connection, type SocketSink } from './connection.js';
 import { noDeviceAccess, type RemoteDeviceAccess } from './device-access.js';
+import { isEndpoint, type MessageEndpoint } from './endpoint.js';
 import { defaultLiveness, type RealmLiveness } from './liveness.js';
 import { realmOf } from './realm-state.js';
 import { canShareMemory } from './shared-ring.js';
 
-export type { MessageEndpoint } from './connection.js';
+export type { MessageEndpoint } from './endpoint.js';
 /**
  * The same type as {@link MessageEndpoint}.
  * @deprecated Use {@link MessageEndpoint}, the name every other part of the library uses.
