@@ -78,11 +78,11 @@ test('a message whose handling fails with a DmaBufError is dropped without a war
   expect(sent.state).toBe('rejected');
 });
 
-test('well-formed messages that name nothing this end gave are dropped without a warning', async () => {
+test.each(['message', 'shared-memory'] as const)('well-formed messages that name nothing this end gave are dropped without a warning (%s transport)', async (transport) => {
   const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   const a = realms.realm('a');
   const b = realms.realm('b');
-  const { portB } = realms.link(a, b);
+  const { portB } = realms.link(a, b, { transport });
   await quiesce();
   const forged = [
     { kind: 'drop', grant: 9, count: 1 },
