@@ -127,6 +127,8 @@ export function reportEntries(report) {
       entries.push({ ...common, figure: 'fps', direction: 'throughput', value: result.fps.median, ratio: result.vsNaive ?? null });
       const main = result.mainThreadMsPerFrame;
       if (main) entries.push({ ...common, figure: 'main-thread ms/frame', direction: 'time', value: main.median, ratio: null });
+      const latency = result.captureToScreenMs;
+      if (latency) entries.push({ ...common, figure: 'capture-to-screen ms', direction: 'time', value: latency.median, ratio: null });
     }
   }
   return entries;

@@ -67,13 +67,14 @@ export interface TableRows {
 function pipelineCells(r: PipelineVariantResult, extra: readonly string[]): string[] {
   const fps = spreadText(r.fps, 1);
   const main = spreadText(r.mainThreadMsPerFrame, 2);
-  return [fps.median, fps.range, r.cameraFps.median.toFixed(1), ...extra, ratioText(r.vsNaive), main.median, main.range, (r.bytesCopiedPerFrame / 1024).toFixed(0), String(r.framesDropped)];
+  const latency = spreadText(r.captureToScreenMs ?? null, 0);
+  return [fps.median, fps.range, r.cameraFps.median.toFixed(1), ...extra, ratioText(r.vsNaive), main.median, main.range, latency.median, (r.bytesCopiedPerFrame / 1024).toFixed(0), String(r.framesDropped)];
 }
 
 /** The camera pipeline table's heading and one row per variant, shared by the page and the terminal. */
 export function pipelineRows(pipeline: PipelineResult): TableRows {
   const labels = new Map(pipeline.variants.map((v) => [v.id, v.label]));
-  const heading = ['variant', 'fps', 'min..max', 'camera made fps', 'of camera rate', 'vs naive', 'main-thread ms/frame', 'min..max', 'KiB copied/frame', 'dropped'];
+  const heading = ['variant', 'fps', 'min..max', 'camera made fps', 'of camera rate', 'vs naive', 'main-thread ms/frame', 'min..max', 'capture-to-screen ms', 'KiB copied/frame', 'dropped'];
   const rows = pipeline.results.map((r) => [labels.get(r.variant) ?? r.variant, ...pipelineCells(r, [ratioText(r.ofCamera)])]);
   return { heading, rows };
 }
@@ -85,7 +86,7 @@ export function frameSizeText(pipeline: PipelineResult): string {
 
 /** The frame pipeline's table: one row per size and variant, shared by the page and the terminal. */
 export function framePipelineRows(sizes: readonly PipelineResult[]): TableRows {
-  const heading = ['size', 'variant', 'fps', 'min..max', 'pattern made fps', 'vs naive', 'main-thread ms/frame', 'min..max', 'KiB moved/frame', 'dropped'];
+  const heading = ['size', 'variant', 'fps', 'min..max', 'pattern made fps', 'vs naive', 'main-thread ms/frame', 'min..max', 'capture-to-screen ms', 'KiB moved/frame', 'dropped'];
   const rows = sizes.flatMap((pipeline) => {
     const labels = new Map(pipeline.variants.map((v) => [v.id, v.label]));
     return pipeline.results.map((r) => [frameSizeText(pipeline), labels.get(r.variant) ?? r.variant, ...pipelineCells(r, [])]);

@@ -56,6 +56,12 @@ export interface PipelineVariantResult {
    * main-thread clock (or no window showed a frame).
    */
   readonly mainThreadMsPerFrame: Figure | null;
+  /**
+   * Capture-to-screen ms of the frames shown in the timed windows (one sample per frame): from
+   * the camera's capture to the view's draw submitted; `null` when no frame was shown. Absent
+   * in runs saved before it was measured.
+   */
+  readonly captureToScreenMs?: Figure | null;
   readonly framesShown: number;
   /** Frames let go anywhere on the way, over the timed windows. */
   readonly framesDropped: number;

@@ -14,6 +14,8 @@ import { FrameBlit, frameBinding, FrameEffectKernel, FrameInbox, NewestMailbox, 
 interface CpuFrame {
   readonly layout: FrameLayout;
   readonly bytes: Uint8Array<ArrayBuffer>;
+  /** When the camera captured it (`performance.now()`). */
+  readonly capturedAt: number;
 }
 
 const STORAGE_IN = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
@@ -77,6 +79,8 @@ export interface NaiveDevices {
 export class NaivePipeline {
   /** Frames drawn on the canvas. */
   shown = 0;
+  /** Capture-to-screen ms of each frame drawn, in order: from the camera's capture to the draw submitted. */
+  readonly latencies: number[] = [];
   /** Bytes read back to the CPU and uploaded again (each hop counted once, as the heap counts a cross-device map). */
   bytesCopied = 0;
   /** Set when a stage failed; the pipeline stops taking frames. */
@@ -139,12 +143,12 @@ export class NaivePipeline {
     // The copy is submitted before the frame is unmapped; the read resolves after.
     const bytes = await frameImport.use((sgt) => readBack(device, device.createCommandEncoder({ label: 'naive camera readback' }), frameBinding(sgt), readback, layout.byteLength));
     this.bytesCopied += layout.byteLength;
-    this.#filter.offer({ layout, bytes });
+    this.#filter.offer({ layout, bytes, capturedAt: lease.frame.capturedAt });
     return false;
   }
 
   /** The filter module: upload, effect, read back. */
-  async #applyEffect(device: GPUDevice, effect: FrameEffect, { layout, bytes }: CpuFrame): Promise<void> {
+  async #applyEffect(device: GPUDevice, effect: FrameEffect, { layout, bytes, capturedAt }: CpuFrame): Promise<void> {
     const [input, output, readback] = this.#filterBuffers.get(layout.byteLength);
     if (!input || !output || !readback) throw new Error('NaivePipeline: no filter buffers');
     device.queue.writeBuffer(input, 0, bytes);
@@ -152,11 +156,11 @@ export class NaivePipeline {
     this.#effect.encode(encoder, effect, { buffer: input }, { buffer: output }, layout);
     const filtered = await readBack(device, encoder, { buffer: output }, readback, layout.byteLength);
     this.bytesCopied += layout.byteLength;
-    this.#view.offer({ layout, bytes: filtered });
+    this.#view.offer({ layout, bytes: filtered, capturedAt });
   }
 
   /** The view module: upload and draw. */
-  async #draw(device: GPUDevice, canvas: HTMLCanvasElement, { layout, bytes }: CpuFrame): Promise<void> {
+  async #draw(device: GPUDevice, canvas: HTMLCanvasElement, { layout, bytes, capturedAt }: CpuFrame): Promise<void> {
     const [input] = this.#viewBuffers.get(layout.byteLength);
     if (!input) throw new Error('NaivePipeline: no view buffer');
     if (canvas.width !== layout.width || canvas.height !== layout.height) {
@@ -167,7 +171,10 @@ export class NaivePipeline {
     const encoder = device.createCommandEncoder({ label: 'naive view' });
     this.#blit.encode(encoder, { buffer: input }, layout, this.#context.getCurrentTexture().createView());
     device.queue.submit([encoder.finish()]);
+    // Where the dmabuf view takes its latency too: its draw submitted.
+    const latency = performance.now() - capturedAt;
     await device.queue.onSubmittedWorkDone();
+    this.latencies.push(latency);
     this.shown += 1;
   }
 }

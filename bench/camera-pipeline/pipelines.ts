@@ -7,7 +7,7 @@
  * of them it builds. All start paused.
  */
 import { bufinfoEntries, requestGpuDevice } from 'webgpu-dmabuf';
-import type { DmabufCamera, DmabufFilter, DmabufModule, DmabufView, FrameEffect } from 'webgpu-dmabuf/elements';
+import { ModuleStatsEvent, type DmabufCamera, type DmabufFilter, type DmabufModule, type DmabufView, type FrameEffect } from 'webgpu-dmabuf/elements';
 import 'webgpu-dmabuf/elements/define';
 import type { VariantInfo } from '../scenario.js';
 import { NaivePipeline } from './naive-pipeline.js';
@@ -77,6 +77,11 @@ export interface Pipeline {
   readonly id: PipelineVariantId;
   readonly camera: DmabufCamera;
   counts(): PipelineCounts;
+  /**
+   * Capture-to-screen ms of every frame shown so far, in order: from the camera's capture
+   * (the frame's `capturedAt`) to the view's draw submitted, on the page's clock.
+   */
+  latencies(): readonly number[];
   /** Stops every module and frees every buffer and device; resolves with the dma-bufs left alive (0 when nothing leaked). */
   dispose(): Promise<number>;
 }
@@ -146,6 +151,10 @@ async function dmabufPipeline(stage: HTMLElement, spec: PipelineSpec, id: 'share
   filter.worker = inWorkers;
   view.worker = inWorkers;
   const modules = [cam, filter, view];
+  // The view's frame time is its capture-to-screen latency, measured where it draws (its
+  // worker's clock brought onto the page's), with each frame it shows.
+  const latencies: number[] = [];
+  view.addEventListener(ModuleStatsEvent.type, (event) => { latencies.push(event.stats.frameMs); });
   // With workers the view comes once the filter's worker runs: it takes its frames from there.
   stage.append(...(inWorkers ? [cam, filter] : modules));
   const dispose = async () => {
@@ -181,6 +190,7 @@ async function dmabufPipeline(stage: HTMLElement, spec: PipelineSpec, id: 'share
       // Importers' maps copy in the exporter's heap: the camera's (in the page) and the filter's (in its worker, as of its last frame with workers).
       bytesCopied: (cam.heapStats?.bytesCopied ?? 0) + (filter.heapStats?.bytesCopied ?? 0),
     }),
+    latencies: () => latencies,
     dispose,
   };
 }
@@ -220,6 +230,7 @@ async function naivePipeline(stage: HTMLElement, spec: PipelineSpec): Promise<Pi
       if (failure !== undefined) throw new Error(`the naive pipeline failed: ${failure instanceof Error ? failure.message : 'see cause'}`, { cause: failure });
       return { made: cam.frames, shown: running.shown, dropped: cam.dropped + running.dropped, bytesCopied: running.bytesCopied };
     },
+    latencies: () => running.latencies,
     dispose,
   };
 }

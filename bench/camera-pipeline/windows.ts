@@ -1,7 +1,7 @@
 /**
  * How a pipeline scenario is measured, shared by `camera-pipeline` and `frame-pipeline`:
- * frames per second and main-thread milliseconds per frame of camera -> filter -> view, in
- * windows of steady running. One pipeline runs at a time (the others' cameras are paused),
+ * frames per second, main-thread milliseconds per frame and capture-to-screen milliseconds
+ * of camera -> filter -> view, in windows of steady running. One pipeline runs at a time (the others' cameras are paused),
  * in a rotating order, so the variants share the page's load as the other scenarios'
  * variants do; the page's own main-thread time with every pipeline paused is measured in
  * windows of its own and taken off.
@@ -35,6 +35,8 @@ interface Window {
   readonly delta: PipelineCounts;
   /** Main-thread seconds in the window, when a clock was given. */
   readonly mainThread: number | undefined;
+  /** Capture-to-screen ms of each frame shown in the window. */
+  readonly latencies: readonly number[];
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -64,6 +66,7 @@ async function measureWindow(pipeline: Pipeline, windowMs: number, clock: MainTh
   try {
     await framesShown(pipeline, 2, FILL_TIMEOUT_MS);
     const before = pipeline.counts();
+    const latenciesBefore = pipeline.latencies().length;
     const clockBefore = await clock?.();
     const t0 = performance.now();
     await sleep(windowMs);
@@ -72,7 +75,7 @@ async function measureWindow(pipeline: Pipeline, windowMs: number, clock: MainTh
     const seconds = (performance.now() - t0) / 1000;
     const delta = minus(pipeline.counts(), before);
     const mainThread = clockBefore === undefined || clockAfter === undefined ? undefined : clockAfter - clockBefore;
-    return { seconds, delta, mainThread };
+    return { seconds, delta, mainThread, latencies: pipeline.latencies().slice(latenciesBefore) };
   } finally {
     pipeline.camera.paused = true;
     await sleep(Math.min(200, windowMs));
@@ -86,6 +89,7 @@ function result(pipeline: Pipeline, windows: readonly Window[], resting: number)
   // Per frame over the windows that showed any (a slow window on a loaded machine may show none).
   const clocked = windows.every((w) => w.mainThread !== undefined);
   const timed = windows.flatMap((w) => (w.mainThread === undefined || w.delta.shown === 0 ? [] : [(Math.max(0, w.mainThread - resting * w.seconds) * 1000) / w.delta.shown]));
+  const latencies = windows.flatMap((w) => w.latencies);
   const sourceRate = pipeline.camera.sourceFrameRate;
   const total = windows.reduce((sum, w) => ({ shown: sum.shown + w.delta.shown, dropped: sum.dropped + w.delta.dropped, bytes: sum.bytes + w.delta.bytesCopied }), { shown: 0, dropped: 0, bytes: 0 });
   return {
@@ -93,6 +97,7 @@ function result(pipeline: Pipeline, windows: readonly Window[], resting: number)
     fps,
     cameraFps,
     mainThreadMsPerFrame: clocked && timed.length > 0 ? summarize(timed, 1) : null,
+    captureToScreenMs: latencies.length > 0 ? summarize(latencies, 1) : null,
     framesShown: total.shown,
     framesDropped: total.dropped,
     bytesCopiedPerFrame: total.shown > 0 ? total.bytes / total.shown : 0,
