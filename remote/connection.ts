@@ -320,8 +320,7 @@ export class Connection {
     if (!hello.reply) this.#postNow(this.#handshake.hello(true, this.#inheritance.offering));
     const peer = this.#handshake.heard(hello);
     if (!peer) return;
-    const { ownRing } = this.#handshake;
-    if (peer.ring && ownRing) this.#stream.start(ownRing, peer.ring);
+    if (peer.rings) this.#stream.start(peer.rings.own, peer.rings.theirs);
     // A realm cannot outlive itself: there is nothing to watch when both ends are one realm.
     if (peer.realm !== this.#handshake.name) this.#stopWatch = this.#realm.liveness.watch(peer.realm, () => { this.#die(); });
     // A liveness may tell of a death within watch itself: then there is nothing more to open.

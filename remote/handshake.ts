@@ -17,21 +17,21 @@ export interface PeerHello {
   readonly realm: string;
   /** Whether the peer hands this end inherited fds. */
   readonly inherit: boolean;
-  /** The peer's ring, when both ends offered one: the `'shared-memory'` transport runs. */
-  readonly ring: SharedArrayBuffer | undefined;
+  /** This end's ring and the peer's, when both ends offered one: the `'shared-memory'` transport runs. */
+  readonly rings: { readonly own: SharedArrayBuffer; readonly theirs: SharedArrayBuffer } | undefined;
 }
 
 /** One end's side of the handshake. */
 export class Handshake {
-  /** This end's ring, offered in its hello (`undefined` when it does not offer the transport). */
-  readonly ownRing: SharedArrayBuffer | undefined;
+  // This end's ring, offered in its hello (`undefined` when it does not offer the transport).
+  readonly #ownRing: SharedArrayBuffer | undefined;
   readonly #inbox: Message[] = [];
   #name: string | undefined;
   #peer: string | undefined;
 
   /** `ownRing`: the ring this end offers, or none. */
   constructor(ownRing: SharedArrayBuffer | undefined) {
-    this.ownRing = ownRing;
+    this.#ownRing = ownRing;
   }
 
   /** This realm's name, once known. */
@@ -59,7 +59,7 @@ export class Handshake {
 
   /** This end's hello: `reply` when it answers the peer's. */
   hello(reply: boolean, inherit: boolean): Hello {
-    return { kind: 'hello', realm: this.#name ?? '', reply, inherit, ring: this.ownRing ?? null };
+    return { kind: 'hello', realm: this.#name ?? '', reply, inherit, ring: this.#ownRing ?? null };
   }
 
   /**
@@ -69,7 +69,8 @@ export class Handshake {
   heard(hello: Hello): PeerHello | undefined {
     if (this.#peer !== undefined) return undefined;
     this.#peer = hello.realm;
-    return { realm: hello.realm, inherit: hello.inherit, ring: hello.ring && this.ownRing ? hello.ring : undefined };
+    const own = this.#ownRing;
+    return { realm: hello.realm, inherit: hello.inherit, rings: own && hello.ring ? { own, theirs: hello.ring } : undefined };
   }
 
   /** Whether a hello naming `realm` comes from the peer (always, before the peer is known). */

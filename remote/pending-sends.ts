@@ -59,10 +59,12 @@ export class PendingSends {
     pending.reject(refused());
   }
 
-  /** The peer's socket is closed: it takes no more fds, so the sends still waiting took nothing there. */
+  /**
+   * The peer's socket is closed: it takes no more fds, so the sends still waiting took
+   * nothing there. (An inheritance of no fds is refused too: nothing waits for its answer.)
+   */
   refuseAll(): void {
     for (const [seq, pending] of [...this.#pending]) {
-      if (pending.grants.length === 0) continue;
       this.#pending.delete(seq);
       for (const grant of pending.grants) this.#giveBack(grant);
       pending.reject(refused());
