@@ -12,65 +12,17 @@ import { inheritedFdTableWith, spawnWorkerWith } from '../../remote/spawn-worker
 import { memoryDmaBuf } from '../src/memory-exporter.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
 import { quiesce, TestRealms, track, type TestRealm } from './realms.js';
+import { endStandIns, StandInWorker, standIns } from './stand-in-worker.js';
 
 let realms = new TestRealms();
-let made: StandInWorker[] = [];
-// What the next stand-in Worker's constructor throws, if anything.
-let refuse: Error | undefined;
-
-/** A Worker over a MessageChannel: its other port is the child's global scope. */
-class StandInWorker extends EventTarget {
-  readonly url: string | URL;
-  readonly options: WorkerOptions | undefined;
-  readonly port: MessagePort;
-  readonly child: MessagePort;
-  terminated = false;
-
-  constructor(url: string | URL, options?: WorkerOptions) {
-    super();
-    if (refuse) throw refuse;
-    this.url = url;
-    this.options = options;
-    const { port1, port2 } = new MessageChannel();
-    this.port = port1;
-    this.child = port2;
-    made.push(this);
-  }
-
-  postMessage(message: unknown, transfer: Transferable[]): void {
-    this.port.postMessage(message, transfer);
-  }
-
-  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: AddEventListenerOptions | boolean): void {
-    if (type === 'message') {
-      this.port.addEventListener(type, listener as (event: MessageEvent) => void);
-      this.port.start();
-    } else {
-      super.addEventListener(type, listener, options);
-    }
-  }
-
-  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null): void {
-    if (type === 'message') this.port.removeEventListener(type, listener as (event: MessageEvent) => void);
-    else super.removeEventListener(type, listener);
-  }
-
-  terminate(): void {
-    this.terminated = true;
-    this.port.close();
-  }
-}
-
 beforeEach(() => {
   vi.stubGlobal('Worker', StandInWorker);
 });
 
 afterEach(async () => {
   vi.unstubAllGlobals();
-  refuse = undefined;
   await realms.closeAll();
-  for (const worker of made) worker.terminate();
-  made = [];
+  endStandIns();
   realms = new TestRealms();
   expect(bufinfoEntries()).toEqual([]);
 });
@@ -94,8 +46,8 @@ function parentWithBuffer() {
 test('spawnWorker starts a module worker of the URL and options given, and the child begins with the fds', async () => {
   const { parent, buf } = parentWithBuffer();
   const { worker, socket } = spawnWorkerWith(connectIn(parent), 'child.js', parent.table, { name: 'the child' });
-  expect(made).toHaveLength(1);
-  const [standIn] = made;
+  expect(standIns.made).toHaveLength(1);
+  const [standIn] = standIns.made;
   if (!standIn) throw new Error('no worker');
   expect(worker).toBe(standIn);
   expect(standIn.url).toBe('child.js');
@@ -119,7 +71,7 @@ test.each([
 ])('a URL that is %s is EINVAL naming spawnWorker, and nothing is started or taken', (_what, url, message) => {
   const { parent, buf } = parentWithBuffer();
   expect(() => spawnWorkerWith(connectIn(parent), url as unknown as string, parent.table)).toThrow(expect.objectContaining({ code: 'EINVAL', message: `EINVAL: ${message}` }) as Error);
-  expect(made).toEqual([]);
+  expect(standIns.made).toEqual([]);
   expect(buf.refCount).toBe(1);
 });
 
@@ -127,18 +79,18 @@ test('a URL object is taken as it is', () => {
   const { parent } = parentWithBuffer();
   const url = new URL('https://example.org/child.js');
   spawnWorkerWith(connectIn(parent), url, parent.table);
-  expect(made[0]?.url).toBe(url);
+  expect(standIns.made[0]?.url).toBe(url);
 });
 
 test('a table that is not an FdTable is EINVAL naming spawnWorker and the table, and nothing is started', () => {
   const { parent } = parentWithBuffer();
   expect(() => spawnWorkerWith(connectIn(parent), 'child.js', {} as never)).toThrow(/^EINVAL: spawnWorker: table /);
-  expect(made).toEqual([]);
+  expect(standIns.made).toEqual([]);
 });
 
 test("a Worker that cannot be made throws its error, and the fds' references are given back", () => {
   const { parent, buf } = parentWithBuffer();
-  refuse = new Error('no such script');
+  standIns.refuse = new Error('no such script');
   expect(() => spawnWorkerWith(connectIn(parent), 'child.js', parent.table)).toThrow('no such script');
   expect(buf.refCount, "the table's only").toBe(1);
 });
@@ -147,7 +99,7 @@ test("a socket that cannot be made throws its error, ends the worker, and the fd
   const { parent, buf } = parentWithBuffer();
   const refused = new Error('no socket');
   expect(() => spawnWorkerWith(() => { throw refused; }, 'child.js', parent.table)).toThrow(refused);
-  expect(made.map((worker) => worker.terminated)).toEqual([true]);
+  expect(standIns.made.map((worker) => worker.terminated)).toEqual([true]);
   expect(buf.refCount, "the table's only").toBe(1);
 });
 
@@ -157,7 +109,7 @@ test("a worker that fails to load fails a send waiting for it with ENODEV, and g
   const sent = track(socket.send(parent.table, 0));
   await quiesce();
   expect(sent.state, 'waits for the worker').toBe('pending');
-  made[0]?.dispatchEvent(new Event('error'));
+  standIns.made[0]?.dispatchEvent(new Event('error'));
   await quiesce();
   expect(sent).toMatchObject({ state: 'rejected', error: { code: 'ENODEV' } });
   expect(buf.refCount, "the table's only").toBe(1);
