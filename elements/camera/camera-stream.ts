@@ -6,6 +6,11 @@ interface TrackProcessor {
 }
 type TrackProcessorClass = new (init: { track: MediaStreamTrack }) => TrackProcessor;
 
+/** This realm's `MediaStreamTrackProcessor`, where it has one (Chromium's page; no worker of Chromium's). */
+export function trackProcessor(): TrackProcessorClass | undefined {
+  return (globalThis as { MediaStreamTrackProcessor?: TrackProcessorClass }).MediaStreamTrackProcessor;
+}
+
 /** What asking for the camera gave: its stream, or why there is none, as a sentence for the page. */
 export type CameraOpening = { readonly stream: MediaStream } | { readonly notice: string };
 
@@ -44,7 +49,7 @@ export async function readCameraFrames(stream: MediaStream, stopped: Promise<voi
   const [track] = stream.getVideoTracks();
   try {
     if (!track) throw new DmabufElementError('ECAPTURE', 'readCameraFrames', 'the camera stream has no video track');
-    const Processor = (globalThis as { MediaStreamTrackProcessor?: TrackProcessorClass }).MediaStreamTrackProcessor;
+    const Processor = trackProcessor();
     if (Processor) {
       const reader = new Processor({ track }).readable.getReader();
       void stopped.then(() => reader.cancel());

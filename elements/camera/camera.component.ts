@@ -1,25 +1,30 @@
-import { html, type TemplateResult } from 'lit';
+import { html, type PropertyValues, type TemplateResult } from 'lit';
 import type { GpuHeapStats } from 'webgpu-dmabuf';
-import { DmabufElementError } from '../element-error.js';
-import { FrameExporter } from '../frame/frame-exporter.js';
 import { rgbaFrameLayout, type FrameLayout } from '../kernels/frame-layout.js';
-import { DmabufModule } from '../module/module-element.js';
+import { WorkerHostedModule } from '../module/worker-hosted-module.js';
+import { ModuleWorkerClient } from '../worker/module-worker-client.js';
+import { feedCameraWorker, type RunningFeed } from './camera-feed.js';
+import { CAMERA_RING_SLOTS, CameraModule } from './camera-module.js';
 import { CameraPathEvent } from './camera-path-event.js';
 import { isCameraPath, type CameraPath } from './camera-path.js';
 import { openCamera, readCameraFrames } from './camera-stream.js';
+import { parseCameraNotice, type CameraFeed, type CameraWorkerSettings } from './camera-worker-wire.js';
 import { cameraStyles } from './camera.styles.js';
-import { TestPatternCapture } from './capture/test-pattern-capture.js';
-import { VideoFrameCapture } from './capture/video-frame-capture.js';
-import { nextAnimationFrame, ringWait } from './pattern-pacing.js';
 
-/** Slots in the ring: one being written, the rest held by importers (a view keeps the frame on screen). */
-const RING_SLOTS = 4;
+/** The camera's worker entry, beside it (the form bundlers bundle): it registers the `'camera'` module. */
+const spawnCameraWorker = (realm: string): Worker => new Worker(new URL('./camera.worker.ts', import.meta.url), { type: 'module', name: realm });
 
 const PATH_TEXT: Record<CameraPath, string> = {
   'external-texture': 'importExternalTexture → compute shader',
   'copy-external-image': 'copyExternalImageToTexture → compute shader',
   'copy-to': 'VideoFrame.copyTo → writeBuffer → compute shader',
   pattern: 'test pattern drawn by a compute shader',
+};
+
+const FEED_TEXT: Record<CameraFeed, string> = {
+  track: 'its track moved to the worker',
+  stream: 'a stream of its frames moved to the worker',
+  frames: 'each frame moved to the worker',
 };
 
 /**
@@ -31,7 +36,10 @@ const PATH_TEXT: Record<CameraPath, string> = {
  * and draws a moving test pattern on the GPU instead, so the pipeline still runs. A ring
  * slot is written again only after every importer that took it has released its lease.
  *
- * Wire importers by giving them this element's `id` as their `source`.
+ * Wire importers by giving them this element's `id` as their `source`. With `worker` set it
+ * runs in a module worker of its own, on its own device there: the pattern is drawn there,
+ * and the camera's frames are moved there untouched ({@link feed}); its frames come back to
+ * this element as `FrameEvent`s, and an importer in a worker takes them from there directly.
  *
  * @summary The exporter: writes each camera frame into a ring of dma-bufs from its own heap and
  * offers it to importers as an fd.
@@ -40,14 +48,15 @@ const PATH_TEXT: Record<CameraPath, string> = {
  * @fires dmabuf-module-stats - {@link ModuleStatsEvent} after each frame.
  * @fires dmabuf-module-error - {@link ModuleErrorEvent} when the camera fails (`status` turns
  *   `failed`); its `error` is the typed error: a `DmabufElementError` (`ECAPTURE` when no frame
- *   gets into a buffer, `EGPU` on a WebGPU error of its device) or a `DmaBufError`.
+ *   gets into a buffer, `EGPU` on a WebGPU error of its device, `EWORKER` when its worker
+ *   fails or dies) or a `DmaBufError`.
  * @csspart status - The badge that shows the module's `status`.
  * @cssprop [--dmabuf-fg=#e8eaf0] - Text colour.
  * @cssprop [--dmabuf-card=#1b1f2a] - Card background.
  * @cssprop [--dmabuf-border=#2c3344] - Card border colour.
  * @cssprop [--dmabuf-muted=#aab3c5] - Secondary text colour.
  */
-export class DmabufCamera extends DmabufModule {
+export class DmabufCamera extends WorkerHostedModule<ModuleWorkerClient> {
   /** @internal The element's shadow styles (Lit). */
   static override styles = cameraStyles;
 
@@ -60,6 +69,7 @@ export class DmabufCamera extends DmabufModule {
     uncapped: { type: Boolean, reflect: true },
     forcePath: { type: String, attribute: 'force-path' },
     path: { state: true },
+    feed: { state: true },
     notice: { state: true },
     layout: { state: true },
     sourceFrameRate: { state: true },
@@ -86,6 +96,11 @@ export class DmabufCamera extends DmabufModule {
   declare forcePath: string;
   /** The path frames take, once known. */
   declare path: CameraPath | undefined;
+  /**
+   * How the camera's frames reach the camera's worker (see {@link CameraFeed}), while it runs
+   * in one with a camera; `undefined` in the page and for the test pattern.
+   */
+  declare feed: CameraFeed | undefined;
   /** Why the pattern is shown instead of the camera, if it is. */
   declare notice: string;
   /** The frames' layout, once known. */
@@ -97,11 +112,13 @@ export class DmabufCamera extends DmabufModule {
    */
   declare sourceFrameRate: number | undefined;
 
-  #exporter: FrameExporter | undefined;
-  #capture: VideoFrameCapture | undefined;
-  #pattern: TestPatternCapture | undefined;
-  #loop: Promise<void> | undefined;
-  #stop: () => void = () => undefined;
+  #module: CameraModule | undefined;
+  #reading: Promise<void> | undefined;
+  #workerHeap: GpuHeapStats | undefined;
+  // The worker's feed: the stream it reads, how, and how to stop the page's part.
+  #stream: MediaStream | undefined;
+  #feeding: RunningFeed | undefined;
+  #stopFeed: () => void = () => undefined;
 
   constructor() {
     super('camera');
@@ -112,39 +129,105 @@ export class DmabufCamera extends DmabufModule {
     this.uncapped = false;
     this.forcePath = '';
     this.path = undefined;
+    this.feed = undefined;
     this.notice = '';
     this.layout = undefined;
     this.sourceFrameRate = undefined;
   }
 
-  /** The counts of the camera's heap while it runs, or of its last heap after it stopped. */
+  /** The counts of the camera's heap while it runs, or of its last heap after it stopped (in a worker: as of its last frame). */
   get heapStats(): GpuHeapStats | undefined {
-    return this.#exporter?.heapStats;
+    return this.hostedWorker || this.worker ? this.#workerHeap : this.#module?.heapStats;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    super.willUpdate(changed);
+    if (this.#module) {
+      this.#module.paused = this.paused;
+      this.#module.uncapped = this.uncapped;
+    }
+    if (changed.has('paused') || changed.has('uncapped')) this.hostedWorker?.configure(this.#settings('pattern'));
   }
 
   protected override async open(device: GPUDevice): Promise<void> {
-    this.#exporter = new FrameExporter(device, { name: this.name, slots: RING_SLOTS, target: this });
-    this.path = undefined;
-    this.sourceFrameRate = undefined;
-    const stopped = new Promise<void>((resolve) => { this.#stop = resolve; });
-    const stream = this.source === 'camera' ? await this.#openCamera() : undefined;
-    this.#loop = (stream ? this.#cameraLoop(device, stream, stopped) : this.#patternLoop(device, stopped)).catch((error: unknown) => {
-      this.fail(error);
+    this.#reset();
+    const module = new CameraModule(device, {
+      name: this.name, target: this, host: this.host,
+      ...(isCameraPath(this.forcePath) ? { only: this.forcePath } : {}),
+      onPath: (path, skipped) => { this.#foundPath(path, skipped); },
+      onLayout: (layout) => { this.layout = layout; },
     });
+    module.paused = this.paused;
+    module.uncapped = this.uncapped;
+    this.#module = module;
+    const stream = this.source === 'camera' ? await this.#openCamera() : undefined;
+    if (!stream) {
+      module.drawPattern(this.width, this.height);
+      return;
+    }
+    this.sourceFrameRate = stream.getVideoTracks()[0]?.getSettings().frameRate;
+    this.#reading = readCameraFrames(stream, module.stopped, (frame) => module.take(frame)).catch((error: unknown) => { this.fail(error); });
   }
 
   protected override async close(): Promise<void> {
-    this.#stop();
-    await this.#loop;
-    this.#loop = undefined;
+    const module = this.#module;
+    this.#module = undefined;
+    await module?.close();
+    await this.#reading;
+    this.#reading = undefined;
+  }
+
+  // In a worker, its frames come back to this element as FrameEvents: importers wire to it as
+  // always; an importer in a worker takes them straight from the camera's.
+  protected override async openWorker(): Promise<void> {
+    this.#reset();
+    this.#workerHeap = undefined;
+    const stream = this.source === 'camera' ? await this.#openCamera() : undefined;
+    this.#stream = stream;
+    let readsTracks = false;
+    const onNotice = (name: string, detail: unknown): void => {
+      const notice = parseCameraNotice(name, detail);
+      if (notice?.name === 'feeds') readsTracks = notice.readsTracks;
+      else if (notice?.name === 'path') this.#foundPath(notice.path, notice.skipped);
+      else if (notice?.name === 'layout') this.layout = rgbaFrameLayout(notice.width, notice.height);
+    };
+    const client = new ModuleWorkerClient({
+      role: 'camera', spawn: spawnCameraWorker, owner: `<${this.localName}>`, name: this.name, host: this.host,
+      settings: this.#settings(stream ? 'camera' : 'pattern'), output: this, onNotice,
+      onHeap: (heap) => { this.#workerHeap = heap; },
+    });
+    await this.startWorker(client);
+    if (!stream) return;
+    this.sourceFrameRate = stream.getVideoTracks()[0]?.getSettings().frameRate;
+    const stopped = new Promise<void>((resolve) => { this.#stopFeed = resolve; });
+    this.#feeding = feedCameraWorker(stream, client, readsTracks, stopped);
+    this.feed = this.#feeding.feed;
+    this.#feeding.done.catch((error: unknown) => { this.fail(error); });
+  }
+
+  protected override async closeWorker(): Promise<void> {
+    // The page's part of the feed first: no frame is moved to a worker that stops.
+    this.#stopFeed();
+    await this.#feeding?.done.catch(() => undefined);
+    this.#feeding = undefined;
     try {
-      await this.#exporter?.close();
+      await super.closeWorker();
     } finally {
-      this.#capture?.destroy();
-      this.#capture = undefined;
-      this.#pattern?.destroy();
-      this.#pattern = undefined;
+      for (const track of this.#stream?.getTracks() ?? []) track.stop();
+      this.#stream = undefined;
     }
+  }
+
+  #reset(): void {
+    this.path = undefined;
+    this.feed = undefined;
+    this.layout = undefined;
+    this.sourceFrameRate = undefined;
+  }
+
+  /** The settings its worker entry takes. */
+  #settings(source: 'camera' | 'pattern'): CameraWorkerSettings {
+    return { source, width: this.width, height: this.height, paused: this.paused, uncapped: this.uncapped, forcePath: this.forcePath };
   }
 
   async #openCamera(): Promise<MediaStream | undefined> {
@@ -155,71 +238,6 @@ export class DmabufCamera extends DmabufModule {
       return undefined;
     }
     return opening.stream;
-  }
-
-  async #cameraLoop(device: GPUDevice, stream: MediaStream, stopped: Promise<void>): Promise<void> {
-    this.sourceFrameRate = stream.getVideoTracks()[0]?.getSettings().frameRate;
-    const only = isCameraPath(this.forcePath) ? this.forcePath : undefined;
-    const capture = new VideoFrameCapture(device, (path, skipped) => { this.#foundPath(path, skipped); }, only);
-    this.#capture = capture;
-    await readCameraFrames(stream, stopped, (frame) => this.#take(capture, frame));
-  }
-
-  async #take(capture: VideoFrameCapture, frame: VideoFrame): Promise<void> {
-    try {
-      if (this.paused) return;
-      const layout = rgbaFrameLayout(frame.displayWidth, frame.displayHeight);
-      if ((await this.#produce(layout, (dst) => capture.write(frame, dst, layout))) === undefined) this.frameDropped();
-    } finally {
-      frame.close();
-    }
-  }
-
-  /**
-   * The test pattern: one frame per animation frame, dropped when the ring is full; or,
-   * {@link uncapped} (and not paused), the next frame as soon as the importers take it,
-   * waiting (never dropping a frame) while they still hold as many as took the last one, or
-   * the ring is full.
-   */
-  async #patternLoop(device: GPUDevice, stopped: Promise<void>): Promise<void> {
-    this.#foundPath('pattern', []);
-    const layout = rgbaFrameLayout(this.width, this.height);
-    const pattern = (this.#pattern ??= new TestPatternCapture(device));
-    const draw = (time: number) => (dst: GPUBufferBinding) => { pattern.draw(time, dst, layout); };
-    const stop = { now: false };
-    void stopped.then(() => { stop.now = true; });
-    // Importers that took the last frame: while more frames than that are held, one waits to be replaced.
-    let taken = 0;
-    while (!stop.now) {
-      if (this.uncapped && !this.paused) {
-        const held = this.#exporter?.leases ?? 0;
-        const offered = held > taken ? undefined : await this.#produce(layout, draw(performance.now()));
-        if (offered === undefined) await ringWait(stopped);
-        else taken = offered;
-        continue;
-      }
-      const time = await nextAnimationFrame(stopped);
-      if (time === undefined) break;
-      if (this.paused) continue;
-      if ((await this.#produce(layout, draw(time))) === undefined) this.frameDropped();
-    }
-  }
-
-  /**
-   * One frame through the exporter: a free slot, `write` into it, offered to importers.
-   * Resolves with how many importers took it, or `undefined`, with nothing written, when
-   * every slot is held or being written.
-   */
-  async #produce(layout: FrameLayout, write: (dst: GPUBufferBinding) => Promise<void> | void): Promise<number | undefined> {
-    const exporter = this.#exporter;
-    if (!exporter) throw new DmabufElementError('ENOTRUNNING', '<dmabuf-camera>', 'not running');
-    // A new frame size: the exporter makes a new ring for it.
-    const current = exporter.layout;
-    if (current?.width !== layout.width || current.height !== layout.height) this.layout = layout;
-    const offered = await exporter.produce(layout, write);
-    if (!offered) return undefined;
-    this.frameDone(performance.now() - offered.frame.capturedAt, exporter.heapStats, this.path ?? '');
-    return offered.taken;
   }
 
   #foundPath(path: CameraPath, skipped: readonly string[]): void {
@@ -233,10 +251,11 @@ export class DmabufCamera extends DmabufModule {
 
   override render(): TemplateResult {
     const size = this.layout ? `${this.layout.width} × ${this.layout.height}` : '…';
+    const sequence = this.#module?.sequence ?? this.frames;
     return html`
       <div class="title"><h2>Camera <span class="meta">exporter</span></h2><span class="badge" part="status">${this.status}</span></div>
-      <p class="meta" data-path=${this.path ?? ''}>Path: <code>${this.path ? PATH_TEXT[this.path] : 'finding out…'}</code></p>
-      <p class="meta">Frame: <code>${size}</code> RGBA in a ring of ${RING_SLOTS} dma-bufs · sequence <code>${this.#exporter?.sequence ?? 0}</code>${this.sourceFrameRate ? html` · camera at <code>${this.sourceFrameRate.toFixed(0)}</code> fps` : null}${this.uncapped && this.path === 'pattern' ? html` · uncapped: the next frame as soon as it is taken` : null}</p>
+      <p class="meta" data-path=${this.path ?? ''}>Path: <code>${this.path ? PATH_TEXT[this.path] : 'finding out…'}</code>${this.feed ? html` · <span data-feed=${this.feed}>${FEED_TEXT[this.feed]}</span>` : null}</p>
+      <p class="meta">Frame: <code>${size}</code> RGBA in a ring of ${CAMERA_RING_SLOTS} dma-bufs · sequence <code>${sequence}</code>${this.sourceFrameRate ? html` · camera at <code>${this.sourceFrameRate.toFixed(0)}</code> fps` : null}${this.uncapped && this.path === 'pattern' ? html` · uncapped: the next frame as soon as it is taken` : null}</p>
       ${this.notice ? html`<p class="notice" role="status">${this.notice}</p>` : null}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : null}
       <div class="controls">

@@ -1,13 +1,27 @@
-// The test pattern's pace: the camera's element waits on these between frames.
+// The test pattern's pace: the camera module waits on these between frames.
+/** The display's rate assumed where a realm has no `requestAnimationFrame`, ms per frame. */
+const DISPLAY_FRAME_MS = 1000 / 60;
+
 /**
- * The next animation frame's time, or `undefined` at once when `stop` settles first: the
- * capped test pattern's pace. Realm: the page (or a worker with `requestAnimationFrame`).
+ * Resolves `true` at the next animation frame (`requestAnimationFrame`, which the page and,
+ * in Chromium, a dedicated worker have; elsewhere a timer at 60 Hz), or `false` at once when
+ * `stop` settles first: the capped test pattern's pace. Realm: the page or a worker.
  */
-export function nextAnimationFrame(stop: Promise<void>): Promise<number | undefined> {
+export function nextPatternFrame(stop: Promise<void>): Promise<boolean> {
+  if (typeof requestAnimationFrame !== 'function') return timerWait(DISPLAY_FRAME_MS, stop);
   let id = 0;
   return Promise.race([
-    new Promise<number>((resolve) => { id = requestAnimationFrame(resolve); }),
-    stop.then(() => { cancelAnimationFrame(id); return undefined; }),
+    new Promise<boolean>((resolve) => { id = requestAnimationFrame(() => { resolve(true); }); }),
+    stop.then(() => { cancelAnimationFrame(id); return false; }),
+  ]);
+}
+
+/** Resolves `true` after `ms`, or `false` as soon as `stop` settles first. */
+function timerWait(ms: number, stop: Promise<void>): Promise<boolean> {
+  let id: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    new Promise<boolean>((resolve) => { id = setTimeout(() => { resolve(true); }, ms); }),
+    stop.then(() => { clearTimeout(id); return false; }),
   ]);
 }
 
@@ -20,12 +34,8 @@ const RING_POLL_MS = 1;
 
 /**
  * Waits {@link RING_POLL_MS}, or less when `stop` settles first: the uncapped test pattern's
- * pause before it looks for a free ring slot again. Realm: the page.
+ * pause before it looks for a free ring slot again. Realm: the page or a worker.
  */
-export function ringWait(stop: Promise<void>): Promise<void> {
-  let id = 0;
-  return Promise.race([
-    new Promise<void>((resolve) => { id = window.setTimeout(resolve, RING_POLL_MS); }),
-    stop.then(() => { clearTimeout(id); }),
-  ]);
+export async function ringWait(stop: Promise<void>): Promise<void> {
+  await timerWait(RING_POLL_MS, stop);
 }

@@ -70,13 +70,16 @@ export class DmabufFilter extends WorkerHostedModule<ModuleWorkerClient> {
     }
   }
 
-  // In a worker, its frames come back to this element as FrameEvents: importers wire to it as always.
+  // In a worker, its frames come back to this element as FrameEvents: importers wire to it as always;
+  // an importer in a worker takes them straight from this one's.
   protected override openWorker(): Promise<void> {
     const source = resolveSource(this, this.source);
     this.#workerHeap = undefined;
     return this.startWorker(new ModuleWorkerClient({
       role: 'filter', spawn: spawnFilterWorker, owner: `<${this.localName}>`, name: this.name, source, host: this.host, settings: this.#settings(), output: this,
       onHeap: (heap) => { this.#workerHeap = heap; },
+      // A source in a worker of its own (the camera's) sends its frames straight to this one's.
+      ...this.linkTo(source),
     }));
   }
 

@@ -92,7 +92,7 @@ export class FrameExporter {
    * Makes one frame: takes a free ring slot (first making the ring for `layout` when it has
    * none of that size: the old one is freed once importers gave it all back), runs `write`
    * into it, waits for the device, and offers the frame to importers. `write` submits the GPU
-   * work that writes the slot; a frame made from another exporter's frame passes that one's
+   * work that writes the slot (given the frame's `capturedAt`, on this realm's `performance.now()`); a frame made from another exporter's frame passes that one's
    * `origin` (a frame of its own has its sequence as origin, captured when `produce` began).
    *
    * Resolves with the frame and how many importers took it, or `undefined`, with nothing
@@ -102,20 +102,20 @@ export class FrameExporter {
    * @throws whatever `write` or the device threw (the slot is given back unwritten); an
    *   `Error` after {@link close}.
    */
-  async produce(layout: FrameLayout, write: (dst: GPUBufferBinding) => Promise<void> | void, origin?: FrameOrigin): Promise<OfferedFrame | undefined> {
-    const capturedAt = performance.now();
+  async produce(layout: FrameLayout, write: (dst: GPUBufferBinding, capturedAt: number) => Promise<void> | void, origin?: FrameOrigin): Promise<OfferedFrame | undefined> {
+    const capturedAt = origin?.capturedAt ?? performance.now();
     const ring = await this.#ringFor(layout);
     const slot = await ring.acquire();
     if (!slot) return undefined;
     try {
-      await write(frameBinding(slot.sgt));
+      await write(frameBinding(slot.sgt), capturedAt);
       await this.#device.queue.onSubmittedWorkDone();
     } catch (error) {
       await ring.abandon(slot);
       throw error;
     }
     this.#sequence += 1;
-    const frame: FrameInfo = { layout, sequence: this.#sequence, origin: origin?.origin ?? this.#sequence, capturedAt: origin?.capturedAt ?? capturedAt, exporter: this.#name };
+    const frame: FrameInfo = { layout, sequence: this.#sequence, origin: origin?.origin ?? this.#sequence, capturedAt, exporter: this.#name };
     return { frame, taken: await ring.publish(slot, frame, this.#target) };
   }
 

@@ -1,6 +1,11 @@
 import type { PropertyDeclarations, PropertyValues } from 'lit';
 import type { BufInfoEntry, FdSocketTransport } from 'webgpu-dmabuf';
-import { DmabufModule } from './module-element.js';
+import { DmabufModule, MODULE_STARTED } from './module-element.js';
+
+/** A source that can send its frames to another worker directly (a module running in a worker of its own). */
+function isLinkable(source: EventTarget): source is EventTarget & { openFrameLink(): MessagePort | undefined } {
+  return typeof (source as { openFrameLink?: unknown }).openFrameLink === 'function';
+}
 
 /** What a {@link WorkerHostedModule} needs of the worker it hosts. */
 export interface HostedWorker {
@@ -47,6 +52,8 @@ export abstract class WorkerHostedModule<W extends HostedWorker> extends DmabufM
   protected hostedWorker: W | undefined;
 
   #workerLeftAlive: number | undefined;
+  // The source whose restarts this module's worker follows, while it may take frames from its worker.
+  #linkedSource: EventTarget | undefined;
 
   constructor(name: string) {
     super(name);
@@ -112,7 +119,26 @@ export abstract class WorkerHostedModule<W extends HostedWorker> extends DmabufM
     this.workerDevice = worker.device;
   }
 
+  /**
+   * For an importer's worker: the way to take `source`'s frames straight from its worker
+   * (the `link` of a `ModuleWorkerClient`), when `source` is a module that can run in a
+   * worker; nothing for a source that cannot. Each time that source starts again (elsewhere)
+   * this module starts again, to link anew, until its worker stops.
+   */
+  protected linkTo(source: EventTarget): { link?: () => MessagePort | undefined } {
+    if (!isLinkable(source)) return {};
+    this.#linkedSource = source;
+    source.addEventListener(MODULE_STARTED, this.#onSourceStarted);
+    return { link: () => source.openFrameLink() };
+  }
+
+  readonly #onSourceStarted = (): void => {
+    void this.restart();
+  };
+
   protected override async closeWorker(): Promise<void> {
+    this.#linkedSource?.removeEventListener(MODULE_STARTED, this.#onSourceStarted);
+    this.#linkedSource = undefined;
     const worker = this.hostedWorker;
     this.hostedWorker = undefined;
     await worker?.close();

@@ -2,7 +2,6 @@ import { html, type TemplateResult } from 'lit';
 import { keyed } from 'lit/directives/keyed.js';
 import { DmabufElementError } from '../element-error.js';
 import type { FrameInfo } from '../frame/frame-info.js';
-import { MODULE_STARTED } from '../module/module-element.js';
 import { resolveSource } from '../module/resolve-source.js';
 import { WorkerHostedModule } from '../module/worker-hosted-module.js';
 import { ModuleWorkerClient } from '../worker/module-worker-client.js';
@@ -13,11 +12,6 @@ import { viewStyles } from './view.styles.js';
 
 /** The view's worker entry, beside it (the form bundlers bundle): it registers the `'view'` module. */
 const spawnViewWorker = (realm: string): Worker => new Worker(new URL('./view.worker.ts', import.meta.url), { type: 'module', name: realm });
-
-/** A source that can send its frames to another worker directly (a module running in a worker of its own, like the filter). */
-function isLinkable(source: EventTarget): source is EventTarget & { openFrameLink(): MessagePort | undefined } {
-  return typeof (source as { openFrameLink?: unknown }).openFrameLink === 'function';
-}
 
 /**
  * An importer that draws: maps each frame of its source `'to-device'` on its own
@@ -65,8 +59,6 @@ export class DmabufView extends WorkerHostedModule<ModuleWorkerClient> {
    */
   #canvasGeneration = 0;
   #canvasTransferred = false;
-  // The source whose restarts this view's worker follows, while it takes frames from its worker.
-  #linkedSource: EventTarget | undefined;
   #canvasHasContext = false;
 
   constructor() {
@@ -89,23 +81,8 @@ export class DmabufView extends WorkerHostedModule<ModuleWorkerClient> {
     const source = resolveSource(this, this.source);
     // A source in a worker of its own sends its frames straight to this view's worker, over a
     // port the page hands both; each time the source starts again (elsewhere) the link is made anew.
-    const linkable = isLinkable(source) ? source : undefined;
-    if (linkable) {
-      this.#linkedSource = linkable;
-      linkable.addEventListener(MODULE_STARTED, this.#onSourceStarted);
-    }
-    await this.startWorker(new ModuleWorkerClient({ role: 'view', spawn: spawnViewWorker, owner: `<${this.localName}>`, name: this.name, source, host: this.host, canvas: offscreen, onNotice, ...(linkable ? { link: () => linkable.openFrameLink() } : {}) }));
+    await this.startWorker(new ModuleWorkerClient({ role: 'view', spawn: spawnViewWorker, owner: `<${this.localName}>`, name: this.name, source, host: this.host, canvas: offscreen, onNotice, ...this.linkTo(source) }));
   }
-
-  protected override async closeWorker(): Promise<void> {
-    this.#linkedSource?.removeEventListener(MODULE_STARTED, this.#onSourceStarted);
-    this.#linkedSource = undefined;
-    await super.closeWorker();
-  }
-
-  readonly #onSourceStarted = (): void => {
-    void this.restart();
-  };
 
   /** The canvas: a new one if the one rendered was handed to a worker, or if `renew`. */
   async #freshCanvas(renew = false): Promise<HTMLCanvasElement> {

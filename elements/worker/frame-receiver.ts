@@ -1,4 +1,4 @@
-import { FdTable, type DmaBuf, type FdSocket, type MessageEndpoint } from 'webgpu-dmabuf';
+import { DmaBufError, FdTable, type DmaBuf, type FdSocket, type MessageEndpoint } from 'webgpu-dmabuf';
 import { DmabufElementError } from '../element-error.js';
 import { FrameEvent } from '../frame/frame-event.js';
 import type { FrameInfo, FrameLease } from '../frame/frame-info.js';
@@ -23,6 +23,10 @@ interface Received {
  * reference back across, and then says `done`, so the sender's lease goes after the
  * reference. A `revoke` aborts the leases' signal.
  *
+ * It receives every fd the socket brings as soon as it comes, each one paired with the next
+ * offer in order, so that a receive is always pending: the other realm's death is seen at
+ * once (`onGone`), even while no frame comes.
+ *
  * Realm: any realm, the page or a worker (it needs no DOM and no device).
  */
 export class FrameReceiver {
@@ -32,15 +36,54 @@ export class FrameReceiver {
   readonly #endpoint: MessageEndpoint;
   readonly #socket: FdSocket;
   readonly #frames = new Map<number, Received>();
+  readonly #onGone: (() => void) | undefined;
+  /** Fds received before their offer was taken. */
+  readonly #fds: number[] = [];
+  /** Offers waiting for their fd, in order; `undefined` when the socket ended. */
+  readonly #waiting: ((fd: number | undefined) => void)[] = [];
+  /** Offers taken in and not yet paired with their fd. */
+  #expected = 0;
+  #ended = false;
   #order: Promise<void> = Promise.resolve();
   #closed = false;
 
-  /** Listens on `endpoint` for offers; `socket` is this realm's end on the same channel. */
-  constructor(endpoint: MessageEndpoint, socket: FdSocket, target: EventTarget = new EventTarget()) {
+  /**
+   * Listens on `endpoint` for offers; `socket` is this realm's end on the same channel, and
+   * every fd it brings is this receiver's. `onGone` is called once the socket finds the
+   * other realm gone (`ENODEV`).
+   */
+  constructor(endpoint: MessageEndpoint, socket: FdSocket, target: EventTarget = new EventTarget(), onGone?: () => void) {
     this.#endpoint = endpoint;
     this.#socket = socket;
     this.target = target;
+    this.#onGone = onGone;
     endpoint.addEventListener('message', this.#onMessage);
+    this.#pump();
+  }
+
+  /** Receives the next fd, hands it to the offer waiting for it (or keeps it for the next), and again. */
+  #pump(): void {
+    this.#socket.receive(this.#table).then((fd) => {
+      const waiting = this.#waiting.shift();
+      if (waiting) waiting(fd);
+      // No offer will take it (closed, all taken in were served): the sender gets its frame back when its link closes.
+      else if (this.#closed && this.#fds.length >= this.#expected) this.#table.close(fd);
+      else this.#fds.push(fd);
+      this.#pump();
+    }, (error: unknown) => {
+      this.#ended = true;
+      for (const waiting of this.#waiting.splice(0)) waiting(undefined);
+      if (error instanceof DmaBufError && error.code === 'ENODEV') this.#onGone?.();
+    });
+  }
+
+  /** The fd of the next offer, or `undefined` when the socket ended first. */
+  #nextFd(): Promise<number | undefined> {
+    this.#expected -= 1;
+    const fd = this.#fds.shift();
+    if (fd !== undefined) return Promise.resolve(fd);
+    if (this.#ended) return Promise.resolve(undefined);
+    return new Promise((resolve) => { this.#waiting.push(resolve); });
   }
 
   /** Frames received and not yet given back. */
@@ -56,6 +99,8 @@ export class FrameReceiver {
     if (this.#closed) return;
     this.#closed = true;
     this.#endpoint.removeEventListener('message', this.#onMessage);
+    // Fds beyond the offers taken in: their offers will not be taken now.
+    for (const fd of this.#fds.splice(Math.max(this.#expected, 0))) this.#table.close(fd);
     for (const received of this.#frames.values()) received.revoke.abort(new DmabufElementError('ENOTRUNNING', 'FrameReceiver', 'the link is closing'));
   }
 
@@ -66,19 +111,16 @@ export class FrameReceiver {
     // In the order they came: an offer's fd is the next on the socket, and a revoke follows its offer.
     if (message.dmabufFrame === 'offer') {
       const frame = fromSharedClock(message.frame);
+      this.#expected += 1;
       this.#order = this.#order.then(() => this.#take(id, frame));
     }
     else this.#order = this.#order.then(() => { this.#frames.get(id)?.revoke.abort(new DmabufElementError('ENOTRUNNING', 'FrameReceiver', 'the exporter is stopping')); });
   };
 
   async #take(id: number, frame: FrameInfo): Promise<void> {
-    let fd: number;
-    try {
-      fd = await this.#socket.receive(this.#table);
-    } catch {
-      // The socket is closed or the other realm gone: no frame will come.
-      return;
-    }
+    const fd = await this.#nextFd();
+    // The socket is closed or the other realm gone: no frame will come.
+    if (fd === undefined) return;
     const received: Received = { fd, buf: this.#table.get(fd), revoke: new AbortController(), holders: 0, dispatched: false };
     this.#frames.set(id, received);
     if (this.#closed) received.revoke.abort(new DmabufElementError('ENOTRUNNING', 'FrameReceiver', 'the link is closing'));

@@ -23,8 +23,11 @@ export interface ModuleWorkerClientOptions {
   readonly owner: string;
   /** The module's name (its buffers', its device's and its realm's). */
   readonly name: string;
-  /** Where the source's `FrameEvent`s are dispatched in the page (a camera, a filter). */
-  readonly source: EventTarget;
+  /**
+   * Where the source's `FrameEvent`s are dispatched in the page (a camera, a filter);
+   * `undefined` for a module that takes no frames (the camera).
+   */
+  readonly source?: EventTarget;
   /** Where its reports go: frames done and dropped, and its failure. */
   readonly host: ModuleHost;
   /** The module's own settings to start with (the filter's effect): plain data its worker entry parses. */
@@ -95,7 +98,15 @@ export class ModuleWorkerClient implements ListedRealm {
       died();
       if (!this.#closing) options.host.fail(this.#gone());
     });
-    this.#receiver = options.output ? new FrameReceiver(this.#worker, this.#socket, options.output) : undefined;
+    // Its receive is always pending: a worker that makes frames is found gone at once, even while it makes none.
+    this.#receiver = options.output ? new FrameReceiver(this.#worker, this.#socket, options.output, () => { this.#lost(); }) : undefined;
+  }
+
+  /** The worker's realm found gone after its module ran: the module fails (unless it is being stopped). */
+  #lost(): void {
+    if (!this.#device) return;
+    this.#markDied();
+    if (!this.#closing) this.#options.host.fail(this.#gone());
   }
 
   /** The failure of a worker whose realm went without a word (terminated, crashed). */
@@ -159,14 +170,17 @@ export class ModuleWorkerClient implements ListedRealm {
     this.#device = started.device;
     this.#exports = started.exports;
     listRealm(this);
-    if (frames) this.#watchRealm();
-    else this.#sender.listen(this.#options.source);
+    const { source } = this.#options;
+    if (source && !frames) this.#sender.listen(source);
+    // Else no failed send finds it gone; a worker that makes frames is watched by its receiver.
+    else if (!this.#receiver) this.#watchRealm();
   }
 
   /**
-   * A worker the page sends no frames to is not found gone by a failed send: the socket's
-   * watch of its realm says so instead (a receive on it fails `ENODEV`; the worker sends the
-   * page no fds, so nothing else ends it before `close`).
+   * A worker the page sends no frames to, and that sends the page none, is not found gone by
+   * a failed send nor by its receiver: the socket's watch of its realm says so instead (a
+   * receive on it fails `ENODEV`; the worker sends the page no fds, so nothing else ends it
+   * before `close`).
    */
   #watchRealm(): void {
     const scratch = new FdTable();
@@ -177,13 +191,21 @@ export class ModuleWorkerClient implements ListedRealm {
           watch();
         },
         (error: unknown) => {
-          if (!(error instanceof DmaBufError) || error.code !== 'ENODEV') return;
-          this.#markDied();
-          if (!this.#closing) this.#options.host.fail(this.#gone());
+          if (error instanceof DmaBufError && error.code === 'ENODEV') this.#lost();
         },
       );
     };
     watch();
+  }
+
+  /**
+   * Posts the module a notice of its own, moving `transfer` to the worker (the camera's
+   * track, a stream of its frames, or one frame); its worker entry parses `detail`.
+   * @throws {DOMException} `DataCloneError` when the browser cannot move something in
+   *   `transfer` to a worker (a `MediaStreamTrack` in Chromium): nothing is posted then.
+   */
+  notify(name: string, detail: unknown, transfer: Transferable[] = []): void {
+    this.#post({ worker: 'notice', name, detail }, transfer);
   }
 
   /** Hands the module new settings of its own (the filter's effect), which its worker entry parses. */

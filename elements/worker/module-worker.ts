@@ -155,6 +155,13 @@ class ModuleWorkerHost {
     this.#post({ worker: 'stopped', entries: bufinfoEntries() });
   }
 
+  /** A notice of the page's for the module; what it moved is closed when no module takes it. */
+  #notice(name: string, detail: unknown): void {
+    const module = this.#running?.module;
+    if (module?.notice) module.notice(name, detail);
+    else closeMoved(detail);
+  }
+
   async #request(call: number, method: string, argument: unknown): Promise<void> {
     try {
       const module = this.#running?.module;
@@ -182,6 +189,9 @@ class ModuleWorkerHost {
       case 'configure':
         this.#running?.module.configure?.(message.settings);
         break;
+      case 'notice':
+        this.#notice(message.name, message.detail);
+        break;
       case 'request':
         void this.#request(message.call, message.method, message.argument);
         break;
@@ -196,6 +206,16 @@ class ModuleWorkerHost {
         break;
     }
   };
+}
+
+/** Closes a `VideoFrame` or stops a `MediaStreamTrack` that `detail` moved here and nobody takes. */
+function closeMoved(detail: unknown): void {
+  if (typeof detail !== 'object' || detail === null) return;
+  for (const value of Object.values(detail)) {
+    if (typeof VideoFrame === 'function' && value instanceof VideoFrame) value.close();
+    else if (typeof ReadableStream === 'function' && value instanceof ReadableStream) void value.cancel();
+    else if (typeof MediaStreamTrack === 'function' && value instanceof MediaStreamTrack) value.stop();
+  }
 }
 
 let host: ModuleWorkerHost | undefined;

@@ -44,6 +44,12 @@ export interface WorkerModule {
   /** Takes new settings from the page (the filter's effect); a module parses them and ignores what does not parse. */
   configure?(settings: unknown): void;
   /**
+   * Takes a notice of the page's (the camera's frames, moved to the worker: its track, a
+   * stream of its frames, or one frame); a module parses `detail` and ignores (closing what
+   * it owns) what does not parse.
+   */
+  notice?(name: string, detail: unknown): void;
+  /**
    * Answers a request of the page (the view's `capture`).
    * @throws {DmabufElementError} (or a `DmaBufError`) which the page's call rejects with.
    */

@@ -25,6 +25,11 @@ export type ToModuleWorker =
   | { readonly worker: 'link'; readonly port: MessagePort }
   /** The module's new settings (the filter's effect). */
   | { readonly worker: 'configure'; readonly settings: unknown }
+  /**
+   * Something of the module's own for it to take, moved with the message (the camera's
+   * frames: a `MediaStreamTrack`, a `ReadableStream` of `VideoFrame`s, or one `VideoFrame`).
+   */
+  | { readonly worker: 'notice'; readonly name: string; readonly detail: unknown }
   /** A request of the module's own (the view's `capture`), answered by an `answer` with the same `call`. */
   | { readonly worker: 'request'; readonly call: number; readonly method: string; readonly argument: unknown }
   | { readonly worker: 'bufinfo'; readonly call: number }
@@ -83,6 +88,8 @@ function parseToWorker(data: Fields): ToModuleWorker | undefined {
       return isPort(data.port) ? { worker: 'link', port: data.port } : undefined;
     case 'configure':
       return { worker: 'configure', settings: data.settings };
+    case 'notice':
+      return isName(data.name) ? { worker: 'notice', name: data.name, detail: data.detail } : undefined;
     case 'request': {
       const { call, method, argument } = data;
       return isInt(call, 1) && isName(method) ? { worker: 'request', call, method, argument } : undefined;
