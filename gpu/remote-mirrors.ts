@@ -33,9 +33,9 @@ const READ_MODE = 0x0001;
  * Writes `chunk`, bytes `[at, at + chunk.length)` of the buffer, into the segments that hold
  * them, in one upload by the path the device's measurement chose for its size
  * (`upload-path.ts`). Uploads move whole words: chunks start at a multiple of 4 and only the
- * buffer's last one may end off a word, which is padded.
+ * buffer's last one may end off a word, which is padded (a copy, counted by `copied`).
  */
-function uploadChunk(device: GPUDevice, segments: readonly Segment[], at: number, chunk: Uint8Array): void {
+function uploadChunk(device: GPUDevice, segments: readonly Segment[], at: number, chunk: Uint8Array, copied: (bytes: number) => void): void {
   const end = at + chunk.length;
   const pieces: UploadPiece[] = [];
   for (const segment of segments) {
@@ -48,6 +48,7 @@ function uploadChunk(device: GPUDevice, segments: readonly Segment[], at: number
     } else {
       const padded = new Uint8Array(alignUp(len, 4));
       padded.set(chunk.subarray(from - at, to - at));
+      copied(len);
       pieces.push({ buffer: segment.buffer, offset: from - segment.start, data: padded, length: padded.length });
     }
   }
@@ -87,22 +88,26 @@ class RemoteMirrors implements RemoteDeviceOps {
     checkDevice(call, device, 'importer');
     const segments = this.#mirror(attachment);
     let moved = 0;
+    const copied = (bytes: number) => { this.#bytes.copied(bytes); };
     if (movesToDevice(dir)) {
       const held = this.#holds.get(attachment)?.released();
       if (held) {
         // Work named at an earlier unmap may still read the mirror: the bytes wait in this
         // realm (read in call order all the same) until it is done.
         const bytes = new Uint8Array(this.#bytes.size);
-        await this.#bytes.read(0, this.#bytes.size, (at, chunk) => { bytes.set(chunk, at); });
+        await this.#bytes.read(0, this.#bytes.size, (at, chunk) => {
+          bytes.set(chunk, at);
+          copied(chunk.length);
+        });
         await held;
         this.#guard(call, device);
-        uploadChunk(device, segments, 0, bytes);
+        uploadChunk(device, segments, 0, bytes, copied);
       } else {
         // Each piece goes to the mirror as it comes, straight from where it lies (a slot of
         // shared memory): no copy of the whole buffer is ever put together in this realm.
         await this.#bytes.read(0, this.#bytes.size, (at, chunk) => {
           this.#guard(call, device);
-          uploadChunk(device, segments, at, chunk);
+          uploadChunk(device, segments, at, chunk, copied);
         });
       }
       this.#guard(call, device);

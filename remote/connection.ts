@@ -119,6 +119,8 @@ export class Connection {
   readonly #receipts: Receipts;
   readonly #server: RequestServer;
   readonly #inheritance: Inheritance;
+  // Payload bytes this end copied with the CPU (see cpu-copies.ts).
+  #copied = 0;
   // The message kinds whose handling failed with a bug, each reported once.
   readonly #reported = new Set<Message['kind']>();
   #stopWatch: (() => void) | undefined;
@@ -138,7 +140,10 @@ export class Connection {
     const grants = new Grants(options.realm, (buf, id) => fences.watch(buf.resv, id, false));
     this.#grants = grants;
     this.#sends = new PendingSends((grant) => { this.#release(grant, 1); });
-    const stream = new RingStream({ post: (message, transfer) => { this.#post(message, transfer); }, postRaw: (message) => { this.#postRaw(message); }, queue: this.#posts });
+    const copied = (bytes: number) => {
+      this.#copied += bytes;
+    };
+    const stream = new RingStream({ post: (message, transfer) => { this.#post(message, transfer); }, postRaw: (message) => { this.#postRaw(message); }, queue: this.#posts, copied });
     this.#stream = stream;
     this.#handshake = new Handshake(options.offerShared ? newRing() : undefined);
     this.#receipts = new Receipts({
@@ -154,11 +159,12 @@ export class Connection {
           this.#calls.start(undefined, (call) => {
             void stream.post({ bytes, owned: false, call, part: 'request', build: (carried) => ({ kind: 'write', call, grant, start, ...carried }) });
           }),
+        copied,
       },
       drop: (grant, count) => { this.#post({ kind: 'drop', grant, count }); },
       released: () => { this.#maybeEnd(); },
     });
-    this.#server = new RequestServer({ grants, fences, stream, reply: (message) => { this.#postNow(message); } });
+    this.#server = new RequestServer({ grants, fences, stream, reply: (message) => { this.#postNow(message); }, copied });
     this.#inheritance = new Inheritance({
       grant: (buf) => {
         const grant = grants.take(buf);
@@ -197,6 +203,11 @@ export class Connection {
   /** `'shared-memory'` once both ends offered it (after the handshake), else `'message'`. */
   get transport(): 'message' | 'shared-memory' {
     return this.#stream.running ? 'shared-memory' : 'message';
+  }
+
+  /** The payload bytes this end has copied with the CPU, as importer and as exporter (see `cpu-copies.ts`). */
+  get cpuBytesCopied(): number {
+    return this.#copied;
   }
 
   /** Makes this the parent end of `spawnWorker`: the child begins with `snapshot`'s fds (the connection closes it). */

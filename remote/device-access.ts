@@ -34,6 +34,12 @@ export interface RemoteBytes {
    * reads its mirror back first). Call `write` or `cancel` on what it returns, exactly once.
    */
   reserveWrite(): RemoteWrite;
+  /**
+   * Tells the connection of `bytes` payload bytes the device side copied with the CPU on
+   * their way (a padded last word, bytes kept while the mirror is busy): they count in the
+   * socket's `cpuBytesCopied`.
+   */
+  copied(bytes: number): void;
 }
 
 /** A write whose place in call order is taken: see {@link RemoteBytes.reserveWrite}. */

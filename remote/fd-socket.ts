@@ -139,6 +139,21 @@ export class FdSocket {
     return connectionOf(this).transport;
   }
 
+  /**
+   * The payload bytes of byte RPCs that this end's realm has copied with the CPU over the
+   * socket's connection, counting up from 0: as the importer of the buffers it received
+   * (into the ring's slots, out of them, into its proxies' pages, into a transferred array)
+   * and as the exporter of those it sent (between their pages and an array, into and out of
+   * the ring). Each copy of each byte counts once; what the devices do (`writeBuffer`, GPU
+   * copies) does not count. The connection outlives the socket: the count goes on after
+   * {@link close} while buffers that crossed are still used. See docs/workers.md for the
+   * copies each operation makes.
+   */
+  get cpuBytesCopied(): number {
+    checkSocket('cpuBytesCopied', this);
+    return connectionOf(this).cpuBytesCopied;
+  }
+
   /** Whether {@link close} was called. */
   get closed(): boolean {
     checkSocket('closed', this);

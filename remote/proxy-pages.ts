@@ -80,6 +80,7 @@ export class ProxyPages {
     if (pages && writes(dir)) {
       // The bytes as of this call; the write's place in call order is taken now too.
       const out = pages.slice(start, start + len);
+      this.#bytes.copied(len);
       this.#bytes.reserveWrite().write(start, out).catch(() => {
         // endCpuAccess cannot fail: a write that cannot reach a dead exporter is lost with it.
       });
@@ -138,6 +139,11 @@ export class ProxyPages {
         return { start, bytes: pages.slice(start, end) };
       });
     pages.set(fresh, from);
-    for (const { start, bytes } of kept) pages.set(bytes, start);
+    let copied = fresh.length;
+    for (const { start, bytes } of kept) {
+      pages.set(bytes, start);
+      copied += 2 * bytes.length;
+    }
+    this.#bytes.copied(copied);
   }
 }

@@ -8,6 +8,7 @@
 import type { DmaDirection } from '../src/direction.js';
 import { exportDmaBuf, type DmaBuf } from '../src/dma-buf.js';
 import type { DmaBufOps } from '../src/ops.js';
+import { uncounted, type CountCopy } from './cpu-copies.js';
 import type { RemoteBytes, RemoteDeviceAccess, RemoteWrite } from './device-access.js';
 import type { GrantInfo } from './protocol.js';
 import { ProxyPages } from './proxy-pages.js';
@@ -22,6 +23,8 @@ export interface ProxyLink {
   write(grant: number, start: number, bytes: Uint8Array): Promise<void>;
   /** The proxy's last local reference is gone: give its receipts of the grant back. */
   released(proxy: ProxyRecord): void;
+  /** Counts the payload bytes this realm copies for the proxy (its pages, its device side). Default: not counted. */
+  readonly copied?: CountCopy;
 }
 
 /** A proxy as its connection sees it. */
@@ -85,6 +88,7 @@ export function createProxy(info: GrantInfo, link: ProxyLink, access: RemoteDevi
         cancel: place.cancel,
       };
     },
+    copied: link.copied ?? uncounted,
   };
   const device = access.forBuffer(bytes);
   const pages = new ProxyPages(bytes);
@@ -120,7 +124,11 @@ export function createProxy(info: GrantInfo, link: ProxyLink, access: RemoteDevi
     kmapAtomic: (_priv, _buf, page) => pages.page(page),
     vmap: () => pages.whole(),
     // Each takes its place in the proxy's reservation as it is called, as the pages' accesses do.
-    read: (_priv, _buf, start, into) => bytes.read(start, into.length, (at, chunk) => { into.set(chunk, at); }),
+    read: (_priv, _buf, start, into) =>
+      bytes.read(start, into.length, (at, chunk) => {
+        into.set(chunk, at);
+        bytes.copied(chunk.length);
+      }),
     write: (_priv, _buf, start, data) => bytes.reserveWrite().write(start, data),
   };
   const buf = exportDmaBuf<ProxyPriv>({ priv: { pages }, ops, size: info.size, exporter: info.exporter, layout: info.layout, ...(info.name === null ? {} : { name: info.name }) });

@@ -40,7 +40,7 @@ export class Receipts {
 
   constructor(ports: ReceiptsPorts) {
     this.#ports = ports;
-    this.#link = { check: ports.link.check, read: ports.link.read, write: ports.link.write, released: (proxy) => { this.#released(proxy); } };
+    this.#link = { ...ports.link, released: (proxy) => { this.#released(proxy); } };
   }
 
   /** How many proxies are live. */

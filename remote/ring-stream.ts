@@ -7,6 +7,7 @@
  * place in the connection's order (`post-queue.ts`), chunks included.
  */
 import type { DmaBufError } from '../src/error.js';
+import { uncounted, type CountCopy } from './cpu-copies.js';
 import type { PostQueue } from './post-queue.js';
 import type { Message } from './protocol.js';
 import { RingReader, RingWriter } from './shared-ring.js';
@@ -50,11 +51,14 @@ export interface StreamPoster {
   readonly postRaw: (message: Message) => void;
   /** The connection's order. */
   readonly queue: PostQueue;
+  /** Counts the payload bytes copied: into the ring's slots, out of them, into a transferred array. Default: not counted. */
+  readonly copied?: CountCopy;
 }
 
 /** The rings of one connection, and the payloads under way through them. */
 export class RingStream {
   readonly #poster: StreamPoster;
+  readonly #copied: CountCopy;
   #writer: RingWriter | undefined;
   #reader: RingReader | undefined;
   // The peer's writes whose bytes are coming through the ring, by the peer's call number.
@@ -68,6 +72,7 @@ export class RingStream {
 
   constructor(poster: StreamPoster) {
     this.#poster = poster;
+    this.#copied = poster.copied ?? uncounted;
     this.#gone = new Promise<never>((_, reject) => {
       this.#goneReason = reject;
     });
@@ -95,7 +100,11 @@ export class RingStream {
     const writer = this.#writer;
     if (!writer) {
       // An owned array is a whole one of its own (see ServeDelivery): its memory moves.
-      const out = payload.owned ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
+      let out = bytes.buffer as ArrayBuffer;
+      if (!payload.owned) {
+        out = bytes.slice().buffer;
+        this.#copied(bytes.length);
+      }
       this.#poster.post(build({ bytes: out, shared: 0 }), [out]);
       return Promise.resolve();
     }
@@ -104,7 +113,10 @@ export class RingStream {
     const streamed = new Promise<void>((resolve) => {
       this.#poster.queue.enqueue(async () => {
         try {
-          await writer.write(bytes, (slot, len) => { this.#poster.postRaw({ kind: 'chunk', slot, len, call, reply, total }); }, this.#gone);
+          await writer.write(bytes, (slot, len) => {
+            this.#copied(len);
+            this.#poster.postRaw({ kind: 'chunk', slot, len, call, reply, total });
+          }, this.#gone);
           this.#poster.postRaw(build({ bytes: null, shared: total }));
         } finally {
           resolve();
@@ -130,7 +142,10 @@ export class RingStream {
     reader.take(slot, len, (chunk) => {
       const into = this.#incoming.get(call) ?? this.#newIncoming(call, total);
       if (!into.bytes || total !== into.bytes.length || into.at + chunk.length > total) into.bad = true;
-      else into.bytes.set(chunk, into.at);
+      else {
+        into.bytes.set(chunk, into.at);
+        this.#copied(chunk.length);
+      }
       into.at += chunk.length;
     });
   }

@@ -7,6 +7,7 @@
  * with. A write whose bytes came through the ring and do not add up fails with `EIO`.
  */
 import { DmaBufError } from '../src/error.js';
+import type { CountCopy } from './cpu-copies.js';
 import type { FenceLink } from './fence-link.js';
 import type { Grants } from './grants.js';
 import type { Message, WireError } from './protocol.js';
@@ -26,6 +27,8 @@ export interface RequestServerPorts {
   readonly stream: RingStream;
   /** Posts a reply in the connection's order. */
   readonly reply: (message: Message) => void;
+  /** Counts the payload bytes serving copies between the buffers' pages and arrays. Default: not counted. */
+  readonly copied?: CountCopy;
 }
 
 /** What a `reply` carries for a thrown error. */
@@ -62,7 +65,7 @@ export class RequestServer {
 
   /** Serves a byte RPC of the peer; resolves once it has run (answered or failed). */
   #serve(call: number, id: number, start: number, len: number, bytes: Uint8Array | undefined): Promise<void> {
-    const { grants, fences, stream, reply } = this.#ports;
+    const { grants, fences, stream, reply, copied } = this.#ports;
     const grant = grants.find(id);
     const fail = (error: unknown) => { reply({ kind: 'reply', call, bytes: null, shared: 0, error: wireErrorOf(error) }); };
     const what = bytes ? 'write' : 'read';
@@ -76,8 +79,8 @@ export class RequestServer {
     }
     // Called now, so that it enters the buffer's reservation in the order the messages came.
     const served = bytes
-      ? serveWrite(grant.buf, start, bytes, fences).then(() => { reply({ kind: 'reply', call, bytes: null, shared: 0, error: null }); })
-      : serveRead(grant.buf, start, len, fences, (out, owned) => stream.post({ bytes: out, owned, call, part: 'reply', build: (carried) => ({ kind: 'reply', call, ...carried, error: null }) }));
+      ? serveWrite(grant.buf, start, bytes, fences, copied).then(() => { reply({ kind: 'reply', call, bytes: null, shared: 0, error: null }); })
+      : serveRead(grant.buf, start, len, fences, (out, owned) => stream.post({ bytes: out, owned, call, part: 'reply', build: (carried) => ({ kind: 'reply', call, ...carried, error: null }) }), copied);
     // A read that fails after its bytes went out answers twice: the peer takes the first.
     return served.catch(fail);
   }

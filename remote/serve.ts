@@ -15,6 +15,7 @@
 import type { DmaBuf } from '../src/dma-buf.js';
 import type { ResvTurn } from '../src/dma-resv.js';
 import { PAGE_SIZE } from '../src/page.js';
+import { uncounted, type CountCopy } from './cpu-copies.js';
 import type { FenceLink } from './fence-link.js';
 
 /** The whole buffer as one view, CPU access covering it; `undefined` where the exporter holds it in pieces. */
@@ -59,9 +60,10 @@ export type ServeDelivery = (bytes: Uint8Array, owned: boolean) => Promise<void>
  * `vmap` view, no copy) and keeps later writers of the exporter's realm waiting (a `'read'`
  * turn in its reservation, entered with the access) until `deliver` settles, so the bytes
  * do not change under it. The fences the access adds are `link`'s peer's own (see `FenceLink.quietly`).
+ * The bytes copied out of the pages, where the exporter has no `vmap` of the whole range, are counted by `copied`.
  * @throws {DmaBufError} what `beginCpuAccess` throws.
  */
-export async function serveRead(buf: DmaBuf, start: number, len: number, link: FenceLink, deliver: ServeDelivery): Promise<void> {
+export async function serveRead(buf: DmaBuf, start: number, len: number, link: FenceLink, deliver: ServeDelivery, copied: CountCopy = uncounted): Promise<void> {
   buf.get();
   let hold: ResvTurn | undefined;
   try {
@@ -85,6 +87,7 @@ export async function serveRead(buf: DmaBuf, start: number, len: number, link: F
       } else {
         const bytes = new Uint8Array(len);
         copyPages(buf, start, bytes, 'bytes');
+        copied(len);
         hold?.done();
         await deliver(bytes, true);
       }
@@ -99,10 +102,11 @@ export async function serveRead(buf: DmaBuf, start: number, len: number, link: F
 
 /**
  * Writes `bytes` into `buf` at `start` through CPU access: exactly those bytes. The fences
- * the access adds are `link`'s peer's own (see `FenceLink.quietly`).
+ * the access adds are `link`'s peer's own (see `FenceLink.quietly`). The bytes copied into
+ * the buffer's pages are counted by `copied`.
  * @throws {DmaBufError} what `beginCpuAccess` throws.
  */
-export async function serveWrite(buf: DmaBuf, start: number, bytes: Uint8Array, link: FenceLink): Promise<void> {
+export async function serveWrite(buf: DmaBuf, start: number, bytes: Uint8Array, link: FenceLink, copied: CountCopy = uncounted): Promise<void> {
   buf.get();
   const before = writesEnded.get(buf);
   let ended: () => void = () => undefined;
@@ -122,6 +126,7 @@ export async function serveWrite(buf: DmaBuf, start: number, bytes: Uint8Array, 
       } else {
         copyPages(buf, start, bytes, 'buffer');
       }
+      copied(bytes.length);
     } finally {
       link.quietly(() => { buf.endCpuAccess(start, bytes.length, 'to-device'); });
     }

@@ -1,0 +1,161 @@
+// The payload bytes each end of a connection copies with the CPU (FdSocket.cpuBytesCopied), per
+// operation on a remote buffer of N bytes, over both transports: a map that moves the bytes to
+// the importer's device, an unmap that moves them back, a CPU read and a CPU write. The exporter
+// is either one that hands out the whole buffer at once (vmap, as a heap's buffers do) or one that
+// hands out pages only (the memory exporter). The device side here is memory
+// (memory-device-access.ts), whose own copies are the test's, not the library's: what is counted
+// is the realm layer's (remote/), the same on WebGPU. The hand-written baseline of
+// map-cross-realm copies N once per direction (into a SharedArrayBuffer).
+import { describe, expect, test } from 'vitest';
+import { exportDmaBuf, type DmaBuf } from '../../src/dma-buf.js';
+import { standInDevice, memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
+import type { DmaBufOps } from '../../src/ops.js';
+import { PAGE_SIZE } from '../../src/page.js';
+import type { FdSocket, FdSocketTransport } from '../../remote/fd-socket.js';
+import { SLOT_BYTES } from '../../remote/shared-ring.js';
+import { mirrorBytes } from './memory-device-access.js';
+import { realmsFixture } from './realms.js';
+
+const realms = realmsFixture();
+
+/** Whether `x` and `y` hold the same bytes (vitest's deep equality is too slow for MiBs). */
+const same = (x: Uint8Array, y: Uint8Array): boolean => Buffer.from(x.buffer, x.byteOffset, x.length).equals(Buffer.from(y.buffer, y.byteOffset, y.length));
+
+// Larger than a ring slot, so that a payload streams through several.
+const N = SLOT_BYTES + 2 * PAGE_SIZE;
+
+type Exporter = 'vmap' | 'pages';
+
+/** A buffer of `size` bytes whose exporter hands out the whole buffer (`vmap`) as well as pages; returns it and its bytes. */
+function vmapBuffer(size: number): { buf: DmaBuf; bytes: Uint8Array } {
+  const bytes = new Uint8Array(size);
+  const page = (n: number) => bytes.subarray(n * PAGE_SIZE, Math.min(size, (n + 1) * PAGE_SIZE));
+  const ops: DmaBufOps = {
+    mapDmaBuf: () => Promise.resolve({ segments: [] }),
+    unmapDmaBuf: () => undefined,
+    release: () => undefined,
+    kmap: (_priv, _buf, n) => page(n),
+    kmapAtomic: (_priv, _buf, n) => page(n),
+    vmap: () => bytes,
+  };
+  return { buf: exportDmaBuf({ priv: {}, ops, size, exporter: 'vmap' }), bytes };
+}
+
+/** Realm `b` holds a proxy of a buffer of realm `a`'s of `N` bytes; each socket's count is read as copies go. */
+async function remote(transport: FdSocketTransport, exporter: Exporter) {
+  const a = realms.realm('a');
+  const b = realms.realm('b');
+  const { ab, ba } = realms.link(a, b, { transport });
+  let buf: DmaBuf;
+  let bytes: Uint8Array;
+  if (exporter === 'vmap') {
+    ({ buf, bytes } = vmapBuffer(N));
+  } else {
+    const memory = memoryDmaBuf(N);
+    buf = memory;
+    bytes = memoryStorage(memory).bytes;
+  }
+  for (let i = 0; i < N; i++) bytes[i] = (i * 7 + 3) & 0xff;
+  const fd = a.table.install(buf);
+  buf.put();
+  await ab.send(a.table, fd);
+  const proxy = b.table.get(await ba.receive(b.table));
+  expect(ab.transport).toBe(transport);
+  return { proxy, bytes, ab, ba };
+}
+
+/** What `run` made each end copy: the exporter's end (`ab`) and the importer's (`ba`). */
+async function copiesOf(ab: FdSocket, ba: FdSocket, run: () => Promise<void>): Promise<{ exporter: number; importer: number }> {
+  const before = { exporter: ab.cpuBytesCopied, importer: ba.cpuBytesCopied };
+  await run();
+  return { exporter: ab.cpuBytesCopied - before.exporter, importer: ba.cpuBytesCopied - before.importer };
+}
+
+/**
+ * The copies of each operation today, in units of N, per transport and exporter: the
+ * exporter's end and the importer's.
+ */
+const EXPECTED: Record<FdSocketTransport, Record<Exporter, Record<'map' | 'unmap' | 'read' | 'write', [number, number]>>> = {
+  'shared-memory': {
+    // map, read: into the ring (exporter); read: into the proxy's pages (importer).
+    // unmap: into the ring (importer); put together, then into the pages (exporter).
+    // write: the range taken at its end and into the ring (importer); as unmap (exporter).
+    vmap: { map: [1, 0], unmap: [2, 1], read: [1, 1], write: [2, 2] },
+    // Without vmap the exporter copies the pages out into an array first.
+    pages: { map: [2, 0], unmap: [2, 1], read: [2, 1], write: [2, 2] },
+  },
+  message: {
+    // A view of the exporter's memory is copied into the message; its own array is transferred.
+    vmap: { map: [1, 0], unmap: [1, 1], read: [1, 1], write: [1, 2] },
+    pages: { map: [1, 0], unmap: [1, 1], read: [1, 1], write: [1, 2] },
+  },
+};
+
+describe.each(['shared-memory', 'message'] as const)('over %s', (transport) => {
+  describe.each(['vmap', 'pages'] as const)('from an exporter with %s', (exporter) => {
+    const expected = EXPECTED[transport][exporter];
+    const inN = (copies: { exporter: number; importer: number }) => [copies.exporter / N, copies.importer / N];
+
+    test(`a map that moves N bytes to the device copies ${expected.map.join(' + ')} N bytes (exporter + importer)`, async () => {
+      const { proxy, bytes, ab, ba } = await remote(transport, exporter);
+      const attachment = proxy.attach(standInDevice('b-device'));
+      const copies = await copiesOf(ab, ba, async () => {
+        const table = await attachment.map('to-device');
+        const [segment] = table.segments;
+        if (!segment) throw new Error('no segment');
+        expect(same(mirrorBytes(segment.buffer), bytes)).toBe(true);
+        await attachment.unmap(table, 'to-device');
+      });
+      expect(inN(copies)).toEqual(expected.map);
+      proxy.detach(attachment);
+      proxy.put();
+    });
+
+    test(`an unmap that moves N bytes back copies ${expected.unmap.join(' + ')} N bytes`, async () => {
+      const { proxy, bytes, ab, ba } = await remote(transport, exporter);
+      const attachment = proxy.attach(standInDevice('b-device'));
+      const table = await attachment.map('from-device');
+      const [segment] = table.segments;
+      if (!segment) throw new Error('no segment');
+      mirrorBytes(segment.buffer).fill(0x5a);
+      const copies = await copiesOf(ab, ba, () => attachment.unmap(table, 'from-device'));
+      expect(bytes.every((byte) => byte === 0x5a)).toBe(true);
+      expect(inN(copies)).toEqual(expected.unmap);
+      proxy.detach(attachment);
+      proxy.put();
+    });
+
+    test(`a CPU read of N bytes copies ${expected.read.join(' + ')} N bytes`, async () => {
+      const { proxy, bytes, ab, ba } = await remote(transport, exporter);
+      const copies = await copiesOf(ab, ba, async () => {
+        await proxy.beginCpuAccess(0, N, 'from-device');
+        const view = proxy.vmap();
+        expect(same(view, bytes)).toBe(true);
+        proxy.vunmap(view);
+        proxy.endCpuAccess(0, N, 'from-device');
+      });
+      expect(inN(copies)).toEqual(expected.read);
+      proxy.put();
+    });
+
+    test(`a CPU write of N bytes copies ${expected.write.join(' + ')} N bytes`, async () => {
+      const { proxy, bytes, ab, ba } = await remote(transport, exporter);
+      const copies = await copiesOf(ab, ba, async () => {
+        await proxy.beginCpuAccess(0, N, 'to-device');
+        const view = proxy.vmap();
+        view.fill(0xa5);
+        proxy.vunmap(view);
+        proxy.endCpuAccess(0, N, 'to-device');
+        // The write's end is read back: its reply has come once a later read has.
+        await proxy.beginCpuAccess(0, 1, 'from-device');
+        proxy.endCpuAccess(0, 1, 'from-device');
+      });
+      expect(bytes.every((byte) => byte === 0xa5)).toBe(true);
+      // The read of the first page that waited for the write adds its own: the exporter copies
+      // the page out of its pages (and into the ring), the importer into the proxy's.
+      const page = transport === 'shared-memory' ? 2 * PAGE_SIZE : PAGE_SIZE;
+      expect([(copies.exporter - page) / N, (copies.importer - PAGE_SIZE) / N]).toEqual(expected.write);
+      proxy.put();
+    });
+  });
+});
