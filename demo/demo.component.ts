@@ -8,8 +8,8 @@ type GpuCheck = { kind: 'checking' } | { kind: 'ok' } | { kind: 'missing'; why: 
 
 /**
  * Where the modules run: `'own'`, a device per module in the page; `'shared'`, one shared
- * `GPUDevice` in the page; `'workers'`, the filter and the views each in a module worker of
- * its own with its own device (the camera stays in the page on a device of its own).
+ * `GPUDevice` in the page; `'workers'`, the camera, the filter and the views each in a module
+ * worker of its own with its own device (the page only hosts them).
  */
 export type DeviceMode = 'own' | 'shared' | 'workers';
 
@@ -17,8 +17,9 @@ export type DeviceMode = 'own' | 'shared' | 'workers';
  * The demo app: camera → filter → view, each an independent module with its own fd
  * table, passing frames as fds; a second view of the raw camera; the inspector; and the
  * switch, live, between a device per module, one shared `GPUDevice`, and a worker per module
- * (the filter and the views in module workers of their own, the camera's frames reaching
- * them as fds over `FdSocket`s; the page shows the sockets' transport).
+ * (every module in a module worker of its own, the camera's frames reaching the filter's and
+ * the views' workers as fds over `FdSocket`s straight from the camera's worker; the page only
+ * hosts them, and shows the sockets' transport).
  *
  * Without WebGPU it shows only a message saying which browser settings enable it.
  *
@@ -44,7 +45,7 @@ export class DmabufDemo extends LitElement {
 
   /** Whether the modules share one device (zero-copy). Default: a device each. */
   declare shared: boolean;
-  /** Whether the filter and the views run in module workers of their own (takes precedence over {@link shared}). */
+  /** Whether every module runs in a module worker of its own (takes precedence over {@link shared}). */
   declare workers: boolean;
   /**
    * The camera's frame width (the size asked of the camera, and the test pattern's). Default
@@ -163,9 +164,9 @@ export class DmabufDemo extends LitElement {
     return [...this.renderRoot.querySelectorAll<DmabufModule>('dmabuf-camera, dmabuf-filter, dmabuf-view')];
   }
 
-  /** The modules that can run in a worker: the filter and the views. */
-  #importers(): (DmabufFilter | DmabufView)[] {
-    return [...this.renderRoot.querySelectorAll<DmabufFilter | DmabufView>('dmabuf-filter, dmabuf-view')];
+  /** The views, which take their frames from the camera and the filter. */
+  #views(): DmabufView[] {
+    return [...this.renderRoot.querySelectorAll<DmabufView>('dmabuf-view')];
   }
 
   async #switch(mode: DeviceMode): Promise<void> {
@@ -176,21 +177,21 @@ export class DmabufDemo extends LitElement {
       this.#sharedDevice = device;
       const camera = this.camera;
       if (mode === 'workers') {
-        // The camera first, onto a device of its own, then the filter into its worker, then
-        // the views into theirs: a view whose source's worker runs takes its frames from there.
-        await camera?.useDevice(undefined);
+        // The camera first, then the filter, then the views, each into a worker of its own:
+        // a module whose source's worker runs takes its frames from there, not through the page.
+        await camera?.useWorker(true);
         await this.filter?.useWorker(true);
-        await Promise.all(this.#importers().filter((m) => m !== this.filter).map((m) => m.useWorker(true)));
+        await Promise.all(this.#views().map((m) => m.useWorker(true)));
       } else if (this.#applied === 'workers') {
-        // The workers first, the views before the filter whose frames they take: each gives
-        // its frames back and is gone before the module it takes them from moves.
-        const back = (m: DmabufFilter | DmabufView) => {
+        // The views first, then the filter, then the camera: each gives its frames back and is
+        // gone before the module it takes them from moves.
+        const back = (m: DmabufCamera | DmabufFilter | DmabufView) => {
           m.worker = false;
           return m.useDevice(device);
         };
-        await Promise.all(this.#importers().filter((m) => m !== this.filter).map(back));
+        await Promise.all(this.#views().map(back));
         if (this.filter) await back(this.filter);
-        await camera?.useDevice(device);
+        if (camera) await back(camera);
       } else {
         await Promise.all(this.#modules().map((m) => m.useDevice(device)));
       }
@@ -253,7 +254,7 @@ export class DmabufDemo extends LitElement {
         </div>
         <div class="choice">
           <input type="radio" id="mode-workers" name="mode" value="workers" .checked=${this.mode === 'workers'} ?disabled=${this.switching} @change=${this.#onMode} />
-          <label for="mode-workers">A worker per module<small>filter and views in workers; frames cross as fds</small></label>
+          <label for="mode-workers">A worker per module<small>camera, filter and views in workers; frames cross as fds</small></label>
         </div>
         ${this.mode === 'workers' && this.transport ? html`<span class="transport" data-transport=${this.transport}>fd sockets over <code>${this.transport === 'shared-memory' ? 'shared memory' : 'messages'}</code></span>` : null}
         ${this.switching ? html`<span class="busy" role="status">switching devices…</span>` : null}

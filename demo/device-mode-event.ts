@@ -4,7 +4,7 @@ export class DeviceModeEvent extends Event {
   static readonly type = 'dmabuf-device-mode';
   /** `true`: one `GPUDevice` shared by every module (zero-copy); `false`: a device each. */
   readonly shared: boolean;
-  /** `true`: the filter and the views run in module workers of their own, each with its own device. */
+  /** `true`: every module (camera, filter, views) runs in a module worker of its own, each with its own device. */
   readonly workers: boolean;
 
   constructor(shared: boolean, workers = false) {

@@ -1,7 +1,9 @@
 // End to end: the demo's third mode, a worker per module, on real WebGPU with Chromium's fake
-// camera. The filter and the views run in module workers of their own, each with its own
-// device; the camera's frames reach them as fds over FdSockets; the filtered view draws into
-// its canvas through transferControlToOffscreen(). The inspector lists every realm, the page
+// camera. The camera, the filter and the views run in module workers of their own, each with
+// its own device; the camera's frames reach the camera's worker untouched by the page and go
+// from there to the filter's and the raw view's workers as fds over FdSockets, the filter's to
+// the filtered view's; the filtered view draws into its canvas through
+// transferControlToOffscreen(). The inspector lists every realm, the page
 // says which transport the sockets run on, and switching back gives everything back.
 import { expect, test, vi, type MockInstance } from 'vitest';
 import { bufinfoEntries, FdTable } from 'webgpu-dmabuf';
@@ -35,7 +37,7 @@ function startedWorker(posts: MockInstance<Worker['postMessage']>, fields: { rea
   return required(posts.mock.contexts[index] as Worker | undefined, `the worker of ${JSON.stringify(fields)}`);
 }
 
-test('demo, a worker per module: the filtered camera reaches the canvas from a worker, the inspector lists each realm, the transport is shown, and switching back gives every buffer back', async () => {
+test('demo, a worker per module: every module runs in a worker and takes its frames straight from its source\'s, the filtered camera reaches the canvas, the inspector lists each realm, the transport is shown, and switching back gives every buffer back', async () => {
   const consoleErrors = vi.spyOn(console, 'error');
   const terminate = vi.spyOn(Worker.prototype, 'terminate');
   const demo: DmabufDemo = smallDemo();
@@ -50,13 +52,16 @@ test('demo, a worker per module: the filtered camera reaches the canvas from a w
     required(demo.shadowRoot?.querySelector<HTMLInputElement>('#mode-workers'), 'workers radio').click();
     await demo.settled;
     expect(demo.mode).toBe('workers');
-    expect([filter.worker, view.worker, preview.worker]).toEqual([true, true, true]);
+    expect([camera.worker, filter.worker, view.worker, preview.worker]).toEqual([true, true, true, true]);
     expect(modules.map((m) => m.status)).toEqual(['running', 'running', 'running', 'running']);
-    // The filtered view takes the filter's frames from the filter's worker; the others take the camera's from the page.
-    expect([filter.frameRoute, view.frameRoute, preview.frameRoute]).toEqual(['page', 'direct', 'page']);
+    // The page relays no frame: the filter and the raw view take the camera's from its worker, the filtered view the filter's.
+    expect([filter.frameRoute, view.frameRoute, preview.frameRoute]).toEqual(['direct', 'direct', 'direct']);
+    // The fake camera's frames reach the camera's worker as a stream moved there (this Chromium moves no track).
+    expect(camera.feed).toBe('stream');
     // Stats come from the workers, each on a device of its own there.
     await framesFlow(modules, 5);
     await expect.poll(() => inspector.rows.get('filter')?.device, wait('the filter reports its worker device')).toBe('filter device (worker)');
+    expect(inspector.rows.get('camera')?.device).toBe('camera device (worker)');
     expect(inspector.rows.get('view')?.device).toBe('view device (worker)');
     // Capture to screen across realms, on the clock they share: a worker's performance.now() starts later.
     const latency = inspector.rows.get('view')?.frameMs ?? -1;
@@ -95,22 +100,27 @@ test('demo, a worker per module: the filtered camera reaches the canvas from a w
 
     // The inspector lists each realm's buffers: the page's and each worker's, labelled.
     const realms = await inspector.refreshRealms();
-    expect(realms.map((r) => r.realm).sort()).toEqual(['page', 'worker filter', 'worker raw view', 'worker view']);
+    expect(realms.map((r) => r.realm).sort()).toEqual(['page', 'worker camera', 'worker filter', 'worker raw view', 'worker view']);
     const filterRealm = required(realms.find((r) => r.realm === 'worker filter'), 'filter realm');
     expect(filterRealm.entries.map((e) => e.name).filter((n) => n.startsWith('filter frame')).sort()).toEqual(['filter frame 0', 'filter frame 1', 'filter frame 2', 'filter frame 3']);
+    const cameraRealm = required(realms.find((r) => r.realm === 'worker camera'), 'camera realm');
+    expect(cameraRealm.entries.map((e) => e.name).filter((n) => n.startsWith('camera frame')).sort()).toEqual(['camera frame 0', 'camera frame 1', 'camera frame 2', 'camera frame 3']);
+    // The page has no ring of its own: at most frames of the workers', received.
     const pageRealm = required(realms.find((r) => r.realm === 'page'), 'page realm');
-    expect(pageRealm.entries.map((e) => e.name).filter((n) => n.startsWith('camera frame')).sort()).toEqual(['camera frame 0', 'camera frame 1', 'camera frame 2', 'camera frame 3']);
+    expect(pageRealm.entries.every((e) => e.exporter === 'remote')).toBe(true);
     await inspector.updateComplete;
     const listed = new Set([...inspector.shadowRoot?.querySelectorAll('[data-table="bufinfo"] tr[data-realm]') ?? []].map((row) => row.getAttribute('data-realm')));
-    expect(listed).toEqual(new Set(['page', 'worker filter', 'worker raw view', 'worker view']));
+    // The page's own rows only while it holds a worker's frame.
+    listed.delete('page');
+    expect(listed).toEqual(new Set(['worker camera', 'worker filter', 'worker raw view', 'worker view']));
 
     // Back to a device each in the page: every worker stops, gives its frames back and is terminated.
     required(demo.shadowRoot?.querySelector<HTMLInputElement>('#mode-own'), 'own radio').click();
     await demo.settled;
     expect(demo.mode).toBe('own');
-    expect(terminate).toHaveBeenCalledTimes(3);
+    expect(terminate).toHaveBeenCalledTimes(4);
     expect(await workerRealmListings()).toEqual([]);
-    expect([filter.worker, view.worker, preview.worker]).toEqual([false, false, false]);
+    expect([camera.worker, filter.worker, view.worker, preview.worker]).toEqual([false, false, false, false]);
     await framesFlow(modules, 5);
     expect(modules.map((m) => m.status)).toEqual(['running', 'running', 'running', 'running']);
     // Only the page's own rings are left: nothing received from a worker.
@@ -165,7 +175,7 @@ test('demo, from one shared device to a worker per module and back: the effect c
 
     await demo.setMode('shared');
     expect(modules.every((m) => m.device !== undefined && m.device === camera.device)).toBe(true);
-    expect([filter.worker, view.worker, preview.worker]).toEqual([false, false, false]);
+    expect([camera.worker, filter.worker, view.worker, preview.worker]).toEqual([false, false, false, false]);
     await framesFlow(modules, 5);
     expect(camera.heapStats?.bytesCopied).toBe(0);
     expect(filter.heapStats?.bytesCopied).toBe(0);
