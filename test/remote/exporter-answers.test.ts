@@ -1,5 +1,5 @@
 // What an importing realm does with the answers of the realm that exports a buffer
-// (remote/connection.ts). The exporting side here is played by hand over a raw port, as the
+// (remote/pending-calls.ts). The exporting side here is played by hand over a raw port, as the
 // protocol has it (hello, fd, then replies to the proxy's reads), so that it can answer wrong:
 // a read answered with fewer or more bytes than asked, with none, or with an error, fails with
 // EIO or that error and names the counts; an answer to a call never made is ignored.

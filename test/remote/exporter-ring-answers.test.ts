@@ -1,10 +1,10 @@
 // What an importing realm does with the bytes the exporting realm streams through its shared
-// ring (remote/connection.ts, remote/proxy-pages.ts): a chunk for a call never made is taken
-// all the same, its slot freed, so the ring keeps flowing; chunks that add up past the read
-// fail it with EIO saying so, and once a read has failed none of its bytes land; the bytes of a
-// reading begin that came before another range ended are kept, though no range was active in
-// between. The exporting side is played by hand over a raw port, with a ring of its own, as the
-// protocol has it.
+// ring (remote/ring-stream.ts, remote/pending-calls.ts, remote/proxy-pages.ts): a chunk for a
+// call never made is taken all the same, its slot freed, so the ring keeps flowing; chunks that
+// add up past the read fail it with EIO saying so, and once a read has failed none of its bytes
+// land; the bytes of a reading begin that came before another range ended are kept, though no
+// range was active in between. The exporting side is played by hand over a raw port, with a
+// ring of its own, as the protocol has it.
 import { expect, test } from 'vitest';
 import { PAGE_SIZE } from '../../src/page.js';
 import { FdSocket } from '../../remote/fd-socket.js';

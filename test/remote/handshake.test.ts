@@ -1,4 +1,4 @@
-// How two ends of an FdSocket find each other (remote/connection.ts): each posts a hello and
+// How two ends of an FdSocket find each other (remote/handshake.ts): each posts a hello and
 // answers every first-hand hello of its peer, so an end made on a port that already dropped the
 // other's hello still connects; an endpoint without start() (a Worker, a worker's global scope)
 // works; a hello that names another realm changes nothing and is not answered, and a repeated

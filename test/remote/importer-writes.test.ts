@@ -1,10 +1,11 @@
 // What the exporting realm does with an importer's write whose bytes come through the
-// importer's shared ring (remote/connection.ts): the chunks are put together and written
-// once they add up to exactly what the write says; a write whose chunks do not add up (a chunk
-// past the total, totals that disagree, fewer or more bytes than announced, none at all) is
-// answered EIO and changes no byte of the buffer. The importing side is played by hand over a
-// raw port, with a ring of its own, as the protocol has it; a run of writes of growing and
-// shrinking sizes lands exactly, whichever array the exporter puts them together in.
+// importer's shared ring (remote/ring-stream.ts, remote/serve-requests.ts): the chunks are put
+// together and written once they add up to exactly what the write says; a write whose chunks do
+// not add up (a chunk past the total, totals that disagree, fewer or more bytes than announced,
+// none at all) is answered EIO and changes no byte of the buffer. The importing side is played
+// by hand over a raw port, with a ring of its own, as the protocol has it; a run of writes of
+// growing and shrinking sizes lands exactly, whichever array the exporter puts them together
+// in.
 import { afterEach, expect, test } from 'vitest';
 import { bufinfoEntries } from '../../src/bufinfo.js';
 import { FdSocket } from '../../remote/fd-socket.js';

@@ -1,5 +1,5 @@
 // The fds a spawned worker starts with come once, to the end that waits for them
-// (remote/connection.ts, remote/spawn-worker.ts): an `inherit` message to an end that waits for
+// (remote/inheritance.ts, remote/spawn-worker.ts): an `inherit` message to an end that waits for
 // none is refused (a negative ack) and takes nothing, and a child still waiting when its
 // parent's realm dies fails with ENODEV naming inheritedFdTable instead of waiting for ever.
 // The parent's side is played by hand over a raw port, as the protocol has it.

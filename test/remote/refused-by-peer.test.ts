@@ -1,7 +1,7 @@
 // What an end does when the other end refuses what it sent with a negative ack
-// (remote/connection.ts): a send of an fd fails with EBADF and gives its reference back, and
-// the fds a parent sent its child to inherit are given back. The other end is played by hand
-// over a raw port, as the protocol has it.
+// (remote/pending-sends.ts, inheritance.ts): a send of an fd fails with EBADF and gives its
+// reference back, and the fds a parent sent its child to inherit are given back. The other end
+// is played by hand over a raw port, as the protocol has it.
 import { expect, test } from 'vitest';
 import { connectionOf, FdSocket } from '../../remote/fd-socket.js';
 import { MARKER } from '../../remote/protocol.js';
