@@ -7,7 +7,9 @@
  * The pages are one `ArrayBuffer` of the buffer's size, made when CPU access begins and
  * detached when the last range ends, so a view kept past the end reads as empty, as the
  * stock exporter's do once no range covers them; its memory moves to a new `ArrayBuffer`
- * (`transfer`, no copy) kept for the next access. Overlapping ranges share the pages: a
+ * (no copy) kept for the next access. A writing range that is the last to end sends its
+ * bytes from that memory itself, which is kept only once the write has read it; one that
+ * ends while others are active sends a copy of its range. Overlapping ranges share the pages: a
  * reading begin refreshes its cover from the exporter, piece by piece as the bytes come,
  * except the bytes that an active writing range covers, which keep the CPU's writes.
  */
@@ -27,14 +29,13 @@ const reads = (dir: DmaDirection): boolean => dir === 'from-device' || dir === '
 const writes = (dir: DmaDirection): boolean => dir === 'to-device' || dir === 'bidirectional';
 
 /**
- * Detaches `buffer`, so that every view of it reads as empty; returns its memory as a new
- * `ArrayBuffer` (`transfer` moves it without a copy) where the realm has `transfer`.
+ * Detaches `buffer`, so that every view of it reads as empty, and returns its memory as a
+ * new `ArrayBuffer`: moved, not copied (`transfer`, or a structured clone that transfers it).
  */
-function detach(buffer: ArrayBuffer): ArrayBuffer | undefined {
+function detach(buffer: ArrayBuffer): ArrayBuffer {
   const transferable = buffer as ArrayBuffer & { transfer?: () => ArrayBuffer };
   if (typeof transferable.transfer === 'function') return transferable.transfer();
-  structuredClone(buffer, { transfer: [buffer] });
-  return undefined;
+  return structuredClone(buffer, { transfer: [buffer] });
 }
 
 /** The local pages of one proxy. */
@@ -46,6 +47,7 @@ export class ProxyPages {
   #spare: ArrayBuffer | undefined;
   // Reading begins whose bytes are still coming: the pages stay while they do.
   #reading = 0;
+  #released = false;
 
   constructor(bytes: RemoteBytes) {
     this.#bytes = bytes;
@@ -78,11 +80,24 @@ export class ProxyPages {
     this.#ranges.splice(this.#ranges.findIndex((r) => r.start === start && r.len === len && r.dir === dir), 1);
     const pages = this.#pages;
     if (pages && writes(dir)) {
-      // The bytes as of this call; the write's place in call order is taken now too.
-      const out = pages.slice(start, start + len);
-      this.#bytes.copied(len);
-      this.#bytes.reserveWrite().write(start, out).catch(() => {
+      // The bytes as of this call; the write's place in call order is taken now too. The last
+      // range to end detaches the pages: their memory itself goes to the write, no copy, and
+      // is kept for the next access only once the write has read it.
+      const memory = this.#ranges.length === 0 && this.#reading === 0 ? detach(pages.buffer as ArrayBuffer) : undefined;
+      let out: Uint8Array;
+      if (memory) {
+        this.#pages = undefined;
+        out = new Uint8Array(memory, start, len);
+      } else {
+        out = pages.slice(start, start + len);
+        this.#bytes.copied(len);
+      }
+      const read = () => {
+        if (memory && !this.#released) this.#spare ??= memory;
+      };
+      this.#bytes.reserveWrite().write(start, out).then(read, () => {
         // endCpuAccess cannot fail: a write that cannot reach a dead exporter is lost with it.
+        read();
       });
     }
     this.#detachIfUnused();
@@ -101,6 +116,7 @@ export class ProxyPages {
 
   /** Forgets every range (the proxy is released) and detaches the pages. */
   release(): void {
+    this.#released = true;
     this.#ranges.length = 0;
     this.#spare = undefined;
     const pages = this.#pages;

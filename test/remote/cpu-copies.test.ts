@@ -12,7 +12,7 @@ import { standInDevice, memoryDmaBuf, memoryStorage } from '../src/memory-export
 import type { DmaBufOps } from '../../src/ops.js';
 import { PAGE_SIZE } from '../../src/page.js';
 import type { FdSocket, FdSocketTransport } from '../../remote/fd-socket.js';
-import { SLOT_BYTES } from '../../remote/shared-ring.js';
+import { RING_SLOTS, SLOT_BYTES } from '../../remote/shared-ring.js';
 import { mirrorBytes } from './memory-device-access.js';
 import { realmsFixture } from './realms.js';
 
@@ -41,21 +41,21 @@ function vmapBuffer(size: number): { buf: DmaBuf; bytes: Uint8Array } {
   return { buf: exportDmaBuf({ priv: {}, ops, size, exporter: 'vmap' }), bytes };
 }
 
-/** Realm `b` holds a proxy of a buffer of realm `a`'s of `N` bytes; each socket's count is read as copies go. */
-async function remote(transport: FdSocketTransport, exporter: Exporter) {
+/** Realm `b` holds a proxy of a buffer of realm `a`'s of `size` bytes; each socket's count is read as copies go. */
+async function remote(transport: FdSocketTransport, exporter: Exporter, size = N) {
   const a = realms.realm('a');
   const b = realms.realm('b');
   const { ab, ba } = realms.link(a, b, { transport });
   let buf: DmaBuf;
   let bytes: Uint8Array;
   if (exporter === 'vmap') {
-    ({ buf, bytes } = vmapBuffer(N));
+    ({ buf, bytes } = vmapBuffer(size));
   } else {
-    const memory = memoryDmaBuf(N);
+    const memory = memoryDmaBuf(size);
     buf = memory;
     bytes = memoryStorage(memory).bytes;
   }
-  for (let i = 0; i < N; i++) bytes[i] = (i * 7 + 3) & 0xff;
+  for (let i = 0; i < size; i++) bytes[i] = (i * 7 + 3) & 0xff;
   const fd = a.table.install(buf);
   buf.put();
   await ab.send(a.table, fd);
@@ -79,15 +79,17 @@ const EXPECTED: Record<FdSocketTransport, Record<Exporter, Record<'map' | 'unmap
   'shared-memory': {
     // map, read: into the ring (exporter); read: into the proxy's pages (importer).
     // unmap: into the ring (importer); put together, then into the pages (exporter).
-    // write: the range taken at its end and into the ring (importer); as unmap (exporter).
-    vmap: { map: [1, 0], unmap: [2, 1], read: [1, 1], write: [2, 2] },
+    // write: into the ring from the proxy's pages themselves, which the last range to end
+    // detaches (importer); as unmap (exporter).
+    vmap: { map: [1, 0], unmap: [2, 1], read: [1, 1], write: [2, 1] },
     // Without vmap the exporter copies the pages out into an array first.
-    pages: { map: [2, 0], unmap: [2, 1], read: [2, 1], write: [2, 2] },
+    pages: { map: [2, 0], unmap: [2, 1], read: [2, 1], write: [2, 1] },
   },
   message: {
-    // A view of the exporter's memory is copied into the message; its own array is transferred.
-    vmap: { map: [1, 0], unmap: [1, 1], read: [1, 1], write: [1, 2] },
-    pages: { map: [1, 0], unmap: [1, 1], read: [1, 1], write: [1, 2] },
+    // A view of the exporter's memory, or of the proxy's pages, is copied into the message; an
+    // array of the exporter's own is transferred.
+    vmap: { map: [1, 0], unmap: [1, 1], read: [1, 1], write: [1, 1] },
+    pages: { map: [1, 0], unmap: [1, 1], read: [1, 1], write: [1, 1] },
   },
 };
 
@@ -157,5 +159,54 @@ describe.each(['shared-memory', 'message'] as const)('over %s', (transport) => {
       expect([(copies.exporter - page) / N, (copies.importer - PAGE_SIZE) / N]).toEqual(expected.write);
       proxy.put();
     });
+  });
+});
+
+describe.each(['shared-memory', 'message'] as const)('a CPU write over %s', (transport) => {
+  test('whose range ends while another range is active takes its bytes at the end: a copy', async () => {
+    const { proxy, bytes, ab, ba } = await remote(transport, 'vmap');
+    await proxy.beginCpuAccess(0, N, 'to-device');
+    await proxy.beginCpuAccess(0, PAGE_SIZE, 'to-device');
+    const view = proxy.vmap();
+    view.fill(1);
+    proxy.vunmap(view);
+    const copies = await copiesOf(ab, ba, async () => {
+      proxy.endCpuAccess(0, N, 'to-device');
+      // Written after the end, within the range still active: not the ended range's bytes.
+      const page = proxy.kmap(0);
+      page.fill(2);
+      proxy.kunmap(0, page);
+      await proxy.beginCpuAccess(N - 1, 1, 'from-device');
+      proxy.endCpuAccess(N - 1, 1, 'from-device');
+    });
+    expect(bytes[0]).toBe(1);
+    expect(bytes[N - 1]).toBe(1);
+    // The range taken (N), into the ring or the message (N); the page the read took.
+    expect(copies.importer).toBe(2 * N + PAGE_SIZE);
+    proxy.endCpuAccess(0, PAGE_SIZE, 'to-device');
+    await proxy.beginCpuAccess(0, 1, 'from-device');
+    proxy.endCpuAccess(0, 1, 'from-device');
+    expect(bytes[0]).toBe(2);
+    proxy.put();
+  });
+
+  test('sends the pages it ended with, though a later access begins before all are sent', async () => {
+    // Larger than the ring: its last chunks wait for slots the exporter frees.
+    const size = RING_SLOTS * SLOT_BYTES + PAGE_SIZE;
+    const { proxy, bytes } = await remote(transport, 'vmap', size);
+    const fill = async (value: number, dir: 'to-device' | 'none') => {
+      await proxy.beginCpuAccess(0, size, dir);
+      const view = proxy.vmap();
+      view.fill(value);
+      proxy.vunmap(view);
+      proxy.endCpuAccess(0, size, dir);
+    };
+    await fill(2, 'to-device');
+    // Bytes the CPU writes into pages that go nowhere ('none'): not the write's.
+    await fill(3, 'none');
+    await proxy.beginCpuAccess(0, 1, 'from-device');
+    proxy.endCpuAccess(0, 1, 'from-device');
+    expect(bytes.every((byte) => byte === 2)).toBe(true);
+    proxy.put();
   });
 });
