@@ -33,7 +33,8 @@ const READ_MODE = 0x0001;
  * Writes `chunk`, bytes `[at, at + chunk.length)` of the buffer, into the segments that hold
  * them, in one upload by the path the device's measurement chose for its size
  * (`upload-path.ts`). Uploads move whole words: chunks start at a multiple of 4 and only the
- * buffer's last one may end off a word, which is padded (a copy, counted by `copied`).
+ * buffer's last one may end off a word, whose last bytes are padded (a copy of at most 3
+ * bytes, counted by `copied`).
  */
 function uploadChunk(device: GPUDevice, segments: readonly Segment[], at: number, chunk: Uint8Array, copied: (bytes: number) => void): void {
   const end = at + chunk.length;
@@ -43,13 +44,14 @@ function uploadChunk(device: GPUDevice, segments: readonly Segment[], at: number
     const to = Math.min(end, segment.start + segment.length);
     if (from >= to) continue;
     const len = to - from;
-    if (len % 4 === 0) {
-      pieces.push({ buffer: segment.buffer, offset: from - segment.start, data: chunk.subarray(from - at), length: len });
-    } else {
-      const padded = new Uint8Array(alignUp(len, 4));
-      padded.set(chunk.subarray(from - at, to - at));
-      copied(len);
-      pieces.push({ buffer: segment.buffer, offset: from - segment.start, data: padded, length: padded.length });
+    // Whole words straight from the chunk; a last word cut short is padded, a copy of at most 3 bytes.
+    const words = len - (len % 4);
+    if (words > 0) pieces.push({ buffer: segment.buffer, offset: from - segment.start, data: chunk.subarray(from - at), length: words });
+    if (words < len) {
+      const padded = new Uint8Array(4);
+      padded.set(chunk.subarray(from - at + words, to - at));
+      copied(len - words);
+      pieces.push({ buffer: segment.buffer, offset: from - segment.start + words, data: padded, length: 4 });
     }
   }
   upload(device, pieces);
