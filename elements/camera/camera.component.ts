@@ -193,7 +193,7 @@ export class DmabufCamera extends WorkerHostedModule<ModuleWorkerClient> {
     };
     const client = new ModuleWorkerClient({
       role: 'camera', spawn: spawnCameraWorker, owner: `<${this.localName}>`, name: this.name, host: this.host,
-      settings: this.#settings(stream ? 'camera' : 'pattern'), output: this, onNotice,
+      settings: this.#settings(stream ? 'camera' : 'pattern'), output: this, onNotice, pageFrames: this.pageImportsFrames,
       onHeap: (heap) => { this.#workerHeap = heap; },
     });
     await this.startWorker(client);

@@ -77,7 +77,7 @@ export class DmabufFilter extends WorkerHostedModule<ModuleWorkerClient> {
     this.#workerHeap = undefined;
     return this.startWorker(new ModuleWorkerClient({
       role: 'filter', spawn: spawnFilterWorker, owner: `<${this.localName}>`, name: this.name, source, host: this.host, settings: this.#settings(), output: this,
-      onHeap: (heap) => { this.#workerHeap = heap; },
+      onHeap: (heap) => { this.#workerHeap = heap; }, pageFrames: this.pageImportsFrames,
       // A source in a worker of its own (the camera's) sends its frames straight to this one's.
       ...this.linkTo(source),
     }));

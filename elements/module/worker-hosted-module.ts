@@ -1,5 +1,6 @@
 import type { PropertyDeclarations, PropertyValues } from 'lit';
 import type { BufInfoEntry, FdSocketTransport } from 'webgpu-dmabuf';
+import { FrameEvent } from '../frame/frame-event.js';
 import { DmabufModule, MODULE_STARTED } from './module-element.js';
 
 /** A source that can send its frames to another worker directly (a module running in a worker of its own). */
@@ -26,6 +27,8 @@ export interface HostedWorker {
   readonly linked: boolean;
   /** A port on which it sends its frames too, for another module's worker; `undefined` when it exports none. */
   openFrameLink(): MessagePort | undefined;
+  /** Has a worker that makes frames send them to the page too (`on`), or only to other workers. */
+  sendFramesToPage?(on: boolean): void;
 }
 
 /**
@@ -54,6 +57,8 @@ export abstract class WorkerHostedModule<W extends HostedWorker> extends DmabufM
   #workerLeftAlive: number | undefined;
   // The source whose restarts this module's worker follows, while it may take frames from its worker.
   #linkedSource: EventTarget | undefined;
+  // The page's importers of this module's frames (FrameEvent listeners): its worker sends them frames only while there are some.
+  readonly #frameListeners = new Set<EventListenerOrEventListenerObject>();
 
   constructor(name: string) {
     super(name);
@@ -92,6 +97,36 @@ export abstract class WorkerHostedModule<W extends HostedWorker> extends DmabufM
    */
   openFrameLink(): MessagePort | undefined {
     return this.hostedWorker?.openFrameLink();
+  }
+
+  /**
+   * Whether anything in the page listens for this module's `FrameEvent`s (an importer in the
+   * page, a relay to a worker that takes them through the page): a module in a worker sends
+   * its frames to the page only then. A `once` listener counts until it is removed by name.
+   */
+  protected get pageImportsFrames(): boolean {
+    return this.#frameListeners.size > 0;
+  }
+
+  /** As `EventTarget`'s; a `FrameEvent` listener counts as an importer in the page (see {@link pageImportsFrames}). */
+  override addEventListener<K extends keyof HTMLElementEventMap>(type: K, listener: (this: HTMLElement, event: HTMLElementEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void {
+    if (!listener) return;
+    super.addEventListener(type, listener, options);
+    if (type !== FrameEvent.type || this.#frameListeners.has(listener)) return;
+    this.#frameListeners.add(listener);
+    if (this.#frameListeners.size === 1) this.hostedWorker?.sendFramesToPage?.(true);
+  }
+
+  /** As `EventTarget`'s; see {@link addEventListener}. */
+  override removeEventListener<K extends keyof HTMLElementEventMap>(type: K, listener: (this: HTMLElement, event: HTMLElementEventMap[K]) => unknown, options?: boolean | EventListenerOptions): void;
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void {
+    if (!listener) return;
+    super.removeEventListener(type, listener, options);
+    if (type !== FrameEvent.type || !this.#frameListeners.delete(listener)) return;
+    if (this.#frameListeners.size === 0) this.hostedWorker?.sendFramesToPage?.(false);
   }
 
   /** Moves the module into a worker of its own (`true`) or back into the page, live; resolves once it runs there. */

@@ -38,6 +38,12 @@ export interface ModuleWorkerClientOptions {
   readonly output?: EventTarget;
   /** Called with each notice of the module's own (a view's frame shown), as its worker posted it: the caller parses `detail`. */
   readonly onNotice?: (name: string, detail: unknown) => void;
+  /**
+   * Whether the module's frames (a filter's, a camera's) go to {@link output} from the start:
+   * only while something in the page imports them; later changes by {@link sendFramesToPage}.
+   * Default: they do.
+   */
+  readonly pageFrames?: boolean;
   /** Called with the heap counts of each frame a module made (an exporter's). */
   readonly onHeap?: (heap: GpuHeapStats) => void;
   /**
@@ -72,6 +78,8 @@ export class ModuleWorkerClient implements ListedRealm {
   #device = '';
   #exports = false;
   #linked = false;
+  #pageFrames: boolean;
+  #started = false;
   #markDied: () => void = () => undefined;
   #leftAlive: readonly BufInfoEntry[] | undefined;
   #closing: Promise<void> | undefined;
@@ -82,6 +90,7 @@ export class ModuleWorkerClient implements ListedRealm {
   /** Starts the worker; {@link start} hands it the module. */
   constructor(options: ModuleWorkerClientOptions) {
     this.#options = options;
+    this.#pageFrames = options.pageFrames ?? true;
     this.realm = `worker ${options.name}`;
     this.#worker = options.spawn(this.realm);
     this.#socket = new FdSocket(this.#worker);
@@ -165,6 +174,8 @@ export class ModuleWorkerClient implements ListedRealm {
     const frames = this.#options.link?.();
     this.#linked = frames !== undefined;
     this.#post({ worker: 'start', role, name, settings, canvas: canvas ?? null, frames: frames ?? null }, [...(canvas ? [canvas] : []), ...(frames ? [frames] : [])]);
+    this.#started = true;
+    this.#post({ worker: 'page-frames', on: this.#pageFrames });
     const started = await Promise.race([ready, this.#died.then(() => { throw new DmabufElementError('EWORKER', this.#options.owner, `${this.realm} died before its module ran`); })]);
     this.#onStartFailed = undefined;
     this.#device = started.device;
@@ -206,6 +217,17 @@ export class ModuleWorkerClient implements ListedRealm {
    */
   notify(name: string, detail: unknown, transfer: Transferable[] = []): void {
     this.#post({ worker: 'notice', name, detail }, transfer);
+  }
+
+  /**
+   * Has the worker send the module's frames to the page (`on`: something in the page imports
+   * them now) or send them only on its links to other workers: each frame the page receives
+   * costs its main thread, importer or not. Frames sent stay out until given back.
+   */
+  sendFramesToPage(on: boolean): void {
+    if (on === this.#pageFrames) return;
+    this.#pageFrames = on;
+    if (this.#started && !this.#closing) this.#post({ worker: 'page-frames', on });
   }
 
   /** Hands the module new settings of its own (the filter's effect), which its worker entry parses. */

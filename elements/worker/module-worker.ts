@@ -53,6 +53,8 @@ class ModuleWorkerHost {
   #realm = 'module worker';
   #running: Running | undefined;
   #failed = false;
+  // Whether the module's frames go to the page: only while someone there imports them.
+  #pageFrames = true;
   // Start and stop in the order asked: a stop that comes while the device is asked for waits for it.
   #steps: Promise<unknown>;
 
@@ -111,7 +113,7 @@ class ModuleWorkerHost {
     }
     const output = module.output;
     const sender = output ? new FrameSender(this.#scope, socket) : undefined;
-    if (output) sender?.listen(output);
+    if (output && this.#pageFrames) sender?.listen(output);
     this.#running = { device, receiver, links, module, sender };
     this.#post({ worker: 'ready', device: device.label, exports: output !== undefined });
   }
@@ -155,6 +157,16 @@ class ModuleWorkerHost {
     this.#post({ worker: 'stopped', entries: bufinfoEntries() });
   }
 
+  /** Sends the module's frames to the page (`on`), or stops: what was sent stays out until given back. */
+  #sendToPage(on: boolean): void {
+    this.#pageFrames = on;
+    const running = this.#running;
+    const output = running?.module.output;
+    if (!running?.sender || !output) return;
+    if (on) running.sender.listen(output);
+    else running.sender.stop();
+  }
+
   /** A notice of the page's for the module; what it moved is closed when no module takes it. */
   #notice(name: string, detail: unknown): void {
     const module = this.#running?.module;
@@ -188,6 +200,9 @@ class ModuleWorkerHost {
       }
       case 'configure':
         this.#running?.module.configure?.(message.settings);
+        break;
+      case 'page-frames':
+        this.#sendToPage(message.on);
         break;
       case 'notice':
         this.#notice(message.name, message.detail);

@@ -21,6 +21,11 @@ export type ToModuleWorker =
    * (else the page sends them).
    */
   | { readonly worker: 'start'; readonly role: string; readonly name: string; readonly settings: unknown; readonly canvas: OffscreenCanvas | null; readonly frames: MessagePort | null }
+  /**
+   * Whether the module's frames go to the page too (`on`: someone in the page imports them;
+   * else only on its links to other workers). Until told, they do.
+   */
+  | { readonly worker: 'page-frames'; readonly on: boolean }
   /** Send the module's frames on this port too, to another module's worker. */
   | { readonly worker: 'link'; readonly port: MessagePort }
   /** The module's new settings (the filter's effect). */
@@ -86,6 +91,8 @@ function parseToWorker(data: Fields): ToModuleWorker | undefined {
     }
     case 'link':
       return isPort(data.port) ? { worker: 'link', port: data.port } : undefined;
+    case 'page-frames':
+      return typeof data.on === 'boolean' ? { worker: 'page-frames', on: data.on } : undefined;
     case 'configure':
       return { worker: 'configure', settings: data.settings };
     case 'notice':

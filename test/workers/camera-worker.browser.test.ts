@@ -104,6 +104,11 @@ test('<dmabuf-camera worker> draws the pattern in its worker: a view in a worker
   expect(camera.layout).toEqual(layout);
   expect(camera.heapStats?.liveBuffers).toBe(4);
 
+  // Nothing in the page imports the camera's frames: its worker sends the page none (the page gives none back).
+  const posts = vi.spyOn(Worker.prototype, 'postMessage');
+  await framesFlow([camera, view], 3);
+  expect(posts.mock.calls.filter(([message]) => (message as { dmabufFrame?: unknown }).dmabufFrame === 'done')).toEqual([]);
+
   // In the page: the frame the worker made is the pattern at its capture time (shared clock).
   const table = new FdTable();
   try {
