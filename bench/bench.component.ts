@@ -6,7 +6,7 @@ import { benchStyles } from './bench.styles.js';
 import { drawChart } from './chart.js';
 import type { BenchReport, PipelineResult, ScenarioResult } from './report.js';
 import { figureText, framePipelineNotes, framePipelineRows, mainThreadNote, pipelineRows, ratioHeading, ratioText, reportText, sourceRate, type TableRows } from './report-text.js';
-import { targetText } from './targets.js';
+import { targetText, type TargetResult } from './targets.js';
 import { runBench, type BenchOptions, type BenchProgress } from './run-bench.js';
 import { formatSize } from './format.mjs';
 import { SCENARIO_IDS, type ScenarioId } from './scenario.js';
@@ -204,6 +204,7 @@ export class DmabufBench extends LitElement {
       ${this.#renderPipelineTable(framePipelineRows(sizes), sizes.flatMap((p) => this.#roles(p)))}
       <div class="extras">Source ${first.cameraPath ?? '?'}, rate ${sourceRate(first)}.</div>
       ${framePipelineNotes(sizes).map((note) => html`<div class="extras">${note}</div>`)}
+      ${sizes.flatMap((p) => p.targets ?? []).map((t) => this.#renderTarget(t))}
     </section>`;
   }
 
@@ -216,8 +217,12 @@ export class DmabufBench extends LitElement {
         Frames ${pipeline.frame ? `${pipeline.frame.width} × ${pipeline.frame.height}` : '?'} from camera path ${pipeline.cameraPath ?? '?'}, camera rate ${sourceRate(pipeline)}.
         ${mainThreadNote(pipeline)}
       </div>
-      ${(pipeline.targets ?? []).map((t) => html`<div class="extras" data-target=${t.id} data-verdict=${t.verdict}>Target ${targetText(t)}</div>`)}
+      ${(pipeline.targets ?? []).map((t) => this.#renderTarget(t))}
     </section>`;
+  }
+
+  #renderTarget(target: TargetResult) {
+    return html`<div class="extras" data-target=${target.id} data-verdict=${target.verdict}>Target ${targetText(target)}</div>`;
   }
 
   #renderScenario(scenario: ScenarioResult) {

@@ -130,12 +130,12 @@ export function pipelineText(pipeline: PipelineResult): string {
   return [`${pipeline.id}: ${pipeline.title}`, `  ${pipeline.measures}`, table([heading, ...rows], 1), ...notes].join('\n');
 }
 
-/** The frame pipeline, every size in one text table. */
+/** The frame pipeline, every size in one text table, with its notes and each size's targets met or missed. */
 export function framePipelineText(sizes: readonly PipelineResult[]): string {
   const first = sizes[0];
   if (!first) return '';
   const { heading, rows } = framePipelineRows(sizes);
-  const notes = [`  frames: RGBA, source ${first.cameraPath ?? '?'}, rate ${sourceRate(first)}`, ...framePipelineNotes(sizes).map((n) => `  ${n}`)];
+  const notes = [`  frames: RGBA, source ${first.cameraPath ?? '?'}, rate ${sourceRate(first)}`, ...framePipelineNotes(sizes).map((n) => `  ${n}`), ...sizes.flatMap(targetLines).map((line) => `  ${line}`)];
   return [`${first.id}: ${first.title}`, `  ${first.measures}`, table([heading, ...rows], 2), ...notes].join('\n');
 }
 

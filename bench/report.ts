@@ -96,9 +96,8 @@ export interface PipelineResult {
    */
   readonly buffersLeftAlive: number;
   /**
-   * The scenario's targets judged on these figures (`camera-pipeline`'s: see
-   * `cameraPipelineTargets`); absent in runs saved before targets were judged, and where a
-   * scenario has none.
+   * The scenario's targets judged on these figures (see `pipelineTargets`); absent in runs
+   * saved before targets were judged.
    */
   readonly targets?: readonly TargetResult[];
 }

@@ -23,29 +23,31 @@ export interface TargetResult {
 export const WORKERS_MAIN_THREAD_SHARE = 0.1;
 
 /**
- * `camera-pipeline`'s targets, judged on its `results` (medians over the timed windows):
+ * A pipeline scenario's targets, judged on its `results` (medians over the timed windows);
+ * `scope` begins their ids: `camera-pipeline`, or `frame-pipeline@640x480` for one frame size
+ * of `frame-pipeline`.
  *
- * - `camera-pipeline/workers-main-thread`: with a worker per module (`workers`),
+ * - `SCOPE/workers-main-thread`: with a worker per module (`workers`),
  *   main-thread ms per frame at most {@link WORKERS_MAIN_THREAD_SHARE} of a device per module's
  *   (`independent`), at a frame rate no lower (its fps median at or above `independent`'s).
  *   Not judged without both variants, or without main-thread time (no DevTools clock).
- * - `camera-pipeline/workers-latency`: with a worker per module, capture-to-screen ms (median)
+ * - `SCOPE/workers-latency`: with a worker per module, capture-to-screen ms (median)
  *   no more than a device per module's. Not judged without both variants' latencies.
  *
  * Pure: it reads nothing but `results`.
  */
-export function cameraPipelineTargets(results: readonly PipelineVariantResult[]): TargetResult[] {
+export function pipelineTargets(scope: string, results: readonly PipelineVariantResult[]): TargetResult[] {
   const workers = results.find((r) => r.variant === 'workers');
   const independent = results.find((r) => r.variant === 'independent');
-  return [mainThreadTarget(workers, independent), latencyTarget(workers, independent)];
+  return [mainThreadTarget(scope, workers, independent), latencyTarget(scope, workers, independent)];
 }
 
 function missing(workers: PipelineVariantResult | undefined): string {
   return `the ${workers ? 'independent' : 'workers'} variant did not run`;
 }
 
-function mainThreadTarget(workers: PipelineVariantResult | undefined, independent: PipelineVariantResult | undefined): TargetResult {
-  const id = 'camera-pipeline/workers-main-thread';
+function mainThreadTarget(scope: string, workers: PipelineVariantResult | undefined, independent: PipelineVariantResult | undefined): TargetResult {
+  const id = `${scope}/workers-main-thread`;
   const target = `a worker per module: main-thread ms per frame <= ${WORKERS_MAIN_THREAD_SHARE} x a device per module's, at fps no lower`;
   if (!workers || !independent) return { id, target, verdict: 'not judged', detail: missing(workers) };
   const fps = `fps ${workers.fps.median.toFixed(1)} against ${independent.fps.median.toFixed(1)}`;
@@ -60,8 +62,8 @@ function mainThreadTarget(workers: PipelineVariantResult | undefined, independen
   return { id, target, verdict: mainMet && fpsMet ? 'met' : 'missed', detail };
 }
 
-function latencyTarget(workers: PipelineVariantResult | undefined, independent: PipelineVariantResult | undefined): TargetResult {
-  const id = 'camera-pipeline/workers-latency';
+function latencyTarget(scope: string, workers: PipelineVariantResult | undefined, independent: PipelineVariantResult | undefined): TargetResult {
+  const id = `${scope}/workers-latency`;
   const target = "a worker per module: capture-to-screen ms no more than a device per module's";
   if (!workers || !independent) return { id, target, verdict: 'not judged', detail: missing(workers) };
   const ours = workers.captureToScreenMs?.median;

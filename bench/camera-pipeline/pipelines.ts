@@ -2,8 +2,8 @@
  * The pipelines the `camera-pipeline` and `frame-pipeline` scenarios compare, each built
  * from the demo's own `<dmabuf-camera>` (its camera, or its test pattern without a
  * frame-rate cap): the demo's filter and view on one shared device, the same on a device
- * each, the same with the filter and the view each in a module worker of its own (the camera
- * stays in the page), and the naive baseline on a device each. A scenario's spec says which
+ * each, the same with the camera, the filter and the view each in a module worker of its own
+ * (the page only hosts them), and the naive baseline on a device each. A scenario's spec says which
  * of them it builds. All start paused.
  */
 import { bufinfoEntries, requestGpuDevice } from 'webgpu-dmabuf';
@@ -14,9 +14,10 @@ import { NaivePipeline } from './naive-pipeline.js';
 
 /**
  * Every variant a pipeline scenario can build, in the order they are built and shown. The
- * `workers` variant is the demo's third mode: the filter and the view each in a module worker
- * of its own, with its own device (the view drawing through an `OffscreenCanvas` there), the
- * camera in the page.
+ * `workers` variant is the demo's third mode: the camera, the filter and the view each in a
+ * module worker of its own, with its own device (the camera capturing or drawing its pattern
+ * there, the view drawing through an `OffscreenCanvas`), each taking its source's frames
+ * straight from its source's worker.
  */
 export const PIPELINE_VARIANTS = [
   { id: 'shared', label: 'dmabuf, one shared device', role: 'ours' },
@@ -119,7 +120,7 @@ async function removeAll(modules: readonly DmabufModule[]): Promise<void> {
 }
 
 /** How many dma-bufs `module`'s last worker held when it stopped; one for a worker terminated without saying (what it held is unknown). */
-function workerLeftAlive(module: DmabufFilter | DmabufView): number {
+function workerLeftAlive(module: DmabufCamera | DmabufFilter | DmabufView): number {
   return module.workerBuffersLeftAlive ?? 1;
 }
 
@@ -130,13 +131,12 @@ function pageBuffersOf(name: string): number {
 
 /**
  * camera -> filter -> view of the demo, in `stage`: on `device` (`shared`), on a device each
- * (`independent`, `device` undefined), or with the filter and the view each in a module worker
- * of its own with its own device there (`workers`, as the demo's third mode: the view draws
- * through an `OffscreenCanvas` in its worker, the camera stays in the page on a device of its
- * own). A module in a worker reports to its element in the page: frames done (the view's
- * `frames` are frames drawn in its worker) and dropped, and, with each frame the filter makes,
- * its heap's counts (the filter's `heapStats`); so the counts read the same properties
- * wherever the modules run.
+ * (`independent`, `device` undefined), or with the camera, the filter and the view each in a
+ * module worker of its own with its own device there (`workers`, as the demo's third mode: the
+ * view draws through an `OffscreenCanvas` in its worker). A module in a worker reports to its
+ * element in the page: frames done (the view's `frames` are frames drawn in its worker) and
+ * dropped, and, with each frame an exporter makes, its heap's counts (`heapStats`); so the
+ * counts read the same properties wherever the modules run.
  */
 async function dmabufPipeline(stage: HTMLElement, spec: PipelineSpec, id: 'shared' | 'independent' | 'workers', device: GPUDevice | undefined): Promise<Pipeline> {
   const inWorkers = id === 'workers';
@@ -148,6 +148,7 @@ async function dmabufPipeline(stage: HTMLElement, spec: PipelineSpec, id: 'share
   view.source = filter.id;
   view.label = PIPELINE_VARIANTS.find((v) => v.id === id)?.label ?? id;
   // Set before they connect: they start in their workers.
+  cam.worker = inWorkers;
   filter.worker = inWorkers;
   view.worker = inWorkers;
   const modules = [cam, filter, view];
@@ -155,24 +156,27 @@ async function dmabufPipeline(stage: HTMLElement, spec: PipelineSpec, id: 'share
   // worker's clock brought onto the page's), with each frame it shows.
   const latencies: number[] = [];
   view.addEventListener(ModuleStatsEvent.type, (event) => { latencies.push(event.stats.frameMs); });
-  // With workers the view comes once the filter's worker runs: it takes its frames from there.
-  stage.append(...(inWorkers ? [cam, filter] : modules));
+  // With workers each importer comes once its source's worker runs: it takes its frames from there.
+  stage.append(...(inWorkers ? [cam] : modules));
   const dispose = async () => {
     if (!inWorkers) {
       await removeAll(modules);
       device?.destroy();
       return (cam.heapStats?.liveBuffers ?? 0) + (filter.heapStats?.liveBuffers ?? 0);
     }
-    // As the demo leaves its worker mode: the workers first, each giving the camera's frames
-    // back and terminated, then the camera. The filter's heap lived in its worker: what it left
-    // is what its worker still listed when it stopped, and any proxy of its frames left here.
+    // As the demo leaves its worker mode: the importers first, each giving its source's frames
+    // back and its worker terminated, then the camera. The exporters' heaps lived in their
+    // workers: what each left is what its worker still listed when it stopped, and any proxy
+    // of its frames left here.
     await removeAll([view, filter]);
     await removeAll([cam]);
-    return (cam.heapStats?.liveBuffers ?? 0) + workerLeftAlive(filter) + workerLeftAlive(view) + pageBuffersOf(filter.name);
+    return workerLeftAlive(cam) + workerLeftAlive(filter) + workerLeftAlive(view) + pageBuffersOf(cam.name) + pageBuffersOf(filter.name);
   };
   try {
     if (inWorkers) {
-      await started([cam, filter]);
+      await started([cam]);
+      stage.append(filter);
+      await started([filter]);
       stage.append(view);
     }
     await started(modules);
@@ -187,7 +191,7 @@ async function dmabufPipeline(stage: HTMLElement, spec: PipelineSpec, id: 'share
       made: cam.frames,
       shown: view.frames,
       dropped: cam.dropped + filter.dropped + view.dropped,
-      // Importers' maps copy in the exporter's heap: the camera's (in the page) and the filter's (in its worker, as of its last frame with workers).
+      // Importers' maps copy in the exporter's heap: the camera's and the filter's (in their workers, as of their last frame, with workers).
       bytesCopied: (cam.heapStats?.bytesCopied ?? 0) + (filter.heapStats?.bytesCopied ?? 0),
     }),
     latencies: () => latencies,

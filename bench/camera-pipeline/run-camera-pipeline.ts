@@ -2,12 +2,12 @@
  * The `camera-pipeline` scenario: the demo's camera -> filter (Sobel) -> view, live, on one
  * shared device, on a device per module, with a worker per module (the filter and the view
  * each in a module worker of its own) and naive; measured by {@link measurePipelines}, and
- * judged against its targets ({@link cameraPipelineTargets}).
+ * judged against its targets ({@link pipelineTargets}).
  */
 import type { MeasureSettings } from '../measure.js';
 import type { PipelineResult } from '../report.js';
 import { buildPipelines, CAMERA_PIPELINE_SPEC, pipelineVariants } from './pipelines.js';
-import { cameraPipelineTargets } from '../targets.js';
+import { pipelineTargets } from '../targets.js';
 import { measurePipelines, pipelineWindows, type MainThreadClock } from './windows.js';
 
 export type { MainThreadClock } from './windows.js';
@@ -39,6 +39,6 @@ export async function runCameraPipeline(stage: HTMLElement, settings: MeasureSet
     restingMainThreadMsPerSecond: measured.restingMainThreadMsPerSecond,
     results: measured.results,
     buffersLeftAlive: measured.buffersLeftAlive,
-    targets: cameraPipelineTargets(measured.results),
+    targets: pipelineTargets('camera-pipeline', measured.results),
   };
 }

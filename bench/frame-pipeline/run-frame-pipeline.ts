@@ -4,16 +4,18 @@
  * source="pattern" uncapped>`: the next frame as soon as the filter takes it), through
  * a pass-through filter (`none`: one copy on the GPU) to the view, so that what is left to
  * measure is how frames move between the modules: on one shared device (zero-copy), on a
- * device per module (the heap's copies), and naive (read back to the CPU, upload again).
- * Size by size, each size's three pipelines (no worker per module: see
- * {@link FRAME_PIPELINE_VARIANTS}) built, measured in interleaved windows as
- * `camera-pipeline`'s are ({@link measurePipelines}), and torn down before the next.
+ * device per module (the heap's copies), with a worker per module (the same copies, the page
+ * only hosting), and naive (read back to the CPU, upload again). Size by size, each size's
+ * four pipelines built, measured in interleaved windows as `camera-pipeline`'s are
+ * ({@link measurePipelines}), judged against the worker targets ({@link pipelineTargets}),
+ * and torn down before the next.
  */
 import type { FrameEffect } from 'webgpu-dmabuf/elements';
 import { buildPipelines, pipelineVariants, type PipelineSpec, type PipelineVariantId } from '../camera-pipeline/pipelines.js';
 import { measurePipelines, pipelineWindows, type MainThreadClock } from '../camera-pipeline/windows.js';
 import type { MeasureSettings } from '../measure.js';
 import type { PipelineResult } from '../report.js';
+import { pipelineTargets } from '../targets.js';
 
 /** A frame size of the scenario. */
 export interface FrameSize {
@@ -31,13 +33,8 @@ export const FRAME_PIPELINE_SIZES: readonly FrameSize[] = [
 /** The filter's effect: `none`, a pass-through copy, so the modules' GPU work is as small as it gets. */
 export const FRAME_PIPELINE_EFFECT: FrameEffect = 'none';
 
-/**
- * The variants it builds: where sharing is the cost, on one shared device, a device per
- * module and naive. The worker per module of `camera-pipeline` is left out: `camera-pipeline`
- * judges it (its issue's target is there), and here it would add a third more windows at
- * every size.
- */
-export const FRAME_PIPELINE_VARIANTS: readonly PipelineVariantId[] = ['shared', 'independent', 'naive'];
+/** The variants it builds: every one of `camera-pipeline`'s. */
+export const FRAME_PIPELINE_VARIANTS: readonly PipelineVariantId[] = ['shared', 'independent', 'workers', 'naive'];
 
 /** The pipelines of one size. */
 function frameSpec(width: number, height: number): PipelineSpec {
@@ -56,7 +53,7 @@ export function framePipelineSteps(settings: MeasureSettings, quick: boolean): n
 }
 
 /**
- * Measures the three pipelines at every size of the run (`quick`: 640 x 480 only), one size
+ * Measures the four pipelines at every size of the run (`quick`: 640 x 480 only), one size
  * after the other, in `stage`; `done` gets each size's result as soon as it is measured, so
  * a later size that fails leaves the earlier ones. `step` is called after every window.
  * @throws {Error} when a pipeline does not start or stops showing frames; nothing is left behind.
@@ -80,6 +77,7 @@ export async function runFramePipeline(stage: HTMLElement, settings: MeasureSett
       restingMainThreadMsPerSecond: measured.restingMainThreadMsPerSecond,
       results: measured.results,
       buffersLeftAlive: measured.buffersLeftAlive,
+      targets: pipelineTargets(`frame-pipeline@${size}`, measured.results),
     });
   }
 }

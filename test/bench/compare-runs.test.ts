@@ -11,7 +11,7 @@ import type { Figure } from '../../bench/measure.js';
 import type { BenchReport, PipelineResult, PipelineVariantResult, ScenarioResult } from '../../bench/report.js';
 import type { RatioBasis, ScenarioId, VariantInfo } from '../../bench/scenario.js';
 import { compareReports, compareTargets, comparisonText, readReport, savedRunName } from '../../bench/compare-runs.mjs';
-import { cameraPipelineTargets } from '../../bench/targets.js';
+import { pipelineTargets } from '../../bench/targets.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -265,22 +265,22 @@ describe('camera-pipeline with a worker per module, and its target', () => {
   function withWorkers(workersMainMs: number, workersFps: number): PipelineResult {
     const results = [pipelineVariant('independent', 20, 12, 1), pipelineVariant('workers', workersFps, workersMainMs, workersFps / 20), pipelineVariant('naive', 20, 14, 1)];
     const base = pipeline(results);
-    return { ...base, variants: [{ id: 'independent', label: 'dmabuf, a device per module', role: 'ours' }, workersLabel, ...base.variants], targets: cameraPipelineTargets(results) };
+    return { ...base, variants: [{ id: 'independent', label: 'dmabuf, a device per module', role: 'ours' }, workersLabel, ...base.variants], targets: pipelineTargets('camera-pipeline', results) };
   }
 
   test("the main-thread target: at most a tenth of a device per module's, at fps no lower; not judged without main-thread time or the variant", () => {
-    const verdict = (results: PipelineVariantResult[]) => cameraPipelineTargets(results).find((t) => t.id === 'camera-pipeline/workers-main-thread')?.verdict;
+    const verdict = (results: PipelineVariantResult[]) => pipelineTargets('camera-pipeline', results).find((t) => t.id === 'camera-pipeline/workers-main-thread')?.verdict;
     const independent = pipelineVariant('independent', 20, 12, 1);
     expect(verdict([independent, pipelineVariant('workers', 20, 1.2, 1)])).toBe('met');
     expect(verdict([independent, pipelineVariant('workers', 20, 1.3, 1)])).toBe('missed');
     expect(verdict([independent, pipelineVariant('workers', 19.9, 1, 1)])).toBe('missed');
     expect(verdict([independent, pipelineVariant('workers', 20, null, 1)])).toBe('not judged');
     expect(verdict([independent])).toBe('not judged');
-    expect(cameraPipelineTargets([independent, pipelineVariant('workers', 20, 1.2, 1)])[0]?.detail).toBe('main thread 1.20 ms/frame against 12.00 (0.10x), limit 1.20: within; fps 20.0 against 20.0: no lower');
+    expect(pipelineTargets('camera-pipeline', [independent, pipelineVariant('workers', 20, 1.2, 1)])[0]?.detail).toBe('main thread 1.20 ms/frame against 12.00 (0.10x), limit 1.20: within; fps 20.0 against 20.0: no lower');
   });
 
   test("the latency target: capture-to-screen no more than a device per module's; not judged without both latencies", () => {
-    const latency = (results: PipelineVariantResult[]) => cameraPipelineTargets(results).find((t) => t.id === 'camera-pipeline/workers-latency');
+    const latency = (results: PipelineVariantResult[]) => pipelineTargets('camera-pipeline', results).find((t) => t.id === 'camera-pipeline/workers-latency');
     const independent = pipelineVariant('independent', 20, 12, 1, 80);
     expect(latency([independent, pipelineVariant('workers', 20, 1, 1, 80)])?.verdict).toBe('met');
     expect(latency([independent, pipelineVariant('workers', 20, 1, 1, 81)])).toMatchObject({ verdict: 'missed', detail: '81 ms against 80: more' });
