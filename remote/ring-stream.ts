@@ -11,6 +11,7 @@ import { uncounted, type CountCopy } from './cpu-copies.js';
 import type { PostQueue } from './post-queue.js';
 import type { Message } from './protocol.js';
 import { RingReader, RingWriter } from './shared-ring.js';
+import { WriteArrays } from './write-arrays.js';
 
 /** A peer's write whose bytes are coming through the ring. */
 interface IncomingWrite {
@@ -19,9 +20,6 @@ interface IncomingWrite {
   at: number;
   bad: boolean;
 }
-
-/** The largest array kept for the peer's next write (a 1080p RGBA frame is 8 MiB). */
-const SPARE_MAX = 16 * 1024 * 1024;
 
 /** What the message that carries a payload holds of it: the bytes themselves, or their count in the ring. */
 export interface Carried {
@@ -63,9 +61,8 @@ export class RingStream {
   #reader: RingReader | undefined;
   // The peer's writes whose bytes are coming through the ring, by the peer's call number.
   readonly #incoming = new Map<number, IncomingWrite>();
-  // An array for the next such write, kept from the last one: a steady stream of writes
-  // does not allocate (and fault in) a new one each time.
-  #spare: Uint8Array | undefined;
+  // Where those writes are put together.
+  readonly #arrays = new WriteArrays();
   // Rejects when the peer dies: a sender waiting for a ring slot stops waiting.
   readonly #gone: Promise<never>;
   #goneReason: (error: DmaBufError) => void = () => undefined;
@@ -158,10 +155,9 @@ export class RingStream {
     return incoming.bytes;
   }
 
-  /** Keeps `bytes`' array for the peer's next write, up to {@link SPARE_MAX} bytes: call it once they are copied out. */
+  /** Keeps the array of a peer's write that `assembled` gave, for the next: call it once its bytes are copied out. */
   keepSpare(bytes: Uint8Array): void {
-    const whole = new Uint8Array(bytes.buffer, 0, bytes.buffer.byteLength);
-    if (whole.length <= SPARE_MAX && (!this.#spare || this.#spare.length < whole.length)) this.#spare = whole;
+    this.#arrays.keep(bytes);
   }
 
   /** The peer's realm is gone: payloads under way stop waiting with `error`, and the writes coming are dropped. */
@@ -170,21 +166,10 @@ export class RingStream {
     this.#goneReason(error);
   }
 
-  /** Where the peer's write `call` of `total` bytes is put together: the spare array when it is large enough. */
+  /** Where the peer's write `call` of `total` bytes is put together (`write-arrays.ts`). */
   #newIncoming(call: number, total: number): IncomingWrite {
-    let bytes: Uint8Array | undefined;
-    if (this.#spare && this.#spare.length >= total) {
-      bytes = this.#spare.subarray(0, total);
-      this.#spare = undefined;
-    } else {
-      try {
-        bytes = new Uint8Array(total);
-      } catch {
-        // More than this realm can hold: without bytes, the write fails.
-      }
-    }
-    // Without bytes it is bad already: each chunk and assembled check for them.
-    const incoming: IncomingWrite = { bytes, at: 0, bad: false };
+    // Without bytes (more than this realm can hold) the write fails: each chunk and assembled check for them.
+    const incoming: IncomingWrite = { bytes: this.#arrays.take(total), at: 0, bad: false };
     this.#incoming.set(call, incoming);
     return incoming;
   }
