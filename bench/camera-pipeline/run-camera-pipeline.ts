@@ -30,7 +30,7 @@ export async function runCameraPipeline(stage: HTMLElement, settings: MeasureSet
   return {
     id: 'camera-pipeline',
     title: 'Camera -> filter -> view, live',
-    measures: `The demo's <dmabuf-camera> -> <dmabuf-filter> (${spec.effect}) -> <dmabuf-view>, frames shown per second over ${settings.windowMs} ms windows of steady running, and main-thread time per frame shown (beyond the page's own while every pipeline is paused); with a worker per module the filter and the view each run in a module worker of their own (their time there is not the page's), the camera in the page; the naive baseline reads each frame back to the CPU and uploads it again at every module.`,
+    measures: `The demo's <dmabuf-camera> -> <dmabuf-filter> (${spec.effect}) -> <dmabuf-view>, frames shown per second over ${settings.windowMs} ms windows of steady running, main-thread time per frame shown (beyond the page's own while every pipeline is paused) and capture-to-screen time per frame; with a worker per module the camera, the filter and the view each run in a module worker of their own (their time there is not the page's); the naive baseline reads each frame back to the CPU and uploads it again at every module.`,
     variants: pipelineVariants(spec),
     frame: measured.frame,
     cameraPath: measured.cameraPath,

@@ -68,7 +68,7 @@ export async function runFramePipeline(stage: HTMLElement, settings: MeasureSett
     done({
       id: 'frame-pipeline',
       title: 'GPU pattern -> pass-through filter -> view, uncapped',
-      measures: `The demo's <dmabuf-camera source="pattern" uncapped> (no frame-rate cap: the next frame as soon as the filter takes it) -> <dmabuf-filter> (${spec.effect}) -> <dmabuf-view> at ${sizesText}, one size after the other: frames shown per second over ${settings.windowMs} ms windows of steady running, main-thread time per frame shown (beyond the page's own while every pipeline is paused) and bytes moved between devices per frame shown; the naive baseline reads each frame back to the CPU and uploads it again at every module.`,
+      measures: `The demo's <dmabuf-camera source="pattern" uncapped> (no frame-rate cap: the next frame as soon as the filter takes it) -> <dmabuf-filter> (${spec.effect}) -> <dmabuf-view> at ${sizesText}, one size after the other: frames shown per second over ${settings.windowMs} ms windows of steady running, main-thread time per frame shown (beyond the page's own while every pipeline is paused), capture-to-screen time per frame and bytes moved between devices per frame shown, on one shared device, a device per module and a worker per module (camera, filter and view each in a module worker); the naive baseline reads each frame back to the CPU and uploads it again at every module.`,
       variants: pipelineVariants(spec),
       frame: measured.frame ?? { width, height },
       cameraPath: measured.cameraPath,
