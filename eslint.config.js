@@ -7,7 +7,8 @@ import tseslint from 'typescript-eslint';
 
 /**
  * The applications: they import the library by its package names only ('webgpu-dmabuf',
- * 'webgpu-dmabuf/elements', 'webgpu-dmabuf/elements/define', 'webgpu-dmabuf/tfjs'), never a
+ * 'webgpu-dmabuf/elements', 'webgpu-dmabuf/elements/define', 'webgpu-dmabuf/tfjs',
+ * 'webgpu-dmabuf/onnxruntime'), never a
  * library file by path, and not each other.
  */
 const apps = ['./demo', './bench', './examples'];
@@ -17,7 +18,8 @@ const apps = ['./demo', './bench', './examples'];
  * src/ -> remote/ -> gpu/ -> elements/, each on those before it; adapters/ (the optional
  * entries for other libraries) sit beside elements/, on the core's package name only, and
  * no layer below imports them; the applications sit on top. The package names resolve to the
- * entry files (index.ts, elements/elements.ts, elements/define.ts, adapters/tfjs/tfjs.ts),
+ * entry files (index.ts, elements/elements.ts, elements/define.ts, adapters/tfjs/tfjs.ts,
+ * adapters/onnxruntime/onnxruntime.ts),
  * so those stay importable where the package is; a relative path to them is
  * no-restricted-imports' to refuse (below).
  */
@@ -26,7 +28,7 @@ const layering = [
   { target: './remote', from: ['./gpu', './elements', './adapters', ...apps, './index.ts'], message: 'remote/ (realms) builds on src/ only: it imports neither gpu/ nor elements/ nor adapters/ nor an application.' },
   { target: './gpu', from: ['./elements', './adapters', ...apps, './index.ts'], message: 'gpu/ builds on src/ and remote/: it imports neither elements/ nor adapters/ nor an application.' },
   { target: './elements', from: ['./src', './remote', './gpu', './adapters', ...apps], message: "elements/ reach the core by its package name only: import from 'webgpu-dmabuf'; they import no adapter and no application." },
-  { target: './adapters', from: ['./src', './remote', './gpu', './elements', ...apps], message: "adapters/ (the optional entries for other libraries, 'webgpu-dmabuf/tfjs') reach the core by its package name only: import from 'webgpu-dmabuf'; they import no element and no application." },
+  { target: './adapters', from: ['./src', './remote', './gpu', './elements', ...apps], message: "adapters/ (the optional entries for other libraries, 'webgpu-dmabuf/tfjs', 'webgpu-dmabuf/onnxruntime') reach the core by its package name only: import from 'webgpu-dmabuf'; they import no element and no application." },
   ...apps.map((app) => ({
     target: app,
     from: ['./src', './remote', './gpu', ...apps.filter((other) => other !== app)],
@@ -41,8 +43,8 @@ const layering = [
   ...apps.map((app) => ({
     target: app,
     from: './adapters',
-    except: ['./tfjs/tfjs.ts'],
-    message: "applications use the adapters' public entries only: import from 'webgpu-dmabuf/tfjs'.",
+    except: ['./tfjs/tfjs.ts', './onnxruntime/onnxruntime.ts'],
+    message: "applications use the adapters' public entries only: import from 'webgpu-dmabuf/tfjs' or 'webgpu-dmabuf/onnxruntime'.",
   })),
 ];
 
@@ -74,6 +76,7 @@ export default tseslint.config(
             { regex: String.raw`^(\.\./)+index(\.[jt]s)?$`, message: "Import from 'webgpu-dmabuf'." },
             { regex: String.raw`^(\.\./)+elements/(elements|define)(\.[jt]s)?$`, message: "Import from 'webgpu-dmabuf/elements' or 'webgpu-dmabuf/elements/define'." },
             { regex: String.raw`^(\.\./)+adapters/tfjs/tfjs(\.[jt]s)?$`, message: "Import from 'webgpu-dmabuf/tfjs'." },
+            { regex: String.raw`^(\.\./)+adapters/onnxruntime/onnxruntime(\.[jt]s)?$`, message: "Import from 'webgpu-dmabuf/onnxruntime'." },
           ],
         },
       ],

@@ -1,6 +1,6 @@
 // Vite and Vitest in one config.
 // - Vite: the demo site (`npm start`, `npm run build`) and, with `--mode lib`, the package's
-//   JavaScript into dist/: one build of its three entry points, so `webgpu-dmabuf/elements`
+//   JavaScript into dist/: one build of its entry points, so `webgpu-dmabuf/elements`
 //   imports the very module instances of `webgpu-dmabuf` (one `DmaBufError`, one `FdTable`)
 //   instead of a copy.
 // - Vitest: `unit` runs in Node (test/**/*.test.ts); the browser projects run in headless
@@ -26,6 +26,7 @@ const entries = {
   elements: resolve(root, 'elements/elements.ts'),
   'elements-define': resolve(root, 'elements/define.ts'),
   tfjs: resolve(root, 'adapters/tfjs/tfjs.ts'),
+  onnxruntime: resolve(root, 'adapters/onnxruntime/onnxruntime.ts'),
 };
 
 /** Browser test files that need a page of their own, where no other test file ran. */
@@ -69,7 +70,7 @@ export default defineConfig(({ mode }) => ({
   // Every dependency a browser test loads, bundled before the first test runs: one found
   // later makes Vite reload the pages, which fails the files running in the other page.
   optimizeDeps: {
-    include: ['lit', 'lit/directives/keyed.js', 'fast-check', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-cpu'],
+    include: ['lit', 'lit/directives/keyed.js', 'fast-check', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-cpu', 'onnxruntime-web/webgpu'],
   },
   resolve: {
     alias: [
@@ -77,6 +78,7 @@ export default defineConfig(({ mode }) => ({
       { find: /^webgpu-dmabuf\/elements$/, replacement: entries.elements },
       { find: /^webgpu-dmabuf\/elements\/define$/, replacement: entries['elements-define'] },
       { find: /^webgpu-dmabuf\/tfjs$/, replacement: entries.tfjs },
+      { find: /^webgpu-dmabuf\/onnxruntime$/, replacement: entries.onnxruntime },
     ],
   },
   server: {
@@ -96,7 +98,7 @@ export default defineConfig(({ mode }) => ({
           lib: { entry: entries, formats: ['es'], fileName: (_format, name) => `${name}.js` },
           rolldownOptions: {
             // Peer dependencies: the application's copies, never bundled.
-            external: [/^lit($|\/)/, /^@lit\//, /^@tensorflow\//],
+            external: [/^lit($|\/)/, /^@lit\//, /^@tensorflow\//, /^onnxruntime-web($|\/)/],
             // Code the entry points share: named by content, so a build from any folder
             // gives the same files.
             output: { chunkFileNames: 'chunks/chunk-[hash].js' },

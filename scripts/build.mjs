@@ -50,7 +50,7 @@ function writeTs5Entries() {
   const dir = join(dist, 'ts5');
   mkdirSync(dir, { recursive: true });
   /** @type {[string, string][]} */
-  const entries = [['index', '../index.js'], ['elements', '../elements/elements.js'], ['define', '../elements/define.js'], ['tfjs', '../adapters/tfjs/tfjs.js']];
+  const entries = [['index', '../index.js'], ['elements', '../elements/elements.js'], ['define', '../elements/define.js'], ['tfjs', '../adapters/tfjs/tfjs.js'], ['onnxruntime', '../adapters/onnxruntime/onnxruntime.js']];
   for (const [name, target] of entries) {
     const text = `/// <reference types="@webgpu/types" />\nexport * from '${target}';\n`;
     writeFileSync(join(dir, `${name}.d.ts`), text);

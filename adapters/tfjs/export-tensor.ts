@@ -5,6 +5,7 @@
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { keep, type Tensor } from '@tensorflow/tfjs-core';
 import { DmaBufError, GPU_HEAP_USAGE, GpuHeap, type GpuDmaBuf } from 'webgpu-dmabuf';
+import { copyInto } from '../shared/copy-into.js';
 import { checkActiveBackend } from './active-backend.js';
 import { countsOf } from './adapter-stats.js';
 import { submitQueued } from './submit-queued.js';
@@ -81,22 +82,5 @@ export async function exportTensor(source: Tensor, backend: WebGPUBackend, heap:
   } catch (error) {
     if (!kept.isDisposed) kept.dispose();
     throw error;
-  }
-}
-
-/** Copies `bytes` bytes of `from` into `buf` on its heap's device, through a `'from-device'` map. */
-async function copyInto(buf: GpuDmaBuf, device: GPUDevice, from: GPUBuffer, bytes: number): Promise<void> {
-  const attachment = buf.attach(device);
-  try {
-    const sgt = await attachment.map('from-device');
-    const encoder = device.createCommandEncoder();
-    for (const segment of sgt.segments) {
-      const length = Math.min(segment.length, bytes - segment.start);
-      if (length > 0) encoder.copyBufferToBuffer(from, segment.start, segment.buffer, segment.offset, length);
-    }
-    device.queue.submit([encoder.finish()]);
-    await attachment.unmap(sgt, 'from-device');
-  } finally {
-    buf.detach(attachment);
   }
 }

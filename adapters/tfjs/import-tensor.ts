@@ -4,7 +4,10 @@
  */
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { tensor, type Rank, type ShapeMap, type Tensor } from '@tensorflow/tfjs-core';
-import { DmaBuf, DmaBufError, DmaFence, gpuFence, type DmaBufAttachment, type SgTable } from 'webgpu-dmabuf';
+import { DmaBuf, DmaBufError, DmaFence, gpuFence } from 'webgpu-dmabuf';
+import { copyFromOffset } from '../shared/copy-into.js';
+import { endMapping } from '../shared/end-mapping.js';
+import { mapWhole } from '../shared/map-whole.js';
 import { checkActiveBackend } from './active-backend.js';
 import { countsOf } from './adapter-stats.js';
 import { onDataReleased } from './data-release.js';
@@ -67,22 +70,7 @@ export async function importTensor<R extends Rank = Rank>(buf: DmaBuf, backend: 
   if (bytes > buf.size) throw new DmaBufError('EINVAL', call, `a tensor of shape [${shape.join(', ')}] takes ${bytes} bytes, more than the buffer's ${buf.size}`);
 
   const device = backend.device;
-  const own = buf.get();
-  let attachment: DmaBufAttachment;
-  let sgt: SgTable;
-  try {
-    attachment = own.attach(device, { contiguous: true, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-  } catch (error) {
-    own.put();
-    throw error;
-  }
-  try {
-    sgt = await attachment.map('to-device');
-  } catch (error) {
-    own.detach(attachment);
-    own.put();
-    throw error;
-  }
+  const { own, attachment, sgt } = await mapWhole(buf, device);
   const counts = countsOf(backend);
   const { buffer } = sgt;
   const offset = sgt.segments[0]?.offset ?? 0;
@@ -114,10 +102,7 @@ export async function importTensor<R extends Rank = Rank>(buf: DmaBuf, backend: 
   }
 
   // TensorFlow.js binds a tensor's buffer from offset 0: copy the bytes into one of its own.
-  const copy = device.createBuffer({ label: `${call} copy`, size: Math.max(4, bytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-  const encoder = device.createCommandEncoder();
-  if (bytes > 0) encoder.copyBufferToBuffer(buffer, offset, copy, 0, bytes);
-  device.queue.submit([encoder.finish()]);
+  const copy = copyFromOffset(device, buffer, offset, bytes, `${call} copy`);
   endMapping(own, attachment, sgt);
   let made: Tensor<R>;
   try {
@@ -136,21 +121,4 @@ export async function importTensor<R extends Rank = Rank>(buf: DmaBuf, backend: 
     });
   });
   return made;
-}
-
-/**
- * Unmaps (with `until`, if given), then detaches and puts the adapter's reference; errors are
- * reported to the realm, and the reference is put whatever happens (a release detaches what
- * is left).
- */
-function endMapping(own: DmaBuf, attachment: DmaBufAttachment, sgt: SgTable, until?: DmaFence): void {
-  void attachment
-    .unmap(sgt, 'to-device', until ? { until } : {})
-    .then(() => {
-      own.detach(attachment);
-    })
-    .catch(reportError)
-    .finally(() => {
-      own.put();
-    });
 }

@@ -9,9 +9,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { bufinfoEntries, exportDmaBuf, FdTable, GpuHeap, type DmaBuf, type GpuDmaBuf } from 'webgpu-dmabuf';
+import { bufinfoEntries, FdTable, GpuHeap, type GpuDmaBuf } from 'webgpu-dmabuf';
 import { exportTensor, importTensor, tfjsAdapterStats } from 'webgpu-dmabuf/tfjs';
 import { expectNoLeaks, heapFixture, settledAfterRoundTrip } from '../gpu/gpu-helpers.js';
+import { expectClose as expectCloseWithin } from './expect-close.js';
+import { offsetDmaBuf } from './offset-exporter.js';
 
 const f = heapFixture();
 
@@ -40,12 +42,7 @@ function model(x: tf.Tensor4D): { features: tf.Tensor4D; pooled: tf.Tensor } {
 }
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>): void {
-  expect(actual.length).toBe(expected.length);
-  const off = Array.from(actual).flatMap((value, i) => {
-    const want = expected[i] ?? Number.NaN;
-    return Math.abs(value - want) <= TOLERANCE * Math.max(1, Math.abs(want)) ? [] : [{ i, value, want }];
-  });
-  expect(off).toEqual([]);
+  expectCloseWithin(actual, expected, TOLERANCE);
 }
 
 /** A TensorFlow.js WebGPU backend on `device`, registered under `name` with the WebGPU kernels. */
@@ -220,24 +217,7 @@ describe('importTensor', () => {
   test('a buffer whose one GPUBuffer starts past offset 0 is imported as a copy, counted', async () => {
     await tf.setBackend(ON_OWN);
     const device = f.importer;
-    const storage = device.createBuffer({ size: 256 + BYTES, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(storage, 256, frame(1));
-    const unsupported = (): never => {
-      throw new Error('not used');
-    };
-    const buf: DmaBuf = exportDmaBuf({
-      priv: storage,
-      size: BYTES,
-      ops: {
-        mapDmaBuf: () => Promise.resolve({ segments: [{ buffer: storage, offset: 256, start: 0, length: BYTES }] }),
-        unmapDmaBuf: () => undefined,
-        release: () => {
-          storage.destroy();
-        },
-        kmap: unsupported,
-        kmapAtomic: unsupported,
-      },
-    });
+    const buf = offsetDmaBuf(device, frame(1));
     const before = tfjsAdapterStats(onOwn);
     const x = await importTensor<tf.Rank.R4>(buf, onOwn, { shape: SHAPE });
     buf.put();
