@@ -169,10 +169,9 @@ export class DmabufCamera extends WorkerHostedModule<ModuleWorkerClient> {
     this.#reading = readCameraFrames(stream, module.stopped, (frame) => module.take(frame)).catch((error: unknown) => { this.fail(error); });
   }
 
+  // The module stays, closed, for its last heap counts (heapStats) until the next start.
   protected override async close(): Promise<void> {
-    const module = this.#module;
-    this.#module = undefined;
-    await module?.close();
+    await this.#module?.close();
     await this.#reading;
     this.#reading = undefined;
   }
@@ -181,6 +180,7 @@ export class DmabufCamera extends WorkerHostedModule<ModuleWorkerClient> {
   // always; an importer in a worker takes them straight from the camera's.
   protected override async openWorker(): Promise<void> {
     this.#reset();
+    this.#module = undefined;
     this.#workerHeap = undefined;
     const stream = this.source === 'camera' ? await this.#openCamera() : undefined;
     this.#stream = stream;

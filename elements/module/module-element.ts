@@ -7,6 +7,13 @@ import { ModuleStatsEvent } from './module-stats-event.js';
 import type { ModuleStats } from './module-stats.js';
 import { RateMeter } from './rate-meter.js';
 
+/**
+ * How often, at most, a module's card is drawn again for its per-frame figures (frames, the
+ * frame on screen), ms: a redraw per frame would cost the page a style, layout and paint per
+ * frame, more than the rest of a pipeline in workers costs it.
+ */
+const FIGURES_REDRAW_MS = 250;
+
 /** Where a module is in its life: `idle` (not connected), `starting`, `running`, `failed`. */
 export type ModuleStatus = 'idle' | 'starting' | 'running' | 'failed';
 
@@ -72,6 +79,7 @@ export abstract class DmabufModule extends LitElement {
   #frames = 0;
   #dropped = 0;
   #failure: DmaBufError | DmabufElementError | undefined;
+  #redraw: ReturnType<typeof setTimeout> | undefined;
   /**
    * @internal This module's {@link ModuleHost}, for the plain classes that do its work:
    * {@link frameDone}, {@link frameDropped} and {@link fail}, bound to the element.
@@ -180,10 +188,22 @@ export abstract class DmabufModule extends LitElement {
     return this.#sync();
   }
 
-  /** Counts one frame done and fires a {@link ModuleStatsEvent}. */
+  /**
+   * Draws the card again for its per-frame figures, at most once per {@link FIGURES_REDRAW_MS}
+   * (the figures themselves, {@link frames} and the like, are current at once).
+   */
+  protected requestFiguresUpdate(): void {
+    if (this.#redraw !== undefined) return;
+    this.#redraw = setTimeout(() => {
+      this.#redraw = undefined;
+      this.requestUpdate();
+    }, FIGURES_REDRAW_MS);
+  }
+
+  /** Counts one frame done, fires a {@link ModuleStatsEvent} and draws the figures again (not at once: {@link requestFiguresUpdate}). */
   protected frameDone(frameMs: number, heap: GpuHeapStats | undefined, detail: string): void {
     this.#frames += 1;
-    this.requestUpdate();
+    this.requestFiguresUpdate();
     this.#emit(this.#rate.tick(), frameMs, heap, detail);
   }
 

@@ -41,15 +41,14 @@ export class DmabufView extends WorkerHostedModule<ModuleWorkerClient> {
   static override properties = {
     source: { type: String },
     label: { type: String },
-    shown: { state: true },
   };
 
   /** The `id` of the element whose frames it draws. */
   declare source: string;
   /** What the picture is, for its caption and accessible name. */
   declare label: string;
-  /** The last frame drawn. */
-  declare shown: FrameInfo | undefined;
+  /** The last frame drawn (current at once; the caption shows it at most four times a second). */
+  shown: FrameInfo | undefined;
 
   #renderer: ViewRenderer | undefined;
   #latency = 0;
@@ -75,13 +74,21 @@ export class DmabufView extends WorkerHostedModule<ModuleWorkerClient> {
     const onNotice = (name: string, detail: unknown) => {
       const shown = name === 'shown' ? parseShownNotice(detail) : undefined;
       if (!shown) return;
-      this.shown = shown.frame;
-      this.#latency = shown.latencyMs;
+      this.#show(shown.frame, shown.latencyMs);
     };
     const source = resolveSource(this, this.source);
     // A source in a worker of its own sends its frames straight to this view's worker, over a
     // port the page hands both; each time the source starts again (elsewhere) the link is made anew.
     await this.startWorker(new ModuleWorkerClient({ role: 'view', spawn: spawnViewWorker, owner: `<${this.localName}>`, name: this.name, source, host: this.host, canvas: offscreen, onNotice, ...this.linkTo(source) }));
+  }
+
+  /** A frame drawn: the caption follows a few times a second; a new frame size reshapes the canvas at once. */
+  #show(frame: FrameInfo, latencyMs: number): void {
+    const before = this.shown?.layout;
+    this.shown = frame;
+    this.#latency = latencyMs;
+    if (before?.width !== frame.layout.width || before.height !== frame.layout.height) this.requestUpdate();
+    else this.requestFiguresUpdate();
   }
 
   /** The canvas: a new one if the one rendered was handed to a worker, or if `renew`. */
@@ -107,8 +114,7 @@ export class DmabufView extends WorkerHostedModule<ModuleWorkerClient> {
     const canvas = await this.#freshCanvas();
     this.#canvasHasContext = true;
     const onShown = (frame: FrameInfo, latency: number) => {
-      this.shown = frame;
-      this.#latency = latency;
+      this.#show(frame, latency);
     };
     this.#renderer = new ViewRenderer(device, { canvas, source: resolveSource(this, this.source), host: this.host, onShown, label: '<dmabuf-view>' });
   }

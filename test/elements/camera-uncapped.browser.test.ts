@@ -81,3 +81,13 @@ test('<dmabuf-camera uncapped> draws the next frame when the importer takes it: 
     table.closeAll();
   }
 });
+
+test('<dmabuf-camera> draws its card again a few times a second, not once per frame: a redraw per frame costs the page a layout and a paint per frame', async () => {
+  const camera = mount(true);
+  await camera.updateComplete;
+  const render = vi.spyOn(camera, 'render');
+  // Uncapped with no importer: frames as fast as the device makes them.
+  await expect.poll(() => camera.frames, { timeout: 30_000 }).toBeGreaterThan(60);
+  expect(render.mock.calls.length).toBeGreaterThan(0);
+  expect(render.mock.calls.length).toBeLessThan(camera.frames / 2);
+});
