@@ -10,7 +10,7 @@ import type { DmaBufError } from '../src/error.js';
 import { uncounted, type CountCopy } from './cpu-copies.js';
 import type { PostQueue } from './post-queue.js';
 import type { Message } from './protocol.js';
-import { RingReader, RingWriter } from './shared-ring.js';
+import { RingReader, RingWriter, type ByteSource } from './shared-ring.js';
 import { WriteArrays } from './write-arrays.js';
 
 /** A peer's write whose bytes are coming through the ring. */
@@ -29,9 +29,9 @@ export interface Carried {
 
 /** A payload to post: see {@link RingStream.post}. */
 export interface Payload {
-  /** The bytes. */
-  readonly bytes: Uint8Array;
-  /** Whether they are the whole of an array of their own that may move to the peer (transfer). */
+  /** The bytes, or where to copy them from piece by piece (straight into the ring's slots, or into one array for a message). */
+  readonly bytes: Uint8Array | ByteSource;
+  /** Whether they are the whole of an array of their own that may move to the peer (transfer); `false` for a source. */
   readonly owned: boolean;
   /** The call they belong to. */
   readonly call: number;
@@ -90,16 +90,22 @@ export class RingStream {
   /**
    * Posts `payload`: through the ring when it runs (the chunks first, then the message),
    * else transferred in the message (the bytes themselves when `owned`, else a copy).
-   * Resolves once the bytes are no longer read: copied out, or the peer is gone.
+   * Resolves once the bytes are no longer read: copied out, or the peer is gone. Rejects, or
+   * throws without a ring, with what a source's `copyTo` threw: the message is not posted then.
    */
   post(payload: Payload): Promise<void> {
     const { bytes, call, build } = payload;
     const writer = this.#writer;
     if (!writer) {
       // An owned array is a whole one of its own (see ServeDelivery): its memory moves.
-      let out = bytes.buffer as ArrayBuffer;
-      if (!payload.owned) {
-        out = bytes.slice().buffer;
+      let out: ArrayBuffer;
+      if (payload.owned && bytes instanceof Uint8Array) {
+        out = bytes.buffer as ArrayBuffer;
+      } else {
+        const array = new Uint8Array(bytes.length);
+        if (bytes instanceof Uint8Array) array.set(bytes);
+        else bytes.copyTo(0, array);
+        out = array.buffer;
         this.#copied(bytes.length);
       }
       this.#poster.post(build({ bytes: out, shared: 0 }), [out]);
@@ -107,16 +113,33 @@ export class RingStream {
     }
     const total = bytes.length;
     const reply = payload.part === 'reply';
-    const streamed = new Promise<void>((resolve) => {
+    // What a source threw while it was copied into a slot: the post rejects with it.
+    let failure: { readonly error: Error } | undefined;
+    const source: Uint8Array | ByteSource =
+      bytes instanceof Uint8Array
+        ? bytes
+        : {
+            length: total,
+            copyTo: (at, into) => {
+              try {
+                bytes.copyTo(at, into);
+              } catch (error) {
+                failure = { error: error instanceof Error ? error : new Error(String(error)) };
+                throw error;
+              }
+            },
+          };
+    const streamed = new Promise<void>((resolve, reject) => {
       this.#poster.queue.enqueue(async () => {
         try {
-          await writer.write(bytes, (slot, len) => {
+          await writer.write(source, (slot, len) => {
             this.#copied(len);
             this.#poster.postRaw({ kind: 'chunk', slot, len, call, reply, total });
           }, this.#gone);
           this.#poster.postRaw(build({ bytes: null, shared: total }));
         } finally {
-          resolve();
+          if (failure) reject(failure.error);
+          else resolve();
         }
       });
     });

@@ -80,7 +80,7 @@ export class RequestServer {
     // Called now, so that it enters the buffer's reservation in the order the messages came.
     const served = bytes
       ? serveWrite(grant.buf, start, bytes, fences, copied).then(() => { reply({ kind: 'reply', call, bytes: null, shared: 0, error: null }); })
-      : serveRead(grant.buf, start, len, fences, (out, owned) => stream.post({ bytes: out, owned, call, part: 'reply', build: (carried) => ({ kind: 'reply', call, ...carried, error: null }) }), copied);
+      : serveRead(grant.buf, start, len, fences, (out, owned) => stream.post({ bytes: out, owned, call, part: 'reply', build: (carried) => ({ kind: 'reply', call, ...carried, error: null }) }));
     // A read that fails after its bytes went out answers twice: the peer takes the first.
     return served.catch(fail);
   }

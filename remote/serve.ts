@@ -17,6 +17,7 @@ import type { ResvTurn } from '../src/dma-resv.js';
 import { PAGE_SIZE } from '../src/page.js';
 import { uncounted, type CountCopy } from './cpu-copies.js';
 import type { FenceLink } from './fence-link.js';
+import type { ByteSource } from './shared-ring.js';
 
 /** The whole buffer as one view, CPU access covering it; `undefined` where the exporter holds it in pieces. */
 function vmapOf(buf: DmaBuf): Uint8Array | undefined {
@@ -49,21 +50,21 @@ const writesEnded = new WeakMap<DmaBuf, Promise<void>>();
 
 /**
  * Takes bytes a read serves: `owned` says they are the whole of an array of their own that
- * the callee may keep (transfer); otherwise they are a view of the buffer's pages, read
- * until the returned promise settles.
+ * the callee may keep (transfer); otherwise they are a view of the buffer's pages, or a
+ * source that copies them out of its pages, read until the returned promise settles.
  */
-export type ServeDelivery = (bytes: Uint8Array, owned: boolean) => Promise<void>;
+export type ServeDelivery = (bytes: Uint8Array | ByteSource, owned: boolean) => Promise<void>;
 
 /**
  * Reads `[start, start + len)` of `buf` through CPU access and hands the bytes to `deliver`
- * before the access ends. A read of the whole buffer hands over the pages themselves (its
- * `vmap` view, no copy) and keeps later writers of the exporter's realm waiting (a `'read'`
- * turn in its reservation, entered with the access) until `deliver` settles, so the bytes
- * do not change under it. The fences the access adds are `link`'s peer's own (see `FenceLink.quietly`).
- * The bytes copied out of the pages, where the exporter has no `vmap` of the whole range, are counted by `copied`.
- * @throws {DmaBufError} what `beginCpuAccess` throws.
+ * before the access ends, uncopied: a read of the whole buffer hands over the pages
+ * themselves (its `vmap` view), any other a source that copies them out of the pages
+ * (`kmap`) where `deliver` puts them. Later writers of the exporter's realm wait (a `'read'`
+ * turn in its reservation, entered with the access for the whole buffer, once it has begun
+ * for a part) until `deliver` settles, so the bytes do not change under it. The fences the access adds are `link`'s peer's own (see `FenceLink.quietly`).
+ * @throws {DmaBufError} what `beginCpuAccess` throws; what `kmap` throws while `deliver` copies.
  */
-export async function serveRead(buf: DmaBuf, start: number, len: number, link: FenceLink, deliver: ServeDelivery, copied: CountCopy = uncounted): Promise<void> {
+export async function serveRead(buf: DmaBuf, start: number, len: number, link: FenceLink, deliver: ServeDelivery): Promise<void> {
   buf.get();
   let hold: ResvTurn | undefined;
   try {
@@ -76,6 +77,8 @@ export async function serveRead(buf: DmaBuf, start: number, len: number, link: F
       if (whole) hold = buf.resv.enter('read');
       return buf.beginCpuAccess(start, len, 'from-device');
     });
+    // A part is placed by the exporter's beginCpuAccess; its writers called from now on wait until the bytes are delivered.
+    hold ??= link.quietly(() => buf.resv.enter('read'));
     try {
       const pages = whole ? vmapOf(buf) : undefined;
       if (pages) {
@@ -85,11 +88,7 @@ export async function serveRead(buf: DmaBuf, start: number, len: number, link: F
           buf.vunmap(pages);
         }
       } else {
-        const bytes = new Uint8Array(len);
-        copyPages(buf, start, bytes, 'bytes');
-        copied(len);
-        hold?.done();
-        await deliver(bytes, true);
+        await deliver({ length: len, copyTo: (at, into) => { copyPages(buf, start + at, into, 'bytes'); } }, false);
       }
     } finally {
       buf.endCpuAccess(start, len, 'from-device');

@@ -34,6 +34,16 @@ export function newRing(): SharedArrayBuffer {
   return new SharedArrayBuffer(RING_BYTES);
 }
 
+/**
+ * Bytes copied into the ring's slots from where they lie, piece by piece: how many there are,
+ * and how to copy `[at, at + into.length)` of them into `into` (a slot). What it throws stops
+ * the write.
+ */
+export interface ByteSource {
+  readonly length: number;
+  copyTo(at: number, into: Uint8Array): void;
+}
+
 /** The sending side of a ring. */
 export class RingWriter {
   readonly #states: Int32Array;
@@ -48,9 +58,10 @@ export class RingWriter {
   /**
    * Streams `bytes` through the ring: for each chunk, waits for its slot to be free, fills
    * it, and calls `post(slot, len)`, which must post the chunk's message at once. Rejects
-   * with `gone`'s reason once `gone` rejects (the peer died: no slot will be freed).
+   * with `gone`'s reason once `gone` rejects (the peer died: no slot will be freed), or with
+   * what a source's `copyTo` threw (the slot it was filling stays free).
    */
-  async write(bytes: Uint8Array, post: (slot: number, len: number) => void, gone: Promise<never>): Promise<void> {
+  async write(bytes: Uint8Array | ByteSource, post: (slot: number, len: number) => void, gone: Promise<never>): Promise<void> {
     for (let at = 0; at < bytes.length; at += SLOT_BYTES) {
       const slot = this.#next;
       this.#next = (slot + 1) % RING_SLOTS;
@@ -60,10 +71,12 @@ export class RingWriter {
         if (!waiting) throw new Error('RingWriter: Atomics.waitAsync is missing');
         if (waiting.async) await Promise.race([waiting.value, gone]);
       }
-      const chunk = bytes.subarray(at, Math.min(bytes.length, at + SLOT_BYTES));
-      this.#data.set(chunk, slot * SLOT_BYTES);
+      const len = Math.min(bytes.length - at, SLOT_BYTES);
+      const into = this.#data.subarray(slot * SLOT_BYTES, slot * SLOT_BYTES + len);
+      if (bytes instanceof Uint8Array) into.set(bytes.subarray(at, at + len));
+      else bytes.copyTo(at, into);
       Atomics.store(this.#states, slot, FULL);
-      post(slot, chunk.length);
+      post(slot, len);
     }
   }
 }

@@ -8,6 +8,7 @@
 // map-cross-realm copies N once per direction (into a SharedArrayBuffer).
 import { describe, expect, test } from 'vitest';
 import { exportDmaBuf, type DmaBuf } from '../../src/dma-buf.js';
+import { DmaBufError } from '../../src/error.js';
 import { standInDevice, memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
 import type { DmaBufOps } from '../../src/ops.js';
 import { PAGE_SIZE } from '../../src/page.js';
@@ -82,8 +83,8 @@ const EXPECTED: Record<FdSocketTransport, Record<Exporter, Record<'map' | 'unmap
     // write: into the ring from the proxy's pages themselves, which the last range to end
     // detaches (importer); as unmap (exporter).
     vmap: { map: [1, 0], unmap: [2, 1], read: [1, 1], write: [2, 1] },
-    // Without vmap the exporter copies the pages out into an array first.
-    pages: { map: [2, 0], unmap: [2, 1], read: [2, 1], write: [2, 1] },
+    // Without vmap the exporter copies its pages (kmap) straight into the ring.
+    pages: { map: [1, 0], unmap: [2, 1], read: [1, 1], write: [2, 1] },
   },
   message: {
     // A view of the exporter's memory, or of the proxy's pages, is copied into the message; an
@@ -154,9 +155,8 @@ describe.each(['shared-memory', 'message'] as const)('over %s', (transport) => {
       });
       expect(bytes.every((byte) => byte === 0xa5)).toBe(true);
       // The read of the first page that waited for the write adds its own: the exporter copies
-      // the page out of its pages (and into the ring), the importer into the proxy's.
-      const page = transport === 'shared-memory' ? 2 * PAGE_SIZE : PAGE_SIZE;
-      expect([(copies.exporter - page) / N, (copies.importer - PAGE_SIZE) / N]).toEqual(expected.write);
+      // the page into the ring or the message, the importer into the proxy's pages.
+      expect([(copies.exporter - PAGE_SIZE) / N, (copies.importer - PAGE_SIZE) / N]).toEqual(expected.write);
       proxy.put();
     });
   });
@@ -209,4 +209,71 @@ describe.each(['shared-memory', 'message'] as const)('a CPU write over %s', (tra
     expect(bytes.every((byte) => byte === 2)).toBe(true);
     proxy.put();
   });
+});
+
+describe.each(['shared-memory', 'message'] as const)('a read over %s from an exporter whose kmap fails past the first slot', (transport) => {
+  test('fails with the kmap\'s error, and the next read is answered', async () => {
+    const a = realms.realm('a');
+    const b = realms.realm('b');
+    const { ab, ba } = realms.link(a, b, { transport });
+    const bytes = new Uint8Array(N);
+    const broken = SLOT_BYTES / PAGE_SIZE;
+    const ops: DmaBufOps = {
+      mapDmaBuf: () => Promise.resolve({ segments: [] }),
+      unmapDmaBuf: () => undefined,
+      release: () => undefined,
+      kmap: (_priv, _buf, n) => {
+        if (n >= broken) throw new DmaBufError('EIO', 'kmap', `page ${String(n)} is broken`);
+        return bytes.subarray(n * PAGE_SIZE, (n + 1) * PAGE_SIZE);
+      },
+      kmapAtomic: () => new Uint8Array(0),
+    };
+    const buf = exportDmaBuf({ priv: {}, ops, size: N, exporter: 'broken' });
+    const fd = a.table.install(buf);
+    buf.put();
+    await ab.send(a.table, fd);
+    const proxy = b.table.get(await ba.receive(b.table));
+    await expect(proxy.beginCpuAccess(0, N, 'from-device')).rejects.toThrow(`EIO: kmap: page ${String(broken)} is broken`);
+    bytes.fill(9);
+    await proxy.beginCpuAccess(0, 1, 'from-device');
+    const page = proxy.kmap(0);
+    expect(page[0]).toBe(9);
+    proxy.kunmap(0, page);
+    proxy.endCpuAccess(0, 1, 'from-device');
+    proxy.put();
+  });
+});
+
+test("a read of part of a buffer keeps the exporter's writers called while its bytes stream waiting until they are sent", async () => {
+  const a = realms.realm('a');
+  const b = realms.realm('b');
+  const { ab, ba } = realms.link(a, b, { transport: 'shared-memory' });
+  const bytes = new Uint8Array(N + PAGE_SIZE);
+  const seen: string[] = [];
+  const self: { buf?: DmaBuf } = {};
+  const ops: DmaBufOps = {
+    mapDmaBuf: () => Promise.resolve({ segments: [] }),
+    unmapDmaBuf: () => undefined,
+    release: () => undefined,
+    kmap: (_priv, _buf, n) => {
+      // A writer of the exporter's realm called in the middle of the stream.
+      if (n === SLOT_BYTES / PAGE_SIZE && self.buf) {
+        const turn = self.buf.resv.enter('write');
+        seen.push(turn.ready ? 'waits' : 'goes first');
+        turn.done();
+      }
+      return bytes.subarray(n * PAGE_SIZE, (n + 1) * PAGE_SIZE);
+    },
+    kmapAtomic: () => new Uint8Array(0),
+  };
+  const buf = exportDmaBuf({ priv: {}, ops, size: bytes.length, exporter: 'parts' });
+  self.buf = buf;
+  const fd = a.table.install(buf);
+  buf.put();
+  await ab.send(a.table, fd);
+  const proxy = b.table.get(await ba.receive(b.table));
+  await proxy.beginCpuAccess(0, N, 'from-device');
+  proxy.endCpuAccess(0, N, 'from-device');
+  expect(seen).toEqual(['waits']);
+  proxy.put();
 });

@@ -83,11 +83,11 @@ test('a worker\'s CPU read of N bytes copies N in each realm; a CPU write copies
   const bytes = new Uint8Array(N).fill(0x77);
   const written = await copiesOf(agent, async () => {
     await agent.call('cpu-write', { fd: remote, start: 0, bytes });
-    // Answered once the write is: a page's read after it, copied out of the buffer's pages
-    // and into the ring in the page, into the proxy's pages in the worker.
+    // Answered once the write is: a page's read after it, copied from the buffer's pages
+    // into the ring in the page, into the proxy's pages in the worker.
     await agent.call('cpu-read', { fd: remote, start: 0, len: 1 });
   });
-  expect(written).toEqual({ page: 2 * N + 2 * PAGE_SIZE, worker: N + PAGE_SIZE });
+  expect(written).toEqual({ page: 2 * N + PAGE_SIZE, worker: N + PAGE_SIZE });
   const page = table.get(fd);
   try {
     expect(firstDifference(await page.read(Uint8Array), bytes)).toBe(-1);
