@@ -104,10 +104,16 @@ async function producerFrame(heap: GpuHeap, seed: number): Promise<GpuDmaBuf> {
   return buf;
 }
 
-/** Waits until the adapter has unmapped, detached and put what it held (after the device's work). */
+/**
+ * Waits until the adapter has unmapped, detached and put what it held, and its fence has let
+ * go of the storage and mirrors of released buffers: a `'to-device'` unmap settles at once,
+ * and its fence signals after the runs in flight and the device's work.
+ */
 async function released(): Promise<void> {
   await ortDevice.queue.onSubmittedWorkDone();
   await expect.poll(() => bufinfoEntries().length).toBe(0);
+  const held = () => [f.heap, ortHeap].map((heap) => heap.stats().storageBytes + heap.stats().mirrorBytes);
+  await expect.poll(held).toEqual([0, 0]);
 }
 
 /**
