@@ -4,6 +4,7 @@
 // cross as code, call and reason and come back as their own classes.
 import { describe, expect, test } from 'vitest';
 import { bufinfoEntries, DmaBufError, GpuHeap } from 'webgpu-dmabuf';
+import { parseCameraFrames, parseCameraNotice, parseCameraSettings } from '../../elements/camera/camera-worker-wire.js';
 import { DmabufElementError } from '../../elements/element-error.js';
 import type { FrameInfo } from '../../elements/frame/frame-info.js';
 import { rgbaFrameLayout } from '../../elements/kernels/frame-layout.js';
@@ -54,9 +55,17 @@ describe('page to worker', () => {
     ['a canvas that is no OffscreenCanvas', { worker: 'start', role: 'view', name: 'v', settings: null, canvas: {}, frames: null }],
     ['a link without a port', { worker: 'link', port: {} }],
     ['a request whose call is 0', { worker: 'request', call: 0, method: 'capture', argument: null }],
+    ['a notice with no name', { worker: 'notice', name: '', detail: {} }],
+    ['a page-frames whose flag is no boolean', { worker: 'page-frames', on: 'yes' }],
     ['an unknown kind', { worker: 'effect', effect: 'sobel' }],
   ])('a message with %s is ignored', (_what, data) => {
     expect(toWorkerMessage(data)).toBeUndefined();
+  });
+
+  test('a notice and a page-frames come through, the notice\'s detail as it was posted', () => {
+    const notice = { worker: 'notice', name: 'stream', detail: { readable: new ReadableStream() } };
+    expect(toWorkerMessage(notice)).toEqual(notice);
+    expect(toWorkerMessage({ worker: 'page-frames', on: false })).toEqual({ worker: 'page-frames', on: false });
   });
 
   test('the fd socket\'s and the frame link\'s messages are not the host\'s', () => {
@@ -108,5 +117,42 @@ describe('worker to page', () => {
     const back = fromWireError(toWireError(new TypeError('x is not a function'), 'worker fx'));
     expect(back).toBeInstanceOf(DmabufElementError);
     expect([back?.code, back?.call, back?.reason]).toEqual(['EWORKER', 'worker fx', 'x is not a function']);
+  });
+});
+
+describe('the camera\'s worker', () => {
+  const settings = { source: 'pattern', width: 160, height: 120, paused: false, uncapped: true, forcePath: '' };
+
+  test('its settings, notices and frames come through as posted', () => {
+    expect(parseCameraSettings(settings)).toEqual(settings);
+    expect(parseCameraNotice('path', { path: 'external-texture', skipped: [] })).toEqual({ name: 'path', path: 'external-texture', skipped: [] });
+    expect(parseCameraNotice('layout', { width: 160, height: 120 })).toEqual({ name: 'layout', width: 160, height: 120 });
+    expect(parseCameraNotice('feeds', { readsTracks: false })).toEqual({ name: 'feeds', readsTracks: false });
+    const picture = new VideoFrame(new Uint8Array(4 * 4 * 4), { format: 'RGBA', codedWidth: 4, codedHeight: 4, timestamp: 0 });
+    try {
+      expect(parseCameraFrames('frames', { frame: picture })).toEqual({ feed: 'frames', frame: picture });
+      // A frame posted under another feed's name is not taken.
+      expect(parseCameraFrames('stream', { readable: picture })).toBeUndefined();
+    } finally {
+      picture.close();
+    }
+  });
+
+  test.each([
+    ['a size of 0', { ...settings, width: 0 }],
+    ['an unknown source', { ...settings, source: 'screen' }],
+    ['a paused that is no boolean', { ...settings, paused: 1 }],
+  ])('settings with %s are not taken', (_what, data) => {
+    expect(parseCameraSettings(data)).toBeUndefined();
+  });
+
+  test.each([
+    ['path', { path: 'warp-drive', skipped: [] }],
+    ['path', { path: 'pattern', skipped: 'none' }],
+    ['layout', { width: 160 }],
+    ['feeds', {}],
+    ['unknown', { width: 1, height: 1 }],
+  ])('a %s notice %o is ignored', (name, detail) => {
+    expect(parseCameraNotice(name, detail)).toBeUndefined();
   });
 });

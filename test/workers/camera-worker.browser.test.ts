@@ -191,3 +191,22 @@ test('<dmabuf-camera worker> takes the fake camera in its worker: the page moves
   expect(camera.workerBuffersLeftAlive).toBe(0);
   expect(bufinfoEntries()).toEqual([]);
 }, 120_000);
+
+test('<dmabuf-camera worker> where the browser moves no stream of frames (Firefox): the page moves each VideoFrame to the worker, which makes frames of them', async () => {
+  const post = Object.getOwnPropertyDescriptor(Worker.prototype, 'postMessage')?.value as (this: Worker, message: unknown, transfer: Transferable[]) => void;
+  // This Chromium moves a MediaStreamTrackProcessor's stream: refuse it, as a browser that cannot would.
+  vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, message: unknown, transfer?: Transferable[] | StructuredSerializeOptions) {
+    if (Array.isArray(transfer) && transfer.some((moved) => moved instanceof ReadableStream)) throw new DOMException('refused by the test', 'DataCloneError');
+    post.call(this, message, transfer as Transferable[]);
+  });
+  const camera = workerCamera('camera');
+  await camera.settled;
+  expect(camera.status).toBe('running');
+  expect(camera.feed).toBe('frames');
+  await framesFlow([camera], 3);
+  expect(camera.path).not.toBe('pattern');
+  camera.remove();
+  await camera.settled;
+  expect(camera.workerBuffersLeftAlive).toBe(0);
+  expect(bufinfoEntries()).toEqual([]);
+}, 120_000);
