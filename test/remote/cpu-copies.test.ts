@@ -211,28 +211,40 @@ describe.each(['shared-memory', 'message'] as const)('a CPU write over %s', (tra
   });
 });
 
+/**
+ * Realm `b` holds a proxy of a buffer of realm `a`'s over `bytes`, on sockets of `transport`,
+ * whose exporter hands out pages only; `onKmap(n, buf)` runs as page `n` is mapped (it may throw).
+ */
+async function pagesOnly(transport: FdSocketTransport, bytes: Uint8Array, onKmap: (page: number, buf: DmaBuf) => void): Promise<DmaBuf> {
+  const a = realms.realm('a');
+  const b = realms.realm('b');
+  const { ab, ba } = realms.link(a, b, { transport });
+  const self: { buf?: DmaBuf } = {};
+  const ops: DmaBufOps = {
+    mapDmaBuf: () => Promise.resolve({ segments: [] }),
+    unmapDmaBuf: () => undefined,
+    release: () => undefined,
+    kmap: (_priv, _buf, n) => {
+      if (self.buf) onKmap(n, self.buf);
+      return bytes.subarray(n * PAGE_SIZE, (n + 1) * PAGE_SIZE);
+    },
+    kmapAtomic: () => new Uint8Array(0),
+  };
+  const buf = exportDmaBuf({ priv: {}, ops, size: bytes.length, exporter: 'pages only' });
+  self.buf = buf;
+  const fd = a.table.install(buf);
+  buf.put();
+  await ab.send(a.table, fd);
+  return b.table.get(await ba.receive(b.table));
+}
+
 describe.each(['shared-memory', 'message'] as const)('a read over %s from an exporter whose kmap fails past the first slot', (transport) => {
   test('fails with the kmap\'s error, and the next read is answered', async () => {
-    const a = realms.realm('a');
-    const b = realms.realm('b');
-    const { ab, ba } = realms.link(a, b, { transport });
     const bytes = new Uint8Array(N);
     const broken = SLOT_BYTES / PAGE_SIZE;
-    const ops: DmaBufOps = {
-      mapDmaBuf: () => Promise.resolve({ segments: [] }),
-      unmapDmaBuf: () => undefined,
-      release: () => undefined,
-      kmap: (_priv, _buf, n) => {
-        if (n >= broken) throw new DmaBufError('EIO', 'kmap', `page ${String(n)} is broken`);
-        return bytes.subarray(n * PAGE_SIZE, (n + 1) * PAGE_SIZE);
-      },
-      kmapAtomic: () => new Uint8Array(0),
-    };
-    const buf = exportDmaBuf({ priv: {}, ops, size: N, exporter: 'broken' });
-    const fd = a.table.install(buf);
-    buf.put();
-    await ab.send(a.table, fd);
-    const proxy = b.table.get(await ba.receive(b.table));
+    const proxy = await pagesOnly(transport, bytes, (n) => {
+      if (n >= broken) throw new DmaBufError('EIO', 'kmap', `page ${String(n)} is broken`);
+    });
     await expect(proxy.beginCpuAccess(0, N, 'from-device')).rejects.toThrow(`EIO: kmap: page ${String(broken)} is broken`);
     bytes.fill(9);
     await proxy.beginCpuAccess(0, 1, 'from-device');
@@ -245,33 +257,14 @@ describe.each(['shared-memory', 'message'] as const)('a read over %s from an exp
 });
 
 test("a read of part of a buffer keeps the exporter's writers called while its bytes stream waiting until they are sent", async () => {
-  const a = realms.realm('a');
-  const b = realms.realm('b');
-  const { ab, ba } = realms.link(a, b, { transport: 'shared-memory' });
-  const bytes = new Uint8Array(N + PAGE_SIZE);
   const seen: string[] = [];
-  const self: { buf?: DmaBuf } = {};
-  const ops: DmaBufOps = {
-    mapDmaBuf: () => Promise.resolve({ segments: [] }),
-    unmapDmaBuf: () => undefined,
-    release: () => undefined,
-    kmap: (_priv, _buf, n) => {
-      // A writer of the exporter's realm called in the middle of the stream.
-      if (n === SLOT_BYTES / PAGE_SIZE && self.buf) {
-        const turn = self.buf.resv.enter('write');
-        seen.push(turn.ready ? 'waits' : 'goes first');
-        turn.done();
-      }
-      return bytes.subarray(n * PAGE_SIZE, (n + 1) * PAGE_SIZE);
-    },
-    kmapAtomic: () => new Uint8Array(0),
-  };
-  const buf = exportDmaBuf({ priv: {}, ops, size: bytes.length, exporter: 'parts' });
-  self.buf = buf;
-  const fd = a.table.install(buf);
-  buf.put();
-  await ab.send(a.table, fd);
-  const proxy = b.table.get(await ba.receive(b.table));
+  const proxy = await pagesOnly('shared-memory', new Uint8Array(N + PAGE_SIZE), (n, buf) => {
+    // A writer of the exporter's realm called in the middle of the stream.
+    if (n !== SLOT_BYTES / PAGE_SIZE) return;
+    const turn = buf.resv.enter('write');
+    seen.push(turn.ready ? 'waits' : 'goes first');
+    turn.done();
+  });
   await proxy.beginCpuAccess(0, N, 'from-device');
   proxy.endCpuAccess(0, N, 'from-device');
   expect(seen).toEqual(['waits']);
