@@ -57,7 +57,6 @@ export class DmabufInspector extends LitElement {
     interval: { type: Number },
     entries: { state: true },
     realms: { state: true },
-    rows: { state: true },
   };
 
   /** Milliseconds between readings of the buffer listing. Default 250. */
@@ -69,9 +68,12 @@ export class DmabufInspector extends LitElement {
    * then each module worker's (`worker NAME`) as it answered over a message.
    */
   declare realms: readonly RealmListing[];
-  /** The latest figures of each module, by name, in the order they were first heard. */
-  /** @internal The latest figures of each module, by name. */
-  declare rows: ReadonlyMap<string, ModuleRow>;
+  /**
+   * @internal The latest figures of each module, by name, current at once; the table shows
+   * them at the next reading (every {@link interval} ms), not once per frame of each module: a
+   * redraw per frame would cost the page a layout and a paint per frame.
+   */
+  rows: ReadonlyMap<string, ModuleRow>;
 
   #history = new Map<string, Sample[]>();
   #reading = 0;

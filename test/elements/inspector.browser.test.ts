@@ -1,4 +1,4 @@
-import { afterEach, expect, test } from 'vitest';
+import { afterEach, expect, test, vi } from 'vitest';
 import { DmaFence, FdTable, GpuHeap } from 'webgpu-dmabuf';
 import { ModuleStatsEvent } from '../../elements/module/module-stats-event.js';
 import type { DmabufInspector } from '../../elements/inspector/inspector.component.js';
@@ -88,4 +88,24 @@ test('<dmabuf-inspector> shows the fences pending on a buffer, and drops them on
     device.destroy();
   }
   expectNoLeaks(heap);
+});
+
+test('<dmabuf-inspector> shows the modules\' figures at each reading, not once per frame of each module', async () => {
+  const el = document.createElement('dmabuf-inspector');
+  inspector = el;
+  el.interval = 1000;
+  document.body.append(el);
+  await el.updateComplete;
+  const render = vi.spyOn(el, 'render');
+  const heap = { liveBuffers: 3, storageBytes: 3000, mirrorBytes: 0, idleMirrorBytes: 0, mirrorBuffersCreated: 0, stagingBytes: 0, bytesCopied: 0, stagingBuffersCreated: 0 };
+  // Forty frames, each reported in a task of its own, as modules do.
+  for (let frames = 1; frames <= 40; frames++) {
+    document.body.dispatchEvent(new ModuleStatsEvent({ module: 'cam', kind: 'camera', device: 'dev', sharedDevice: false, frames, dropped: 0, fps: 30, frameMs: 1, heap, detail: '' }));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  expect(el.rows.get('cam')?.frames).toBe(40);
+  expect(render.mock.calls.length).toBeLessThan(20);
+  el.refresh();
+  await el.updateComplete;
+  expect(el.shadowRoot?.querySelector('[data-module="cam"]')).not.toBeNull();
 });
