@@ -116,22 +116,30 @@ async function released(): Promise<void> {
   await expect.poll(held).toEqual([0, 0]);
 }
 
+// eslint-disable-next-line @typescript-eslint/unbound-method -- called with its buffer below
+const realMapAsync = GPUBuffer.prototype.mapAsync;
+let openHeld = (): void => undefined;
+afterEach(() => {
+  // After a test that failed before opening it: no map stays held, and ONNX Runtime's run goes on.
+  GPUBuffer.prototype.mapAsync = realMapAsync;
+  openHeld();
+});
+
 /**
  * Holds the resolution of the next `MAP_READ` map called from now on (ONNX Runtime's read-back
  * of what its CPU node needs) until `open()`: the real map runs; ONNX Runtime only learns of it
  * later, and so submits the work after it later. `held` resolves once that map is called.
  */
 function holdNextReadBack(): { held: Promise<void>; open: () => void } {
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with its buffer below
-  const mapAsync = GPUBuffer.prototype.mapAsync;
   let open!: () => void;
   let heldNow!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
   const held = new Promise<void>((resolve) => (heldNow = resolve));
+  openHeld = open;
   GPUBuffer.prototype.mapAsync = function (this: GPUBuffer, mode: GPUMapModeFlags, offset?: GPUSize64, size?: GPUSize64): Promise<undefined> {
-    const mapped = mapAsync.call(this, mode, offset, size);
+    const mapped = realMapAsync.call(this, mode, offset, size);
     if ((mode & GPUMapMode.READ) === 0) return mapped;
-    GPUBuffer.prototype.mapAsync = mapAsync;
+    GPUBuffer.prototype.mapAsync = realMapAsync;
     heldNow();
     return mapped.then((value) => gate.then(() => value));
   };
