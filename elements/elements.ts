@@ -26,6 +26,7 @@ export { DmabufCamera } from './camera/camera.component.js';
 export { DMABUF_ELEMENT_ERROR_CODES, DmabufElementError, isDmabufElementErrorCode, type DmabufElementErrorCode } from './element-error.js';
 export { CameraPathEvent } from './camera/camera-path-event.js';
 export { CAMERA_PATHS, isCameraPath, type CameraPath } from './camera/camera-path.js';
+export type { CameraFeed } from './camera/camera-worker-wire.js';
 export { DmabufFilter } from './filter/filter.component.js';
 export { FrameEvent } from './frame/frame-event.js';
 export { FrameExporter, type FrameExporterOptions, type FrameOrigin, type OfferedFrame } from './frame/frame-exporter.js';

@@ -108,7 +108,7 @@ export abstract class WorkerHostedModule<W extends HostedWorker> extends DmabufM
     return this.#frameListeners.size > 0;
   }
 
-  /** As `EventTarget`'s; a `FrameEvent` listener counts as an importer in the page (see {@link pageImportsFrames}). */
+  /** As `EventTarget`'s; a `FrameEvent` listener counts as an importer in the page: a module in a worker sends the page its frames only while it has one. */
   override addEventListener<K extends keyof HTMLElementEventMap>(type: K, listener: (this: HTMLElement, event: HTMLElementEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;
   override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
   override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void {
