@@ -52,8 +52,8 @@
  * A message that is not the protocol's, or names what this end never gave, changes nothing
  * (`protocol.ts` parses every one). One that fails with a `DmaBufError` while handled (a
  * buffer released meanwhile) is dropped; any other error is a bug of the library: it is
- * reported with `console.warn`, naming the message's kind, and the message dropped; the
- * connection goes on with the next one.
+ * reported with `console.warn`, naming the message's kind (once per kind on a connection),
+ * and the message dropped; the connection goes on with the next one.
  */
 import type { DmaBuf } from '../src/dma-buf.js';
 import { DmaBufError } from '../src/error.js';
