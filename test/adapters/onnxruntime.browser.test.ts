@@ -9,7 +9,7 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import wasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { bufinfoEntries, FdTable, GpuHeap, type GpuDmaBuf } from 'webgpu-dmabuf';
+import { bufinfoEntries, FdTable, GpuHeap, type DmaBuf, type GpuDmaBuf } from 'webgpu-dmabuf';
 import { exportTensor, importTensor, onnxruntimeAdapterStats } from 'webgpu-dmabuf/onnxruntime';
 import { expectNoLeaks, heapFixture, settledAfterRoundTrip } from '../gpu/gpu-helpers.js';
 import { expectClose as expectCloseWithin } from './expect-close.js';
@@ -276,7 +276,8 @@ describe('exportTensor', () => {
     await released();
   });
 
-  test('refuses a tensor on the CPU and a heap on another device, keeping nothing', async () => {
+  test('refuses what is not a tensor, a tensor on the CPU and a heap on another device, keeping nothing', async () => {
+    await expect(exportTensor({ location: 'gpu-buffer' } as ort.Tensor, ortHeap)).rejects.toThrow(/^EINVAL: exportTensor: source must be a Tensor of onnxruntime-web\/webgpu/);
     const onCpu = new ort.Tensor('float32', frame(1), DIMS);
     await expect(exportTensor(onCpu, ortHeap)).rejects.toThrow(/^EINVAL: exportTensor: the tensor is not in a GPUBuffer \(its location is 'cpu'\)/);
     const { y, sum } = outputsOf(await gpu.run({ x: onCpu, gain: gain() }));
@@ -302,8 +303,10 @@ describe('importTensor', () => {
     await released();
   });
 
-  test('refuses a tensor larger than the buffer and a type of another size, keeping nothing', async () => {
+  test('refuses what is not a dma-buf, dims that are not sizes, a tensor larger than the buffer and a type of another size, keeping nothing', async () => {
     const buf = await producerFrame(f.heap, 1);
+    await expect(importTensor(new Float32Array(4) as unknown as DmaBuf, { dims: [4] })).rejects.toThrow(/^EINVAL: importTensor: buf must be a DmaBuf/);
+    await expect(importTensor(buf, { dims: [64, -16] })).rejects.toThrow(/^EINVAL: importTensor: dims must be a list of non-negative integers, got \[64,-16\]/);
     await expect(importTensor(buf, { dims: [65, 16] })).rejects.toThrow(/^EINVAL: importTensor: a tensor of dims \[65, 16\] takes 4160 bytes, more than the buffer's 4096/);
     await expect(importTensor(buf, { dims: DIMS, type: 'float16' as 'float32' })).rejects.toThrow(/^EINVAL: importTensor: type must be one of float32, int32, uint32, got "float16"/);
     expect(bufinfoEntries()[0]?.attachments).toEqual([]);
