@@ -38,7 +38,7 @@ export function feedCameraWorker(stream: MediaStream, worker: CameraFeedTarget, 
   if (Processor) {
     const { readable } = new Processor({ track });
     if (moved(() => { worker.notify('stream', { readable }, [readable]); })) return { feed: 'stream', done: stopped };
-    void readable.cancel();
+    readable.cancel().catch(() => undefined);
   }
   const done = readCameraFrames(stream, stopped, (frame) => {
     try {

@@ -122,7 +122,8 @@ export class CameraModule {
   readFrames(frames: ReadableStream<VideoFrame>): void {
     this.#run(async () => {
       const reader = frames.getReader();
-      void this.stopped.then(() => reader.cancel());
+      // A stream that errored rejects the cancel: its read has already ended the loop.
+      void this.stopped.then(() => reader.cancel()).catch(() => undefined);
       for (;;) {
         const { value: frame, done } = await reader.read();
         if (done) break;

@@ -51,7 +51,7 @@ registerWorkerModule({
         // One feed per run: frames of another kind, or a second stream, are not taken.
         if (!frames || (feed !== undefined && (feed !== 'frames' || frames.feed !== 'frames')) || start.source !== 'camera') {
           if (frames?.feed === 'frames') frames.frame.close();
-          else if (frames?.feed === 'stream') void frames.readable.cancel();
+          else if (frames?.feed === 'stream') frames.readable.cancel().catch(() => undefined);
           else frames?.track.stop();
           return;
         }

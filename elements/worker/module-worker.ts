@@ -228,7 +228,7 @@ function closeMoved(detail: unknown): void {
   if (typeof detail !== 'object' || detail === null) return;
   for (const value of Object.values(detail)) {
     if (typeof VideoFrame === 'function' && value instanceof VideoFrame) value.close();
-    else if (typeof ReadableStream === 'function' && value instanceof ReadableStream) void value.cancel();
+    else if (typeof ReadableStream === 'function' && value instanceof ReadableStream) value.cancel().catch(() => undefined);
     else if (typeof MediaStreamTrack === 'function' && value instanceof MediaStreamTrack) value.stop();
   }
 }
