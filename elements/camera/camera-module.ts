@@ -61,6 +61,7 @@ export class CameraModule {
   #path: CameraPath | undefined;
   #loop: Promise<void> = Promise.resolve();
   #busy: Promise<void> | undefined;
+  #producing: Promise<unknown> = Promise.resolve();
   #taking = false;
 
   /** Makes its table and heap on `device`; frames come with {@link drawPattern} or the camera's frames. */
@@ -162,6 +163,16 @@ export class CameraModule {
   }
 
   /**
+   * Resolves, once no frame is being made, with the last frame's `sequence`: after
+   * {@link paused} is set, the last frame made before the pause took effect.
+   */
+  async idle(): Promise<number> {
+    await this.#busy;
+    await this.#producing;
+    return this.sequence;
+  }
+
+  /**
    * Stops: makes no more frames, waits for the one in progress, takes every frame it lent
    * back (see {@link FrameExporter.close}), then frees its kernels. Calls after the first do
    * the same again at no cost.
@@ -206,7 +217,9 @@ export class CameraModule {
     const exporter = this.#exporter;
     const current = exporter.layout;
     if (current?.width !== layout.width || current.height !== layout.height) this.#options.onLayout?.(layout);
-    const offered = await exporter.produce(layout, write);
+    const producing = exporter.produce(layout, write);
+    this.#producing = producing.catch(() => undefined);
+    const offered = await producing;
     if (!offered) return undefined;
     this.#options.host.frameDone(performance.now() - offered.frame.capturedAt, exporter.heapStats, this.#path ?? '');
     return offered.taken;

@@ -47,8 +47,9 @@ export function parseCameraSettings(value: unknown): CameraWorkerSettings | unde
  */
 export type CameraFeed = 'track' | 'stream' | 'frames';
 
-/** The worker's notice names, to the page: `'feeds'` (what it can read), `'path'`, `'layout'`. */
+/** The worker's notice names, to the page: `'feeds'` (what it can read), `'path'`, `'layout'`, `'paused'` (after which frame). */
 export type CameraWorkerNotice =
+  | { readonly name: 'paused'; readonly sequence: number }
   | { readonly name: 'feeds'; readonly readsTracks: boolean }
   | { readonly name: 'path'; readonly path: CameraPath; readonly skipped: readonly string[] }
   | { readonly name: 'layout'; readonly width: number; readonly height: number };
@@ -65,6 +66,8 @@ export function parseCameraNotice(name: string, detail: unknown): CameraWorkerNo
       if (!Array.isArray(skipped) || skipped.length > 8 || !skipped.every(isText)) return undefined;
       return { name, path, skipped: skipped };
     }
+    case 'paused':
+      return isInt(detail.sequence, 0) ? { name, sequence: detail.sequence } : undefined;
     case 'layout': {
       const { width, height } = detail;
       return isInt(width, 1) && isInt(height, 1) ? { name, width, height } : undefined;

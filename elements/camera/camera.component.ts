@@ -73,6 +73,7 @@ export class DmabufCamera extends WorkerHostedModule<ModuleWorkerClient> {
     notice: { state: true },
     layout: { state: true },
     sourceFrameRate: { state: true },
+    pausedAfter: { state: true },
   };
 
   /** `'camera'` (default): `getUserMedia`, falling back to the pattern; `'pattern'`: the pattern only. */
@@ -106,6 +107,12 @@ export class DmabufCamera extends WorkerHostedModule<ModuleWorkerClient> {
   /** The frames' layout, once known. */
   declare layout: FrameLayout | undefined;
   /**
+   * While {@link paused}: the `sequence` of the last frame made, once the pause took effect
+   * (a frame being made when it was set is finished first; in a worker the pause crosses a
+   * message); `undefined` until then, and while not paused.
+   */
+  declare pausedAfter: number | undefined;
+  /**
    * Frames per second the camera delivers (its track's settings), once it runs; `undefined`
    * for the test pattern, which is drawn once per animation frame (or, {@link uncapped}, as
    * fast as the importers take frames).
@@ -133,6 +140,7 @@ export class DmabufCamera extends WorkerHostedModule<ModuleWorkerClient> {
     this.notice = '';
     this.layout = undefined;
     this.sourceFrameRate = undefined;
+    this.pausedAfter = undefined;
   }
 
   /** The counts of the camera's heap while it runs, or of its last heap after it stopped (in a worker: as of its last frame). */
@@ -142,9 +150,14 @@ export class DmabufCamera extends WorkerHostedModule<ModuleWorkerClient> {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     super.willUpdate(changed);
-    if (this.#module) {
-      this.#module.paused = this.paused;
-      this.#module.uncapped = this.uncapped;
+    const module = this.#module;
+    if (module) {
+      module.paused = this.paused;
+      module.uncapped = this.uncapped;
+    }
+    if (changed.has('paused')) {
+      this.pausedAfter = undefined;
+      if (this.paused && module) void module.idle().then((sequence) => { if (this.paused && this.#module === module) this.pausedAfter = sequence; });
     }
     if (changed.has('paused') || changed.has('uncapped')) this.hostedWorker?.configure(this.#settings('pattern'));
   }
@@ -160,6 +173,7 @@ export class DmabufCamera extends WorkerHostedModule<ModuleWorkerClient> {
     module.paused = this.paused;
     module.uncapped = this.uncapped;
     this.#module = module;
+    if (this.paused) this.pausedAfter = 0;
     const stream = this.source === 'camera' ? await this.#openCamera() : undefined;
     if (!stream) {
       module.drawPattern(this.width, this.height);
@@ -190,6 +204,7 @@ export class DmabufCamera extends WorkerHostedModule<ModuleWorkerClient> {
       if (notice?.name === 'feeds') readsTracks = notice.readsTracks;
       else if (notice?.name === 'path') this.#foundPath(notice.path, notice.skipped);
       else if (notice?.name === 'layout') this.layout = rgbaFrameLayout(notice.width, notice.height);
+      else if (notice?.name === 'paused' && this.paused) this.pausedAfter = notice.sequence;
     };
     const client = new ModuleWorkerClient({
       role: 'camera', spawn: spawnCameraWorker, owner: `<${this.localName}>`, name: this.name, host: this.host,
@@ -219,6 +234,7 @@ export class DmabufCamera extends WorkerHostedModule<ModuleWorkerClient> {
   }
 
   #reset(): void {
+    this.pausedAfter = undefined;
     this.path = undefined;
     this.feed = undefined;
     this.layout = undefined;

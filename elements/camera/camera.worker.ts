@@ -33,6 +33,7 @@ registerWorkerModule({
     });
     camera.paused = start.paused;
     camera.uncapped = start.uncapped;
+    if (start.paused) notify('paused', { sequence: 0 });
     // A track moved here is this worker's to stop.
     let track: MediaStreamTrack | undefined;
     let feed: CameraFeed | undefined;
@@ -43,7 +44,10 @@ registerWorkerModule({
       configure(next) {
         const parsed = parseCameraSettings(next);
         if (!parsed) return;
+        const pausing = parsed.paused && !camera.paused;
         camera.paused = parsed.paused;
+        // Once the frame being made (if any) is out: the page learns which frame was the last.
+        if (pausing) void camera.idle().then((sequence) => { if (camera.paused) notify('paused', { sequence }); });
         camera.uncapped = parsed.uncapped;
       },
       notice(kind, detail) {

@@ -61,8 +61,9 @@ export function smallDemo(): DmabufDemo {
 
 /**
  * Pauses the camera on a frame every view in `views` shows, and returns the test's own lease on
- * it. A worker's inbox drops the newest frame when one already waits, so the frame the camera
- * paused on may never be shown: then the camera runs on and pauses again.
+ * it: the last frame the camera made before the pause took effect (`pausedAfter`). A worker's
+ * inbox drops the newest frame when one already waits, so the frame the camera paused on may
+ * never be shown: then the camera runs on and pauses again.
  */
 export async function pauseOnShownFrame(camera: DmabufCamera, views: readonly DmabufView[], table: FdTable): Promise<FrameLease> {
   const box: { held: FrameLease | undefined } = { held: undefined };
@@ -80,7 +81,10 @@ export async function pauseOnShownFrame(camera: DmabufCamera, views: readonly Dm
       camera.paused = false;
       await expect.poll(() => box.held !== undefined, wait('a camera frame to hold')).toBe(true);
       camera.paused = true;
-      const shown = () => views.every((view) => view.shown !== undefined && view.shown.origin === box.held?.frame.sequence);
+      // The last frame made before the pause took effect (in a worker, frames made while the pause crossed come after).
+      await expect.poll(() => camera.pausedAfter, wait('the camera says which frame was its last')).toBeDefined();
+      const last = camera.pausedAfter;
+      const shown = () => box.held?.frame.sequence === last && views.every((view) => view.shown !== undefined && view.shown.origin === last);
       const ok = await expect.poll(shown, { timeout: 3000, interval: 50 }).toBe(true).then(() => true, () => false);
       const lease = current();
       // Otherwise dropped on the way: the camera runs on and pauses on the next frame.

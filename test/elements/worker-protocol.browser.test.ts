@@ -128,6 +128,7 @@ describe('the camera\'s worker', () => {
     expect(parseCameraNotice('path', { path: 'external-texture', skipped: [] })).toEqual({ name: 'path', path: 'external-texture', skipped: [] });
     expect(parseCameraNotice('layout', { width: 160, height: 120 })).toEqual({ name: 'layout', width: 160, height: 120 });
     expect(parseCameraNotice('feeds', { readsTracks: false })).toEqual({ name: 'feeds', readsTracks: false });
+    expect(parseCameraNotice('paused', { sequence: 7 })).toEqual({ name: 'paused', sequence: 7 });
     const picture = new VideoFrame(new Uint8Array(4 * 4 * 4), { format: 'RGBA', codedWidth: 4, codedHeight: 4, timestamp: 0 });
     try {
       expect(parseCameraFrames('frames', { frame: picture })).toEqual({ feed: 'frames', frame: picture });
@@ -151,6 +152,7 @@ describe('the camera\'s worker', () => {
     ['path', { path: 'pattern', skipped: 'none' }],
     ['layout', { width: 160 }],
     ['feeds', {}],
+    ['paused', { sequence: -1 }],
     ['unknown', { width: 1, height: 1 }],
   ])('a %s notice %o is ignored', (name, detail) => {
     expect(parseCameraNotice(name, detail)).toBeUndefined();

@@ -127,9 +127,11 @@ test('<dmabuf-camera worker> draws the pattern in its worker: a view in a worker
   expect(shown.frame.exporter).toBe('pattern camera');
   expect(compareRgb(shown.pixels, await patternInPage(shown.frame), 1).offShare).toBe(0);
 
-  // Paused in its worker: no frame is made.
+  // Paused in its worker: it says which frame was its last, and makes none after it.
   camera.paused = true;
   await camera.updateComplete;
+  await expect.poll(() => camera.pausedAfter, wait('the camera says which frame was its last')).toBeDefined();
+  expect(camera.frames).toBe(camera.pausedAfter);
   await expect.poll(async () => {
     const before = camera.frames;
     await new Promise((resolve) => setTimeout(resolve, 200));
