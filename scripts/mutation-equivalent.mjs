@@ -75,6 +75,13 @@ const PAGES_MEMORY =
 const MICROTASK =
   'awaiting undefined only adds a microtask turn before the RPC begins: the connection hands each message over in an event of its own, and microtasks run out before the next event, so nothing the order depends on can come in between';
 
+/** isWorker's brand test: a Worker's own onmessage getter. */
+const WORKER_GETTER_LINE = "Object.getOwnPropertyDescriptor(Worker.prototype, 'onmessage')?.get?.call(value…";
+const WORKER_GETTER =
+  "the onmessage getter that follows refuses (throws, which the catch turns into false) everything that is not a Worker itself, and where there is no Worker at all, naming Worker.prototype throws a ReferenceError, caught the same: the shortcut gives the answer the getter gives";
+const WORKER_ACCESSOR =
+  "Worker.prototype.onmessage is an accessor with a getter on every platform that has Worker (an event handler attribute): both forms call it";
+
 const ONE_ERROR_EVENT =
   'peerFailedToStart does nothing once the connection is dead or the peer has said hello: the error events after the first change nothing';
 
@@ -124,6 +131,10 @@ const REMOTE = [
   { file: 'remote/serve.ts', mutator: 'ConditionalExpression', line: 'if (writesEnded.get(buf) === mine) writesEnded.delete(buf);', original: 'writesEnded.get(buf) === mine', replacement: 'false', reason: "the entry left is the promise of the buffer's last write, which has settled: a later read or write awaits a settled promise, which only adds a microtask turn before the RPC begins: the connection hands each message over in an event of its own, and microtasks run out before the next event, so nothing the order depends on can come in between; the map is weak, so it keeps nothing alive" },
   { file: 'remote/spawn-worker.ts', mutator: 'ObjectLiteral', line: "worker.addEventListener('error', () => { connection.peerFailedToStart(); }, { o…", original: '{ once: true }', replacement: '{}', reason: ONE_ERROR_EVENT },
   { file: 'remote/spawn-worker.ts', mutator: 'BooleanLiteral', line: "worker.addEventListener('error', () => { connection.peerFailedToStart(); }, { o…", original: 'true', replacement: 'false', reason: ONE_ERROR_EVENT },
+  { file: 'remote/spawn-worker.ts', mutator: 'ConditionalExpression', line: "if (typeof Worker === 'undefined' || !(value instanceof Worker)) return false;", original: "typeof Worker === 'undefined' || !(value instanceof Worker)", replacement: 'false', reason: WORKER_GETTER },
+  { file: 'remote/spawn-worker.ts', mutator: 'OptionalChaining', line: WORKER_GETTER_LINE, original: "Object.getOwnPropertyDescriptor(Worker.prototype, 'onmessage')?.get?.call", replacement: "Object.getOwnPropertyDescriptor(Worker.prototype, 'onmessage')?.get.call", reason: WORKER_ACCESSOR },
+  { file: 'remote/spawn-worker.ts', mutator: 'OptionalChaining', line: WORKER_GETTER_LINE, original: "Object.getOwnPropertyDescriptor(Worker.prototype, 'onmessage')?.get", replacement: "Object.getOwnPropertyDescriptor(Worker.prototype, 'onmessage').get", reason: WORKER_ACCESSOR },
+  { file: 'remote/spawn-worker.ts', mutator: 'BlockStatement', line: '} catch {', original: '{ return false; }', replacement: '{}', reason: "isWorker then returns undefined instead of false, and every caller uses its answer as a condition only (||, if, !): undefined is as false" },
 ];
 
 // src/dma-buf.ts, src/attachment.ts, src/cpu-access.ts: the buffer, its attachments and its
