@@ -8,6 +8,7 @@ import { DmaBuf, DmaBufError, DmaFence, gpuFence } from 'webgpu-dmabuf';
 import { copyFromOffset } from '../shared/copy-into.js';
 import { endMapping } from '../shared/end-mapping.js';
 import { mapWhole } from '../shared/map-whole.js';
+import { holdForTensor } from '../shared/tensor-hold.js';
 import { counts } from './adapter-stats.js';
 import { download } from './download.js';
 import { BYTES_PER_ELEMENT, isTensorType, TENSOR_TYPES, type DmaBufTensorType } from './element-types.js';
@@ -69,14 +70,15 @@ export async function importTensor<T extends DmaBufTensorType = 'float32'>(buf: 
   const device = await ortDevice(call);
   watchRuns();
 
-  const { own, attachment, sgt } = await mapWhole(buf, device);
+  const mapping = await mapWhole(buf, device);
+  const { own, attachment, sgt } = mapping;
   const { buffer } = sgt;
   const offset = sgt.segments[0]?.offset ?? 0;
   const dataType = type as T;
 
   if (offset === 0) {
     // The exporter's own bytes: its writers wait for the tensor, not only for the unmap.
-    const alive = attachment.stats().bytesToDevice === 0 ? new DmaFence() : undefined;
+    const release = holdForTensor(mapping);
     let made: TypedTensor<T>;
     try {
       made = Tensor.fromGpuBuffer(buffer, {
@@ -84,21 +86,13 @@ export async function importTensor<T extends DmaBufTensorType = 'float32'>(buf: 
         dims,
         download: () => download(device, buffer, dataType, elements),
         dispose: () => {
-          const done = afterRuns(device);
-          endMapping(own, attachment, sgt, done);
-          // Signalled without the error a lost device gives `done`: writers need not fail for it.
-          if (alive) {
-            done.addCallback(() => {
-              alive.signal();
-            });
-          }
+          release(afterRuns(device));
         },
       });
     } catch (error) {
-      endMapping(own, attachment, sgt);
+      release();
       throw error;
     }
-    if (alive) own.resv.addFence(alive, 'read');
     counts.imported++;
     return made;
   }

@@ -4,10 +4,11 @@
  */
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { tensor, type Rank, type ShapeMap, type Tensor } from '@tensorflow/tfjs-core';
-import { DmaBuf, DmaBufError, DmaFence, gpuFence } from 'webgpu-dmabuf';
+import { DmaBuf, DmaBufError, gpuFence } from 'webgpu-dmabuf';
 import { copyFromOffset } from '../shared/copy-into.js';
 import { endMapping } from '../shared/end-mapping.js';
 import { mapWhole } from '../shared/map-whole.js';
+import { holdForTensor } from '../shared/tensor-hold.js';
 import { checkActiveBackend } from './active-backend.js';
 import { countsOf } from './adapter-stats.js';
 import { onDataReleased } from './data-release.js';
@@ -70,33 +71,26 @@ export async function importTensor<R extends Rank = Rank>(buf: DmaBuf, backend: 
   if (bytes > buf.size) throw new DmaBufError('EINVAL', call, `a tensor of shape [${shape.join(', ')}] takes ${bytes} bytes, more than the buffer's ${buf.size}`);
 
   const device = backend.device;
-  const { own, attachment, sgt } = await mapWhole(buf, device);
+  const mapping = await mapWhole(buf, device);
+  const { own, attachment, sgt } = mapping;
   const counts = countsOf(backend);
   const { buffer } = sgt;
   const offset = sgt.segments[0]?.offset ?? 0;
 
   if (offset === 0) {
+    // The exporter's own bytes: its writers wait for the tensor, not only for the unmap.
+    const release = holdForTensor(mapping);
     let made: Tensor<R>;
     try {
       made = tensor<R>({ buffer, zeroCopy: true }, shape, dtype);
     } catch (error) {
-      endMapping(own, attachment, sgt);
+      release();
       throw error;
     }
     counts.imported++;
-    // The exporter's own bytes: its writers wait for the tensor, not only for the unmap.
-    const alive = attachment.stats().bytesToDevice === 0 ? new DmaFence() : undefined;
-    if (alive) own.resv.addFence(alive, 'read');
     onDataReleased(backend, made.dataId, () => {
       submitQueued(backend);
-      const done = gpuFence(device);
-      endMapping(own, attachment, sgt, done);
-      // Signalled without the error a lost device gives `done`: writers need not fail for it.
-      if (alive) {
-        done.addCallback(() => {
-          alive.signal();
-        });
-      }
+      release(gpuFence(device));
     });
     return made;
   }
