@@ -9,7 +9,7 @@ import { DmaFence } from '../../src/dma-fence.js';
 import type { RemoteDeviceAccess } from '../../remote/device-access.js';
 import { memoryDmaBuf, standInDevice } from '../src/memory-exporter.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
-import { quiesce, realmsFixture, track } from './realms.js';
+import { handOver, quiesce, realmsFixture, track } from './realms.js';
 
 const realms = realmsFixture();
 
@@ -30,12 +30,7 @@ async function remote() {
   };
   const { ab, ba } = realms.link(a, b, { deviceAccess: access });
   const buf = memoryDmaBuf(16);
-  const fd = a.table.install(buf);
-  buf.put();
-  await ab.send(a.table, fd);
-  const received = await ba.receive(b.table);
-  const proxy = b.table.get(received);
-  b.table.close(received);
+  const proxy = await handOver(buf, a, ab, b, ba);
   return { a, proxy, detached, exported: buf };
 }
 

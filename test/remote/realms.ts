@@ -5,6 +5,7 @@
 import { afterEach, expect } from 'vitest';
 import { FdSocket, type FdSocketOptions } from '../../remote/fd-socket.js';
 import { bufinfoEntries } from '../../src/bufinfo.js';
+import type { DmaBuf } from '../../src/dma-buf.js';
 import { FdTable } from '../../src/fd-table.js';
 import type { RealmLiveness } from '../../remote/liveness.js';
 import { memoryDeviceAccess } from './memory-device-access.js';
@@ -107,6 +108,21 @@ export function realmsFixture(): TestRealms {
     expect(bufinfoEntries()).toEqual([]);
   });
   return realms;
+}
+
+/**
+ * Moves `buf` from realm `a` to realm `b` over `ab` and `ba` (`a`'s and `b`'s ends of a link):
+ * `a` installs it, taking over the caller's reference, and sends it; resolves with `b`'s proxy
+ * of it, whose one reference the caller owns (its fd in `b`'s table is closed again).
+ */
+export async function handOver(buf: DmaBuf, a: TestRealm, ab: FdSocket, b: TestRealm, ba: FdSocket): Promise<DmaBuf> {
+  const fd = a.table.install(buf);
+  buf.put();
+  await ab.send(a.table, fd);
+  const received = await ba.receive(b.table);
+  const proxy = b.table.get(received);
+  b.table.close(received);
+  return proxy;
 }
 
 /** Lets the realms' messages go round: enough event-loop turns for a few hops. */

@@ -7,7 +7,7 @@ import { expect, test } from 'vitest';
 import { DmaBufError } from '../../src/error.js';
 import { PAGE_SIZE } from '../../src/page.js';
 import { memoryDmaBuf, memoryStorage, type MemoryExporterOptions } from '../src/memory-exporter.js';
-import { quiesce, realmsFixture } from './realms.js';
+import { handOver, quiesce, realmsFixture } from './realms.js';
 
 const realms = realmsFixture();
 
@@ -20,12 +20,7 @@ async function remote(options: MemoryExporterOptions = {}) {
   const { ab, ba } = realms.link(a, b);
   const buf = memoryDmaBuf(SIZE, options);
   memoryStorage(buf).bytes.fill(1);
-  const fd = a.table.install(buf);
-  buf.put();
-  await ab.send(a.table, fd);
-  const received = await ba.receive(b.table);
-  const proxy = b.table.get(received);
-  b.table.close(received);
+  const proxy = await handOver(buf, a, ab, b, ba);
   return { proxy };
 }
 

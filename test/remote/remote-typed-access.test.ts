@@ -5,7 +5,7 @@
 import { expect, test } from 'vitest';
 import { PAGE_SIZE } from '../../src/page.js';
 import { memoryDmaBuf, memoryStorage } from '../src/memory-exporter.js';
-import { realmsFixture } from './realms.js';
+import { handOver, realmsFixture } from './realms.js';
 
 const realms = realmsFixture();
 
@@ -20,12 +20,7 @@ async function remote() {
   const buf = memoryDmaBuf(SIZE);
   const exporter = memoryStorage(buf).bytes;
   exporter.set(pattern(SIZE, 1));
-  const fd = a.table.install(buf);
-  buf.put();
-  await ab.send(a.table, fd);
-  const received = await ba.receive(b.table);
-  const proxy = b.table.get(received);
-  b.table.close(received);
+  const proxy = await handOver(buf, a, ab, b, ba);
   return { proxy, exporter };
 }
 
